@@ -1,0 +1,96 @@
+// Sign-in, sign-out and "who am I". Sessions live in the database; the cookie holds a random
+// value whose hash is the session's key.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, ValidationError } from '../../errors.js';
+import type { Context } from '../../context.js';
+import { caller } from '../policy.js';
+import { authErrors, errorSchema, userSchema } from '../schemas.js';
+import { clearSessionCookie, SESSION_COOKIE } from '../session-cookie.js';
+
+const tooMany = (what: string) => (_req: FastifyRequest, context: { after: string }) =>
+  new AppError('rate_limited', `too many ${what}: try again in ${context.after}`, 429);
+
+function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, sessionHash: string): string {
+  return reply.generateCsrf({ userInfo: sessionHash, secure: request.protocol === 'https' } as Parameters<FastifyReply['generateCsrf']>[0]);
+}
+
+export const authRoutes =
+  (ctx: Context): FastifyPluginAsyncZod =>
+  async (app) => {
+    // A second limit keyed by the account, against slow guessing spread over many addresses.
+    const perAccount = app.rateLimit({
+      max: 10,
+      timeWindow: '15 minutes',
+      keyGenerator: (req) => `login:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+      errorResponseBuilder: tooMany('sign-in attempts for this account'),
+    });
+
+    app.post(
+      '/api/auth/login',
+      {
+        config: {
+          access: 'public',
+          audit: 'auth.login',
+          rateLimit: { max: 20, timeWindow: '1 minute', errorResponseBuilder: tooMany('sign-in attempts from your address') },
+        },
+        preHandler: perAccount,
+        schema: {
+          body: z.object({
+            email: z.string({ error: 'email is required' }).max(254, 'email is too long'),
+            password: z.string({ error: 'password is required' }).max(1024, 'password is too long'),
+          }),
+          response: { 200: z.object({ user: userSchema, csrfToken: z.string() }), 400: errorSchema, 401: errorSchema, 429: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        request.auditDetail = { email: request.body.email.trim().toLowerCase() };
+        const { user, sessionToken, sessionHash } = await ctx.auth.login({
+          email: request.body.email,
+          password: request.body.password,
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+        });
+        request.auth = { user, via: 'session', credentialId: sessionHash };
+        request.auditTarget = user.id;
+        void reply.setCookie(SESSION_COOKIE, sessionToken, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: request.protocol === 'https',
+        });
+        return { user, csrfToken: csrfTokenFor(request, reply, sessionHash) };
+      },
+    );
+
+    app.post(
+      '/api/auth/logout',
+      { config: { audit: 'auth.logout' }, schema: { response: { 204: z.null(), 400: errorSchema, ...authErrors } } },
+      async (request, reply) => {
+        const auth = caller(request);
+        if (auth.via !== 'session') throw new ValidationError('logout ends a browser session; API tokens are revoked with DELETE /api/tokens/:id');
+        await ctx.auth.logout(auth.credentialId);
+        clearSessionCookie(reply);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/api/auth/me',
+      {
+        schema: {
+          response: {
+            200: z.object({ user: userSchema, via: z.enum(['session', 'token']), csrfToken: z.string().optional().describe('for cookie sessions: send it as X-CSRF-Token') }),
+            ...authErrors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const auth = caller(request);
+        return auth.via === 'session'
+          ? { user: auth.user, via: auth.via, csrfToken: csrfTokenFor(request, reply, auth.credentialId) }
+          : { user: auth.user, via: auth.via };
+      },
+    );
+  };

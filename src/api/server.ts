@@ -1,0 +1,136 @@
+// The HTTP API: Fastify with zod schemas on every route (requests and responses), one auth and
+// policy hook, CSRF for cookie sessions, the audit hook, and one error handler.
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Authenticated } from '../auth/service.js';
+import type { Context } from '../context.js';
+import { UnauthenticatedError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { installErrorHandler } from './error-handler.js';
+import { checkAccess } from './policy.js';
+import { clearSessionCookie, SESSION_COOKIE } from './session-cookie.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BODY_LIMIT = 1024 * 1024;
+
+export type App = FastifyInstance;
+
+export async function buildServer(ctx: Context): Promise<FastifyInstance> {
+  const tls = ctx.config.tlsCertFile && ctx.config.tlsKeyFile ? { cert: readFileSync(ctx.config.tlsCertFile), key: readFileSync(ctx.config.tlsKeyFile) } : null;
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: ctx.config.trustProxy,
+    ...(tls ? { https: tls } : {}),
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  // Every state-changing route must name its audit action: a new route cannot forget it.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((m) => !SAFE_METHODS.has(m)) && !route.config?.audit) {
+      throw new Error(`route ${String(route.method)} ${route.url} changes state but declares no audit action`);
+    }
+  });
+
+  await app.register(helmet);
+  await app.register(cookie);
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true },
+    csrfOpts: { hmacKey: ctx.vault.deriveKey('csrf') },
+    getToken: (req: FastifyRequest) => req.headers['x-csrf-token'] as string | undefined,
+    // Tokens are bound to the session: one stolen from another session does not verify.
+    getUserInfo: (req: FastifyRequest) => req.auth?.credentialId ?? '',
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'idsight API', version: VERSION, description: 'Identity security for Microsoft Entra ID.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          token: { type: 'http', scheme: 'bearer', description: 'personal API token (idst_…)' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.url) return; // no such route: the not-found handler answers
+    const access = request.routeOptions.config.access ?? 'authenticated';
+    try {
+      request.auth = await authenticate(ctx, request);
+    } catch (err) {
+      if (request.cookies[SESSION_COOKIE]) clearSessionCookie(reply);
+      if (access !== 'public') throw err;
+    }
+    checkAccess(request, access);
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.auth?.via === 'session' && !SAFE_METHODS.has(request.method)) {
+      app.csrfProtection(request, reply, done);
+      return;
+    }
+    done();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const action = request.routeOptions.config?.audit;
+    if (!action || !request.routeOptions.url) return;
+    const status = reply.statusCode;
+    const auth = request.auth;
+    try {
+      await ctx.audit.record({
+        actor: auth
+          ? { type: auth.via === 'token' ? 'token' : 'user', id: auth.user.id, label: auth.user.email }
+          : { type: 'anonymous', id: null, label: null },
+        action,
+        target: request.auditTarget ?? null,
+        ip: request.ip,
+        outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
+        status,
+        detail: request.auditDetail,
+      });
+    } catch (err) {
+      request.log.error({ err, action }, 'could not write the audit log');
+    }
+  });
+
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  await routes.register(healthRoutes(ctx));
+  await routes.register(authRoutes(ctx));
+  await routes.register(userRoutes(ctx));
+  await routes.register(tokenRoutes(ctx));
+  await routes.register(auditRoutes(ctx));
+  routes.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  await app.ready();
+  return app;
+}
+
+async function authenticate(ctx: Context, request: FastifyRequest): Promise<Authenticated | null> {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new UnauthenticatedError('the Authorization header must be "Bearer <API token>"');
+    return ctx.auth.authenticateToken(match[1]!);
+  }
+  const session = request.cookies[SESSION_COOKIE];
+  return session ? ctx.auth.authenticateSession(session) : null;
+}

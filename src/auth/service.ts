@@ -1,0 +1,243 @@
+// Dashboard users, sessions and API tokens. Session cookies and API tokens are random values;
+// only their sha256 is stored, so the database alone does not let anyone in.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { createApiTokenRepo } from '../store/api-tokens.js';
+import { createDashboardUserRepo } from '../store/dashboard-users.js';
+import type { ApiTokenRow, DashboardUserRow, Role } from '../store/schema.js';
+import { createSessionRepo } from '../store/sessions.js';
+import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
+
+export const ROLES = ['admin', 'helpdesk', 'analyst'] as const satisfies readonly Role[];
+export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
+export const emailSchema = z
+  .string({ error: 'email is required' })
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: 'email is not a valid address' }).max(254, 'email is too long'));
+
+export const API_TOKEN_PREFIX = 'idst_';
+const TOUCH_EVERY_MS = 5_000;
+
+export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export const toPublicUser = (u: DashboardUserRow): PublicUser => ({
+  id: u.id,
+  email: u.email,
+  role: u.role,
+  createdAt: u.created_at,
+  lastLoginAt: u.last_login_at,
+});
+
+export interface PublicApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  expiresAt: number | null;
+}
+
+const toPublicToken = (t: ApiTokenRow): PublicApiToken => ({
+  id: t.id,
+  name: t.name,
+  prefix: t.prefix,
+  createdAt: t.created_at,
+  lastUsedAt: t.last_used_at,
+  expiresAt: t.expires_at,
+});
+
+export interface Authenticated {
+  user: PublicUser;
+  via: 'session' | 'token';
+  /** sha256 of the session cookie (sessions) or the token id (API tokens). */
+  credentialId: string;
+}
+
+/** Thrown when a presented session is no longer valid: the message tells the person why. */
+export class SessionExpiredError extends UnauthenticatedError {}
+
+export interface AuthSettings {
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ValidationError(r.error.issues[0]?.message ?? 'invalid value');
+  return r.data;
+}
+
+export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSettings }) {
+  const users = createDashboardUserRepo(deps.db.kysely);
+  const sessions = createSessionRepo(deps.db.kysely);
+  const tokens = createApiTokenRepo(deps.db.kysely);
+  const idleMs = deps.settings.sessionIdleMinutes * 60_000;
+  const maxMs = deps.settings.sessionMaxHours * 3_600_000;
+  // Verified against when the email is unknown, so both failures take the same time.
+  const dummyHash = hashPassword(generatePassword());
+
+  async function userOrThrow(id: string): Promise<DashboardUserRow> {
+    const u = await users.byId(id);
+    if (!u) throw new NotFoundError(`no dashboard user with id ${id}`);
+    return u;
+  }
+
+  async function lastAdminGuard(target: DashboardUserRow, action: string): Promise<void> {
+    if (target.role === 'admin' && (await users.countAdmins()) <= 1) {
+      throw new ConflictError(`cannot ${action} ${target.email}: it is the only admin, and idsight must keep at least one`);
+    }
+  }
+
+  return {
+    async createUser(input: { email: unknown; role: unknown; password?: unknown }): Promise<{ user: PublicUser; generatedPassword?: string }> {
+      const email = parseOrThrow(emailSchema, input.email);
+      const role = parseOrThrow(roleSchema, input.role);
+      let generatedPassword: string | undefined;
+      let password: string;
+      if (input.password === undefined || input.password === null) {
+        password = generatedPassword = generatePassword();
+      } else {
+        if (typeof input.password !== 'string') throw new ValidationError('password must be a string');
+        password = input.password;
+        checkPasswordPolicy(password);
+      }
+      if (await users.byEmail(email)) throw new ConflictError(`a dashboard user with email ${email} already exists`);
+      const id = randomUUID();
+      try {
+        await users.insert({ id, email, passwordHash: await hashPassword(password), role, now: deps.clock.now() });
+      } catch (err) {
+        if (await users.byEmail(email)) throw new ConflictError(`a dashboard user with email ${email} already exists`);
+        throw err;
+      }
+      const user = toPublicUser(await userOrThrow(id));
+      return generatedPassword ? { user, generatedPassword } : { user };
+    },
+
+    listUsers: async (): Promise<PublicUser[]> => (await users.list()).map(toPublicUser),
+
+    async findUser(idOrEmail: string): Promise<PublicUser> {
+      const u = idOrEmail.includes('@') ? await users.byEmail(idOrEmail.trim().toLowerCase()) : await users.byId(idOrEmail);
+      if (!u) throw new NotFoundError(`no dashboard user ${idOrEmail}`);
+      return toPublicUser(u);
+    },
+
+    async setRole(id: string, roleInput: unknown): Promise<PublicUser> {
+      const role = parseOrThrow(roleSchema, roleInput);
+      const target = await userOrThrow(id);
+      if (target.role === role) return toPublicUser(target);
+      await lastAdminGuard(target, 'change the role of');
+      await users.setRole(id, role, deps.clock.now());
+      // A changed role takes effect at once: sessions opened under the old role end.
+      await sessions.removeForUser(id);
+      return toPublicUser(await userOrThrow(id));
+    },
+
+    async removeUser(id: string): Promise<PublicUser> {
+      const target = await userOrThrow(id);
+      await lastAdminGuard(target, 'remove');
+      await users.remove(id); // sessions and tokens go with it (foreign keys cascade)
+      return toPublicUser(target);
+    },
+
+    async setPassword(id: string, password: string): Promise<void> {
+      checkPasswordPolicy(password);
+      await userOrThrow(id);
+      await users.setPasswordHash(id, await hashPassword(password), deps.clock.now());
+      await sessions.removeForUser(id);
+    },
+
+    /** Same error, same work, for an unknown email and a wrong password. */
+    async login(input: { email: string; password: string; ip: string | null; userAgent: string | null }) {
+      const email = input.email.trim().toLowerCase();
+      const user = await users.byEmail(email);
+      const ok = await verifyPassword(user?.password_hash ?? (await dummyHash), input.password);
+      if (!user || !ok) throw new UnauthenticatedError('email or password is incorrect');
+      const token = randomBytes(32).toString('base64url');
+      const now = deps.clock.now();
+      await sessions.insert({
+        token_hash: sha256(token),
+        user_id: user.id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + maxMs,
+        ip: input.ip,
+        user_agent: input.userAgent?.slice(0, 512) ?? null,
+      });
+      await users.touchLogin(user.id, now);
+      return { user: toPublicUser({ ...user, last_login_at: now }), sessionToken: token, sessionHash: sha256(token) };
+    },
+
+    async authenticateSession(token: string): Promise<Authenticated> {
+      const hash = sha256(token);
+      const session = await sessions.byHash(hash);
+      if (!session) throw new SessionExpiredError('your session is not valid (signed out, replaced or tampered with): sign in again');
+      const now = deps.clock.now();
+      if (now - session.last_seen_at >= idleMs || now >= session.expires_at) {
+        await sessions.remove(hash);
+        throw new SessionExpiredError(
+          now >= session.expires_at
+            ? `your session reached its ${deps.settings.sessionMaxHours}-hour limit: sign in again`
+            : `your session expired after ${deps.settings.sessionIdleMinutes} minutes without activity: sign in again`,
+        );
+      }
+      if (now - session.last_seen_at >= TOUCH_EVERY_MS) await sessions.touch(hash, now);
+      const user = await users.byId(session.user_id);
+      if (!user) throw new SessionExpiredError('your account no longer exists');
+      return { user: toPublicUser(user), via: 'session', credentialId: hash };
+    },
+
+    logout: (sessionHash: string) => sessions.remove(sessionHash),
+
+    pruneSessions: () => sessions.removeStale(deps.clock.now(), idleMs),
+
+    async createApiToken(userId: string, input: { name: unknown; expiresInDays?: unknown }): Promise<{ token: string; info: PublicApiToken }> {
+      const name = parseOrThrow(z.string({ error: 'name is required' }).trim().min(1, 'name must not be empty').max(100, 'name is too long (100 characters at most)'), input.name);
+      const days = parseOrThrow(z.number({ error: 'expiresInDays must be a number' }).int().min(1).max(3650).optional(), input.expiresInDays);
+      await userOrThrow(userId);
+      const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+      const now = deps.clock.now();
+      const row: ApiTokenRow = {
+        id: randomUUID(),
+        user_id: userId,
+        name,
+        prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+        token_hash: sha256(token),
+        created_at: now,
+        last_used_at: null,
+        expires_at: days ? now + days * 86_400_000 : null,
+      };
+      await tokens.insert(row);
+      return { token, info: toPublicToken(row) };
+    },
+
+    async authenticateToken(token: string): Promise<Authenticated> {
+      const row = token.startsWith(API_TOKEN_PREFIX) ? await tokens.byHash(sha256(token)) : undefined;
+      if (!row) throw new UnauthenticatedError('the API token is not valid (unknown or revoked)');
+      const now = deps.clock.now();
+      if (row.expires_at !== null && now >= row.expires_at) throw new UnauthenticatedError(`the API token "${row.name}" expired: create a new one`);
+      const user = await users.byId(row.user_id);
+      if (!user) throw new UnauthenticatedError('the API token belongs to a removed account');
+      if (row.last_used_at === null || now - row.last_used_at >= TOUCH_EVERY_MS) await tokens.touch(row.id, now);
+      return { user: toPublicUser(user), via: 'token', credentialId: row.id };
+    },
+
+    listApiTokens: async (userId: string): Promise<PublicApiToken[]> => (await tokens.listForUser(userId)).map(toPublicToken),
+
+    async revokeApiToken(userId: string, tokenId: string): Promise<void> {
+      if (!(await tokens.remove(tokenId, userId))) throw new NotFoundError(`no API token ${tokenId} of yours`);
+    },
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { cliActor, printJson, withContext } from '../run.js';
+
+export function registerTokenCommands(program: Command): void {
+  const tokens = program.command('tokens').description('personal API tokens for automation');
+  tokens
+    .command('create')
+    .description('create an API token for a dashboard user; it is printed once')
+    .requiredOption('--email <email>', 'the user the token acts as')
+    .requiredOption('--name <name>', 'what the token is for')
+    .option('--expires-days <days>', 'lifetime in days (default: no expiry)', (v) => Number(v))
+    .option('--json', 'machine-readable output')
+    .action((opts: { email: string; name: string; expiresDays?: number; json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(opts.email);
+        const created = await ctx.auth.createApiToken(user.id, { name: opts.name, expiresInDays: opts.expiresDays });
+        await ctx.audit.record({ actor: cliActor(), action: 'tokens.create', target: created.info.id, outcome: 'success', detail: { email: user.email, name: created.info.name, prefix: created.info.prefix } });
+        if (opts.json) return printJson(created);
+        process.stdout.write(`token for ${user.email} (shown once): ${created.token}\n`);
+      }),
+    );
+}

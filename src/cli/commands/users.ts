@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { cliActor, iso, printJson, printTable, readStdinLine, withContext } from '../run.js';
+
+export function registerUserCommands(program: Command): void {
+  const users = program.command('users').description('manage dashboard users (admin, helpdesk, analyst)');
+
+  users
+    .command('add')
+    .description('add a dashboard user; the password comes from stdin, or one is generated and printed once')
+    .requiredOption('--email <email>', 'sign-in email')
+    .requiredOption('--role <role>', 'admin, helpdesk or analyst')
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--json', 'machine-readable output')
+    .action((opts: { email: string; role: string; passwordStdin?: boolean; json?: boolean }) =>
+      withContext(async (ctx) => {
+        const password = opts.passwordStdin ? await readStdinLine('password') : undefined;
+        const created = await ctx.auth.createUser({ email: opts.email, role: opts.role, password });
+        await ctx.audit.record({ actor: cliActor(), action: 'users.create', target: created.user.id, outcome: 'success', detail: { email: created.user.email, role: created.user.role } });
+        if (opts.json) return printJson(created);
+        process.stdout.write(`added ${created.user.email} (${created.user.role}), id ${created.user.id}\n`);
+        if (created.generatedPassword) process.stdout.write(`password (shown once): ${created.generatedPassword}\n`);
+      }),
+    );
+
+  users
+    .command('list')
+    .description('list dashboard users')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const list = await ctx.auth.listUsers();
+        if (opts.json) return printJson(list);
+        printTable(
+          list.map((u) => ({ email: u.email, role: u.role, id: u.id, 'last login': iso(u.lastLoginAt) })),
+          ['email', 'role', 'id', 'last login'],
+        );
+      }),
+    );
+
+  users
+    .command('remove <user>')
+    .description('remove a dashboard user (by email or id); their sessions and API tokens end')
+    .option('--json', 'machine-readable output')
+    .action((who: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        await ctx.auth.removeUser(user.id);
+        await ctx.audit.record({ actor: cliActor(), action: 'users.remove', target: user.id, outcome: 'success', detail: { email: user.email } });
+        if (opts.json) return printJson({ removed: user });
+        process.stdout.write(`removed ${user.email}\n`);
+      }),
+    );
+
+  users
+    .command('set-role <user> <role>')
+    .description('change the role of a dashboard user (by email or id); their sessions end')
+    .option('--json', 'machine-readable output')
+    .action((who: string, role: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        const updated = await ctx.auth.setRole(user.id, role);
+        await ctx.audit.record({ actor: cliActor(), action: 'users.set_role', target: user.id, outcome: 'success', detail: { email: user.email, role: updated.role } });
+        if (opts.json) return printJson(updated);
+        process.stdout.write(`${updated.email} is now ${updated.role}\n`);
+      }),
+    );
+
+  users
+    .command('set-password <user>')
+    .description('set a new password from the first line of standard input; the user’s sessions end')
+    .action((who: string) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        await ctx.auth.setPassword(user.id, await readStdinLine('new password'));
+        await ctx.audit.record({ actor: cliActor(), action: 'users.set_password', target: user.id, outcome: 'success', detail: { email: user.email } });
+        process.stdout.write(`password changed for ${user.email}\n`);
+      }),
+    );
+}

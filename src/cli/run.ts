@@ -1,0 +1,74 @@
+// Shared plumbing for CLI commands: settings, the application context, output and exit codes
+// (0 ok, 1 failure, 2 bad usage or configuration).
+import { hostname, userInfo } from 'node:os';
+import pino from 'pino';
+import type { Actor } from '../audit/log.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openContext, type Context } from '../context.js';
+import { AppError, ValidationError, VaultKeyError } from '../errors.js';
+import { createLogger } from '../log.js';
+
+export class UsageError extends Error {}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof ValidationError || err instanceof VaultKeyError) return 2;
+  return 1;
+}
+
+export function reportError(err: unknown): void {
+  const message = err instanceof AppError || err instanceof ConfigError || err instanceof UsageError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`idsight: ${message}\n`);
+}
+
+/** Runs a command body with a context; maps errors to a message on stderr and an exit code. */
+export async function withContext(fn: (ctx: Context) => Promise<void>, config?: Config): Promise<void> {
+  let ctx: Context | undefined;
+  try {
+    const cfg = config ?? loadConfig();
+    // Commands other than serve keep stdout for their output; logs go to stderr.
+    const log = createLogger({ ...cfg, logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel }, pino.destination(2));
+    ctx = await openContext(cfg, { log });
+    await fn(ctx);
+  } catch (err) {
+    reportError(err);
+    process.exitCode = exitCodeFor(err);
+  } finally {
+    await ctx?.close();
+  }
+}
+
+export function cliActor(): Actor {
+  let who = 'unknown';
+  try {
+    who = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep "unknown"
+  }
+  return { type: 'cli', id: null, label: `${who}@${hostname()}` };
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printTable(rows: Array<Record<string, string>>, columns: string[]): void {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
+  for (const r of rows) process.stdout.write(`${line(columns.map((c) => r[c] ?? ''))}\n`);
+}
+
+/** Reads the first line of standard input (for passwords and secrets: never from arguments). */
+export async function readStdinLine(what: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(`${what}: `);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (line.length === 0) throw new UsageError(`no ${what} on standard input`);
+  return line;
+}
+
+export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());

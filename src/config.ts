@@ -1,0 +1,138 @@
+// One validated settings object, read from the environment and an optional JSON file.
+// Everything downstream receives it as a parameter; nothing else reads process.env.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Each setting: its environment variable, its key in the settings file, and its schema. */
+const settings = {
+  dataDir: { env: 'IDSIGHT_DATA_DIR', schema: z.string().min(1, 'must not be empty').default('./data') },
+  databaseUrl: {
+    env: 'IDSIGHT_DATABASE_URL',
+    schema: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL (leave unset for the embedded SQLite store)')
+      .optional(),
+  },
+  host: { env: 'IDSIGHT_HOST', schema: z.string().min(1, 'must not be empty').default('127.0.0.1') },
+  port: {
+    env: 'IDSIGHT_PORT',
+    schema: z.coerce
+      .number({ error: 'must be a whole number from 0 to 65535' })
+      .int('must be a whole number from 0 to 65535')
+      .min(0, 'must be a whole number from 0 to 65535')
+      .max(65535, 'must be a whole number from 0 to 65535')
+      .default(8080),
+  },
+  masterKey: {
+    env: 'IDSIGHT_MASTER_KEY',
+    // Validated for shape by the keyring, which can say precisely what is wrong with it.
+    schema: z.string().min(1, 'must not be empty when set').optional(),
+  },
+  logLevel: {
+    env: 'IDSIGHT_LOG_LEVEL',
+    schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  },
+  logFormat: {
+    env: 'IDSIGHT_LOG_FORMAT',
+    schema: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
+  },
+  sessionIdleMinutes: {
+    env: 'IDSIGHT_SESSION_IDLE_MINUTES',
+    schema: z.coerce
+      .number({ error: 'must be a whole number of minutes from 1 to 1440' })
+      .int('must be a whole number of minutes from 1 to 1440')
+      .min(1, 'must be a whole number of minutes from 1 to 1440')
+      .max(1440, 'must be a whole number of minutes from 1 to 1440')
+      .default(15),
+  },
+  sessionMaxHours: {
+    env: 'IDSIGHT_SESSION_MAX_HOURS',
+    schema: z.coerce
+      .number({ error: 'must be a whole number of hours from 1 to 720' })
+      .int('must be a whole number of hours from 1 to 720')
+      .min(1, 'must be a whole number of hours from 1 to 720')
+      .max(720, 'must be a whole number of hours from 1 to 720')
+      .default(12),
+  },
+  tlsCertFile: { env: 'IDSIGHT_TLS_CERT_FILE', schema: z.string().min(1).optional() },
+  tlsKeyFile: { env: 'IDSIGHT_TLS_KEY_FILE', schema: z.string().min(1).optional() },
+  trustProxy: {
+    env: 'IDSIGHT_TRUST_PROXY',
+    schema: z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .default(false),
+  },
+} as const;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+  /** Absolute path of the data directory. */
+  dataDir: string;
+  /** Where the embedded SQLite database lives when databaseUrl is unset. */
+  sqlitePath: string;
+};
+
+/** A configuration problem: the message is one line naming the setting and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads settings from `env` and, when IDSIGHT_CONFIG_FILE names one, from a JSON file whose keys
+ * are the setting names (dataDir, port, …). Environment variables win over the file.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const file = readConfigFile(env.IDSIGHT_CONFIG_FILE);
+  const raw: Record<string, unknown> = {};
+  for (const [key, { env: name }] of Object.entries(settings)) {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
+    else if (file[key] !== undefined) raw[key] = typeof file[key] === 'number' || typeof file[key] === 'boolean' ? String(file[key]) : file[key];
+  }
+  const unknownKeys = Object.keys(file).filter((k) => !(k in settings));
+  if (unknownKeys.length > 0) {
+    throw new ConfigError(`IDSIGHT_CONFIG_FILE: unknown setting ${JSON.stringify(unknownKeys[0])} (known: ${Object.keys(settings).join(', ')})`);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const [key, { env: name, schema }] of Object.entries(settings)) {
+    const parsed = (schema as z.ZodType).safeParse(raw[key]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const shown = key === 'masterKey' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+      throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
+    }
+    out[key] = parsed.data;
+  }
+  if (Boolean(out.tlsCertFile) !== Boolean(out.tlsKeyFile)) {
+    throw new ConfigError('IDSIGHT_TLS_CERT_FILE and IDSIGHT_TLS_KEY_FILE must be set together');
+  }
+  const dataDir = path.resolve(out.dataDir as string);
+  return { ...(out as Config), dataDir, sqlitePath: path.join(dataDir, 'idsight.db') };
+}
+
+function readConfigFile(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`IDSIGHT_CONFIG_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ConfigError(`IDSIGHT_CONFIG_FILE: ${file} is not a JSON object of settings`);
+}
+
+/** The settings table for the README and `idsight config`: name, env var, default. */
+export const SETTING_NAMES = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.env]));

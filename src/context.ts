@@ -1,0 +1,38 @@
+// Wires the services from the settings: the one place that builds them. The server, the CLI and
+// the tests all start here; a test passes its own database, clock and log destination.
+import { createAuditLog, type AuditLog } from './audit/log.js';
+import { createAuthService, type AuthService } from './auth/service.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openDb, type Db } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { openVault, type OpenVault } from './vault/service.js';
+
+export interface Context {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  vault: OpenVault;
+  auth: AuthService;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export async function openContext(config: Config, overrides: { db?: Db; clock?: Clock; log?: Logger } = {}): Promise<Context> {
+  const log = overrides.log ?? createLogger(config);
+  const clock = overrides.clock ?? systemClock;
+  const db = overrides.db ?? openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  try {
+    const { applied } = await migrate(db);
+    if (applied.length > 0) log.info({ applied, database: db.location }, 'database migrated');
+    const vault = await openVault({ db, clock, masterKey: config.masterKey, dataDir: config.dataDir });
+    const auth = createAuthService({ db, clock, settings: config });
+    const audit = createAuditLog({ db, clock });
+    return { config, db, clock, log, vault, auth, audit, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+// Dashboard users (people who sign in to idsight), not Entra users.
+import type { Kysely } from 'kysely';
+import type { DashboardUserRow, Database, Role } from './schema.js';
+
+export function createDashboardUserRepo(db: Kysely<Database>) {
+  return {
+    async insert(u: { id: string; email: string; passwordHash: string; role: Role; now: number }): Promise<void> {
+      await db
+        .insertInto('dashboard_users')
+        .values({ id: u.id, email: u.email, password_hash: u.passwordHash, role: u.role, created_at: u.now, updated_at: u.now, last_login_at: null })
+        .execute();
+    },
+    byId: (id: string): Promise<DashboardUserRow | undefined> => db.selectFrom('dashboard_users').selectAll().where('id', '=', id).executeTakeFirst(),
+    byEmail: (email: string): Promise<DashboardUserRow | undefined> =>
+      db.selectFrom('dashboard_users').selectAll().where('email', '=', email).executeTakeFirst(),
+    list: (): Promise<DashboardUserRow[]> => db.selectFrom('dashboard_users').selectAll().orderBy('email').execute(),
+    async countAdmins(): Promise<number> {
+      const row = await db
+        .selectFrom('dashboard_users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('role', '=', 'admin')
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async setRole(id: string, role: Role, now: number): Promise<boolean> {
+      const r = await db.updateTable('dashboard_users').set({ role, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
+      await db.updateTable('dashboard_users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
+    },
+    async touchLogin(id: string, now: number): Promise<void> {
+      await db.updateTable('dashboard_users').set({ last_login_at: now }).where('id', '=', id).execute();
+    },
+    async remove(id: string): Promise<boolean> {
+      const r = await db.deleteFrom('dashboard_users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+  };
+}
+export type DashboardUserRepo = ReturnType<typeof createDashboardUserRepo>;

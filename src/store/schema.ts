@@ -1,0 +1,126 @@
+// Table types for Kysely. Times are epoch milliseconds (integer / bigint) in both dialects, so
+// one code path reads and compares them; booleans are 0/1 integers for the same reason.
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export type Role = 'admin' | 'helpdesk' | 'analyst';
+
+export interface DashboardUserTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: Role;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface SessionTable {
+  /** sha256 of the cookie value: a leaked database row cannot be replayed as a cookie. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The first characters of the token, for people to recognise it in lists. */
+  prefix: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor_type: 'user' | 'token' | 'cli' | 'system' | 'anonymous';
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  outcome: 'success' | 'failure' | 'denied';
+  status: number | null;
+  /** JSON object with what else matters (never secrets). */
+  detail: string | null;
+}
+
+export interface IntegrationTable {
+  id: string;
+  name: string;
+  tenant_id: string;
+  client_id: string;
+  cloud: string;
+  /** AES-256-GCM envelope (see integrations/vault.ts); never leaves the server. */
+  secret_envelope: string;
+  /** JSON: data types, schedule and other per-integration settings. */
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface VaultKeyTable {
+  key_id: string;
+  /** An envelope of a known text under this key: proves the configured key is the right one. */
+  check_envelope: string;
+  created_at: number;
+}
+
+export interface SignInTable {
+  integration_id: string;
+  sign_in_id: string;
+  created_at: number;
+  event_type: string;
+  user_id: string | null;
+  user_principal_name: string | null;
+  user_display_name: string | null;
+  app_id: string | null;
+  app_display_name: string | null;
+  resource_id: string | null;
+  ip_address: string | null;
+  country: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  error_code: number | null;
+  client_app_used: string | null;
+  is_interactive: number | null;
+  conditional_access_status: string | null;
+  risk_level_aggregated: string | null;
+  risk_level_during_sign_in: string | null;
+  risk_state: string | null;
+  risk_detail: string | null;
+  device_id: string | null;
+  correlation_id: string | null;
+  /** When idsight fetched this version; the newest fetch wins. */
+  collected_at: number;
+  /** sha256 of `raw`: re-fetched identical records are not rewritten. */
+  content_hash: string;
+  /** The Graph record as received, JSON. */
+  raw: string;
+}
+
+export interface Database {
+  dashboard_users: DashboardUserTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  audit_log: AuditLogTable;
+  integrations: IntegrationTable;
+  vault_keys: VaultKeyTable;
+  signins: SignInTable;
+}
+
+export type DashboardUserRow = Selectable<DashboardUserTable>;
+export type SessionRow = Selectable<SessionTable>;
+export type ApiTokenRow = Selectable<ApiTokenTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type NewAuditRow = Insertable<AuditLogTable>;
+export type IntegrationRow = Selectable<IntegrationTable>;
+export type SignInRow = Selectable<SignInTable>;

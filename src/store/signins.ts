@@ -1,0 +1,177 @@
+// The sign-in store: typed columns for what checks and insights filter on, plus the whole Graph
+// record. Keyed by (integration, sign-in id); re-fetched records replace older fetches only.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ValidationError } from '../errors.js';
+import type { Db } from './db.js';
+import type { Database, SignInRow, SignInTable } from './schema.js';
+import { writeTransaction } from './tx.js';
+
+/** A sign-in as Graph returns it (v1.0 or beta); only id and createdDateTime are required. */
+export type GraphSignIn = Record<string, unknown> & { id?: unknown; createdDateTime?: unknown };
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  /** Identical to what is stored, or older than the stored version. */
+  unchanged: number;
+}
+
+// SQLite allows 32,766 bound parameters per statement and PostgreSQL 65,535; 29 columns × 500
+// rows stays well inside both.
+const CHUNK = 500;
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/**
+ * Maps a Graph signIn to its row. Throws ValidationError for a record without a usable id or
+ * createdDateTime: such a record cannot be stored without corrupting the store's keys.
+ */
+export function toSignInRow(integrationId: string, record: GraphSignIn, collectedAt: number): SignInTable {
+  const id = str(record.id);
+  if (!id) throw new ValidationError('malformed sign-in record: it has no id');
+  const created = typeof record.createdDateTime === 'string' ? Date.parse(record.createdDateTime) : NaN;
+  if (!Number.isFinite(created)) throw new ValidationError(`malformed sign-in record ${id}: createdDateTime ${JSON.stringify(record.createdDateTime)} is not a timestamp`);
+  const status = obj(record.status);
+  const location = obj(record.location);
+  const geo = obj(location.geoCoordinates);
+  const device = obj(record.deviceDetail);
+  const eventTypes = Array.isArray(record.signInEventTypes) ? record.signInEventTypes : [];
+  const isInteractive = typeof record.isInteractive === 'boolean' ? record.isInteractive : null;
+  const raw = JSON.stringify(record);
+  return {
+    integration_id: integrationId,
+    sign_in_id: id,
+    created_at: created,
+    // v1.0 carries no signInEventTypes and lists interactive sign-ins only.
+    event_type: str(eventTypes[0]) ?? (isInteractive === false ? 'nonInteractiveUser' : 'interactiveUser'),
+    user_id: str(record.userId),
+    user_principal_name: str(record.userPrincipalName)?.toLowerCase() ?? null,
+    user_display_name: str(record.userDisplayName),
+    app_id: str(record.appId),
+    app_display_name: str(record.appDisplayName),
+    resource_id: str(record.resourceId),
+    ip_address: str(record.ipAddress),
+    country: str(location.countryOrRegion),
+    city: str(location.city),
+    latitude: num(geo.latitude),
+    longitude: num(geo.longitude),
+    error_code: num(status.errorCode),
+    client_app_used: str(record.clientAppUsed),
+    is_interactive: isInteractive === null ? null : isInteractive ? 1 : 0,
+    conditional_access_status: str(record.conditionalAccessStatus),
+    risk_level_aggregated: str(record.riskLevelAggregated),
+    risk_level_during_sign_in: str(record.riskLevelDuringSignIn),
+    risk_state: str(record.riskState),
+    risk_detail: str(record.riskDetail),
+    device_id: str(device.deviceId),
+    correlation_id: str(record.correlationId),
+    collected_at: collectedAt,
+    content_hash: createHash('sha256').update(raw).digest('base64url'),
+    raw,
+  };
+}
+
+export interface SignInQuery {
+  integrationId: string;
+  since?: number | undefined;
+  until?: number | undefined;
+  userId?: string | undefined;
+  limit?: number | undefined;
+}
+
+export function createSignInRepo(db: Db) {
+  const k = db.kysely;
+  return {
+    /**
+     * Stores a batch in one transaction. The newest fetch of a record wins: a version fetched
+     * earlier than the stored one (a slow, overlapping slice) never replaces it.
+     */
+    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number): Promise<UpsertCounts> {
+      // Map everything before touching the database: one malformed record fails the whole batch.
+      const byId = new Map<string, SignInTable>();
+      for (const record of records) {
+        const row = toSignInRow(integrationId, record, collectedAt);
+        byId.set(row.sign_in_id, row); // a record repeated within the batch: keep the last
+      }
+      const rows = [...byId.values()];
+      return writeTransaction(db, async (trx) => {
+        const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+        for (let i = 0; i < rows.length; i += CHUNK) {
+          const chunk = rows.slice(i, i + CHUNK);
+          const existing = new Map(
+            (
+              await trx
+                .selectFrom('signins')
+                .select(['sign_in_id', 'content_hash', 'collected_at'])
+                .where('integration_id', '=', integrationId)
+                .where(
+                  'sign_in_id',
+                  'in',
+                  chunk.map((r) => r.sign_in_id),
+                )
+                .execute()
+            ).map((r) => [r.sign_in_id, r]),
+          );
+          const writes = chunk.filter((row) => {
+            const old = existing.get(row.sign_in_id);
+            if (!old) {
+              counts.inserted++;
+              return true;
+            }
+            if (old.content_hash === row.content_hash || old.collected_at > row.collected_at) {
+              counts.unchanged++;
+              return false;
+            }
+            counts.updated++;
+            return true;
+          });
+          if (writes.length > 0) await writeRows(trx, writes);
+        }
+        return counts;
+      });
+    },
+    get: (integrationId: string, signInId: string): Promise<SignInRow | undefined> =>
+      k.selectFrom('signins').selectAll().where('integration_id', '=', integrationId).where('sign_in_id', '=', signInId).executeTakeFirst(),
+    list(q: SignInQuery): Promise<SignInRow[]> {
+      let query = k.selectFrom('signins').selectAll().where('integration_id', '=', q.integrationId).orderBy('created_at', 'desc').orderBy('sign_in_id');
+      if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
+      if (q.until !== undefined) query = query.where('created_at', '<', q.until);
+      if (q.userId !== undefined) query = query.where('user_id', '=', q.userId);
+      if (q.limit !== undefined) query = query.limit(q.limit);
+      return query.execute();
+    },
+    async count(integrationId: string): Promise<number> {
+      const row = await k
+        .selectFrom('signins')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('integration_id', '=', integrationId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+export type SignInRepo = ReturnType<typeof createSignInRepo>;
+
+const UPDATABLE = [
+  'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id', 'app_display_name', 'resource_id',
+  'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used', 'is_interactive',
+  'conditional_access_status', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id',
+  'correlation_id', 'collected_at', 'content_hash', 'raw',
+] as const satisfies ReadonlyArray<keyof SignInTable>;
+
+async function writeRows(trx: Kysely<Database>, rows: SignInTable[]): Promise<void> {
+  await trx
+    .insertInto('signins')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['integration_id', 'sign_in_id'])
+        .doUpdateSet((eb) => Object.fromEntries(UPDATABLE.map((c) => [c, eb.ref(`excluded.${c}`)])) as never)
+        // Re-checked here because another process may have written since the read above.
+        .where((eb) => eb('excluded.collected_at', '>=', eb.ref('signins.collected_at'))),
+    )
+    .execute();
+}

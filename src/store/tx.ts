@@ -1,0 +1,21 @@
+// Write transactions. On SQLite a plain BEGIN is deferred: a transaction that reads first and
+// writes later can fail with SQLITE_BUSY when another process wrote in between, without waiting.
+// BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies instead.
+import { sql, type Kysely } from 'kysely';
+import type { Db } from './db.js';
+import type { Database } from './schema.js';
+
+export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.dialect === 'postgres') return db.kysely.transaction().execute(fn);
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}

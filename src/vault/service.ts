@@ -1,0 +1,83 @@
+// The vault as the application uses it: opening it checks that the configured master key is the
+// one the database was sealed with (before anything is written), and rotation re-encrypts every
+// sealed value under a new key without a window where a crash loses access.
+import type { Clock } from '../clock.js';
+import { VaultKeyError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { createIntegrationRepo } from '../store/integrations.js';
+import { createVaultKeyRepo } from '../store/vault-keys.js';
+import { generateKeyText, loadKeyring, parseKeys, readKeyFile, writeKeyFile, type Keyring } from './keyring.js';
+import { createVault, type Vault } from './vault.js';
+
+const CHECK_TEXT = 'idsight vault key check';
+const checkAad = (keyId: string) => `vault_keys/${keyId}/check`;
+export const integrationSecretAad = (integrationId: string) => `integrations/${integrationId}/client_secret`;
+
+export interface OpenVault extends Vault {
+  keyring: Keyring;
+}
+
+export async function openVault(deps: { db: Db; clock: Clock; masterKey?: string | undefined; dataDir: string }): Promise<OpenVault> {
+  const keys = createVaultKeyRepo(deps.db.kysely);
+  const registered = await keys.list();
+  const keyring = loadKeyring({ masterKey: deps.masterKey, dataDir: deps.dataDir, mayCreate: registered.length === 0 });
+  const vault = createVault(keyring);
+  const configured = new Set(keyring.keys.map((k) => k.id));
+  for (const row of registered) {
+    if (!configured.has(row.key_id)) {
+      throw new VaultKeyError(
+        `${describeSource(keyring)} does not hold master key ${row.key_id}, with which this database's secrets are encrypted (configured: ${[...configured].join(', ')}); nothing was changed`,
+      );
+    }
+    if (vault.decrypt(row.check_envelope, checkAad(row.key_id)) !== CHECK_TEXT) {
+      throw new VaultKeyError(`the check value of master key ${row.key_id} does not match: the vault_keys table was altered`);
+    }
+  }
+  await keys.register(vault.currentKeyId, vault.encrypt(CHECK_TEXT, checkAad(vault.currentKeyId)), deps.clock.now());
+  return Object.assign(vault, { keyring });
+}
+
+function describeSource(keyring: Keyring): string {
+  return keyring.source === 'env' ? 'IDSIGHT_MASTER_KEY' : `the key file ${keyring.file ?? ''}`;
+}
+
+export interface RotationResult {
+  keyId: string;
+  previousKeyIds: string[];
+  reencrypted: number;
+  source: Keyring['source'];
+}
+
+/**
+ * With a key file: adds a new key, re-encrypts everything under it, then drops the old keys.
+ * With IDSIGHT_MASTER_KEY: the operator lists the new key first ("new,old"); everything is
+ * re-encrypted under it and the old ones can then be removed from the variable.
+ */
+export async function rotateKeys(deps: { db: Db; clock: Clock; vault: OpenVault }): Promise<RotationResult> {
+  let keyring = deps.vault.keyring;
+  const previousKeyIds = keyring.keys.map((k) => k.id);
+  if (keyring.source === 'file' && keyring.file) {
+    const [fresh] = parseKeys(generateKeyText(), 'new key');
+    // The new key is written next to the old ones first: a crash from here on leaves a keyring
+    // that still opens every envelope.
+    writeKeyFile(keyring.file, [fresh!, ...keyring.keys]);
+    keyring = readKeyFile(keyring.file);
+  }
+  const vault = createVault(keyring);
+  const now = deps.clock.now();
+  let reencrypted = 0;
+  await deps.db.kysely.transaction().execute(async (trx) => {
+    const integrations = createIntegrationRepo(trx);
+    for (const row of await integrations.listSecretEnvelopes()) {
+      if (vault.keyIdOf(row.secret_envelope) === vault.currentKeyId) continue;
+      const aad = integrationSecretAad(row.id);
+      await integrations.setSecretEnvelope(row.id, vault.encrypt(vault.decrypt(row.secret_envelope, aad), aad), now);
+      reencrypted++;
+    }
+    const keys = createVaultKeyRepo(trx);
+    await keys.register(vault.currentKeyId, vault.encrypt(CHECK_TEXT, checkAad(vault.currentKeyId)), now);
+    await keys.retireAllBut(vault.currentKeyId);
+  });
+  if (keyring.source === 'file' && keyring.file) writeKeyFile(keyring.file, [keyring.keys[0]!]);
+  return { keyId: vault.currentKeyId, previousKeyIds: previousKeyIds.filter((id) => id !== vault.currentKeyId), reencrypted, source: keyring.source };
+}
