@@ -6,6 +6,12 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A whole number within bounds, from text; the message says the unit and the range. */
+function wholeNumber(what: string, min: number, max: number) {
+  const message = `must be a whole number ${what}from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+}
+
 /** Each setting: its environment variable, its key in the settings file, and its schema. */
 const settings = {
   dataDir: { env: 'IDSIGHT_DATA_DIR', schema: z.string().min(1, 'must not be empty').default('./data') },
@@ -19,12 +25,7 @@ const settings = {
   host: { env: 'IDSIGHT_HOST', schema: z.string().min(1, 'must not be empty').default('127.0.0.1') },
   port: {
     env: 'IDSIGHT_PORT',
-    schema: z.coerce
-      .number({ error: 'must be a whole number from 0 to 65535' })
-      .int('must be a whole number from 0 to 65535')
-      .min(0, 'must be a whole number from 0 to 65535')
-      .max(65535, 'must be a whole number from 0 to 65535')
-      .default(8080),
+    schema: wholeNumber('', 0, 65535).default(8080),
   },
   masterKey: {
     env: 'IDSIGHT_MASTER_KEY',
@@ -41,21 +42,19 @@ const settings = {
   },
   sessionIdleMinutes: {
     env: 'IDSIGHT_SESSION_IDLE_MINUTES',
-    schema: z.coerce
-      .number({ error: 'must be a whole number of minutes from 1 to 1440' })
-      .int('must be a whole number of minutes from 1 to 1440')
-      .min(1, 'must be a whole number of minutes from 1 to 1440')
-      .max(1440, 'must be a whole number of minutes from 1 to 1440')
-      .default(15),
+    schema: wholeNumber('of minutes ', 1, 1440).default(15),
   },
   sessionMaxHours: {
     env: 'IDSIGHT_SESSION_MAX_HOURS',
-    schema: z.coerce
-      .number({ error: 'must be a whole number of hours from 1 to 720' })
-      .int('must be a whole number of hours from 1 to 720')
-      .min(1, 'must be a whole number of hours from 1 to 720')
-      .max(720, 'must be a whole number of hours from 1 to 720')
-      .default(12),
+    schema: wholeNumber('of hours ', 1, 720).default(12),
+  },
+  loginLimitPerIp: {
+    env: 'IDSIGHT_LOGIN_LIMIT_PER_IP',
+    schema: wholeNumber('of sign-in attempts per minute ', 1, 100000).default(30),
+  },
+  loginLimitPerAccount: {
+    env: 'IDSIGHT_LOGIN_LIMIT_PER_ACCOUNT',
+    schema: wholeNumber('of sign-in attempts per 15 minutes ', 1, 100000).default(10),
   },
   tlsCertFile: { env: 'IDSIGHT_TLS_CERT_FILE', schema: z.string().min(1).optional() },
   tlsKeyFile: { env: 'IDSIGHT_TLS_KEY_FILE', schema: z.string().min(1).optional() },

@@ -20,11 +20,11 @@ export const authRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
   async (app) => {
     // A second limit keyed by the account, against slow guessing spread over many addresses.
-    const perAccount = app.rateLimit({
-      max: 10,
+    // (The plugin runs one limiter per request, so this one is applied by hand.)
+    const perAccount = app.createRateLimit({
+      max: ctx.config.loginLimitPerAccount,
       timeWindow: '15 minutes',
       keyGenerator: (req) => `login:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
-      errorResponseBuilder: tooMany('sign-in attempts for this account'),
     });
 
     app.post(
@@ -33,9 +33,15 @@ export const authRoutes =
         config: {
           access: 'public',
           audit: 'auth.login',
-          rateLimit: { max: 20, timeWindow: '1 minute', errorResponseBuilder: tooMany('sign-in attempts from your address') },
+          rateLimit: { max: ctx.config.loginLimitPerIp, timeWindow: '1 minute', errorResponseBuilder: tooMany('sign-in attempts from your address') },
         },
-        preHandler: perAccount,
+        preHandler: async (request, reply) => {
+          const limit = await perAccount(request);
+          if (!limit.isAllowed && limit.isExceeded) {
+            void reply.header('retry-after', String(limit.ttlInSeconds));
+            throw new AppError('rate_limited', `too many sign-in attempts for this account: try again in ${limit.ttlInSeconds} seconds`, 429);
+          }
+        },
         schema: {
           body: z.object({
             email: z.string({ error: 'email is required' }).max(254, 'email is too long'),
