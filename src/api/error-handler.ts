@@ -26,7 +26,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       status = err.status;
       body = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } };
     } else if (hasZodFastifySchemaValidationErrors(err)) {
-      const issues = err.validation.map((v) => ({ path: `${err.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }));
+      const issues = err.validation.map((v) => ({
+        path: [err.validationContext ?? 'request', ...v.instancePath.split('/').filter(Boolean)].join('.'),
+        message: v.message ?? 'invalid',
+      }));
       status = 400;
       body = { error: { code: 'validation_failed', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), details: issues } };
     } else if (isResponseSerializationError(err)) {

@@ -6,7 +6,7 @@ import csrf from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Authenticated } from '../auth/service.js';
 import type { Context } from '../context.js';
@@ -32,8 +32,15 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     loggerInstance: ctx.log,
     bodyLimit: BODY_LIMIT,
     trustProxy: ctx.config.trustProxy,
+    // Errors Fastify meets while routing (a malformed URL, an over-long path parameter) get the
+    // same error body as everything else.
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: { code: 'invalid_request', message: err.message } });
+    },
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;
+  // The API speaks JSON only: a text/plain body is refused (415), not parsed as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);

@@ -6,9 +6,10 @@ import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { createApiTokenRepo } from '../store/api-tokens.js';
-import { createDashboardUserRepo } from '../store/dashboard-users.js';
+import { createDashboardUserRepo, type DashboardUserRepo } from '../store/dashboard-users.js';
 import type { ApiTokenRow, DashboardUserRow, Role } from '../store/schema.js';
 import { createSessionRepo } from '../store/sessions.js';
+import { writeTransaction } from '../store/tx.js';
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export const ROLES = ['admin', 'helpdesk', 'analyst'] as const satisfies readonly Role[];
@@ -80,7 +81,7 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSettings }) {
-  const users = createDashboardUserRepo(deps.db.kysely);
+  const users = createDashboardUserRepo(deps.db.kysely, deps.db.dialect);
   const sessions = createSessionRepo(deps.db.kysely);
   const tokens = createApiTokenRepo(deps.db.kysely);
   const idleMs = deps.settings.sessionIdleMinutes * 60_000;
@@ -94,10 +95,19 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     return u;
   }
 
-  async function lastAdminGuard(target: DashboardUserRow, action: string): Promise<void> {
-    if (target.role === 'admin' && (await users.countAdmins()) <= 1) {
-      throw new ConflictError(`cannot ${action} ${target.email}: it is the only admin, and idsight must keep at least one`);
-    }
+  /** Runs a change to `id` unless it would leave idsight without an admin. */
+  async function keepingAnAdmin(id: string, action: string, change: (repo: DashboardUserRepo) => Promise<void>): Promise<DashboardUserRow> {
+    return writeTransaction(deps.db, async (trx) => {
+      const repo = createDashboardUserRepo(trx, deps.db.dialect);
+      const admins = await repo.lockAdmins();
+      const target = await repo.byId(id);
+      if (!target) throw new NotFoundError(`no dashboard user with id ${id}`);
+      if (target.role === 'admin' && admins.length <= 1) {
+        throw new ConflictError(`cannot ${action} ${target.email}: it is the only admin, and idsight must keep at least one`);
+      }
+      await change(repo);
+      return target;
+    });
   }
 
   return {
@@ -135,19 +145,17 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
 
     async setRole(id: string, roleInput: unknown): Promise<PublicUser> {
       const role = parseOrThrow(roleSchema, roleInput);
-      const target = await userOrThrow(id);
-      if (target.role === role) return toPublicUser(target);
-      await lastAdminGuard(target, 'change the role of');
-      await users.setRole(id, role, deps.clock.now());
+      const current = await userOrThrow(id);
+      if (current.role === role) return toPublicUser(current);
+      await keepingAnAdmin(id, 'change the role of', (repo) => repo.setRole(id, role, deps.clock.now()).then(() => undefined));
       // A changed role takes effect at once: sessions opened under the old role end.
       await sessions.removeForUser(id);
       return toPublicUser(await userOrThrow(id));
     },
 
     async removeUser(id: string): Promise<PublicUser> {
-      const target = await userOrThrow(id);
-      await lastAdminGuard(target, 'remove');
-      await users.remove(id); // sessions and tokens go with it (foreign keys cascade)
+      // sessions and tokens go with the user (foreign keys cascade)
+      const target = await keepingAnAdmin(id, 'remove', (repo) => repo.remove(id).then(() => undefined));
       return toPublicUser(target);
     },
 

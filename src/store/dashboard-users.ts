@@ -1,8 +1,9 @@
 // Dashboard users (people who sign in to idsight), not Entra users.
 import type { Kysely } from 'kysely';
+import type { Dialect } from './db.js';
 import type { DashboardUserRow, Database, Role } from './schema.js';
 
-export function createDashboardUserRepo(db: Kysely<Database>) {
+export function createDashboardUserRepo(db: Kysely<Database>, dialect: Dialect) {
   return {
     async insert(u: { id: string; email: string; passwordHash: string; role: Role; now: number }): Promise<void> {
       await db
@@ -14,13 +15,15 @@ export function createDashboardUserRepo(db: Kysely<Database>) {
     byEmail: (email: string): Promise<DashboardUserRow | undefined> =>
       db.selectFrom('dashboard_users').selectAll().where('email', '=', email).executeTakeFirst(),
     list: (): Promise<DashboardUserRow[]> => db.selectFrom('dashboard_users').selectAll().orderBy('email').execute(),
-    async countAdmins(): Promise<number> {
-      const row = await db
-        .selectFrom('dashboard_users')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('role', '=', 'admin')
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+    /**
+     * The admins' ids, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite: the
+     * caller's BEGIN IMMEDIATE already serialises writers), so two concurrent demotions cannot
+     * both see "another admin remains".
+     */
+    async lockAdmins(): Promise<string[]> {
+      let q = db.selectFrom('dashboard_users').select('id').where('role', '=', 'admin');
+      if (dialect === 'postgres') q = q.forUpdate();
+      return (await q.execute()).map((r) => r.id);
     },
     async setRole(id: string, role: Role, now: number): Promise<boolean> {
       const r = await db.updateTable('dashboard_users').set({ role, updated_at: now }).where('id', '=', id).executeTakeFirst();

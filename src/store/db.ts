@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -41,12 +41,39 @@ export function openDb(options: DbOptions): Db {
   }
   mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
   const sqlite = new SQLite(options.sqlitePath);
+  // 16 KiB pages hold about five 2–3 KB sign-ins each, where 4 KiB pages waste a third of every
+  // page. Only takes effect on a new database file.
+  sqlite.pragma('page_size = 16384');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqlite.pragma('cache_size = -65536'); // 64 MiB of page cache: index pages stay hot
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { kysely, dialect: 'sqlite', location: options.sqlitePath, close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares every statement anew; preparing a 500-row upsert costs SQLite as much as
+ * running it. Reusing prepared statements by their SQL text (an LRU of recent ones) removes that.
+ * Safe because Kysely runs one statement at a time on the one SQLite connection.
+ */
+function withStatementCache(sqlite: SQLite.Database, capacity = 200): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text); // re-insert: most recently used last
+      } else {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 export function redactUrl(url: string): string {

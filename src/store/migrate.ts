@@ -1,7 +1,9 @@
-// Migrations live in code and run at start-up and from `idsight db migrate`. Kysely's migrator
-// records what ran and, on PostgreSQL, holds a row lock while migrating; on SQLite a second
-// process meets a busy database instead, so both dialects retry until the other is done.
-import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+// Migrations live in code and run at start-up and from `idsight db migrate`, safely from several
+// processes at once. On PostgreSQL, Kysely's migrator runs them in a transaction holding a row
+// lock. On SQLite it uses neither, so we run it inside one BEGIN IMMEDIATE transaction: a second
+// process waits for the first (busy timeout) and then finds nothing to do, and a crash halfway
+// leaves no half-built schema (SQLite's DDL is transactional).
+import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import type { Db, Dialect } from './db.js';
 import * as m0001 from './migrations/0001_foundation.js';
 
@@ -17,32 +19,57 @@ export interface MigrateOutcome {
 }
 
 export async function migrate(db: Db, attempts = 20): Promise<MigrateOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const results = db.dialect === 'sqlite' ? await migrateSqlite(db) : await runMigrator(db.kysely, db.dialect);
+      return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), total: Object.keys(MIGRATIONS).length };
+    } catch (err) {
+      if (attempt >= attempts || !isConcurrentMigration(err)) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+  }
+}
+
+async function migrateSqlite(db: Db): Promise<MigrationResult[]> {
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const results = await runMigrator(conn, db.dialect);
+      await sql`commit`.execute(conn);
+      return results;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
+async function runMigrator(kysely: Kysely<any>, dialect: Dialect): Promise<MigrationResult[]> {
   const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (k: Kysely<unknown>) => m.up(k, db.dialect) }]),
+    Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (k: Kysely<unknown>) => m.up(k, dialect) }]),
   );
   const migrator = new Migrator({
-    db: db.kysely,
+    db: kysely,
     provider: { getMigrations: () => Promise.resolve(migrations) },
     migrationTableName: 'idsight_migrations',
     migrationLockTableName: 'idsight_migrations_lock',
   });
-  for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
-    if (!error) {
-      return { applied: (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName), total: Object.keys(MIGRATIONS).length };
-    }
-    if (attempt >= attempts || !isConcurrentMigration(error)) {
-      const failed = results?.find((r) => r.status === 'Error');
-      throw new Error(`database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const message = error instanceof Error ? error.message : String(error);
+    throw Object.assign(new Error(`database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${message}`, { cause: error }), {
+      code: (error as { code?: unknown }).code,
+    });
   }
+  return results ?? [];
 }
 
 /** Errors a concurrent migrator causes, after which a retry finds the work done. */
 function isConcurrentMigration(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  // SQLITE_BUSY*: another process holds the write lock. 23505/42P07/42710: another PostgreSQL
-  // session created the migrator's own tables at the same moment.
+  const code = (error as { code?: unknown }).code;
+  // SQLITE_BUSY*: the other process held the lock past the busy timeout. 23505/42P07/42710:
+  // another PostgreSQL session created the migrator's own tables at the same moment.
   return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || code === '23505' || code === '42P07' || code === '42710';
 }

@@ -101,8 +101,6 @@ export interface SignInTable {
   correlation_id: string | null;
   /** When idsight fetched this version; the newest fetch wins. */
   collected_at: number;
-  /** sha256 of `raw`: re-fetched identical records are not rewritten. */
-  content_hash: string;
   /** The Graph record as received, JSON. */
   raw: string;
 }

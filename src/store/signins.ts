@@ -1,7 +1,6 @@
 // The sign-in store: typed columns for what checks and insights filter on, plus the whole Graph
 // record. Keyed by (integration, sign-in id); re-fetched records replace older fetches only.
-import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
 import type { Database, SignInRow, SignInTable } from './schema.js';
@@ -17,7 +16,7 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
-// SQLite allows 32,766 bound parameters per statement and PostgreSQL 65,535; 29 columns × 500
+// SQLite allows 32,766 bound parameters per statement and PostgreSQL 65,535; 28 columns × 500
 // rows stays well inside both.
 const CHUNK = 500;
 
@@ -69,7 +68,6 @@ export function toSignInRow(integrationId: string, record: GraphSignIn, collecte
     device_id: str(device.deviceId),
     correlation_id: str(record.correlationId),
     collected_at: collectedAt,
-    content_hash: createHash('sha256').update(raw).digest('base64url'),
     raw,
   };
 }
@@ -105,7 +103,7 @@ export function createSignInRepo(db: Db) {
             (
               await trx
                 .selectFrom('signins')
-                .select(['sign_in_id', 'content_hash', 'collected_at'])
+                .select(['sign_in_id', 'raw', 'collected_at'])
                 .where('integration_id', '=', integrationId)
                 .where(
                   'sign_in_id',
@@ -121,14 +119,14 @@ export function createSignInRepo(db: Db) {
               counts.inserted++;
               return true;
             }
-            if (old.content_hash === row.content_hash || old.collected_at > row.collected_at) {
+            if (old.raw === row.raw || old.collected_at > row.collected_at) {
               counts.unchanged++;
               return false;
             }
             counts.updated++;
             return true;
           });
-          if (writes.length > 0) await writeRows(trx, writes);
+          if (writes.length > 0) await writeRows(trx, db.dialect, writes);
         }
         return counts;
       });
@@ -155,23 +153,43 @@ export function createSignInRepo(db: Db) {
 }
 export type SignInRepo = ReturnType<typeof createSignInRepo>;
 
-const UPDATABLE = [
-  'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id', 'app_display_name', 'resource_id',
-  'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used', 'is_interactive',
-  'conditional_access_status', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id',
-  'correlation_id', 'collected_at', 'content_hash', 'raw',
+const COLUMNS = [
+  'integration_id', 'sign_in_id', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id',
+  'app_display_name', 'resource_id', 'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used',
+  'is_interactive', 'conditional_access_status', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail',
+  'device_id', 'correlation_id', 'collected_at', 'raw',
 ] as const satisfies ReadonlyArray<keyof SignInTable>;
+const KEY = ['integration_id', 'sign_in_id'] as const;
 
-async function writeRows(trx: Kysely<Database>, rows: SignInTable[]): Promise<void> {
-  await trx
-    .insertInto('signins')
-    .values(rows)
-    .onConflict((oc) =>
-      oc
-        .columns(['integration_id', 'sign_in_id'])
-        .doUpdateSet((eb) => Object.fromEntries(UPDATABLE.map((c) => [c, eb.ref(`excluded.${c}`)])) as never)
-        // Re-checked here because another process may have written since the read above.
-        .where((eb) => eb('excluded.collected_at', '>=', eb.ref('signins.collected_at'))),
-    )
-    .execute();
+/**
+ * The upsert's SQL for a given number of rows, compiled by Kysely once and then reused: compiling
+ * a 500-row statement costs as much as storing the rows. Its parameters are the rows' values in
+ * COLUMNS order (rowValues), which is how Kysely lays out a VALUES list built from such rows.
+ */
+const upsertSql = new Map<string, string>();
+function compiledUpsert(trx: Kysely<Database>, dialect: string, rows: number): string {
+  const cacheKey = `${dialect}:${rows}`;
+  let text = upsertSql.get(cacheKey);
+  if (!text) {
+    const template = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as SignInTable;
+    text = trx
+      .insertInto('signins')
+      .values(Array.from({ length: rows }, () => template))
+      .onConflict((oc) =>
+        oc
+          .columns([...KEY])
+          .doUpdateSet((eb) => Object.fromEntries(COLUMNS.filter((c) => !KEY.includes(c as never)).map((c) => [c, eb.ref(`excluded.${c}`)])) as never)
+          // Re-checked here because another process may have written since the read above.
+          .where((eb) => eb('excluded.collected_at', '>=', eb.ref('signins.collected_at'))),
+      )
+      .compile().sql;
+    upsertSql.set(cacheKey, text);
+  }
+  return text;
+}
+
+const rowValues = (row: SignInTable): unknown[] => COLUMNS.map((c) => row[c]);
+
+async function writeRows(trx: Kysely<Database>, dialect: string, rows: SignInTable[]): Promise<void> {
+  await trx.executeQuery(CompiledQuery.raw(compiledUpsert(trx, dialect, rows.length), rows.flatMap(rowValues)));
 }

@@ -2,7 +2,7 @@
 // data directory (created 0600 on first start). Several keys may be listed, newest first: the
 // first encrypts, the others only decrypt, which is what makes rotation safe to interrupt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { VaultKeyError } from '../errors.js';
 
@@ -77,19 +77,25 @@ export function readKeyFile(file: string): Keyring {
   return { keys: parseKeys(readFileSync(file, 'utf8'), file), source: 'file', file };
 }
 
-/** Creates the key file exclusively (a second process starting at once reads the first's key). */
+/**
+ * Creates the key file whole and exclusively: written to a private temporary name, then linked
+ * into place (link fails if the name exists), so a second process starting at the same moment
+ * reads either no file or the complete one, and then uses the first process's key.
+ */
 function createKeyFile(file: string, keyText: string): void {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw err;
-  }
+  const tmp = `${file}.${process.pid}.new`;
+  const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, `${keyText}\n`);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
   }
 }
 

@@ -18,15 +18,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const PG_URL = process.env.IDSIGHT_TEST_PG_URL;
-const PG_REQUIRED = process.env.IDSIGHT_TEST_PG_REQUIRED === '1';
+const pgUrl = (): string | undefined => process.env.IDSIGHT_TEST_PG_URL || undefined;
 
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 /** Why a dialect's tests cannot run here, or undefined when they can. */
 export function skipReason(dialect: Dialect): string | undefined {
-  if (dialect === 'postgres' && !PG_URL) {
-    if (PG_REQUIRED) throw new Error('IDSIGHT_TEST_PG_REQUIRED=1 but IDSIGHT_TEST_PG_URL is unset');
+  if (dialect === 'postgres' && !pgUrl()) {
+    if (process.env.IDSIGHT_TEST_PG_REQUIRED === '1') throw new Error('IDSIGHT_TEST_PG_REQUIRED=1 but IDSIGHT_TEST_PG_URL is unset');
     return 'IDSIGHT_TEST_PG_URL is unset: PostgreSQL variant skipped';
   }
   return undefined;
@@ -49,6 +48,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }
+  const PG_URL = pgUrl();
   if (!PG_URL) throw new Error('IDSIGHT_TEST_PG_URL is unset');
   const name = `idsight_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });

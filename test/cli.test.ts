@@ -1,0 +1,325 @@
+// The real command line, spawned as a process (`node --import tsx src/cli/main.ts …`): output,
+// exit codes (0 ok, 1 failure, 2 bad usage or configuration), one-line errors on stderr, and
+// the audit trail of what it changed. Independent processes run concurrently to keep this quick.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { openContext, type Context } from '../src/context.js';
+import { createLogger } from '../src/log.js';
+import { VERSION } from '../src/version.js';
+import { createTestDatabase, DIALECTS, skipReason, tempDir, type TestDatabase } from './helpers/databases.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PW = 'correct horse battery staple';
+const MIGRATIONS = ['0001_foundation'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a child: ours without any IDSIGHT_* setting (or the test runner's marker), plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'));
+  return { ...base, ...env };
+}
+
+/** Runs the CLI to completion; stdin is closed after `stdin` (or at once). */
+function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined); // the child may exit before reading it
+    child.stdin.end(stdin);
+  });
+}
+
+const show = (r: Run) => `exit ${String(r.code)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+function assertOk(r: Run, what: string): void {
+  assert.equal(r.code, 0, `${what}: ${show(r)}`);
+  assert.equal(r.stderr, '', `${what}: nothing on stderr`);
+}
+
+/** A failure: the exit code, and exactly one `idsight: …` line on stderr saying what is wrong. */
+function assertFails(r: Run, code: number, message: RegExp, what: string): void {
+  assert.equal(r.code, code, `${what}: ${show(r)}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `${what}: one line on stderr, got ${JSON.stringify(r.stderr)}`);
+  assert.ok(r.stderr.endsWith('\n'));
+  assert.match(lines[0]!, /^idsight: /, what);
+  assert.match(lines[0]!, message, what);
+  assert.equal(r.stdout, '', `${what}: nothing on stdout`);
+}
+
+describe('idsight CLI', { concurrency: true }, () => {
+  const scratch: string[] = [];
+  const scratchEnv = () => {
+    const dir = tempDir('idsight-cli-');
+    scratch.push(dir);
+    return { IDSIGHT_DATA_DIR: dir };
+  };
+  after(() => {
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints its version, as text and as JSON', async () => {
+    const [text, json] = await Promise.all([cli(['version'], scratchEnv()), cli(['version', '--json'], scratchEnv())]);
+    assertOk(text, 'version');
+    assert.equal(text.stdout, `idsight ${VERSION}\n`);
+    assertOk(json, 'version --json');
+    assert.deepEqual(JSON.parse(json.stdout), { name: 'idsight', version: VERSION, node: process.versions.node });
+  });
+
+  it('keys generate prints a new 256-bit key as 44 base64 characters, and nothing else', async () => {
+    const env = scratchEnv();
+    const r = await cli(['keys', 'generate'], env);
+    assertOk(r, 'keys generate');
+    assert.match(r.stdout, /^[A-Za-z0-9+/]{43}=\n$/);
+    const key = r.stdout.trimEnd();
+    assert.equal(key.length, 44);
+    assert.equal(Buffer.from(key, 'base64').length, 32);
+    assert.notEqual(key, Buffer.alloc(32).toString('base64'));
+  });
+
+  it('exits 2 on an unknown command, naming it', async () => {
+    const r = await cli(['frobnicate'], scratchEnv());
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('exits 2 with one stderr line naming IDSIGHT_PORT when it is not a port number', async () => {
+    const r = await cli(['serve'], { ...scratchEnv(), IDSIGHT_PORT: 'abc' });
+    assertFails(r, 2, /IDSIGHT_PORT/, 'serve with IDSIGHT_PORT=abc');
+    assert.match(r.stderr, /^idsight: IDSIGHT_PORT: .*whole number.*"abc"/);
+  });
+
+  for (const dialect of DIALECTS) {
+    // The whole flow runs on SQLite; PostgreSQL repeats the commands whose work depends on the
+    // database (migration locking, creating, changing and removing users) and skips the rest.
+    const full = dialect === 'sqlite';
+
+    describe(`users, tokens, migrations and the audit log (${dialect})`, { skip: skipReason(dialect), concurrency: false }, () => {
+      let database: TestDatabase;
+      let env: Record<string, string>;
+      let ctx: Context | undefined;
+      let adminId: string;
+      let adminPassword: string;
+      let token: string | undefined;
+      let stdinUserId: string;
+
+      /** The application as a library, on the same data, to check what the CLI did. */
+      async function library(): Promise<Context> {
+        ctx ??= await openContext(loadConfig(env), { log: createLogger({ logLevel: 'silent', logFormat: 'json' }) });
+        return ctx;
+      }
+
+      before(async () => {
+        database = await createTestDatabase(dialect);
+        env = envFor(database);
+      });
+      after(async () => {
+        await ctx?.close();
+        await database.drop();
+      });
+
+      it('two db migrate processes started at once on a fresh database migrate it once', async () => {
+        const runs = await Promise.all([cli(['db', 'migrate', '--json'], env), cli(['db', 'migrate', '--json'], env)]);
+        const applied: string[] = [];
+        for (const r of runs) {
+          assertOk(r, 'concurrent db migrate');
+          const out = JSON.parse(r.stdout) as { database: string; applied: string[]; total: number };
+          assert.equal(out.database, dialect);
+          assert.equal(out.total, MIGRATIONS.length);
+          applied.push(...out.applied);
+        }
+        assert.deepEqual(applied, MIGRATIONS, 'each migration applied by exactly one of them');
+        const db = database.open();
+        try {
+          const rows = await sql<{ name: string }>`select name from idsight_migrations order by name`.execute(db.kysely);
+          assert.deepEqual(
+            rows.rows.map((r) => r.name),
+            MIGRATIONS,
+          );
+          assert.deepEqual(await db.kysely.selectFrom('dashboard_users').selectAll().execute(), [], 'the schema is there, empty');
+        } finally {
+          await db.close();
+        }
+      });
+
+      it('users add without a password prints a generated one, once, that signs in', async () => {
+        const r = await cli(['users', 'add', '--email', 'Admin@Example.com', '--role', 'admin'], env);
+        assertOk(r, 'users add');
+        const m = /^added admin@example\.com \(admin\), id (\S+)\npassword \(shown once\): (\S+)\n$/.exec(r.stdout);
+        assert.ok(m, r.stdout);
+        adminId = m[1]!;
+        adminPassword = m[2]!;
+        assert.ok(adminPassword.length >= 12);
+        assert.equal(r.stdout.split(adminPassword).length, 2, 'the password appears once');
+        const lib = await library();
+        const login = await lib.auth.login({ email: 'admin@example.com', password: adminPassword, ip: null, userAgent: null });
+        assert.equal(login.user.id, adminId);
+        assert.equal(login.user.role, 'admin');
+        const row = await lib.db.kysely.selectFrom('dashboard_users').select('password_hash').where('id', '=', adminId).executeTakeFirstOrThrow();
+        assert.ok(row.password_hash.startsWith('$argon2id$'), row.password_hash);
+      });
+
+      it('users add --password-stdin, tokens create, and refusals of bad input and of removing the last admin', async () => {
+        const [[stdinUser, lastAdmin], [tokenRun, badRole, badEmail, weak]] = await Promise.all([
+          Promise.all([
+            cli(['users', 'add', '--email', 'stdin@example.com', '--role', 'analyst', '--password-stdin', '--json'], env, `${PW}\n`),
+            cli(['users', 'remove', 'admin@example.com'], env),
+          ]),
+          // Token creation and bad usage (refused before the database matters) run on SQLite only.
+          Promise.all(
+            full
+              ? [
+                  cli(['tokens', 'create', '--email', 'admin@example.com', '--name', 'ci export'], env),
+                  cli(['users', 'add', '--email', 'role@example.com', '--role', 'superuser'], env),
+                  cli(['users', 'add', '--email', 'not-an-email', '--role', 'analyst'], env),
+                  cli(['users', 'add', '--email', 'weak@example.com', '--role', 'analyst', '--password-stdin'], env, 'short\n'),
+                ]
+              : [],
+          ),
+        ]);
+
+        assertOk(stdinUser, 'users add --password-stdin');
+        const created = JSON.parse(stdinUser.stdout) as { user: { id: string; email: string; role: string }; generatedPassword?: string };
+        assert.equal(created.user.email, 'stdin@example.com');
+        assert.equal(created.user.role, 'analyst');
+        assert.equal(created.generatedPassword, undefined, 'no generated password when one came from stdin');
+        assert.ok(!stdinUser.stdout.includes(PW) && !stdinUser.stdout.includes('$argon2'));
+        stdinUserId = created.user.id;
+        const lib = await library();
+        const login = await lib.auth.login({ email: 'stdin@example.com', password: PW, ip: null, userAgent: null });
+        assert.equal(login.user.id, stdinUserId, 'signs in with the password read from stdin');
+
+        assertFails(lastAdmin, 1, /cannot remove admin@example\.com: it is the only admin/, 'removing the last admin');
+        assert.deepEqual((await lib.auth.findUser('admin@example.com')).role, 'admin');
+
+        if (!full) return;
+        assertFails(badRole!, 2, /role must be one of admin, helpdesk, analyst/, 'invalid role');
+        assertFails(badEmail!, 2, /email is not a valid address/, 'invalid email');
+        assertFails(weak!, 2, /password is too short: use at least 12 characters/, 'weak password');
+        await assert.rejects(lib.auth.login({ email: 'weak@example.com', password: 'short', ip: null, userAgent: null }), /incorrect/);
+
+        assertOk(tokenRun!, 'tokens create');
+        const t = /^token for admin@example\.com \(shown once\): (idst_[A-Za-z0-9_-]{43})\n$/.exec(tokenRun!.stdout);
+        assert.ok(t, tokenRun!.stdout);
+        token = t[1]!;
+        const viaToken = await lib.auth.authenticateToken(token);
+        assert.equal(viaToken.user.id, adminId);
+        assert.equal(viaToken.via, 'token');
+        const stored = await lib.db.kysely.selectFrom('api_tokens').selectAll().execute();
+        assert.equal(stored.length, 1);
+        assert.ok(!JSON.stringify(stored).includes(token), 'the token is stored only as a hash');
+      });
+
+      it('users set-role changes the role and ends the user\u2019s sessions', async () => {
+        const lib = await library();
+        const before = await lib.db.kysely.selectFrom('sessions').select('token_hash').where('user_id', '=', stdinUserId).execute();
+        assert.ok(before.length > 0, 'precondition: the user has a session');
+        const r = await cli(['users', 'set-role', 'stdin@example.com', 'helpdesk'], env);
+        assertOk(r, 'users set-role');
+        assert.equal(r.stdout, 'stdin@example.com is now helpdesk\n');
+        const after = await lib.db.kysely.selectFrom('sessions').select('token_hash').where('user_id', '=', stdinUserId).execute();
+        assert.equal(after.length, 0);
+        assert.equal((await lib.auth.findUser(stdinUserId)).role, 'helpdesk');
+      });
+
+      // (on PostgreSQL the listing is checked through the library, in the next test)
+      if (full) it('users list --json is valid JSON with the users, and the refused commands changed nothing', async () => {
+        const r = await cli(['users', 'list', '--json'], env);
+        assertOk(r, 'users list --json');
+        const list = JSON.parse(r.stdout) as Array<{ id: string; email: string; role: string; createdAt: number; lastLoginAt: number | null }>;
+        assert.deepEqual(
+          list.map((u) => [u.id, u.email, u.role]),
+          [
+            [adminId, 'admin@example.com', 'admin'],
+            [stdinUserId, 'stdin@example.com', 'helpdesk'],
+          ],
+        );
+        for (const u of list) {
+          assert.deepEqual(Object.keys(u).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'role']);
+          assert.equal(typeof u.createdAt, 'number');
+        }
+        assert.ok(!r.stdout.includes('$argon2') && !r.stdout.includes(adminPassword), 'no hashes or passwords in the listing');
+      });
+
+      it('users remove ends the user\u2019s sessions and API tokens; db migrate again changes nothing', async () => {
+        const lib = await library();
+        const { token: userToken } = await lib.auth.createApiToken(stdinUserId, { name: 'soon gone' });
+        await lib.auth.login({ email: 'stdin@example.com', password: PW, ip: null, userAgent: null });
+        const [removed, migrateAgain] = await Promise.all([
+          cli(['users', 'remove', 'stdin@example.com'], env),
+          ...(full ? [cli(['db', 'migrate', '--json'], env)] : []),
+        ]);
+        assertOk(removed!, 'users remove');
+        assert.equal(removed!.stdout, 'removed stdin@example.com\n');
+        if (migrateAgain) {
+          assertOk(migrateAgain, 'second db migrate');
+          assert.deepEqual((JSON.parse(migrateAgain.stdout) as { applied: string[] }).applied, []);
+        }
+
+        assert.deepEqual(
+          (await lib.auth.listUsers()).map((u) => u.email),
+          ['admin@example.com'],
+        );
+        await assert.rejects(lib.auth.authenticateToken(userToken), /not valid/);
+        const k = lib.db.kysely;
+        assert.equal((await k.selectFrom('sessions').select('token_hash').where('user_id', '=', stdinUserId).execute()).length, 0);
+        assert.equal((await k.selectFrom('api_tokens').select('id').where('user_id', '=', stdinUserId).execute()).length, 0);
+        // the admin's token is untouched
+        if (token) assert.equal((await lib.auth.authenticateToken(token)).user.id, adminId);
+      });
+
+      it('records every CLI change in the audit log with actor type cli, and no secrets', async () => {
+        const lib = await library();
+        const entries = (await lib.audit.list({ limit: 500 })).filter((e) => e.actor.type === 'cli');
+        const summary = entries.map((e) => [e.action, e.target, e.outcome]).reverse();
+        assert.deepEqual(
+          summary.filter(([action]) => action !== 'tokens.create'),
+          [
+            ['users.create', adminId, 'success'],
+            ['users.create', stdinUserId, 'success'],
+            ['users.set_role', stdinUserId, 'success'],
+            ['users.remove', stdinUserId, 'success'],
+          ],
+        );
+        const tokenEntries = entries.filter((e) => e.action === 'tokens.create');
+        assert.equal(tokenEntries.length, full ? 1 : 0);
+        if (full) {
+          assert.equal(tokenEntries[0]?.detail?.email, 'admin@example.com');
+          assert.equal(tokenEntries[0]?.detail?.name, 'ci export');
+        }
+        for (const e of entries) {
+          assert.equal(e.actor.id, null);
+          assert.match(e.actor.label ?? '', /.+@.+/, 'the label says who and where');
+        }
+        assert.equal(entries.find((e) => e.action === 'users.set_role')?.detail?.role, 'helpdesk');
+        assert.equal(entries.find((e) => e.action === 'users.remove')?.detail?.email, 'stdin@example.com');
+        const text = JSON.stringify(await lib.audit.list({ limit: 500 }));
+        for (const secret of [PW, adminPassword, ...(token ? [token] : []), '$argon2']) assert.ok(!text.includes(secret), 'no secret in the audit log');
+      });
+    });
+  }
+});
+
+function envFor(database: TestDatabase): Record<string, string> {
+  return { IDSIGHT_DATA_DIR: database.dataDir, ...(database.databaseUrl ? { IDSIGHT_DATABASE_URL: database.databaseUrl } : {}) };
+}

@@ -1,0 +1,80 @@
+// Settings: defaults, the settings file, and one precise line for every bad value.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { tempDir } from './helpers/databases.js';
+
+describe('configuration', () => {
+  it('has safe defaults: SQLite in ./data, loopback, port 8080, 15-minute sessions', () => {
+    const c = loadConfig({});
+    assert.equal(c.dataDir, path.resolve('data'));
+    assert.equal(c.sqlitePath, path.resolve('data', 'idsight.db'));
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.port, 8080);
+    assert.equal(c.sessionIdleMinutes, 15);
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.trustProxy, false);
+  });
+
+  it('reads every setting from the environment', () => {
+    const c = loadConfig({
+      IDSIGHT_DATA_DIR: '/var/lib/idsight',
+      IDSIGHT_DATABASE_URL: 'postgres://u:p@db:5432/idsight',
+      IDSIGHT_HOST: '0.0.0.0',
+      IDSIGHT_PORT: '9443',
+      IDSIGHT_LOG_LEVEL: 'debug',
+      IDSIGHT_SESSION_IDLE_MINUTES: '30',
+      IDSIGHT_TRUST_PROXY: 'true',
+    });
+    assert.equal(c.sqlitePath, '/var/lib/idsight/idsight.db');
+    assert.equal(c.databaseUrl, 'postgres://u:p@db:5432/idsight');
+    assert.equal(c.port, 9443);
+    assert.equal(c.sessionIdleMinutes, 30);
+    assert.equal(c.trustProxy, true);
+  });
+
+  for (const [env, value, message] of [
+    ['IDSIGHT_PORT', 'abc', /^IDSIGHT_PORT: must be a whole number from 0 to 65535 \(got "abc"\)$/],
+    ['IDSIGHT_PORT', '70000', /^IDSIGHT_PORT: must be a whole number from 0 to 65535/],
+    ['IDSIGHT_PORT', '80.5', /^IDSIGHT_PORT: /],
+    ['IDSIGHT_DATABASE_URL', 'mysql://x', /^IDSIGHT_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['IDSIGHT_LOG_LEVEL', 'loud', /^IDSIGHT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['IDSIGHT_SESSION_IDLE_MINUTES', '0', /^IDSIGHT_SESSION_IDLE_MINUTES: must be a whole number of minutes from 1 to 1440/],
+    ['IDSIGHT_TRUST_PROXY', 'maybe', /^IDSIGHT_TRUST_PROXY: must be true or false/],
+  ] as const) {
+    it(`names ${env}=${value} and what is wrong with it, in one line`, () => {
+      assert.throws(
+        () => loadConfig({ [env]: value }),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message) && !e.message.includes('\n'),
+      );
+    });
+  }
+
+  it('never echoes a malformed master key in its error', async () => {
+    const { parseKeys } = await import('../src/vault/keyring.js');
+    const attempt = 'my-precious-but-too-short-master-key';
+    assert.throws(() => parseKeys(attempt, 'IDSIGHT_MASTER_KEY'), (e: unknown) => e instanceof Error && /^IDSIGHT_MASTER_KEY: key 1 is not a 256-bit key/.test(e.message) && !e.message.includes(attempt));
+  });
+
+  it('wants the TLS certificate and key together', () => {
+    assert.throws(() => loadConfig({ IDSIGHT_TLS_CERT_FILE: '/x.pem' }), /IDSIGHT_TLS_CERT_FILE and IDSIGHT_TLS_KEY_FILE must be set together/);
+  });
+
+  it('reads a settings file, with the environment taking precedence', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'idsight.json');
+    writeFileSync(file, JSON.stringify({ port: 9000, host: '127.0.0.2', sessionIdleMinutes: 5 }));
+    const c = loadConfig({ IDSIGHT_CONFIG_FILE: file, IDSIGHT_PORT: '9001' });
+    assert.equal(c.port, 9001);
+    assert.equal(c.host, '127.0.0.2');
+    assert.equal(c.sessionIdleMinutes, 5);
+    writeFileSync(file, JSON.stringify({ prot: 9000 }));
+    assert.throws(() => loadConfig({ IDSIGHT_CONFIG_FILE: file }), /IDSIGHT_CONFIG_FILE: unknown setting "prot"/);
+    writeFileSync(file, '{not json');
+    assert.throws(() => loadConfig({ IDSIGHT_CONFIG_FILE: file }), /is not a JSON object of settings/);
+    assert.throws(() => loadConfig({ IDSIGHT_CONFIG_FILE: path.join(dir, 'missing.json') }), /cannot read .*ENOENT/);
+  });
+});
