@@ -9,7 +9,7 @@ import { createSignInRepo } from '../src/store/signins.js';
 import { signIns, take } from '../test/fixtures/signin-factory.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
 
-const PAGE = 1000;
+const PAGE = Number(process.env.BENCH_BATCH ?? 1000);
 const ROWS: Record<Dialect, number> = { sqlite: Number(process.env.BENCH_SQLITE_ROWS ?? 200_000), postgres: Number(process.env.BENCH_PG_ROWS ?? 100_000) };
 const TARGET: Record<Dialect, number> = { sqlite: 30_000, postgres: 10_000 };
 

@@ -76,6 +76,8 @@ export interface VaultKeyTable {
 export interface SignInTable {
   integration_id: string;
   sign_in_id: string;
+  /** Hour of createdDateTime (epoch ms / 3,600,000): the key prefix that keeps writes local. */
+  hour: number;
   created_at: number;
   event_type: string;
   user_id: string | null;

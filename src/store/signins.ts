@@ -20,6 +20,17 @@ export interface UpsertCounts {
 // rows stays well inside both.
 const CHUNK = 500;
 
+const HOUR_MS = 3_600_000;
+export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
+
+/** The hours a time window [since, until) touches: how queries by user, address or app name them. */
+export function hoursBetween(since: number, until: number): number[] {
+  const first = hourOf(since);
+  const last = hourOf(until - 1);
+  if (last - first > 24 * 400) throw new ValidationError('a sign-in query window may span at most 400 days');
+  return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
+}
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -43,6 +54,7 @@ export function toSignInRow(integrationId: string, record: GraphSignIn, collecte
   return {
     integration_id: integrationId,
     sign_in_id: id,
+    hour: hourOf(created),
     created_at: created,
     // v1.0 carries no signInEventTypes and lists interactive sign-ins only.
     event_type: str(eventTypes[0]) ?? (isInteractive === false ? 'nonInteractiveUser' : 'interactiveUser'),
@@ -74,8 +86,8 @@ export function toSignInRow(integrationId: string, record: GraphSignIn, collecte
 
 export interface SignInQuery {
   integrationId: string;
-  since?: number | undefined;
-  until?: number | undefined;
+  since: number;
+  until: number;
   userId?: string | undefined;
   limit?: number | undefined;
 }
@@ -105,6 +117,7 @@ export function createSignInRepo(db: Db) {
                 .selectFrom('signins')
                 .select(['sign_in_id', 'raw', 'collected_at'])
                 .where('integration_id', '=', integrationId)
+                .where('hour', 'in', [...new Set(chunk.map((r) => r.hour))])
                 .where(
                   'sign_in_id',
                   'in',
@@ -131,13 +144,26 @@ export function createSignInRepo(db: Db) {
         return counts;
       });
     },
-    get: (integrationId: string, signInId: string): Promise<SignInRow | undefined> =>
-      k.selectFrom('signins').selectAll().where('integration_id', '=', integrationId).where('sign_in_id', '=', signInId).executeTakeFirst(),
+    /** One sign-in, by id and its createdDateTime (findings keep both as evidence). */
+    get: (integrationId: string, signInId: string, createdAt: number): Promise<SignInRow | undefined> =>
+      k
+        .selectFrom('signins')
+        .selectAll()
+        .where('integration_id', '=', integrationId)
+        .where('hour', '=', hourOf(createdAt))
+        .where('sign_in_id', '=', signInId)
+        .executeTakeFirst(),
+    /** Sign-ins in [since, until), newest first; optionally one user's. */
     list(q: SignInQuery): Promise<SignInRow[]> {
-      let query = k.selectFrom('signins').selectAll().where('integration_id', '=', q.integrationId).orderBy('created_at', 'desc').orderBy('sign_in_id');
-      if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
-      if (q.until !== undefined) query = query.where('created_at', '<', q.until);
-      if (q.userId !== undefined) query = query.where('user_id', '=', q.userId);
+      let query = k
+        .selectFrom('signins')
+        .selectAll()
+        .where('integration_id', '=', q.integrationId)
+        .where('created_at', '>=', q.since)
+        .where('created_at', '<', q.until)
+        .orderBy('created_at', 'desc')
+        .orderBy('sign_in_id');
+      if (q.userId !== undefined) query = query.where('hour', 'in', hoursBetween(q.since, q.until)).where('user_id', '=', q.userId);
       if (q.limit !== undefined) query = query.limit(q.limit);
       return query.execute();
     },
@@ -154,12 +180,12 @@ export function createSignInRepo(db: Db) {
 export type SignInRepo = ReturnType<typeof createSignInRepo>;
 
 const COLUMNS = [
-  'integration_id', 'sign_in_id', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id',
+  'integration_id', 'sign_in_id', 'hour', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id',
   'app_display_name', 'resource_id', 'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used',
   'is_interactive', 'conditional_access_status', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail',
   'device_id', 'correlation_id', 'collected_at', 'raw',
 ] as const satisfies ReadonlyArray<keyof SignInTable>;
-const KEY = ['integration_id', 'sign_in_id'] as const;
+const KEY = ['integration_id', 'hour', 'sign_in_id'] as const;
 
 /**
  * The upsert's SQL for a given number of rows, compiled by Kysely once and then reused: compiling

@@ -10,6 +10,7 @@ import { createTestDatabase, DIALECTS, skipReason, type TestDatabase } from '../
 import { loadFixture, signIns, take } from '../fixtures/signin-factory.js';
 
 const T = Date.parse('2026-11-27T09:00:00Z');
+const at = (r: GraphSignIn): number => Date.parse(String(r.createdDateTime));
 
 for (const dialect of DIALECTS) {
   describe(`sign-in store (${dialect})`, { skip: skipReason(dialect) }, () => {
@@ -32,9 +33,10 @@ for (const dialect of DIALECTS) {
       assert.ok(record);
       const counts = await repo.upsert('int-v1', [record], T);
       assert.deepEqual(counts, { inserted: 1, updated: 0, unchanged: 0 });
-      const row = await repo.get('int-v1', '66ea54eb-6301-4ee5-be62-ff5a759b0100');
+      const row = await repo.get('int-v1', '66ea54eb-6301-4ee5-be62-ff5a759b0100', at(record));
       assert.ok(row);
       assert.equal(row.created_at, Date.parse('2020-03-13T19:15:41.6195833Z'));
+      assert.equal(row.hour, Math.floor(row.created_at / 3_600_000));
       assert.equal(row.event_type, 'interactiveUser');
       assert.equal(row.user_id, '26be570a-ae82-4189-b4e2-a37c6808512d');
       assert.equal(row.user_principal_name, 'testaccount1@contoso.com');
@@ -58,7 +60,7 @@ for (const dialect of DIALECTS) {
       const [record] = loadFixture('beta/signins-list.json').value;
       assert.ok(record);
       await repo.upsert('int-beta', [record], T);
-      const row = await repo.get('int-beta', String(record.id));
+      const row = await repo.get('int-beta', String(record.id), at(record));
       assert.ok(row);
       assert.equal(row.event_type, 'interactiveUser');
       assert.equal(row.error_code, 50126);
@@ -76,7 +78,7 @@ for (const dialect of DIALECTS) {
       const republished = batch.slice(0, 10).map((r) => ({ ...r, riskLevelAggregated: 'high', riskState: 'atRisk' }));
       assert.deepEqual(await repo.upsert('int-a', [...republished, ...batch.slice(10, 20)], T + 2000), { inserted: 0, updated: 10, unchanged: 10 });
       assert.equal(await repo.count('int-a'), 1200);
-      const row = await repo.get('int-a', String(batch[0]!.id));
+      const row = await repo.get('int-a', String(batch[0]!.id), at(batch[0]!));
       assert.equal(row?.risk_level_aggregated, 'high');
       assert.equal(JSON.parse(row!.raw).riskState, 'atRisk');
       // the same id under another integration is another record
@@ -91,7 +93,7 @@ for (const dialect of DIALECTS) {
       await repo.upsert('int-c', [newer], T + 10_000);
       const counts = await repo.upsert('int-c', [record!], T + 5_000); // a slow slice committing late
       assert.deepEqual(counts, { inserted: 0, updated: 0, unchanged: 1 });
-      const row = await repo.get('int-c', String(record!.id));
+      const row = await repo.get('int-c', String(record!.id), at(record!));
       assert.equal(JSON.parse(row!.raw).riskState, 'remediated');
       assert.equal(row!.collected_at, T + 10_000);
     });
@@ -100,7 +102,7 @@ for (const dialect of DIALECTS) {
       const [record] = take(signIns({ seed: 12 }), 1);
       const counts = await repo.upsert('int-d', [record!, { ...record!, riskState: 'dismissed' }], T);
       assert.deepEqual(counts, { inserted: 1, updated: 0, unchanged: 0 });
-      assert.equal(JSON.parse((await repo.get('int-d', String(record!.id)))!.raw).riskState, 'dismissed');
+      assert.equal(JSON.parse((await repo.get('int-d', String(record!.id), at(record!)))!.raw).riskState, 'dismissed');
     });
 
     it('rejects a batch with a malformed record and stores none of it', async () => {
@@ -119,7 +121,7 @@ for (const dialect of DIALECTS) {
       assert.equal(window.length, 20);
       assert.ok(window.every((r, i) => i === 0 || r.created_at <= window[i - 1]!.created_at));
       const user = String(batch[0]!.userId);
-      const mine = await repo.list({ integrationId: 'int-f', userId: user });
+      const mine = await repo.list({ integrationId: 'int-f', userId: user, since: T - 200 * 60_000, until: T + 1 });
       assert.equal(mine.length, batch.filter((r) => r.userId === user).length);
     });
   });
