@@ -132,6 +132,3 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
   }
   throw new ConfigError(`IDSIGHT_CONFIG_FILE: ${file} is not a JSON object of settings`);
 }
-
-/** The settings table for the README and `idsight config`: name, env var, default. */
-export const SETTING_NAMES = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.env]));

@@ -23,7 +23,7 @@ export const emailSchema = z
 export const API_TOKEN_PREFIX = 'idst_';
 const TOUCH_EVERY_MS = 5_000;
 
-export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 export interface PublicUser {
   id: string;
@@ -33,7 +33,7 @@ export interface PublicUser {
   lastLoginAt: number | null;
 }
 
-export const toPublicUser = (u: DashboardUserRow): PublicUser => ({
+const toPublicUser = (u: DashboardUserRow): PublicUser => ({
   id: u.id,
   email: u.email,
   role: u.role,
@@ -65,9 +65,6 @@ export interface Authenticated {
   /** sha256 of the session cookie (sessions) or the token id (API tokens). */
   credentialId: string;
 }
-
-/** Thrown when a presented session is no longer valid: the message tells the person why. */
-export class SessionExpiredError extends UnauthenticatedError {}
 
 export interface AuthSettings {
   sessionIdleMinutes: number;
@@ -190,11 +187,11 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     async authenticateSession(token: string): Promise<Authenticated> {
       const hash = sha256(token);
       const session = await sessions.byHash(hash);
-      if (!session) throw new SessionExpiredError('your session is not valid (signed out, replaced or tampered with): sign in again');
+      if (!session) throw new UnauthenticatedError('your session is not valid (signed out, replaced or tampered with): sign in again');
       const now = deps.clock.now();
       if (now - session.last_seen_at >= idleMs || now >= session.expires_at) {
         await sessions.remove(hash);
-        throw new SessionExpiredError(
+        throw new UnauthenticatedError(
           now >= session.expires_at
             ? `your session reached its ${deps.settings.sessionMaxHours}-hour limit: sign in again`
             : `your session expired after ${deps.settings.sessionIdleMinutes} minutes without activity: sign in again`,
@@ -202,7 +199,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       }
       if (now - session.last_seen_at >= TOUCH_EVERY_MS) await sessions.touch(hash, now);
       const user = await users.byId(session.user_id);
-      if (!user) throw new SessionExpiredError('your account no longer exists');
+      if (!user) throw new UnauthenticatedError('your account no longer exists');
       return { user: toPublicUser(user), via: 'session', credentialId: hash };
     },
 
