@@ -1,6 +1,7 @@
 // One validated settings object, read from the environment and an optional JSON file.
 // Everything downstream receives it as a parameter; nothing else reads process.env.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -54,15 +55,22 @@ const settings = {
   },
   loginLimitPerAccount: {
     env: 'IDSIGHT_LOGIN_LIMIT_PER_ACCOUNT',
-    schema: wholeNumber('of sign-in attempts per 15 minutes ', 1, 100000).default(10),
+    schema: wholeNumber('of failed sign-in attempts per 15 minutes ', 1, 100000).default(10),
   },
   tlsCertFile: { env: 'IDSIGHT_TLS_CERT_FILE', schema: z.string().min(1).optional() },
   tlsKeyFile: { env: 'IDSIGHT_TLS_KEY_FILE', schema: z.string().min(1).optional() },
   trustProxy: {
     env: 'IDSIGHT_TRUST_PROXY',
+    // Which X-Forwarded-* headers to believe: none (false), the last N hops, or only those set by
+    // the listed proxy addresses/CIDRs. "Trust everyone" is not offered: anyone reaching the
+    // port could then pick their own address for the audit log and the sign-in rate limit.
     schema: z
-      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-      .transform((v) => v === 'true' || v === '1')
+      .string()
+      .trim()
+      .refine((v) => v === 'false' || /^[1-9]\d?$/.test(v) || v.split(',').every((p) => isIP(p.trim().split('/')[0] ?? '') !== 0), {
+        message: 'must be false, a number of proxy hops (1-99), or a comma-separated list of proxy addresses or CIDRs',
+      })
+      .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
       .default(false),
   },
 } as const;
@@ -104,7 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
     const parsed = (schema as z.ZodType).safeParse(raw[key]);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const shown = key === 'masterKey' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+      // The master key and a database URL (which may carry a password) are never echoed.
+      const shown = key === 'masterKey' || key === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key])})`;
       throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
     }
     out[key] = parsed.data;

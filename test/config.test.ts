@@ -27,13 +27,15 @@ describe('configuration', () => {
       IDSIGHT_PORT: '9443',
       IDSIGHT_LOG_LEVEL: 'debug',
       IDSIGHT_SESSION_IDLE_MINUTES: '30',
-      IDSIGHT_TRUST_PROXY: 'true',
+      IDSIGHT_TRUST_PROXY: '1',
     });
     assert.equal(c.sqlitePath, '/var/lib/idsight/idsight.db');
     assert.equal(c.databaseUrl, 'postgres://u:p@db:5432/idsight');
     assert.equal(c.port, 9443);
     assert.equal(c.sessionIdleMinutes, 30);
-    assert.equal(c.trustProxy, true);
+    assert.equal(c.trustProxy, 1, 'one proxy hop');
+    assert.equal(loadConfig({ IDSIGHT_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, '10.0.0.0/8, 127.0.0.1');
+    assert.equal(loadConfig({ IDSIGHT_TRUST_PROXY: 'false' }).trustProxy, false);
   });
 
   for (const [env, value, message] of [
@@ -43,7 +45,8 @@ describe('configuration', () => {
     ['IDSIGHT_DATABASE_URL', 'mysql://x', /^IDSIGHT_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/],
     ['IDSIGHT_LOG_LEVEL', 'loud', /^IDSIGHT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
     ['IDSIGHT_SESSION_IDLE_MINUTES', '0', /^IDSIGHT_SESSION_IDLE_MINUTES: must be a whole number of minutes from 1 to 1440/],
-    ['IDSIGHT_TRUST_PROXY', 'maybe', /^IDSIGHT_TRUST_PROXY: must be true or false/],
+    ['IDSIGHT_TRUST_PROXY', 'maybe', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
+    ['IDSIGHT_TRUST_PROXY', 'true', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
   ] as const) {
     it(`names ${env}=${value} and what is wrong with it, in one line`, () => {
       assert.throws(
@@ -57,6 +60,13 @@ describe('configuration', () => {
     const { parseKeys } = await import('../src/vault/keyring.js');
     const attempt = 'my-precious-but-too-short-master-key';
     assert.throws(() => parseKeys(attempt, 'IDSIGHT_MASTER_KEY'), (e: unknown) => e instanceof Error && /^IDSIGHT_MASTER_KEY: key 1 is not a 256-bit key/.test(e.message) && !e.message.includes(attempt));
+  });
+
+  it('never echoes a database URL, which may carry a password', () => {
+    assert.throws(
+      () => loadConfig({ IDSIGHT_DATABASE_URL: 'postgress://idsight:s3cret@db/x' }),
+      (e: unknown) => e instanceof ConfigError && /^IDSIGHT_DATABASE_URL: must be a postgres/.test(e.message) && !e.message.includes('s3cret'),
+    );
   });
 
   it('wants the TLS certificate and key together', () => {

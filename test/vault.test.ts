@@ -43,6 +43,19 @@ describe('vault envelopes', () => {
     assert.throws(() => vault.decrypt('not an envelope', 'x'), /not a vault envelope/);
   });
 
+  it('refuses an envelope whose authentication tag was shortened', () => {
+    const parts = vault.encrypt(SECRET, 'x').split('.');
+    parts[4] = Buffer.from(parts[4]!, 'base64url').subarray(0, 4).toString('base64url');
+    assert.throws(() => vault.decrypt(parts.join('.'), 'x'), VaultKeyError);
+  });
+
+  it('reads key files with comment lines', () => {
+    const key = generateKeyText();
+    const keys = parseKeys(`# rotated 2026-11-27 by ops\n${key}\n# old key below\n${generateKeyText()}\n`, 'master.key');
+    assert.equal(keys.length, 2);
+    assert.equal(keys[0]!.key.toString('base64'), key);
+  });
+
   it('rejects malformed master keys with a precise message', () => {
     assert.throws(() => parseKeys('short', 'IDSIGHT_MASTER_KEY'), /IDSIGHT_MASTER_KEY: key 1 is not a 256-bit key/);
     assert.throws(() => parseKeys(`${generateKeyText()},nope`, 'IDSIGHT_MASTER_KEY'), /key 2 is not a 256-bit key/);
@@ -116,6 +129,21 @@ for (const dialect of DIALECTS) {
       writeFileSync(keyFile, oldKeyText, { mode: 0o600 });
       await assert.rejects(openVault({ db, clock, dataDir: dir }), (e: unknown) => e instanceof VaultKeyError && e.message.includes(result.keyId));
       writeFileSync(keyFile, newKeyText, { mode: 0o600 });
+    });
+
+    it('refuses a second rotation while one holds the key-file lock, changing nothing', async () => {
+      const keyFile = path.join(database.dataDir, KEY_FILE_NAME);
+      const before = readFileSync(keyFile, 'utf8');
+      const envelopes = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
+      writeFileSync(`${keyFile}.lock`, '');
+      try {
+        await assert.rejects(rotateKeys({ db, clock, vault: await openVault({ db, clock, dataDir: database.dataDir }) }), /another key rotation holds/);
+      } finally {
+        const { unlinkSync } = await import('node:fs');
+        unlinkSync(`${keyFile}.lock`);
+      }
+      assert.equal(readFileSync(keyFile, 'utf8'), before);
+      assert.deepEqual(await createIntegrationRepo(db.kysely).listSecretEnvelopes(), envelopes);
     });
 
     it('refuses a wrong IDSIGHT_MASTER_KEY without changing anything', async () => {

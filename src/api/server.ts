@@ -26,12 +26,15 @@ const BODY_LIMIT = 1024 * 1024;
 
 export type App = FastifyInstance;
 
+/** Believe X-Forwarded-* only from the nearest `hops` proxies. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   const tls = ctx.config.tlsCertFile && ctx.config.tlsKeyFile ? { cert: readFileSync(ctx.config.tlsCertFile), key: readFileSync(ctx.config.tlsKeyFile) } : null;
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: BODY_LIMIT,
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     // Errors Fastify meets while routing (a malformed URL, an over-long path parameter) get the
     // same error body as everything else.
     frameworkErrors: (err, _request, reply) => {
@@ -86,13 +89,18 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     try {
       request.auth = await authenticate(ctx, request);
     } catch (err) {
-      if (request.cookies[SESSION_COOKIE]) clearSessionCookie(reply);
+      // A session that is no longer valid is dropped from the browser; a passing database error
+      // is not a reason to sign anyone out.
+      if (err instanceof UnauthenticatedError && request.cookies[SESSION_COOKIE] && request.headers.authorization === undefined) clearSessionCookie(reply);
       if (access !== 'public') throw err;
     }
     checkAccess(request, access);
   });
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.auth?.via === 'session' && !SAFE_METHODS.has(request.method)) {
+    // Public routes (sign-in) need no CSRF token: they act on no session, and a cross-site form
+    // cannot send the JSON they require.
+    const isPublic = request.routeOptions.config?.access === 'public';
+    if (request.auth?.via === 'session' && !SAFE_METHODS.has(request.method) && !isPublic) {
       app.csrfProtection(request, reply, done);
       return;
     }

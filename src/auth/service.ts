@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { AppError, ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { createApiTokenRepo } from '../store/api-tokens.js';
 import { createDashboardUserRepo, type DashboardUserRepo } from '../store/dashboard-users.js';
@@ -69,6 +69,41 @@ export interface Authenticated {
 export interface AuthSettings {
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /** Failed sign-ins allowed per account in LOCKOUT_WINDOW_MS before attempts are refused. */
+  loginLimitPerAccount: number;
+}
+
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
+const MAX_TRACKED_ACCOUNTS = 10_000;
+
+/**
+ * Counts failed sign-ins per account. @fastify/rate-limit counts every request, successes too,
+ * which would let anyone keep an admin locked out with a few requests; this counts failures
+ * only, a success clears the count, and it runs on the injectable clock.
+ */
+function createFailureCounter(clock: Clock, limit: number) {
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  const current = (key: string) => {
+    const entry = failures.get(key);
+    if (entry && clock.now() >= entry.resetAt) failures.delete(key);
+    return failures.get(key);
+  };
+  return {
+    /** Seconds until the account may try again, or 0. */
+    blockedFor(key: string): number {
+      const entry = current(key);
+      return entry && entry.count >= limit ? Math.ceil((entry.resetAt - clock.now()) / 1000) : 0;
+    },
+    fail(key: string): void {
+      const entry = current(key);
+      if (entry) entry.count++;
+      else {
+        if (failures.size >= MAX_TRACKED_ACCOUNTS) failures.delete(failures.keys().next().value!);
+        failures.set(key, { count: 1, resetAt: clock.now() + LOCKOUT_WINDOW_MS });
+      }
+    },
+    succeed: (key: string) => void failures.delete(key),
+  };
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -85,6 +120,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
   const maxMs = deps.settings.sessionMaxHours * 3_600_000;
   // Verified against when the email is unknown, so both failures take the same time.
   const dummyHash = hashPassword(generatePassword());
+  const loginFailures = createFailureCounter(deps.clock, deps.settings.loginLimitPerAccount);
 
   async function userOrThrow(id: string): Promise<DashboardUserRow> {
     const u = await users.byId(id);
@@ -156,19 +192,27 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       return toPublicUser(target);
     },
 
-    async setPassword(id: string, password: string): Promise<void> {
+    /** A new password ends the user's sessions and revokes their API tokens (a reset after a compromise must lock the intruder out). */
+    async setPassword(id: string, password: string): Promise<{ tokensRevoked: number }> {
       checkPasswordPolicy(password);
       await userOrThrow(id);
       await users.setPasswordHash(id, await hashPassword(password), deps.clock.now());
       await sessions.removeForUser(id);
+      return { tokensRevoked: await tokens.removeForUser(id) };
     },
 
     /** Same error, same work, for an unknown email and a wrong password. */
     async login(input: { email: string; password: string; ip: string | null; userAgent: string | null }) {
       const email = input.email.trim().toLowerCase();
+      const wait = loginFailures.blockedFor(email);
+      if (wait > 0) throw new AppError('rate_limited', `too many failed sign-in attempts for this account: try again in ${wait} seconds`, 429);
       const user = await users.byEmail(email);
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash), input.password);
-      if (!user || !ok) throw new UnauthenticatedError('email or password is incorrect');
+      if (!user || !ok) {
+        loginFailures.fail(email);
+        throw new UnauthenticatedError('email or password is incorrect');
+      }
+      loginFailures.succeed(email);
       const token = randomBytes(32).toString('base64url');
       const now = deps.clock.now();
       await sessions.insert({

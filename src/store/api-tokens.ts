@@ -11,6 +11,10 @@ export function createApiTokenRepo(db: Kysely<Database>) {
     async touch(id: string, now: number): Promise<void> {
       await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
     },
+    async removeForUser(userId: string): Promise<number> {
+      const r = await db.deleteFrom('api_tokens').where('user_id', '=', userId).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     async remove(id: string, userId: string): Promise<boolean> {
       const r = await db.deleteFrom('api_tokens').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;

@@ -19,3 +19,12 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) =>
     }
   });
 }
+
+/**
+ * Makes every committed transaction durable now. PostgreSQL's commits already are. SQLite runs
+ * with synchronous=NORMAL, where the last commits can be lost (never corrupted) on power loss; a
+ * FULL checkpoint syncs the WAL and the database file.
+ */
+export async function syncToDisk(db: Db): Promise<void> {
+  if (db.dialect === 'sqlite') await sql`pragma wal_checkpoint(full)`.execute(db.kysely);
+}

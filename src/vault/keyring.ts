@@ -2,7 +2,7 @@
 // data directory (created 0600 on first start). Several keys may be listed, newest first: the
 // first encrypts, the others only decrypt, which is what makes rotation safe to interrupt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { VaultKeyError } from '../errors.js';
 
@@ -33,9 +33,10 @@ export function generateKeyText(): string {
 /** Parses "key[,key…]" (or one key per line) where each key is 32 bytes as base64 or hex. */
 export function parseKeys(text: string, origin: string): MasterKey[] {
   const parts = text
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0 && !s.startsWith('#'));
+    .split(/\r?\n/)
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter((s) => s.length > 0);
   if (parts.length === 0) throw new VaultKeyError(`${origin} holds no key`);
   return parts.map((part, i) => {
     let key: Buffer | undefined;
@@ -84,14 +85,10 @@ export function readKeyFile(file: string): Keyring {
  */
 function createKeyFile(file: string, keyText: string): void {
   const tmp = `${file}.${process.pid}.new`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${keyText}\n`);
-  } finally {
-    closeSync(fd);
-  }
+  writeDurably(tmp, `${keyText}\n`);
   try {
     linkSync(tmp, file);
+    syncDir(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   } finally {
@@ -99,15 +96,57 @@ function createKeyFile(file: string, keyText: string): void {
   }
 }
 
-/** Replaces the key file atomically with these keys, newest first. */
+/**
+ * Replaces the key file atomically and durably with these keys, newest first: the content is on
+ * disk before the rename, and the rename is on disk before this returns (a key that exists only
+ * in the page cache when the power fails is a key lost).
+ */
 export function writeKeyFile(file: string, keys: MasterKey[]): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  writeDurably(tmp, keys.map((k) => k.key.toString('base64')).join('\n') + '\n');
+  renameSync(tmp, file);
+  syncDir(file);
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(file, 'w', 0o600);
   try {
-    writeSync(fd, keys.map((k) => k.key.toString('base64')).join('\n') + '\n');
+    writeSync(fd, text);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
+  chmodSync(file, 0o600);
+}
+
+function syncDir(file: string): void {
+  const fd = openSync(path.dirname(file), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Holds an exclusive lock file next to the key file while `fn` runs: two rotations at once
+ * would each rewrite the key file from their own view of it.
+ */
+export async function withKeyFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new VaultKeyError(`another key rotation holds ${lock}; if none is running (a crash), remove that file and run the rotation again`);
+    }
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    closeSync(fd);
+    unlinkSync(lock);
+  }
 }

@@ -5,8 +5,9 @@ import type { Clock } from '../clock.js';
 import { VaultKeyError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { createIntegrationRepo } from '../store/integrations.js';
+import { syncToDisk, writeTransaction } from '../store/tx.js';
 import { createVaultKeyRepo } from '../store/vault-keys.js';
-import { generateKeyText, loadKeyring, parseKeys, readKeyFile, writeKeyFile, type Keyring } from './keyring.js';
+import { generateKeyText, loadKeyring, parseKeys, readKeyFile, withKeyFileLock, writeKeyFile, type Keyring } from './keyring.js';
 import { createVault, type Vault } from './vault.js';
 
 const CHECK_TEXT = 'idsight vault key check';
@@ -52,21 +53,32 @@ export interface RotationResult {
  * With a key file: adds a new key, re-encrypts everything under it, then drops the old keys.
  * With IDSIGHT_MASTER_KEY: the operator lists the new key first ("new,old"); everything is
  * re-encrypted under it and the old ones can then be removed from the variable.
+ * Stop the server while rotating: it keeps the keyring it started with.
  */
 export async function rotateKeys(deps: { db: Db; clock: Clock; vault: OpenVault }): Promise<RotationResult> {
-  let keyring = deps.vault.keyring;
-  const previousKeyIds = keyring.keys.map((k) => k.id);
+  const { keyring } = deps.vault;
   if (keyring.source === 'file' && keyring.file) {
+    const file = keyring.file;
+    // Under the lock, start from the key file as it is now, not as it was when we opened it.
+    return withKeyFileLock(file, () => rotate(deps, readKeyFile(file)));
+  }
+  return rotate(deps, keyring);
+}
+
+async function rotate(deps: { db: Db; clock: Clock }, start: Keyring): Promise<RotationResult> {
+  let keyring = start;
+  const previousKeyIds = keyring.keys.map((k) => k.id);
+  if (keyring.file) {
     const [fresh] = parseKeys(generateKeyText(), 'new key');
-    // The new key is written next to the old ones first: a crash from here on leaves a keyring
-    // that still opens every envelope.
+    // The new key is written (durably) next to the old ones first: a crash from here on leaves
+    // a keyring that still opens every envelope.
     writeKeyFile(keyring.file, [fresh!, ...keyring.keys]);
     keyring = readKeyFile(keyring.file);
   }
   const vault = createVault(keyring);
   const now = deps.clock.now();
   let reencrypted = 0;
-  await deps.db.kysely.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     const integrations = createIntegrationRepo(trx);
     for (const row of await integrations.listSecretEnvelopes()) {
       if (vault.keyIdOf(row.secret_envelope) === vault.currentKeyId) continue;
@@ -78,6 +90,8 @@ export async function rotateKeys(deps: { db: Db; clock: Clock; vault: OpenVault 
     await keys.register(vault.currentKeyId, vault.encrypt(CHECK_TEXT, checkAad(vault.currentKeyId)), now);
     await keys.retireAllBut(vault.currentKeyId);
   });
-  if (keyring.source === 'file' && keyring.file) writeKeyFile(keyring.file, [keyring.keys[0]!]);
+  // Old keys leave the key file only once the re-encryption is on disk, not merely committed.
+  await syncToDisk(deps.db);
+  if (keyring.file) writeKeyFile(keyring.file, [keyring.keys[0]!]);
   return { keyId: vault.currentKeyId, previousKeyIds: previousKeyIds.filter((id) => id !== vault.currentKeyId), reencrypted, source: keyring.source };
 }

@@ -63,7 +63,7 @@ function parse(envelope: string): EnvelopeParts {
 
 function open(key: MasterKey, parts: EnvelopeParts, aad: string): string {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key.key, parts.iv);
+    const decipher = createDecipheriv('aes-256-gcm', key.key, parts.iv, { authTagLength: 16 });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(parts.tag);
     return Buffer.concat([decipher.update(parts.ct), decipher.final()]).toString('utf8');

@@ -19,6 +19,8 @@ for (const dialect of DIALECTS) {
         ['idle@example.com', 'analyst'],
         ['spray@example.com', 'analyst'],
         ['csrf@example.com', 'admin'],
+        ['busy@example.com', 'analyst'],
+        ['relog@example.com', 'analyst'],
       ] as const) {
         await app.ctx.auth.createUser({ email, role, password: PW });
       }
@@ -76,6 +78,41 @@ for (const dialect of DIALECTS) {
       const res = await c.login('spray@example.com', PW);
       assert.equal(res.status, 429, 'even the right password waits out the limit');
       assert.equal((res.body as unknown as { error: { code: string } }).error.code, 'rate_limited');
+    });
+
+    it('counts only failures against an account: successes never lock it, and a success clears the count', async () => {
+      const c = new ApiClient(app.url);
+      for (let i = 0; i < 12; i++) assert.equal((await c.login('busy@example.com', PW)).status, 200, `sign-in ${i + 1}`);
+      for (let i = 0; i < 9; i++) assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401);
+      assert.equal((await c.login('busy@example.com', PW)).status, 200);
+      for (let i = 0; i < 9; i++) assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401, 'the count started again');
+      assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401);
+      const locked = await c.login('busy@example.com', PW);
+      assert.equal(locked.status, 429);
+      app.clock.advance(15 * 60_000);
+      assert.equal((await c.login('busy@example.com', PW)).status, 200, 'the lock ends after 15 minutes');
+    });
+
+    it('signs in again from a browser that still holds a valid session, without a CSRF token', async () => {
+      const c = new ApiClient(app.url);
+      assert.equal((await c.login('relog@example.com', PW)).status, 200);
+      const again = await c.request('POST', '/api/auth/login', { json: { email: 'relog@example.com', password: PW }, csrf: false });
+      assert.equal(again.status, 200);
+    });
+
+    it('revokes a user’s API tokens and sessions when their password is reset', async () => {
+      const user = await app.ctx.auth.findUser('relog@example.com');
+      const { token } = await app.ctx.auth.createApiToken(user.id, { name: 'maybe stolen' });
+      const bot = new ApiClient(app.url);
+      bot.bearer = token;
+      const browser = new ApiClient(app.url);
+      await browser.login('relog@example.com', PW);
+      assert.equal((await bot.get('/api/auth/me')).status, 200);
+      const { tokensRevoked } = await app.ctx.auth.setPassword(user.id, `${PW} two`);
+      assert.equal(tokensRevoked, 1);
+      assert.equal((await bot.get('/api/auth/me')).status, 401);
+      assert.equal((await browser.get('/api/auth/me')).status, 401);
+      await app.ctx.auth.setPassword(user.id, PW);
     });
 
     it('rate-limits sign-in attempts from one address', async () => {

@@ -19,14 +19,6 @@ function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, sessionHash:
 export const authRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
   async (app) => {
-    // A second limit keyed by the account, against slow guessing spread over many addresses.
-    // (The plugin runs one limiter per request, so this one is applied by hand.)
-    const perAccount = app.createRateLimit({
-      max: ctx.config.loginLimitPerAccount,
-      timeWindow: '15 minutes',
-      keyGenerator: (req) => `login:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
-    });
-
     app.post(
       '/api/auth/login',
       {
@@ -34,13 +26,6 @@ export const authRoutes =
           access: 'public',
           audit: 'auth.login',
           rateLimit: { max: ctx.config.loginLimitPerIp, timeWindow: '1 minute', errorResponseBuilder: tooMany('sign-in attempts from your address') },
-        },
-        preHandler: async (request, reply) => {
-          const limit = await perAccount(request);
-          if (!limit.isAllowed && limit.isExceeded) {
-            void reply.header('retry-after', String(limit.ttlInSeconds));
-            throw new AppError('rate_limited', `too many sign-in attempts for this account: try again in ${limit.ttlInSeconds} seconds`, 429);
-          }
         },
         schema: {
           body: z.object({

@@ -67,13 +67,13 @@ export function registerUserCommands(program: Command): void {
 
   users
     .command('set-password <user>')
-    .description('set a new password from the first line of standard input; the user’s sessions end')
+    .description('set a new password from the first line of standard input; the user’s sessions end and their API tokens are revoked')
     .action((who: string) =>
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(who);
-        await ctx.auth.setPassword(user.id, await readStdinLine('new password'));
-        await ctx.audit.record({ actor: cliActor(), action: 'users.set_password', target: user.id, outcome: 'success', detail: { email: user.email } });
-        process.stdout.write(`password changed for ${user.email}\n`);
+        const { tokensRevoked } = await ctx.auth.setPassword(user.id, await readStdinLine('new password'));
+        await ctx.audit.record({ actor: cliActor(), action: 'users.set_password', target: user.id, outcome: 'success', detail: { email: user.email, tokensRevoked } });
+        process.stdout.write(`password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`);
       }),
     );
 }
