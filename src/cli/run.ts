@@ -58,17 +58,50 @@ export function printTable(rows: Array<Record<string, string>>, columns: string[
   for (const r of rows) process.stdout.write(`${line(columns.map((c) => r[c] ?? ''))}\n`);
 }
 
-/** Reads the first line of standard input (for passwords and secrets: never from arguments). */
+/**
+ * Reads a password or secret: the first line of standard input when it is piped, or typed at a
+ * terminal without echo. Never from arguments, which other users can see in the process list.
+ */
 export async function readStdinLine(what: string): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write(`${what}: `);
+  const line = process.stdin.isTTY ? await readHidden(what) : await readFirstLine();
+  if (line.length === 0) throw new UsageError(`no ${what} on standard input`);
+  return line;
+}
+
+async function readFirstLine(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
+    if ((chunk as Buffer).includes(10)) break;
   }
-  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if (line.length === 0) throw new UsageError(`no ${what} on standard input`);
-  return line;
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+function readHidden(what: string): Promise<string> {
+  process.stderr.write(`${what}: `);
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const done = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(typed);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else typed += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
