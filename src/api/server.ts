@@ -106,9 +106,11 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     }
     done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // The audit entry is written before the response leaves: if it cannot be written, the caller
+  // is told so (500 audit_failed) instead of seeing a success nobody can trace.
+  app.addHook('onSend', async (request, reply, payload) => {
     const action = request.routeOptions.config?.audit;
-    if (!action || !request.routeOptions.url) return;
+    if (!action || !request.routeOptions.url) return payload;
     const status = reply.statusCode;
     const auth = request.auth;
     try {
@@ -123,8 +125,13 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
         status,
         detail: request.auditDetail,
       });
+      return payload;
     } catch (err) {
-      request.log.error({ err, action }, 'could not write the audit log');
+      request.log.error({ err, action, status }, 'could not write the audit log');
+      void reply.status(500).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify({
+        error: { code: 'audit_failed', message: `${action} was processed (status ${status}) but could not be written to the audit log; the server log has the details` },
+      });
     }
   });
 

@@ -272,6 +272,23 @@ for (const dialect of DIALECTS) {
       assert.ok(next.body.entries.every((e) => e.id < page.body.nextBefore));
     });
 
+    it('tells the caller when an action could not be audited', async () => {
+      const c = new ApiClient(app.url);
+      await c.login('admin@example.com', PW);
+      const { sql } = await import('kysely');
+      await sql`alter table audit_log rename to audit_log_away`.execute(app.ctx.db.kysely);
+      try {
+        const res = await c.post('/api/tokens', { name: 'unaudited' });
+        assert.equal(res.status, 500);
+        assert.equal((res.body as { error: { code: string } }).error.code, 'audit_failed');
+        assert.match((res.body as { error: { message: string } }).error.message, /tokens\.create was processed \(status 201\)/);
+        assert.ok(!res.text.includes('idst_'), 'the token is not shown when its creation could not be audited');
+      } finally {
+        await sql`alter table audit_log_away rename to audit_log`.execute(app.ctx.db.kysely);
+      }
+      assert.match(app.logs(), /could not write the audit log/);
+    });
+
     it('keeps the audit log append-only in the database itself', async () => {
       const k = app.ctx.db.kysely;
       await assert.rejects(k.updateTable('audit_log').set({ outcome: 'success' }).execute(), /append-only/);
