@@ -24,8 +24,6 @@ import { userRoutes } from './routes/users.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 1024 * 1024;
 
-export type App = FastifyInstance;
-
 /** Believe X-Forwarded-* only from the nearest `hops` proxies. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
