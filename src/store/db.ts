@@ -11,6 +11,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL only: the pool under Kysely, for COPY (which Kysely does not speak). */
+  pgPool?: pg.Pool;
   /** Where the data is, for people: the SQLite file or the PostgreSQL URL without its password. */
   location: string;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ export function openDb(options: DbOptions): Db {
     // An idle client's connection error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', location: redactUrl(options.databaseUrl), close: () => kysely.destroy() };
+    return { kysely, dialect: 'postgres', pgPool: pool, location: redactUrl(options.databaseUrl), close: () => kysely.destroy() };
   }
   mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
   const sqlite = new SQLite(options.sqlitePath);

@@ -2,7 +2,11 @@
 // record. Keyed by (integration, sign-in id); re-fetched records replace older fetches only.
 import { CompiledQuery, sql, type Kysely, type OnConflictBuilder } from 'kysely';
 import { ValidationError } from '../errors.js';
-import type { Db, Dialect } from './db.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Db } from './db.js';
 import type { Database, SignInRow, SignInTable } from './schema.js';
 import { writeTransaction } from './tx.js';
 
@@ -16,9 +20,10 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
-// SQLite allows 32,766 bound parameters per statement and PostgreSQL 65,535; 28 columns × 500
-// rows stays well inside both.
+// SQLite allows 32,766 bound parameters per statement; 28 columns × 500 rows stays well inside.
+// PostgreSQL's statements here carry a JSON document or a COPY stream, not one parameter per value.
 const CHUNK = 500;
+const PG_CHUNK = 1000;
 
 const HOUR_MS = 3_600_000;
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
@@ -107,42 +112,7 @@ export function createSignInRepo(db: Db) {
         byId.set(row.sign_in_id, row); // a record repeated within the batch: keep the last
       }
       const rows = [...byId.values()];
-      return writeTransaction(db, async (trx) => {
-        const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-        for (let i = 0; i < rows.length; i += CHUNK) {
-          const chunk = rows.slice(i, i + CHUNK);
-          const existing = new Map(
-            (
-              await trx
-                .selectFrom('signins')
-                .select(['sign_in_id', 'raw', 'collected_at'])
-                .where('integration_id', '=', integrationId)
-                .where('hour', 'in', [...new Set(chunk.map((r) => r.hour))])
-                .where(
-                  'sign_in_id',
-                  'in',
-                  chunk.map((r) => r.sign_in_id),
-                )
-                .execute()
-            ).map((r) => [r.sign_in_id, r]),
-          );
-          const writes = chunk.filter((row) => {
-            const old = existing.get(row.sign_in_id);
-            if (!old) {
-              counts.inserted++;
-              return true;
-            }
-            if (old.raw === row.raw || old.collected_at > row.collected_at) {
-              counts.unchanged++;
-              return false;
-            }
-            counts.updated++;
-            return true;
-          });
-          if (writes.length > 0) await writeRows(trx, db.dialect, writes);
-        }
-        return counts;
-      });
+      return db.pgPool ? upsertPostgres(db.pgPool, k, integrationId, rows) : upsertSqlite(db, integrationId, rows);
     },
     /** One sign-in, by id and its createdDateTime (findings keep both as evidence). */
     get: (integrationId: string, signInId: string, createdAt: number): Promise<SignInRow | undefined> =>
@@ -178,6 +148,82 @@ export function createSignInRepo(db: Db) {
   };
 }
 export type SignInRepo = ReturnType<typeof createSignInRepo>;
+
+/** The stored versions of a chunk's records: they decide insert, update or leave alone. */
+const existingQuery = (k: Kysely<Database>, integrationId: string, chunk: SignInTable[]) =>
+  k
+    .selectFrom('signins')
+    .select(['sign_in_id', 'raw', 'collected_at'])
+    .where('integration_id', '=', integrationId)
+    .where('hour', 'in', [...new Set(chunk.map((r) => r.hour))])
+    .where(
+      'sign_in_id',
+      'in',
+      chunk.map((r) => r.sign_in_id),
+    );
+
+type Existing = Pick<SignInTable, 'sign_in_id' | 'raw' | 'collected_at'>;
+
+/** Splits a chunk into new records and newer versions; identical or older ones are counted and dropped. */
+function classify(chunk: SignInTable[], existing: Existing[], counts: UpsertCounts): { inserts: SignInTable[]; updates: SignInTable[] } {
+  const stored = new Map(existing.map((r) => [r.sign_in_id, r]));
+  const inserts: SignInTable[] = [];
+  const updates: SignInTable[] = [];
+  for (const row of chunk) {
+    const old = stored.get(row.sign_in_id);
+    if (!old) inserts.push(row);
+    else if (old.raw === row.raw || old.collected_at > row.collected_at) counts.unchanged++;
+    else updates.push(row);
+  }
+  counts.inserted += inserts.length;
+  counts.updated += updates.length;
+  return { inserts, updates };
+}
+
+async function upsertSqlite(db: Db, integrationId: string, rows: SignInTable[]): Promise<UpsertCounts> {
+  return writeTransaction(db, async (trx) => {
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      const { inserts, updates } = classify(chunk, await existingQuery(trx, integrationId, chunk).execute(), counts);
+      const writes = [...inserts, ...updates];
+      if (writes.length > 0) await trx.executeQuery(sqliteUpsert(trx, writes));
+    }
+    return counts;
+  });
+}
+
+/**
+ * PostgreSQL: new records go in with COPY, the fastest way into PostgreSQL (about half again as
+ * many rows per second as an INSERT of the same rows); newer versions of stored records go
+ * through the upsert. Kysely does not speak COPY, so this runs on a pool client with SQL
+ * Kysely compiled. Should another writer insert one of the "new" records between the read and
+ * the COPY, the batch is redone with the upsert alone, which settles such conflicts.
+ */
+async function upsertPostgres(pool: pg.Pool, k: Kysely<Database>, integrationId: string, rows: SignInTable[], copy = true): Promise<UpsertCounts> {
+  const client = await pool.connect();
+  const run = (q: CompiledQuery) => client.query(q.sql, q.parameters as unknown[]);
+  try {
+    await client.query('begin');
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    for (let i = 0; i < rows.length; i += PG_CHUNK) {
+      const chunk = rows.slice(i, i + PG_CHUNK);
+      const existing = (await run(existingQuery(k, integrationId, chunk).compile())).rows as Existing[];
+      const { inserts, updates } = classify(chunk, existing, counts);
+      if (copy && inserts.length > 0) await pipeline(Readable.from([copyText(inserts)]), client.query(copyFrom(COPY_SQL)));
+      const upserts = copy ? updates : [...inserts, ...updates];
+      if (upserts.length > 0) await run(postgresUpsert(k, upserts));
+    }
+    await client.query('commit');
+    return counts;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    if (copy && (err as { code?: string }).code === '23505') return upsertPostgres(pool, k, integrationId, rows, false);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
 
 const COLUMNS = [
   'integration_id', 'sign_in_id', 'hour', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id',
@@ -222,8 +268,8 @@ function sqliteUpsert(trx: Kysely<Database>, rows: SignInTable[]): CompiledQuery
  * 500-row VALUES list would make the server parse 14,000 parameters per statement; this halves
  * the server's work per row.
  */
-function postgresUpsert(trx: Kysely<Database>, rows: SignInTable[]): CompiledQuery {
-  return trx
+function postgresUpsert(k: Kysely<Database>, rows: SignInTable[]): CompiledQuery {
+  return k
     .insertInto('signins')
     .columns([...COLUMNS])
     .expression((eb) => eb.selectFrom(sql<SignInTable>`json_populate_recordset(null::signins, ${JSON.stringify(rows)}::json)`.as('r')).select([...COLUMNS]))
@@ -231,6 +277,11 @@ function postgresUpsert(trx: Kysely<Database>, rows: SignInTable[]): CompiledQue
     .compile();
 }
 
-async function writeRows(trx: Kysely<Database>, dialect: Dialect, rows: SignInTable[]): Promise<void> {
-  await trx.executeQuery(dialect === 'postgres' ? postgresUpsert(trx, rows) : sqliteUpsert(trx, rows));
+const COPY_SQL = `copy signins (${COLUMNS.join(', ')}) from stdin`;
+
+/** Rows in COPY's text format: tab-separated, \\N for null, backslash escapes. */
+function copyText(rows: SignInTable[]): string {
+  const field = (v: unknown): string =>
+    v === null || v === undefined ? '\\N' : String(v).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return rows.map((row) => COLUMNS.map((c) => field(row[c])).join('\t')).join('\n') + '\n';
 }

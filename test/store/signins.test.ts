@@ -114,6 +114,24 @@ for (const dialect of DIALECTS) {
       assert.equal(await repo.count('int-e'), 0);
     });
 
+    it('stores awkward text exactly: tabs, newlines, backslashes, quotes and non-Latin scripts', async () => {
+      const [base] = take(signIns({ seed: 31 }), 1);
+      const record = { ...base!, userDisplayName: 'Tab\there \\ back "quoted"\nnew line\r\u00a0Ünïcødé 名前 🙂', appDisplayName: '\\N' };
+      await repo.upsert('int-g', [record], T);
+      const row = await repo.get('int-g', String(record.id), at(record));
+      assert.equal(row?.raw, JSON.stringify(record), 'the record, byte for byte');
+      assert.equal(row?.user_display_name, record.userDisplayName);
+      assert.equal(row?.app_display_name, '\\N', 'a literal \\N is text, not null');
+    });
+
+    it('stores a batch once when two writers race to insert it', async () => {
+      const batch = take(signIns({ seed: 41 }), 300);
+      const [a, b] = await Promise.all([repo.upsert('int-h', batch, T), repo.upsert('int-h', batch, T)]);
+      assert.equal(a!.inserted + b!.inserted, 300);
+      assert.equal(a!.unchanged + b!.unchanged, 300);
+      assert.equal(await repo.count('int-h'), 300);
+    });
+
     it('lists by time window and user, newest first', async () => {
       const batch = take(signIns({ seed: 21, users: 3, end: T, spacingMs: 60_000 }), 100);
       await repo.upsert('int-f', batch, T);
