@@ -1,11 +1,12 @@
 // The sign-in store: typed columns for what checks and insights filter on, plus the whole Graph
-// record. Keyed by (integration, sign-in id); re-fetched records replace older fetches only.
-import { CompiledQuery, sql, type Kysely, type OnConflictBuilder } from 'kysely';
-import { ValidationError } from '../errors.js';
+// record. Keyed by (integration, hour of createdDateTime, sign-in id) — see the migration for
+// why the hour; re-fetched records replace older fetches only.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { CompiledQuery, sql, type Kysely, type OnConflictBuilder } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
 import type { Database, SignInRow, SignInTable } from './schema.js';
 import { writeTransaction } from './tx.js';
