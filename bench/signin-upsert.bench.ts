@@ -6,10 +6,9 @@
 // PostgreSQL runs when IDSIGHT_BENCH_PG_URL or IDSIGHT_TEST_PG_URL is set.
 import { sql } from 'kysely';
 import type { Db, Dialect } from '../src/store/db.js';
-import { migrate } from '../src/store/migrate.js';
 import { createSignInRepo, type GraphSignIn } from '../src/store/signins.js';
 import { signIns, take } from '../test/fixtures/signin-factory.js';
-import { createTestDatabase } from '../test/helpers/databases.js';
+import { openMigrated } from '../test/helpers/databases.js';
 
 const PAGE = Number(process.env.BENCH_BATCH ?? 1000);
 const ROWS: Record<Dialect, number> = { sqlite: Number(process.env.BENCH_SQLITE_ROWS ?? 200_000), postgres: Number(process.env.BENCH_PG_ROWS ?? 100_000) };
@@ -52,10 +51,8 @@ async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'uncha
 
 async function run(dialect: Dialect, inFlight: number): Promise<void> {
   const n = ROWS[dialect];
-  const database = await createTestDatabase(dialect);
-  const db = database.open();
+  const { db, dispose } = await openMigrated(dialect);
   try {
-    await migrate(db);
     const insert = await pass(db, n, 1, 'inserted', inFlight);
     const refetch = await pass(db, n, 1, 'unchanged', inFlight);
     const sample = take(signIns({ seed: 1, users: 5000 }), 1000);
@@ -74,8 +71,7 @@ async function run(dialect: Dialect, inFlight: number): Promise<void> {
       }),
     );
   } finally {
-    await db.close();
-    await database.drop();
+    await dispose();
   }
 }
 

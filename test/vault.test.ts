@@ -8,11 +8,10 @@ import { manualClock } from '../src/clock.js';
 import { VaultKeyError } from '../src/errors.js';
 import type { Db } from '../src/store/db.js';
 import { createIntegrationRepo } from '../src/store/integrations.js';
-import { migrate } from '../src/store/migrate.js';
 import { generateKeyText, KEY_FILE_NAME, parseKeys } from '../src/vault/keyring.js';
 import { integrationSecretAad, openVault, rotateKeys } from '../src/vault/service.js';
 import { createVault } from '../src/vault/vault.js';
-import { createTestDatabase, DIALECTS, skipReason, type TestDatabase } from './helpers/databases.js';
+import { DIALECTS, openMigrated, skipReason, type TestDatabase } from './helpers/databases.js';
 
 const clock = manualClock(Date.parse('2026-11-27T09:00:00Z'));
 const SECRET = 'Zx8Q~s3cr3t.value-from-entra_0123456789';
@@ -67,15 +66,11 @@ for (const dialect of DIALECTS) {
   describe(`vault with a database (${dialect})`, { skip: skipReason(dialect) }, () => {
     let database: TestDatabase;
     let db: Db;
+    let dispose: () => Promise<void>;
     before(async () => {
-      database = await createTestDatabase(dialect);
-      db = database.open();
-      await migrate(db);
+      ({ database, db, dispose } = await openMigrated(dialect));
     });
-    after(async () => {
-      await db.close();
-      await database.drop();
-    });
+    after(() => dispose());
 
     async function storeSecret(vaultDataDir: string, id: string, masterKey?: string): Promise<void> {
       const vault = await openVault({ db, clock, dataDir: vaultDataDir, masterKey });
@@ -189,10 +184,9 @@ for (const dialect of DIALECTS) {
       const dir = path.join(database.dataDir, 'crash');
       const { mkdirSync } = await import('node:fs');
       mkdirSync(dir);
-      const crashDb = await createTestDatabase(dialect);
-      const cdb = crashDb.open();
+      const crash = await openMigrated(dialect);
+      const cdb = crash.db;
       try {
-        await migrate(cdb);
         const first = await openVault({ db: cdb, clock, dataDir: dir });
         const repo = createIntegrationRepo(cdb.kysely);
         await repo.insert({ id: 'c', name: 'c', tenantId: 't', clientId: 'x', cloud: 'global', secretEnvelope: first.encrypt(SECRET, integrationSecretAad('c')), settings: {}, now: clock.now() });
@@ -208,8 +202,7 @@ for (const dialect of DIALECTS) {
         const last = await openVault({ db: cdb, clock, dataDir: dir });
         assert.equal(last.decrypt((await repo.get('c'))!.secret_envelope, integrationSecretAad('c')), SECRET);
       } finally {
-        await cdb.close();
-        await crashDb.drop();
+        await crash.dispose();
       }
     });
   });

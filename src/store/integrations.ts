@@ -34,10 +34,6 @@ export function createIntegrationRepo(db: Kysely<Database>) {
     },
     get: (id: string): Promise<IntegrationRow | undefined> => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst(),
     list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().orderBy('name').execute(),
-    async count(): Promise<number> {
-      const row = await db.selectFrom('integrations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return Number(row.n);
-    },
     /** Every sealed value in this table, for key rotation. */
     listSecretEnvelopes: (): Promise<Array<{ id: string; secret_envelope: string }>> =>
       db.selectFrom('integrations').select(['id', 'secret_envelope']).execute(),

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openDb, type Db, type Dialect } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
 
 export interface TestDatabase {
   dialect: Dialect;
@@ -76,6 +77,21 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
         await c.end();
       }
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh, migrated database and a way to close and drop it. */
+export async function openMigrated(dialect: Dialect): Promise<{ database: TestDatabase; db: Db; dispose(): Promise<void> }> {
+  const database = await createTestDatabase(dialect);
+  const db = database.open();
+  await migrate(db);
+  return {
+    database,
+    db,
+    async dispose() {
+      await db.close();
+      await database.drop();
     },
   };
 }

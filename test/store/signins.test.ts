@@ -3,10 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '../../src/errors.js';
-import type { Db } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
 import { createSignInRepo, type GraphSignIn, type SignInRepo } from '../../src/store/signins.js';
-import { createTestDatabase, DIALECTS, skipReason, type TestDatabase } from '../helpers/databases.js';
+import { DIALECTS, openMigrated, skipReason } from '../helpers/databases.js';
 import { loadFixture, signIns, take } from '../fixtures/signin-factory.js';
 
 const T = Date.parse('2026-11-27T09:00:00Z');
@@ -14,19 +12,13 @@ const at = (r: GraphSignIn): number => Date.parse(String(r.createdDateTime));
 
 for (const dialect of DIALECTS) {
   describe(`sign-in store (${dialect})`, { skip: skipReason(dialect) }, () => {
-    let database: TestDatabase;
-    let db: Db;
+    let fixture: Awaited<ReturnType<typeof openMigrated>>;
     let repo: SignInRepo;
     before(async () => {
-      database = await createTestDatabase(dialect);
-      db = database.open();
-      await migrate(db);
-      repo = createSignInRepo(db);
+      fixture = await openMigrated(dialect);
+      repo = createSignInRepo(fixture.db);
     });
-    after(async () => {
-      await db.close();
-      await database.drop();
-    });
+    after(() => fixture.dispose());
 
     it('maps Microsoft’s v1.0 example into typed columns and keeps the record losslessly', async () => {
       const [record] = loadFixture('signins-list.json').value;
