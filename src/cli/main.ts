@@ -5,6 +5,7 @@ import { NAME, VERSION } from '../version.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
 import { printJson } from './run.js';
@@ -17,6 +18,7 @@ const program = new Command()
   .exitOverride();
 
 registerServeCommand(program);
+registerSimulateCommand(program);
 registerDbCommands(program);
 registerUserCommands(program);
 registerTokenCommands(program);

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { startSimulator } from '../../simulator/server.js';
+import { reportError, UsageError } from '../run.js';
+
+interface SimulateFlags {
+  host: string;
+  port: string;
+  seed: string;
+  users: string;
+  days: string;
+  signinsPerUserDay?: string;
+  scenario: string;
+  throttle: string;
+  faults?: string;
+  clock: string;
+  stateDir?: string;
+  control?: boolean;
+  json?: boolean;
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('serve a simulated Entra tenant (token endpoint and Microsoft Graph) over HTTPS until stopped')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0 = any free port)', '0')
+    .option('--seed <n>', 'seed of the generated data', '1')
+    .option('--users <n>', 'users in the main tenant', '500')
+    .option('--days <n>', 'days of sign-in history', '30')
+    .option('--signins-per-user-day <n>', 'interactive sign-ins per active user per day (default 4; quiet 0.5)')
+    .option('--scenario <name>', 'default | quiet | attacks', 'default')
+    .option('--throttle <mode>', 'microsoft | off', 'microsoft')
+    .option('--faults <k=v,...>', 'fault knobs, e.g. rate429=0.1,lateMinutes=20,tokenLifetime=60')
+    .option('--clock <spec>', 'real | fixed:<ISO timestamp>', 'real')
+    .option('--state-dir <dir>', 'where the CA certificate is kept (default <data dir>/simulator)')
+    .option('--control', 'serve the /_sim/ control API (token printed at start)')
+    .option('--json', 'print only the JSON start-up line')
+    .action(async (flags: SimulateFlags) => {
+      try {
+        const stateDir = flags.stateDir ?? path.join(loadConfig().dataDir, 'simulator');
+        const sim = await startSimulator({
+          host: flags.host,
+          port: flags.port,
+          seed: flags.seed,
+          users: flags.users,
+          days: flags.days,
+          ...(flags.signinsPerUserDay !== undefined ? { signinsPerUserDay: flags.signinsPerUserDay } : {}),
+          scenario: flags.scenario as 'default',
+          throttle: flags.throttle as 'off',
+          ...(flags.faults !== undefined ? { faults: flags.faults } : {}),
+          clock: flags.clock,
+          stateDir,
+          control: Boolean(flags.control),
+        } as Parameters<typeof startSimulator>[0]);
+        const summary = sim.summary();
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+        if (!flags.json) {
+          process.stderr.write(`Simulated Entra tenant at ${sim.url} (trust ${sim.caPath}).\n`);
+          for (const t of summary.tenants) {
+            process.stderr.write(`  ${t.name} (${t.licence.toUpperCase()}${t.intune ? ' + Intune' : ''}, ${t.users} users): tenant ${t.tenantId} / ${t.domains[0]}\n`);
+            for (const a of t.apps) process.stderr.write(`    ${a.state.padEnd(10)} client ${a.clientId}  secret ${a.secrets[0]?.value ?? '-'}\n`);
+          }
+          process.stderr.write('Stop with Ctrl+C.\n');
+        }
+        const stop = () => {
+          void sim.close().finally(() => process.exit(0));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (err) {
+        reportError(err instanceof Error && err.message.startsWith('--') ? new UsageError(err.message) : err);
+        process.exit(err instanceof Error && err.message.startsWith('--') ? 2 : 1);
+      }
+    });
+}

@@ -1,0 +1,126 @@
+// GET /auditLogs/signIns — v1.0 (interactive sign-ins) and beta (all four event types through
+// signInEventTypes/any()). Newest first, at most 1,000 a page, $filter as Graph supports it,
+// retention 30 days on P1/P2 and 7 on Free (reference/graph-facts.md §2).
+import { HOUR, visibleAt, type EventType, EVENT_TYPES, type SignInSource } from '../data/signins.js';
+import { renderSignIn } from '../data/signin-render.js';
+import { ACCEPTS } from '../permissions.js';
+import type { SimTenant } from '../tenants.js';
+import { GraphError, invalidFilter } from './errors.js';
+import { clauses, matches, timeBounds, type FilterNode } from './odata.js';
+import { contextUrl, filterOf, nextLink, pageState, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
+
+const DAY = 24 * HOUR;
+/** How far a filter may reach past the retention window before Graph rejects it (clock skew). */
+const RETENTION_GRACE = 60_000;
+
+const EQ_ONLY = new Set(['id', 'userId', 'appId', 'correlationId', 'clientAppUsed', 'conditionalAccessStatus', 'resourceId', 'resourceDisplayName', 'riskDetail', 'riskLevelAggregated', 'riskLevelDuringSignIn', 'riskState', 'status/errorCode', 'isInteractive']);
+const EQ_OR_STARTSWITH = new Set(['appDisplayName', 'ipAddress', 'userDisplayName', 'userPrincipalName', 'deviceDetail/browser', 'deviceDetail/operatingSystem', 'location/city', 'location/state', 'location/countryOrRegion']);
+const TIME_OPS = new Set(['eq', 'ge', 'le', 'gt', 'lt']);
+
+/** Throws Graph's "Invalid filter clause" for anything signIns does not support. */
+function checkFilter(filter: FilterNode, beta: boolean): void {
+  for (const c of clauses(filter)) {
+    if (c.kind === 'cmp') {
+      if (c.path === 'createdDateTime') {
+        // dates are unquoted ISO 8601 literals; a quoted date is a string and Graph rejects it
+        if (!TIME_OPS.has(c.op) || c.quotedDate || c.value === null || typeof c.value !== 'object') throw invalidFilter();
+      } else if (c.op !== 'eq' || !(EQ_ONLY.has(c.path) || EQ_OR_STARTSWITH.has(c.path))) {
+        throw invalidFilter();
+      }
+    } else if (c.kind === 'fn') {
+      if (c.name !== 'startswith' || !EQ_OR_STARTSWITH.has(c.path)) throw invalidFilter();
+    } else if (c.kind === 'any') {
+      if (!beta || c.path !== 'signInEventTypes' || !c.body) throw invalidFilter();
+      for (const inner of clauses(c.body)) {
+        if (inner.kind !== 'cmp' || inner.op !== 'eq' || inner.path !== c.variable || typeof inner.value !== 'string') throw invalidFilter();
+      }
+    } else {
+      throw invalidFilter();
+    }
+  }
+}
+
+/** The streams a query can draw from: v1.0 and unfiltered beta serve interactive sign-ins only. */
+function streamsFor(filter: FilterNode | undefined, beta: boolean): EventType[] {
+  if (!beta || !filter) return ['interactiveUser'];
+  const lambdas = [...clauses(filter)].filter((c) => c.kind === 'any');
+  if (lambdas.length === 0) return ['interactiveUser'];
+  return EVENT_TYPES.filter((type) => lambdas.some((l) => l.kind === 'any' && l.body && matches(l.body, {}, { [l.variable]: type })));
+}
+
+interface SignInPage {
+  /** Hour and position within that hour's bucket where the next page starts. */
+  h: number;
+  p: number;
+  t: number;
+  f?: string;
+  s?: string[];
+}
+
+export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): GraphRoute[] {
+  const handle = (ctx: GraphContext) => {
+    const beta = ctx.version === 'beta';
+    const state = pageState<SignInPage>(ctx, () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'));
+    const filterText = state ? state.f : ctx.query.$filter;
+    const filter = filterText === undefined ? undefined : filterOf({ ...ctx, query: { $filter: filterText } }, invalidFilter);
+    if (filter) checkFilter(filter, beta);
+    if (!state && ctx.query.$orderby !== undefined && !/^createdDateTime( desc)?$/i.test(ctx.query.$orderby.trim())) throw invalidFilter();
+    const select = state ? state.s : selectOf(ctx);
+    const top = state ? state.t : topOf(ctx, 1000, 1000);
+
+    const { tenant } = ctx;
+    const source = sourceOf(tenant);
+    const retentionStart = ctx.now - tenant.retentionDays * DAY;
+    const bounds = timeBounds(filter, 'createdDateTime');
+    if (bounds.from < retentionStart - RETENTION_GRACE && bounds.from !== -Infinity) throw invalidFilter();
+    const from = Math.max(bounds.from, retentionStart, source.dataStart);
+    const to = Math.min(bounds.to, ctx.now);
+    const types = streamsFor(filter, beta);
+    const render = {
+      tenant,
+      beta,
+      now: ctx.now,
+      withPolicies: ctx.has('Policy.Read.All', 'Policy.Read.ConditionalAccess', 'Policy.ReadWrite.ConditionalAccess'),
+      policies: source.policies,
+      evolvableEnums: String(ctx.headers.prefer ?? '').includes('include-unknown-enum-members'),
+    };
+
+    const value: Record<string, unknown>[] = [];
+    let hour = state ? state.h : Math.floor(to / HOUR);
+    let pos = state ? state.p : 0;
+    let more = false;
+    scan: for (; hour * HOUR + HOUR > from; hour--, pos = 0) {
+      const bucket = source.hourBucket(hour, types);
+      for (; pos < bucket.times.length; pos++) {
+        const time = bucket.times[pos]!;
+        if (time > to) continue;
+        if (time < from) break scan;
+        const spec = source.spec(hour, bucket.refs[pos]!, time);
+        if (!visibleAt(spec, ctx.now)) continue;
+        const record = renderSignIn(spec, render);
+        if (filter && !matches(filter, record)) continue;
+        if (value.length === top) {
+          more = true; // one more exists: this is where the next page starts
+          break scan;
+        }
+        value.push(projectSelect(record, select));
+      }
+    }
+    const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, 'auditLogs/signIns') };
+    if (more) body['@odata.nextLink'] = nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top);
+    body.value = value;
+    return { body, records: value.length };
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/auditLogs/signIns',
+      accepts: ACCEPTS.auditLogs,
+      deniedAs: 'auditLog',
+      licence: 'p1',
+      family: 'reports',
+      handle,
+    },
+  ];
+}

@@ -1,0 +1,80 @@
+// Microsoft Graph's throttling as documented (reference/graph-facts.md §6): identity and access
+// reports 5 requests per 10 s per app per tenant, signInActivity 10 per minute, identity
+// protection and conditional access 1 per second per tenant with no Retry-After, and directory
+// reads as resource-unit token buckets sized by the tenant. Runs on real elapsed time even when
+// the simulated clock is fixed: throttling is about how fast a client calls.
+
+export type ThrottleFamily = 'reports' | 'signInActivity' | 'identityProtection' | 'directory' | 'none';
+
+export interface ThrottleDecision {
+  /** Seconds to wait (Graph's Retry-After), null when Microsoft sends none; undefined = allowed. */
+  retryAfter?: string | null;
+  /** Resource units charged (directory requests), for the x-ms-resource-unit header. */
+  resourceUnits?: number;
+}
+
+const WINDOWS: Record<'reports' | 'signInActivity' | 'identityProtection', { limit: number; windowMs: number }> = {
+  reports: { limit: 5, windowMs: 10_000 },
+  signInActivity: { limit: 10, windowMs: 60_000 },
+  identityProtection: { limit: 1, windowMs: 1_000 },
+};
+
+/** Resource units per 10 s for an app+tenant pair by tenant size (S < 50 users, M ≤ 500, L). */
+export const resourceUnitQuota = (users: number): number => (users < 50 ? 3_500 : users <= 500 ? 5_000 : 8_000);
+
+export function createThrottle(opts: { enabled: () => boolean; now?: () => number }) {
+  const now = opts.now ?? (() => performance.now());
+  const windows = new Map<string, number[]>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  function slidingWindow(key: string, limit: number, windowMs: number): number | undefined {
+    const t = now();
+    const log = (windows.get(key) ?? []).filter((at) => at > t - windowMs);
+    windows.set(key, log);
+    if (log.length >= limit) return log[0]! + windowMs - t;
+    log.push(t);
+    return undefined;
+  }
+
+  return {
+    /**
+     * Charges one request. `scope` names the budget's owner: tenant and app (reports,
+     * directory) or the tenant alone (identity protection and conditional access).
+     */
+    check(family: ThrottleFamily, tenantId: string, appId: string, opts2: { cost?: number; tenantUsers?: number } = {}): ThrottleDecision {
+      if (family === 'none') return {};
+      if (family === 'directory') {
+        const cost = opts2.cost ?? 1;
+        if (!opts.enabled()) return { resourceUnits: cost };
+        const quota = resourceUnitQuota(opts2.tenantUsers ?? 0);
+        const key = `${tenantId}/${appId}`;
+        const t = now();
+        const b = buckets.get(key) ?? { tokens: quota, at: t };
+        b.tokens = Math.min(quota, b.tokens + ((t - b.at) * quota) / 10_000);
+        b.at = t;
+        buckets.set(key, b);
+        if (b.tokens < cost) return { retryAfter: seconds(((cost - b.tokens) * 10_000) / quota), resourceUnits: cost };
+        b.tokens -= cost;
+        return { resourceUnits: cost };
+      }
+      if (!opts.enabled()) return {};
+      const w = WINDOWS[family];
+      const key = family === 'identityProtection' ? `${family}/${tenantId}` : `${family}/${tenantId}/${appId}`;
+      const wait = slidingWindow(key, w.limit, w.windowMs);
+      if (wait === undefined) return {};
+      // Identity protection and conditional access do not send Retry-After.
+      return { retryAfter: family === 'identityProtection' ? null : seconds(wait) };
+    },
+    reset() {
+      windows.clear();
+      buckets.clear();
+    },
+  };
+}
+export type Throttle = ReturnType<typeof createThrottle>;
+
+/** Retry-After as Graph writes it: whole seconds when whole, else up to three decimals ("2.128"). */
+function seconds(ms: number): string {
+  const s = Math.max(0.001, ms / 1000);
+  return Number.isInteger(s) ? String(s) : s.toFixed(3).replace(/0+$/, '');
+}

@@ -1,0 +1,50 @@
+// The simulator's settings: `idsight simulate` flags, validated once.
+import { z } from 'zod';
+import { parseFaults, type Faults } from './faults.js';
+import { parseClockSpec } from './sim-clock.js';
+
+export const simulatorOptionsSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65_535).default(0),
+    seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(1),
+    users: z.coerce.number().int().min(12).max(1_000_000).default(500),
+    days: z.coerce.number().int().min(1).max(90).default(30),
+    /** Interactive sign-ins per active user per day; default 4 (0.5 in the quiet scenario). */
+    signinsPerUserDay: z.coerce.number().min(0).max(1_000).optional(),
+    scenario: z.enum(['default', 'quiet', 'attacks']).default('default'),
+    throttle: z.enum(['microsoft', 'off']).default('microsoft'),
+    faults: z.string().optional(),
+    clock: z
+      .string()
+      .default('real')
+      .refine((s) => {
+        try {
+          parseClockSpec(s);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be "real" or "fixed:<ISO timestamp>"'),
+    stateDir: z.string().min(1),
+    /** Serve the /_sim/ control API (ground truth, clock, faults, directory changes). */
+    control: z.boolean().default(false),
+    /** Bearer token for the control API; generated when absent. */
+    controlToken: z.string().min(16).optional(),
+  })
+  .strict();
+
+export type SimulatorOptionsInput = z.input<typeof simulatorOptionsSchema>;
+export type SimulatorOptions = Omit<z.infer<typeof simulatorOptionsSchema>, 'signinsPerUserDay'> & { signinsPerUserDay: number; initialFaults: Faults };
+
+/** Validates options; throws an Error whose message names the bad option. */
+export function parseSimulatorOptions(input: SimulatorOptionsInput): SimulatorOptions {
+  const parsed = simulatorOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = issue.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new Error(`--${name}: ${issue.message}`);
+  }
+  const data = parsed.data;
+  return { ...data, signinsPerUserDay: data.signinsPerUserDay ?? (data.scenario === 'quiet' ? 0.5 : 4), initialFaults: parseFaults(data.faults) };
+}
