@@ -1,7 +1,7 @@
 // A simulated Microsoft Entra tenant: the token endpoint and a Microsoft Graph subset over
 // HTTPS, generated deterministically from a seed (DESIGN §6). `startSimulator` is what
 // `idsight simulate`, the demo, the tests and the benchmarks run.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildIncidents, type Incident } from './data/scenarios.js';
@@ -126,7 +126,8 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     throttle,
     faults: () => faults,
     roll: () => dice(faults),
-    pageTokens: createTokenCodec(),
+    // keyed by the seed: the same seed serves byte-identical pages, next links included
+    pageTokens: createTokenCodec(createHash('sha256').update(`idsight simulator page tokens ${options.seed}`).digest()),
     graphRoot: () => url,
     onWrite: (call) => state.writes.push(call),
   });
