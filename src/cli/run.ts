@@ -4,7 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import pino from 'pino';
 import type { Actor } from '../audit/log.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { openContext, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { AppError, ValidationError, VaultKeyError } from '../errors.js';
 import { createLogger } from '../log.js';
 
@@ -27,6 +27,8 @@ export async function withContext(fn: (ctx: Context) => Promise<void>, config?: 
     const cfg = config ?? loadConfig();
     // Commands other than serve keep stdout for their output; logs go to stderr.
     const log = createLogger({ ...cfg, logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel }, pino.destination(2));
+    // Loaded on use: commands that need no database (simulate, version) stay light.
+    const { openContext } = await import('../context.js');
     ctx = await openContext(cfg, { log });
     await fn(ctx);
   } catch (err) {

@@ -41,7 +41,7 @@ export function parseFaults(spec: string | undefined, base: Faults = faultSchema
   const entries: Record<string, string> = {};
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new Error(`--faults: "${part}" is not key=value`);
+    if (eq <= 0) throw new Error(`"${part}" is not key=value`);
     entries[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return updateFaults(base, entries);

@@ -37,14 +37,23 @@ export const simulatorOptionsSchema = z
 export type SimulatorOptionsInput = z.input<typeof simulatorOptionsSchema>;
 export type SimulatorOptions = Omit<z.infer<typeof simulatorOptionsSchema>, 'signinsPerUserDay'> & { signinsPerUserDay: number; initialFaults: Faults };
 
-/** Validates options; throws an Error whose message names the bad option. */
+/** A bad option; its message names the flag. */
+export class SimulatorOptionError extends Error {}
+
+/** Validates options; throws SimulatorOptionError naming the bad option. */
 export function parseSimulatorOptions(input: SimulatorOptionsInput): SimulatorOptions {
   const parsed = simulatorOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new Error(`--${name}: ${issue.message}`);
+    throw new SimulatorOptionError(`--${name}: ${issue.message}`);
   }
   const data = parsed.data;
-  return { ...data, signinsPerUserDay: data.signinsPerUserDay ?? (data.scenario === 'quiet' ? 0.5 : 4), initialFaults: parseFaults(data.faults) };
+  let initialFaults: Faults;
+  try {
+    initialFaults = parseFaults(data.faults);
+  } catch (err) {
+    throw new SimulatorOptionError(`--faults: ${(err as Error).message}`);
+  }
+  return { ...data, signinsPerUserDay: data.signinsPerUserDay ?? (data.scenario === 'quiet' ? 0.5 : 4), initialFaults };
 }

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { openDb } from '../../store/db.js';
-import { migrate } from '../../store/migrate.js';
 import { exitCodeFor, printJson, reportError } from '../run.js';
 
 export function registerDbCommands(program: Command): void {
@@ -14,6 +12,7 @@ export function registerDbCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       try {
         const config = loadConfig();
+        const [{ openDb }, { migrate }] = await Promise.all([import('../../store/db.js'), import('../../store/migrate.js')]);
         const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
         try {
           const outcome = await migrate(db);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { generateKeyText } from '../../vault/keyring.js';
-import { rotateKeys } from '../../vault/service.js';
 import { cliActor, printJson, withContext } from '../run.js';
 
 export function registerKeyCommands(program: Command): void {
@@ -11,6 +10,7 @@ export function registerKeyCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) =>
       withContext(async (ctx) => {
+        const { rotateKeys } = await import('../../vault/service.js');
         const result = await rotateKeys({ db: ctx.db, clock: ctx.clock, vault: ctx.vault });
         await ctx.audit.record({ actor: cliActor(), action: 'keys.rotate', target: result.keyId, outcome: 'success', detail: { ...result } });
         if (opts.json) return printJson(result);

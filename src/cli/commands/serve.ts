@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { buildServer } from '../../api/server.js';
 import { loadConfig } from '../../config.js';
-import { openContext } from '../../context.js';
 import { exitCodeFor, reportError } from '../run.js';
 
 const PRUNE_SESSIONS_MS = 10 * 60_000;
@@ -13,6 +11,7 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       try {
         const config = loadConfig();
+        const [{ buildServer }, { openContext }] = await Promise.all([import('../../api/server.js'), import('../../context.js')]);
         const ctx = await openContext(config);
         const server = await buildServer(ctx);
         const prune = setInterval(() => {

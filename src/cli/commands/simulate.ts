@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { startSimulator } from '../../simulator/server.js';
+import { SimulatorOptionError } from '../../simulator/options.js';
 import { reportError, UsageError } from '../run.js';
 
 interface SimulateFlags {
@@ -40,6 +40,7 @@ export function registerSimulateCommand(program: Command): void {
     .action(async (flags: SimulateFlags) => {
       try {
         const stateDir = flags.stateDir ?? path.join(loadConfig().dataDir, 'simulator');
+        const { startSimulator } = await import('../../simulator/server.js');
         const sim = await startSimulator({
           host: flags.host,
           port: flags.port,
@@ -53,7 +54,7 @@ export function registerSimulateCommand(program: Command): void {
           clock: flags.clock,
           stateDir,
           control: Boolean(flags.control),
-        } as Parameters<typeof startSimulator>[0]);
+        } as Parameters<typeof import('../../simulator/server.js').startSimulator>[0]);
         const summary = sim.summary();
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         if (!flags.json) {
@@ -70,8 +71,9 @@ export function registerSimulateCommand(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       } catch (err) {
-        reportError(err instanceof Error && err.message.startsWith('--') ? new UsageError(err.message) : err);
-        process.exit(err instanceof Error && err.message.startsWith('--') ? 2 : 1);
+        const usage = err instanceof SimulatorOptionError;
+        reportError(usage ? new UsageError(err.message) : err);
+        process.exit(usage ? 2 : 1);
       }
     });
 }

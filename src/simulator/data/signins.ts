@@ -69,11 +69,13 @@ export function createSignInSource(opts: SignInSourceOptions) {
   const { tenant } = opts;
   const dataStart = opts.start - opts.days * DAY;
   const active = activeTable(tenant, opts.start);
-  const people = new Map<number, Person>(); // bounded cache: person objects are the costly part
+  // Bounded caches, so memory does not grow with the tenant: people are the costly part of a
+  // record, and paging revisits the hour it stopped in.
+  const people = new Map<number, Person>();
   const person = (i: number): Person => {
     let p = people.get(i);
     if (!p) {
-      if (people.size >= 20_000) people.clear();
+      if (people.size >= 8_000) people.clear();
       p = personAt(tenant, i, opts.start);
       people.set(i, p);
     }
@@ -106,6 +108,8 @@ export function createSignInSource(opts: SignInSourceOptions) {
     hour * HOUR + Math.floor(((i + mix(tenant.salt, 6, typeIdx, hour, i) / 4294967296) / n) * HOUR);
 
   const buckets = new Map<string, HourBucket>();
+  let bucketEntries = 0;
+  const MAX_BUCKET_ENTRIES = 1_000_000; // 12 MB of times and references
   /** One hour of the given streams, newest first (cached: paging revisits the same hours). */
   function hourBucket(hour: number, types: readonly EventType[]): HourBucket {
     const key = `${hour}/${types.join(',')}`;
@@ -126,8 +130,13 @@ export function createSignInSource(opts: SignInSourceOptions) {
     });
     entries.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
     const bucket = { times: Float64Array.from(entries, (e) => e[0]), refs: Int32Array.from(entries, (e) => e[1]) };
-    if (buckets.size >= 512) buckets.delete(buckets.keys().next().value!);
+    while (bucketEntries + entries.length > MAX_BUCKET_ENTRIES && buckets.size > 0) {
+      const [oldest, old] = buckets.entries().next().value!;
+      buckets.delete(oldest);
+      bucketEntries -= old.times.length;
+    }
     buckets.set(key, bucket);
+    bucketEntries += entries.length;
     return bucket;
   }
 

@@ -50,10 +50,10 @@ export function registerGraph(app: FastifyInstance, routes: GraphRoute[], deps: 
   }
 }
 
-function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>): FastifyReply {
+function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>, json?: string): FastifyReply {
   reply.code(status).headers(headers);
-  if (body === undefined) return reply.send();
-  return reply.header('content-type', JSON_TYPE).send(JSON.stringify(body));
+  if (json === undefined && body === undefined) return reply.send();
+  return reply.header('content-type', JSON_TYPE).send(json ?? JSON.stringify(body));
 }
 
 async function serve(route: GraphRoute, version: GraphVersion, req: FastifyRequest, reply: FastifyReply, deps: DispatchDeps): Promise<FastifyReply> {
@@ -93,10 +93,10 @@ async function serve(route: GraphRoute, version: GraphVersion, req: FastifyReque
     if (fault === 'malformed') {
       // a proxy's HTML error page, or a body cut off mid-stream
       if (now % 2 === 0) return reply.code(502).headers(base).header('content-type', 'text/html').send('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
-      const text = JSON.stringify(result.body ?? {});
+      const text = result.json ?? JSON.stringify(result.body ?? {});
       return reply.code(status).headers(base).header('content-type', JSON_TYPE).send(text.slice(0, Math.floor(text.length / 2)));
     }
-    return send(reply, status, result.body, { ...base, ...result.headers });
+    return send(reply, status, result.body, { ...base, ...result.headers }, result.json);
   } catch (err) {
     if (!(err instanceof GraphError)) throw err;
     status = err.status;

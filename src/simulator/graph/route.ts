@@ -30,6 +30,8 @@ export interface GraphContext {
 export interface GraphResult {
   status?: number;
   body?: unknown;
+  /** The body already serialised (large pages build it record by record). */
+  json?: string;
   headers?: Record<string, string>;
   /** Records in the body (for per-record latency). */
   records?: number;

@@ -85,7 +85,9 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
       evolvableEnums: String(ctx.headers.prefer ?? '').includes('include-unknown-enum-members'),
     };
 
-    const value: Record<string, unknown>[] = [];
+    // Each record is serialised as soon as it is made, so it dies young: a page of 1,000 never
+    // holds 1,000 objects (peak memory and GC time both stay low).
+    const value: string[] = [];
     let hour = state ? state.h : Math.floor(to / HOUR);
     let pos = state ? state.p : 0;
     let more = false;
@@ -103,13 +105,12 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
           more = true; // one more exists: this is where the next page starts
           break scan;
         }
-        value.push(projectSelect(record, select));
+        value.push(JSON.stringify(projectSelect(record, select)));
       }
     }
-    const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, 'auditLogs/signIns') };
-    if (more) body['@odata.nextLink'] = nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top);
-    body.value = value;
-    return { body, records: value.length };
+    const head: Record<string, unknown> = { '@odata.context': contextUrl(ctx, 'auditLogs/signIns') };
+    if (more) head['@odata.nextLink'] = nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top);
+    return { json: `${JSON.stringify(head).slice(0, -1)},"value":[${value.join(',')}]}`, records: value.length };
   };
 
   return [
