@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { fetch } from 'undici';
+import { request } from 'undici';
 import { createEntraDispatcher, msalNetworkClient } from '../src/entra/network.js';
 import type { SimulatorSummary } from '../src/simulator/server.js';
 
@@ -58,9 +58,9 @@ async function run(users: number, inFlight: number): Promise<Record<string, numb
         const since = new Date(end - (day + 1) * 86_400_000).toISOString();
         let url: string | undefined = `${summary.graphUrl}/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${since} and createdDateTime le ${until}`)}`;
         while (url && performance.now() < deadline) {
-          const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, dispatcher });
-          const page = (await res.json()) as { value: unknown[]; '@odata.nextLink'?: string };
-          if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(page).slice(0, 300)}`);
+          const res = await request(url, { headers: { authorization: `Bearer ${token}` }, dispatcher });
+          const page = JSON.parse(await res.body.text()) as { value: unknown[]; '@odata.nextLink'?: string };
+          if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${JSON.stringify(page).slice(0, 300)}`);
           records += page.value.length;
           pages++;
           url = page['@odata.nextLink'];

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { EVENT_TYPES, HOUR, visibleAt } from './data/signins.js';
+import { registerDirectoryControl } from './control-directory.js';
 import type { SimState } from './server.js';
 import { findTenant, type SimTenant } from './tenants.js';
 
@@ -36,6 +37,7 @@ export function registerControl(app: FastifyInstance, state: SimState, token: st
         return tenant;
       };
 
+      registerDirectoryControl(ctl, state);
       ctl.get('/clock', async () => ({ now: new Date(state.clock.now()).toISOString(), mode: state.clock.mode }));
       ctl.post('/clock/advance', async (req) => {
         const body = z.object({ seconds: z.number().positive().max(366 * 86_400) }).parse(req.body);

@@ -4,15 +4,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createPostureOverlay, type PostureOverlay } from './data/posture.js';
+import { directoryCache, type Directory } from './data/directory.js';
 import { buildIncidents, type Incident } from './data/scenarios.js';
 import { createSignInSource, type SignInSource } from './data/signins.js';
 import { createFaultDice, updateFaults, type Faults } from './faults.js';
 import { registerGraph, type WriteCall } from './graph/dispatch.js';
+import { authMethodRoutes } from './graph/auth-methods.js';
 import { GraphError, graphErrorBody, newRequestId } from './graph/errors.js';
+import { directoryRoutes } from './graph/directory.js';
 import { createTokenCodec } from './graph/odata.js';
+import { postureRoutes } from './graph/posture.js';
 import type { GraphRoute } from './graph/route.js';
 import { signInRoutes } from './graph/signins.js';
 import { createThrottle } from './graph/throttle.js';
+import { userWriteRoutes } from './graph/user-writes.js';
 import { parseSimulatorOptions, type SimulatorOptions, type SimulatorOptionsInput } from './options.js';
 import { createSimClock, type SimClock } from './sim-clock.js';
 import { registerControl } from './control.js';
@@ -32,6 +38,10 @@ export interface SimState {
   incidents(tenant: SimTenant): Incident[];
   writes: WriteCall[];
   resetThrottle(): void;
+  /** Authentication methods deleted through Graph (per tenant and user). */
+  posture: PostureOverlay;
+  /** Each tenant's users and groups with the changes made at run time. */
+  directory(tenant: SimTenant): Directory;
 }
 
 export interface Simulator {
@@ -112,12 +122,14 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     incidents: (tenant) => incidentsOf(tenant).incidents,
     writes: [],
     resetThrottle: () => throttle.reset(),
+    posture: createPostureOverlay(),
+    directory: directoryCache(start),
   };
 
   const tokens = await createTokenService({ tenants, clock, baseUrl: () => url, settings: { lifetimeSeconds: () => faults.tokenLifetime } });
   const app: FastifyInstance = Fastify({ https: { key: tls.key, cert: tls.cert }, logger: false, bodyLimit: 1_048_576 });
   tokens.register(app);
-  const routes: GraphRoute[] = [...signInRoutes((t) => state.signIns(t))];
+  const routes: GraphRoute[] = [...signInRoutes((t) => state.signIns(t)), ...postureRoutes(state), ...authMethodRoutes(state), ...directoryRoutes(state), ...userWriteRoutes(state)];
   const dice = createFaultDice(options.seed);
   registerGraph(app, routes, {
     tenants,
