@@ -129,6 +129,17 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
   const tokens = await createTokenService({ tenants, clock, baseUrl: () => url, settings: { lifetimeSeconds: () => faults.tokenLifetime } });
   const app: FastifyInstance = Fastify({ https: { key: tls.key, cert: tls.cert }, logger: false, bodyLimit: 1_048_576 });
   tokens.register(app);
+  // Graph accepts a POST with a JSON content type and no body (revokeSignInSessions); Fastify's
+  // default parser would refuse it before the route runs.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'), undefined);
+    }
+  });
   const routes: GraphRoute[] = [...signInRoutes((t) => state.signIns(t)), ...postureRoutes(state), ...authMethodRoutes(state), ...directoryRoutes(state), ...userWriteRoutes(state)];
   const dice = createFaultDice(options.seed);
   registerGraph(app, routes, {
@@ -145,6 +156,14 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
   });
   const controlToken = options.control ? (options.controlToken ?? randomBytes(24).toString('base64url')) : undefined;
   if (controlToken) registerControl(app, state, controlToken);
+
+  // Errors outside a route's own handling (an unreadable body) in Graph's envelope.
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const client = err.statusCode !== undefined && err.statusCode < 500;
+    const graphErr = err instanceof GraphError ? err : new GraphError(client ? err.statusCode! : 500, client ? 'BadRequest' : 'UnknownError', err.message);
+    const id = newRequestId();
+    return reply.code(graphErr.status).send(graphErrorBody(graphErr, clock.now(), id, id));
+  });
 
   // Unknown Graph paths answer as Graph does; anything else is a plain 404.
   app.setNotFoundHandler((req, reply) => {

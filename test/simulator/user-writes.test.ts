@@ -169,6 +169,24 @@ describe('user writes', () => {
     assert.equal(beta.body['@odata.context'], `${t.sim.url}/beta/$metadata#Edm.Boolean`);
   });
 
+  test('a JSON content type with no body is accepted, as Graph does; a malformed body gets Graph\'s 400', async () => {
+    const member = pick((p) => p.userType === 'Member', 8);
+    const empty = await t.graph('contoso', 'readwrite', `/v1.0/users/${member.id}/revokeSignInSessions`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(empty.status, 200);
+    assert.equal(empty.body.value, true);
+    const { fetch } = await import('undici');
+    const broken = await fetch(`${t.sim.url}/v1.0/users/${member.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${await t.token('contoso', 'readwrite')}`, 'content-type': 'application/json' },
+      body: '{"userType":',
+      dispatcher: t.dispatcher,
+    });
+    assert.equal(broken.status, 400);
+    const body = (await broken.json()) as Obj;
+    assert.equal(body.error.code, 'BadRequest');
+    assert.match(body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
+  });
+
   test('revokeSignInSessions on a guest succeeds but revokes nothing: guests sign in at home', async () => {
     const guest = pick((p) => p.userType === 'Guest', 1);
     const path = `/v1.0/users/${guest.id}?$select=signInSessionsValidFromDateTime`;
