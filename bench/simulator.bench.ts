@@ -76,7 +76,7 @@ async function run(users: number, inFlight: number): Promise<Record<string, numb
   }
 }
 
-const results = [await run(10_000, 1), await run(10_000, 2), await run(40_000, 2)];
+const results = [await run(10_000, 1), await run(10_000, 2), await run(10_000, 4), await run(40_000, 4)];
 for (const r of results) console.log(JSON.stringify({ bench: 'simulator-signins-https', ...r }));
 const best = Math.max(...results.filter((r) => r.users === 10_000).map((r) => r.signInsPerSecond!));
 const rss10k = Math.max(...results.filter((r) => r.users === 10_000).map((r) => r.simulatorPeakRssMb!));

@@ -1,5 +1,6 @@
 // Boots the simulated tenant in-process for a test (HTTPS on 127.0.0.1, a temp state dir, a
 // fixed clock unless told otherwise) and gives the test clients that trust only its CA.
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { fetch, type Agent } from 'undici';
@@ -108,3 +109,52 @@ export async function tokenRequest(t: TestSimulator, tenantSegment: string, form
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
+
+type Res = { status: number; body: any; headers?: Headers };
+
+/** A Graph error: its status, code and message, and the innerError Graph always sends. */
+export function assertGraphError(res: Res, status: number, code: string, message?: string | RegExp): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, code);
+  if (typeof message === 'string') assert.equal(res.body.error.message, message);
+  else if (message) assert.match(res.body.error.message, message);
+  for (const key of ['client-request-id', 'date', 'request-id']) assert.equal(typeof res.body.error.innerError[key], 'string', key);
+  assert.match(res.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
+  assert.match(res.body.error.innerError.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+  if (res.headers) assert.equal(res.headers.get('request-id'), res.body.error.innerError['request-id']);
+}
+
+/** Every page of a collection, following nextLinks (as the given tenant's app). */
+export async function graphPages(t: TestSimulator, path: string, opts: { tenant?: SimTenant['key']; app?: AppState; headers?: Record<string, string> } = {}): Promise<any[]> {
+  const pages: any[] = [];
+  let next: string | undefined = path;
+  while (next) {
+    const res = await t.graph(opts.tenant ?? 'contoso', opts.app ?? 'readonly', next, opts.headers ? { headers: opts.headers } : {});
+    assert.equal(res.status, 200, `${next}: ${res.text}`);
+    pages.push(res.body);
+    next = res.body['@odata.nextLink'];
+    assert.ok(pages.length < 2000, 'paging ends');
+  }
+  return pages;
+}
+
+/** A full delta round: every page, its items, and the deltaLink it ends with. */
+export async function deltaRound(t: TestSimulator, start: string, opts: { tenant?: SimTenant['key']; app?: AppState } = {}): Promise<{ pages: any[]; items: any[]; deltaLink: string }> {
+  const pages: any[] = [];
+  let next: string | undefined = start;
+  let deltaLink: string | undefined;
+  while (next) {
+    const res = await t.graph(opts.tenant ?? 'contoso', opts.app ?? 'readonly', next);
+    assert.equal(res.status, 200, `${next}: ${res.text}`);
+    pages.push(res.body);
+    next = res.body['@odata.nextLink'];
+    deltaLink = res.body['@odata.deltaLink'];
+    assert.ok(!(next && deltaLink), 'a page has a nextLink or a deltaLink, never both');
+    assert.ok(pages.length < 2000, 'the round ends');
+  }
+  assert.ok(deltaLink, 'the round ends with a deltaLink');
+  return { pages, items: pages.flatMap((p) => p.value), deltaLink };
+}
+
+/** An ISO timestamp as a $filter literal (whole seconds print without a fraction). */
+export const isoLiteral = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
-import { SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const T0 = Date.parse(SIM_T0);
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const signIns = '/v1.0/auditLogs/signIns?$top=20';
 
 describe('throttling as Microsoft documents it', () => {

@@ -3,36 +3,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata } from '../helpers/graph-shape.js';
-import { SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { assertGraphError, graphPages, isoLiteral as iso, SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const sim = useSimulator({ throttle: 'off', scenario: 'attacks', users: 120 });
 let t: TestSimulator;
 const T0 = Date.parse(SIM_T0);
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** Follows nextLinks to the end; returns every record and the number of pages. */
 async function all(path: string, app: 'readwrite' | 'readonly' = 'readwrite', version = 'v1.0') {
-  const records: any[] = [];
-  let url: string | undefined = `/${version}/${path}`;
-  let pages = 0;
-  while (url) {
-    const res = await t.graph('contoso', app, url);
-    assert.equal(res.status, 200, res.text);
-    records.push(...res.body.value);
-    url = res.body['@odata.nextLink'];
-    pages++;
-  }
-  return { records, pages };
-}
-
-function assertGraphError(res: { status: number; body: any; headers: Headers }, status: number, code: string, message?: string | RegExp) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code);
-  if (typeof message === 'string') assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-  assert.match(res.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
-  assert.match(res.body.error.innerError.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
-  assert.equal(res.headers.get('request-id'), res.body.error.innerError['request-id']);
+  const pages = await graphPages(t, `/${version}/${path}`, { app });
+  return { records: pages.flatMap((p) => p.value), pages: pages.length };
 }
 
 describe('auditLogs/signIns', () => {
