@@ -48,6 +48,28 @@ function streamsFor(filter: FilterNode | undefined, beta: boolean): EventType[] 
   return EVENT_TYPES.filter((type) => lambdas.some((l) => l.kind === 'any' && l.body && matches(l.body, {}, { [l.variable]: type })));
 }
 
+/**
+ * What of the filter is left to test record by record: the createdDateTime bounds and the
+ * event-type lambda joined by `and` at the top are already applied by the scan and the streams
+ * it reads (testing them again would parse every record's timestamp twice).
+ */
+function residual(filter: FilterNode | undefined): FilterNode | undefined {
+  if (!filter) return undefined;
+  // with several lambdas the streams are only a superset: keep testing them
+  const oneLambda = [...clauses(filter)].filter((c) => c.kind === 'any').length === 1;
+  const strip = (node: FilterNode): FilterNode | undefined => {
+    if (node.kind === 'and') {
+      const left = strip(node.left);
+      const right = strip(node.right);
+      return left && right ? { kind: 'and', left, right } : (left ?? right);
+    }
+    if (node.kind === 'cmp' && node.path === 'createdDateTime' && node.op !== 'ne') return undefined;
+    if (node.kind === 'any' && node.path === 'signInEventTypes' && oneLambda) return undefined;
+    return node;
+  };
+  return strip(filter);
+}
+
 interface SignInPage {
   /** Hour and position within that hour's bucket where the next page starts. */
   h: number;
@@ -76,6 +98,7 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
     const from = Math.max(bounds.from, retentionStart, source.dataStart);
     const to = Math.min(bounds.to, ctx.now);
     const types = streamsFor(filter, beta);
+    const test = residual(filter);
     const render = {
       tenant,
       beta,
@@ -100,7 +123,7 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
         const spec = source.spec(hour, bucket.refs[pos]!, time);
         if (!visibleAt(spec, ctx.now)) continue;
         const record = renderSignIn(spec, render);
-        if (filter && !matches(filter, record)) continue;
+        if (test && !matches(test, record)) continue;
         if (value.length === top) {
           more = true; // one more exists: this is where the next page starts
           break scan;
