@@ -5,6 +5,7 @@ import { before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { fetch } from 'undici';
 import { READ_WRITE_PERMISSIONS } from '../../src/simulator/permissions.js';
+import { compareShape, loadGraphFixture } from '../helpers/graph-shape.js';
 import { tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const sim = useSimulator();
@@ -43,6 +44,8 @@ describe('token endpoint', () => {
     const basic = Buffer.from(`${encodeURIComponent(app.appId)}:${encodeURIComponent(app.secrets[0]!.secretText)}`).toString('base64');
     const res = await tokenRequest(t, tenant.initialDomain.toUpperCase(), { grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' }, { authorization: `Basic ${basic}` });
     assert.equal(res.status, 200);
+    // Microsoft's example omits ext_expires_in, which the live service sends (graph-facts §1.3).
+    assert.deepEqual(compareShape(res.body, loadGraphFixture('token/client-credentials-response.json'), '', { allowExtra: ['ext_expires_in'] }), []);
     assert.deepEqual(Object.keys(res.body).sort(), ['access_token', 'expires_in', 'ext_expires_in', 'token_type']);
     assert.equal(res.body.token_type, 'Bearer');
     assert.equal(typeof res.body.expires_in, 'number');
@@ -112,7 +115,10 @@ describe('token endpoint', () => {
   test('AADSTS70011: a scope that is not <resource>/.default', async () => {
     const app = t.app('contoso', 'readwrite');
     for (const scope of ['https://graph.microsoft.com/User.Read', 'https://foo.example/.default', 'https://graph.microsoft.com/.default https://management.azure.com/.default']) {
-      assertAadError(await tokenRequest(t, t.tenant('contoso').id, { ...form(app, app.secrets[0]!.secretText), scope }), 400, 'invalid_scope', 70011, /The provided value for the input parameter 'scope' is not valid/);
+      const res = await tokenRequest(t, t.tenant('contoso').id, { ...form(app, app.secrets[0]!.secretText), scope });
+      assertAadError(res, 400, 'invalid_scope', 70011, /The provided value for the input parameter 'scope' is not valid/);
+      // Microsoft's example body, but for error_uri, which live responses carry (graph-facts §1.6)
+      assert.deepEqual(compareShape(res.body, loadGraphFixture('errors/token-400-invalid_scope-AADSTS70011-client-credentials.json'), '', { allowExtra: ['error_uri'] }), []);
     }
   });
 
