@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Directory, DirUser, MemberRef } from './data/directory.js';
-import { groupRecord, userRecord } from './graph/directory.js';
+import { groupRecord } from './graph/groups.js';
+import { userRecord } from './graph/user-record.js';
 import type { SimState } from './server.js';
 import { findTenant } from './tenants.js';
 

@@ -4,17 +4,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createPostureOverlay, type PostureOverlay } from './data/posture.js';
+import { createPostureOverlay, type PostureOverlay } from './data/auth-methods.js';
 import { directoryCache, type Directory } from './data/directory.js';
 import { buildIncidents, type Incident } from './data/scenarios.js';
 import { createSignInSource, type SignInSource } from './data/signins.js';
 import { createFaultDice, updateFaults, type Faults } from './faults.js';
 import { registerGraph, type WriteCall } from './graph/dispatch.js';
+import { applicationRoutes } from './graph/apps.js';
+import { auditRoute } from './graph/audits.js';
 import { authMethodRoutes } from './graph/auth-methods.js';
+import { deviceRoute } from './graph/devices.js';
 import { GraphError, graphErrorBody, newRequestId } from './graph/errors.js';
 import { directoryRoutes } from './graph/directory.js';
 import { createTokenCodec } from './graph/odata.js';
-import { postureRoutes } from './graph/posture.js';
+import { organizationRoutes } from './graph/organization.js';
+import { policyRoute } from './graph/policies.js';
+import { registrationRoutes } from './graph/registration.js';
+import { riskRoutes } from './graph/risk.js';
+import { roleRoutes } from './graph/roles.js';
 import type { GraphRoute } from './graph/route.js';
 import { signInRoutes } from './graph/signins.js';
 import { createThrottle } from './graph/throttle.js';
@@ -140,7 +147,20 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
       done(new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'), undefined);
     }
   });
-  const routes: GraphRoute[] = [...signInRoutes((t) => state.signIns(t)), ...postureRoutes(state), ...authMethodRoutes(state), ...directoryRoutes(state), ...userWriteRoutes(state)];
+  const routes: GraphRoute[] = [
+    ...signInRoutes((t) => state.signIns(t)),
+    ...directoryRoutes(state),
+    ...userWriteRoutes(state),
+    ...authMethodRoutes(state),
+    ...registrationRoutes(state),
+    ...roleRoutes(state),
+    ...applicationRoutes(state),
+    ...riskRoutes(state),
+    policyRoute(state),
+    deviceRoute(state),
+    ...organizationRoutes(state),
+    auditRoute(state),
+  ];
   const dice = createFaultDice(options.seed);
   registerGraph(app, routes, {
     tenants,

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata } from '../helpers/graph-shape.js';
-import { SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
-import { methodPlan, PASSWORD_METHOD_ID, PHONE_METHOD_IDS, type MethodPlan } from '../../src/simulator/data/posture.js';
+import { graphPages, SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { methodPlan, PASSWORD_METHOD_ID, PHONE_METHOD_IDS, type MethodPlan } from '../../src/simulator/data/auth-methods.js';
 import { personAt, type Person } from '../../src/simulator/data/people.js';
 
 type Obj = Record<string, any>;
@@ -200,5 +200,87 @@ describe('users/{id}/authentication', () => {
     const writes = (await t.control('GET', '/writes')).value as Obj[];
     const mine = writes.filter((w) => w.method === 'DELETE' && w.path.includes(p.id));
     assert.deepEqual(mine.map((w) => w.status), [...order.map(() => 204), 404]);
+  });
+});
+
+describe('authentication methods and the registration report follow the run-time directory', () => {
+  const sim = useSimulator({ throttle: 'off' });
+  let t: TestSimulator;
+  const graph = (path: string, init?: { method?: string; body?: unknown }) => t.graph('contoso', init?.method ? 'readwrite' : 'readonly', path, init);
+  /** Every record of the report (following nextLinks), for an optional query. */
+  const reportAll = async (query = '') => (await graphPages(t, `${REPORT}${query}`)).flatMap((p) => p.value as Obj[]);
+  before(() => {
+    t = sim();
+  });
+
+  test('a user deleted through Graph or the control API has no methods (404) and leaves the report; restored, both are back', async () => {
+    // DELETE /users refuses administrators; pick members without a role
+    const [viaGraph, viaControl] = (await graph(`${REPORT}?$filter=isAdmin eq false and userType eq 'member'&$top=2`)).body.value as Obj[];
+    const before = await graph(`/v1.0/users/${viaControl!.id}/authentication/methods`);
+    assert.equal(before.status, 200);
+    assert.equal((await graph(`/v1.0/users/${viaGraph!.id}`, { method: 'DELETE' })).status, 204);
+    await t.control('DELETE', `/directory/users/${viaControl!.id}?tenant=contoso`);
+    for (const u of [viaGraph!, viaControl!]) {
+      assertGraphError(await graph(`/v1.0/users/${u.id}/authentication/methods`), 404, 'Request_ResourceNotFound', `Resource '${u.id}' does not exist or one of its queried reference-property objects are not present.`);
+      assertGraphError(await graph(`/v1.0/users/${u.userPrincipalName}/authentication/methods`), 404, 'Request_ResourceNotFound');
+      assertGraphError(await graph(`/v1.0/users/${u.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`), 404, 'Request_ResourceNotFound');
+      assertGraphError(await graph(`/v1.0/users/${u.id}/authentication/phoneMethods/${PHONE_METHOD_IDS.mobile}`, { method: 'DELETE' }), 404, 'Request_ResourceNotFound');
+      assertGraphError(await graph(`${REPORT}/${u.id}`), 404, 'Request_ResourceNotFound');
+      assert.deepEqual((await graph(`${REPORT}?$filter=userPrincipalName eq '${u.userPrincipalName}'`)).body.value, []);
+    }
+    const ids = new Set((await reportAll()).map((r) => r.id));
+    assert.equal(ids.size, t.tenant('contoso').userCount - 2);
+    assert.ok(!ids.has(viaGraph!.id) && !ids.has(viaControl!.id));
+    // restored from the deleted items: the same methods, and back in the report
+    await t.control('POST', `/directory/users/${viaControl!.id}/restore`, { tenant: 'contoso' });
+    assert.equal((await graph(`/v1.0/users/${viaControl!.id}/authentication/methods`)).text, before.text);
+    assert.deepEqual((await graph(`${REPORT}/${viaControl!.id}`)).body.isMfaRegistered, viaControl!.isMfaRegistered);
+  });
+
+  test('a user added through the control API has only its password: listed in the report, without MFA, in $orderby order', async () => {
+    const upn = 'nia.newcomer@contoso.example';
+    const added = await t.control('POST', '/directory/users', { tenant: 'contoso', displayName: 'Nia Newcomer', userPrincipalName: upn });
+    const methods = await graph(`/v1.0/users/${added.id}/authentication/methods`);
+    assert.equal(methods.status, 200, methods.text);
+    assert.deepEqual(methods.body.value, [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: added.createdDateTime }]);
+    assert.deepEqual((await graph(`/v1.0/users/${upn}/authentication/passwordMethods`)).body.value.map((m: Obj) => m.id), [PASSWORD_METHOD_ID]);
+    assert.deepEqual((await graph(`/v1.0/users/${added.id}/authentication/phoneMethods`)).body.value, []);
+    assertGraphError(await graph(`/v1.0/users/${added.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, { method: 'DELETE' }), 400, 'badRequest', /password authentication method cannot be deleted/);
+
+    const record = (await graph(`${REPORT}/${added.id}`)).body as Obj;
+    assert.deepEqual(conformsToMetadata(record, 'userRegistrationDetails', meta), []);
+    assert.equal(record.userPrincipalName, upn);
+    assert.equal(record.userDisplayName, 'Nia Newcomer');
+    assert.equal(record.userType, 'member');
+    assert.equal(record.isAdmin, false);
+    assert.equal(record.isMfaRegistered, false);
+    assert.equal(record.isMfaCapable, false);
+    assert.equal(record.isSsprRegistered, false);
+    assert.deepEqual(record.methodsRegistered, []);
+    assert.deepEqual(record.systemPreferredAuthenticationMethods, []);
+    assert.equal(record.userPreferredMethodForSecondaryAuthentication, 'none');
+    assert.deepEqual((await graph(`${REPORT}?$filter=isMfaRegistered eq false and userPrincipalName eq '${upn}'`)).body.value.map((r: Obj) => r.id), [added.id]);
+    // by registration id only: /users/{userPrincipalName} is a users path, not the report's
+    assertGraphError(await graph(`${REPORT}/${upn}`), 404, 'Request_ResourceNotFound');
+
+    // ordered listings place it where its name sorts, across pages
+    for (const [orderby, key] of [['userPrincipalName', 'userPrincipalName'], ['userDisplayName desc', 'userDisplayName']] as const) {
+      const records = await reportAll(`?$orderby=${orderby}&$top=7`);
+      assert.equal(records.filter((r) => r.id === added.id).length, 1, orderby);
+      const values = records.map((r) => (r[key] as string).toLowerCase());
+      const sorted = [...values].sort();
+      assert.deepEqual(values, orderby.endsWith('desc') ? sorted.reverse() : sorted, orderby);
+    }
+  });
+
+  test('a renamed user shows its new name in the report and sorts by it', async () => {
+    const users = (await graph('/v1.0/users?$select=id,onPremisesSyncEnabled&$top=999')).body.value as Obj[];
+    const admins = new Set((await reportAll('?$filter=isAdmin eq true')).map((r) => r.id));
+    // synced users' names are mastered on premises: a cloud-only user without a role
+    const target = users.find((u) => u.onPremisesSyncEnabled === null && !admins.has(u.id))!;
+    assert.equal((await graph(`/v1.0/users/${target.id}`, { method: 'PATCH', body: { displayName: 'Aaaron Renamed' } })).status, 204);
+    assert.equal((await graph(`${REPORT}/${target.id}`)).body.userDisplayName, 'Aaaron Renamed');
+    const first = (await graph(`${REPORT}?$orderby=userDisplayName&$top=1`)).body.value as Obj[];
+    assert.deepEqual(first.map((r) => r.id), [target.id]);
   });
 });

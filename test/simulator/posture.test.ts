@@ -550,6 +550,35 @@ describe('posture resources (default scenario)', () => {
     assert.ok(records.filter((r) => gaIds.has(r.id)).every((r) => r.isMfaRegistered));
     assert.ok(records.some((r) => r.userType === 'guest' && !r.isMfaRegistered));
   });
+
+  test('roles follow the run-time directory: a deleted holder leaves assignments and role members; members read as /users does', async () => {
+    const HELPDESK = '729827e3-9c14-49f7-bb1b-9608f156bbb8';
+    const assignments = (await graph(`/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${HELPDESK}'&$expand=principal`)).body.value as Obj[];
+    assert.ok(assignments.length >= 2);
+    const holder = assignments[0]!.principalId as string;
+    const role = ((await graph('/v1.0/directoryRoles')).body.value as Obj[]).find((r) => r.roleTemplateId === HELPDESK)!;
+    const members = async () => ((await graph(`/v1.0/directoryRoles/${role.id}/members`)).body.value as Obj[]).map((m) => m.id as string);
+    assert.deepEqual((await members()).sort(), assignments.map((a) => a.principalId as string).sort());
+    // a member is the user /users/{id} shows, typed
+    const member = ((await graph(`/v1.0/directoryRoles/${role.id}/members`)).body.value as Obj[]).find((m) => m.id === holder)!;
+    const user = await graph(`/v1.0/users/${holder}`);
+    assert.equal(member['@odata.type'], '#microsoft.graph.user');
+    assert.deepEqual({ ...member, '@odata.type': undefined }, { ...withoutContext(user.body), '@odata.type': undefined });
+    assert.equal(assignments[0]!.principal.displayName, user.body.displayName);
+
+    // administrators cannot be deleted through Graph by an app; the control API deletes any user
+    await t.control('DELETE', `/directory/users/${holder}?tenant=contoso`);
+    const after = (await graph(`/v1.0/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '${HELPDESK}'`)).body.value as Obj[];
+    assert.deepEqual(after.map((a) => a.principalId), assignments.slice(1).map((a) => a.principalId));
+    assert.deepEqual((await graph(`/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '${holder}'`)).body.value, []);
+    assert.ok(!(await members()).includes(holder));
+    // the role stays activated
+    assert.ok(((await graph('/v1.0/directoryRoles')).body.value as Obj[]).some((r) => r.id === role.id));
+
+    await t.control('POST', `/directory/users/${holder}/restore`, { tenant: 'contoso' });
+    assert.ok((await members()).includes(holder));
+    assert.equal((await graph(`/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '${holder}'`)).body.value.length, 1);
+  });
 });
 
 describe('identity protection throttling', () => {

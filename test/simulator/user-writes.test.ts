@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { personAt, type Person } from '../../src/simulator/data/people.js';
-import { isAdmin } from '../../src/simulator/data/posture.js';
+import { isAdmin } from '../../src/simulator/data/roles.js';
 import { compareShape, loadGraphFixture } from '../helpers/graph-shape.js';
 import { SIM_T0, tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 

@@ -7,8 +7,8 @@ import { DEPARTMENTS, DEVICES, HOME_CITIES } from './catalog.js';
 import { personAt, type Person } from './people.js';
 import { guidOf, hashString, mix } from '../random.js';
 import type { SimTenant } from '../tenants.js';
+import { DAY } from './time.js';
 
-const DAY = 86_400_000;
 /** Deleted users can be restored for 30 days, then they are gone for good (user-delete.md). */
 export const RESTORE_DAYS = 30;
 
@@ -187,9 +187,22 @@ export class Directory {
 
   /** User i with its run-time state, deleted ones included; undefined past the end. */
   userAt(i: number): DirUser | undefined {
+    return this.user(i, true);
+  }
+
+  /**
+   * User i as userAt has it, without keeping the generated person in the cache: for passes over
+   * every user (the registration report), where a cache that fills and clears only adds garbage
+   * collection.
+   */
+  scanUserAt(i: number): DirUser | undefined {
+    return this.user(i, false);
+  }
+
+  private user(i: number, cache: boolean): DirUser | undefined {
     if (i < 0 || i >= this.userCount) return undefined;
     if (i >= this.baseCount) return this.addedUsers[i - this.baseCount];
-    return this.changed.get(i) ?? { index: i, person: this.person(i), added: false, props: {} };
+    return this.changed.get(i) ?? { index: i, person: cache ? this.person(i) : (this.people.get(i) ?? personAt(this.tenant, i, this.start)), added: false, props: {} };
   }
 
   /** A user by object id or userPrincipalName (case-insensitive), deleted ones included. */
@@ -205,9 +218,31 @@ export class Directory {
       }
       return this.addedUsers.find((u) => this.upnOf(u).toLowerCase() === key);
     }
+    return this.userById(key);
+  }
+
+  /** A user by object id (case-insensitive), deleted ones included. */
+  userById(id: string): DirUser | undefined {
+    const key = id.toLowerCase();
     const i = this.index().ids.get(key);
     if (i !== undefined) return this.userAt(i);
     return this.addedUsers.find((u) => u.person.id === key);
+  }
+
+  /**
+   * The person as the directory shows it now: the run-time values of the Person properties the
+   * reports show (displayName, userType, accountEnabled, userPrincipalName) replace the generated ones.
+   */
+  personOf(u: DirUser): Person {
+    if (Object.keys(u.props).length === 0) return u.person;
+    const { displayName, userType, accountEnabled } = u.props;
+    return {
+      ...u.person,
+      userPrincipalName: this.upnOf(u),
+      ...(typeof displayName === 'string' ? { displayName } : {}),
+      ...(userType === 'Member' || userType === 'Guest' ? { userType } : {}),
+      ...(typeof accountEnabled === 'boolean' ? { accountEnabled } : {}),
+    };
   }
 
   /** One pass over the generated people: the id index and the traits group rules read. */
@@ -226,10 +261,15 @@ export class Directory {
     return { ids: this.idIndex, traits: this.traitBytes };
   }
 
+  /** Users with run-time state: generated ones changed since the start, then the added ones. */
+  runtimeUsers(): DirUser[] {
+    return [...this.changed.values(), ...this.addedUsers];
+  }
+
   /** Users that exist now (not deleted). */
   get liveUserCount(): number {
     let deleted = 0;
-    for (const u of [...this.changed.values(), ...this.addedUsers]) if (u.deleted) deleted++;
+    for (const u of this.runtimeUsers()) if (u.deleted) deleted++;
     return this.userCount - deleted;
   }
 
@@ -245,7 +285,7 @@ export class Directory {
   /** Purges users deleted more than 30 days ago, as the directory does, logging it when it happened. */
   tick(now: number): void {
     const due: DirUser[] = [];
-    for (const u of [...this.changed.values(), ...this.addedUsers]) {
+    for (const u of this.runtimeUsers()) {
       if (u.deleted && !u.deleted.hard && u.deleted.at + RESTORE_DAYS * DAY <= now) due.push(u);
     }
     due.sort((a, b) => a.deleted!.at - b.deleted!.at || a.index - b.index);

@@ -1,12 +1,14 @@
 // A user's authentication methods: GET /users/{id}/authentication/methods, the typed
 // collections (phoneMethods, microsoftAuthenticatorMethods…) and DELETE of one method, with the
 // rules Microsoft documents for deleting (reference/graph-facts.md §5, "Reset MFA"). Deletions
-// live in the simulator's posture overlay, so the registration report reflects them.
-import { currentMethods, findPerson, METHOD_COLLECTIONS, overlayKey, preferredMethod, type AuthMethod, type MethodCollection } from '../data/posture.js';
-import type { Person } from '../data/people.js';
+// live in the simulator's posture overlay, so the registration report reflects them. Users are
+// those of the run-time directory: a deleted user's methods are 404, an added user has a password.
+import { currentMethods, METHOD_COLLECTIONS, overlayKey, preferredMethod, type AuthMethod, type MethodCollection } from '../data/auth-methods.js';
+import type { DirUser } from '../data/directory.js';
 import { ACCEPTS } from '../permissions.js';
 import type { SimState } from '../server.js';
 import { GraphError, notFound } from './errors.js';
+import { liveDirectory } from './live-directory.js';
 import { projectSelect, selectOf, type GraphContext, type GraphRoute } from './route.js';
 
 const isCollection = (name: string): name is MethodCollection => Object.hasOwn(METHOD_COLLECTIONS, name);
@@ -32,28 +34,29 @@ const PASSWORD_NOT_DELETABLE = 'The password authentication method cannot be del
 export function authMethodRoutes(state: SimState): GraphRoute[] {
   const start = state.start;
 
-  const userOf = (ctx: GraphContext): Person => {
+  /** The user a /users/{id | userPrincipalName} segment names; deleted users have no methods to show. */
+  const userOf = (ctx: GraphContext): DirUser => {
     const id = ctx.params.id!;
-    const p = findPerson(ctx.tenant, start, id);
-    if (!p) throw notFound(id);
-    return p;
+    const u = liveDirectory(state, ctx).findUser(id);
+    if (!u || u.deleted) throw notFound(id);
+    return u;
   };
-  const methodsOf = (ctx: GraphContext, p: Person) => currentMethods(ctx.tenant, p, start, state.posture);
+  const methodsOf = (ctx: GraphContext, u: DirUser) => currentMethods(ctx.tenant, u, start, state.posture);
   const collectionOf = (ctx: GraphContext): MethodCollection => {
     const name = ctx.params.collection!;
     if (!isCollection(name)) throw unknownSegment(name);
     return name;
   };
-  const context = (ctx: GraphContext, p: Person, tail: string) => `${ctx.graphRoot}/${ctx.version}/$metadata#users('${p.id}')/authentication/${tail}`;
+  const context = (ctx: GraphContext, u: DirUser, tail: string) => `${ctx.graphRoot}/${ctx.version}/$metadata#users('${u.person.id}')/authentication/${tail}`;
   const typed = (m: AuthMethod) => ({ '@odata.type': `#microsoft.graph.${METHOD_COLLECTIONS[m.collection]}`, ...m.record });
-  const list = (ctx: GraphContext, p: Person, tail: string, items: Record<string, unknown>[]) => {
+  const list = (ctx: GraphContext, u: DirUser, tail: string, items: Record<string, unknown>[]) => {
     const select = selectOf(ctx);
     const value = items.map((r) => projectSelect(r, select));
-    return { body: { '@odata.context': context(ctx, p, tail), value }, records: value.length };
+    return { body: { '@odata.context': context(ctx, u, tail), value }, records: value.length };
   };
-  const findMethod = (ctx: GraphContext, p: Person, collection: MethodCollection) => {
+  const findMethod = (ctx: GraphContext, u: DirUser, collection: MethodCollection) => {
     const methodId = ctx.params.methodId!;
-    const m = methodsOf(ctx, p).methods.find((x) => x.collection === collection && x.id.toLowerCase() === methodId.toLowerCase());
+    const m = methodsOf(ctx, u).methods.find((x) => x.collection === collection && x.id.toLowerCase() === methodId.toLowerCase());
     if (!m) throw notFound(methodId); // unknown method of a known user: the directory's 404 (chosen)
     return m;
   };
@@ -65,8 +68,8 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       path: '/users/:id/authentication/methods',
       ...read,
       handle: (ctx) => {
-        const p = userOf(ctx);
-        return list(ctx, p, 'methods', methodsOf(ctx, p).methods.map(typed));
+        const u = userOf(ctx);
+        return list(ctx, u, 'methods', methodsOf(ctx, u).methods.map(typed));
       },
     },
     {
@@ -74,11 +77,11 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       path: '/users/:id/authentication/methods/:methodId',
       ...read,
       handle: (ctx) => {
-        const p = userOf(ctx);
+        const u = userOf(ctx);
         const methodId = ctx.params.methodId!;
-        const m = methodsOf(ctx, p).methods.find((x) => x.id.toLowerCase() === methodId.toLowerCase());
+        const m = methodsOf(ctx, u).methods.find((x) => x.id.toLowerCase() === methodId.toLowerCase());
         if (!m) throw notFound(methodId);
-        return { body: { '@odata.context': `${context(ctx, p, 'methods')}/$entity`, ...projectSelect(typed(m), selectOf(ctx)) }, records: 1 };
+        return { body: { '@odata.context': `${context(ctx, u, 'methods')}/$entity`, ...projectSelect(typed(m), selectOf(ctx)) }, records: 1 };
       },
     },
     {
@@ -87,8 +90,8 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       ...read,
       handle: (ctx) => {
         const collection = collectionOf(ctx);
-        const p = userOf(ctx);
-        return list(ctx, p, collection, methodsOf(ctx, p).methods.filter((m) => m.collection === collection).map((m) => m.record));
+        const u = userOf(ctx);
+        return list(ctx, u, collection, methodsOf(ctx, u).methods.filter((m) => m.collection === collection).map((m) => m.record));
       },
     },
     {
@@ -97,9 +100,9 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       ...read,
       handle: (ctx) => {
         const collection = collectionOf(ctx);
-        const p = userOf(ctx);
-        const m = findMethod(ctx, p, collection);
-        return { body: { '@odata.context': `${context(ctx, p, collection)}/$entity`, ...projectSelect(m.record, selectOf(ctx)) }, records: 1 };
+        const u = userOf(ctx);
+        const m = findMethod(ctx, u, collection);
+        return { body: { '@odata.context': `${context(ctx, u, collection)}/$entity`, ...projectSelect(m.record, selectOf(ctx)) }, records: 1 };
       },
     },
     {
@@ -126,17 +129,17 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       family: 'directory',
       handle: (ctx) => {
         const collection = collectionOf(ctx);
-        const p = userOf(ctx);
+        const u = userOf(ctx);
         if (collection === 'passwordMethods') throw methodsBadRequest(PASSWORD_NOT_DELETABLE);
-        const plan = methodsOf(ctx, p);
-        const m = findMethod(ctx, p, collection);
+        const plan = methodsOf(ctx, u);
+        const m = findMethod(ctx, u, collection);
         const others = plan.methods.filter((x) => x.collection !== 'passwordMethods' && x.id !== m.id);
         // "If the phone number is the user's default Azure multi-factor authentication (MFA)
         // authentication method, it can't be deleted" — while other methods remain; the last
         // method can go. Documented for phone methods only, so enforced for them only.
         if (m.phoneType && preferredMethod(plan)?.id === m.id && others.length > 0) throw methodsBadRequest(DEFAULT_METHOD);
         if (m.phoneType === 'mobile' && plan.methods.some((x) => x.phoneType === 'alternateMobile')) throw methodsBadRequest(ALTERNATE_NEEDS_MOBILE);
-        const key = overlayKey(ctx.tenant, p);
+        const key = overlayKey(ctx.tenant, u.person);
         const deleted = state.posture.deletedMethods.get(key) ?? new Map<string, number>();
         deleted.set(m.id, ctx.now);
         state.posture.deletedMethods.set(key, deleted);

@@ -2,11 +2,12 @@
 // simple properties), DELETE /users/{id} (soft delete, restorable for 30 days) and
 // POST /users/{id}/revokeSignInSessions. Each lands in the directory's change log, so delta sees it.
 import type { Directory, DirUser } from '../data/directory.js';
-import { isAdmin } from '../data/posture.js';
+import { isAdmin } from '../data/roles.js';
 import { ACCEPTS } from '../permissions.js';
+import { notImplemented } from './directory-query.js';
 import { GraphError, insufficientPrivileges, notFound } from './errors.js';
+import { liveDirectory, type DirectoryDeps } from './live-directory.js';
 import type { GraphContext, GraphRoute } from './route.js';
-import type { DirectoryDeps } from './directory.js';
 
 type Check = (v: unknown) => boolean;
 const textOrNull: Check = (v) => v === null || typeof v === 'string';
@@ -52,7 +53,7 @@ const NOT_SIMULATED = new Set('userPrincipalName mail mailNickname passwordProfi
 /**
  * "Who can perform sensitive actions": only higher admin roles may change these on an
  * administrator (user-update.md); an app holding User.ReadWrite.All has no such role.
- * Administrators are the role holders of /roleManagement (data/posture.ts).
+ * Administrators are the role holders of /roleManagement (data/roles.ts).
  */
 const SENSITIVE = new Set(['accountEnabled', 'businessPhones', 'mobilePhone', 'otherMails']);
 
@@ -79,7 +80,7 @@ function patchUser(ctx: GraphContext, dir: Directory) {
     const check = WRITABLE[key];
     if (!check) {
       if (READ_ONLY.has(key)) throw badRequest(`Property '${key}' is read-only and cannot be set.`);
-      if (NOT_SIMULATED.has(key)) throw new GraphError(501, 'NotImplemented', 'This operation target is not yet supported.');
+      if (NOT_SIMULATED.has(key)) throw notImplemented();
       // the message the Graph SDKs surface for a property the user type lacks (msgraph-sdk-dotnet#2352)
       throw badRequest(`Invalid property '${key}'.`);
     }
@@ -115,11 +116,7 @@ function revokeSessions(ctx: GraphContext, dir: Directory) {
 }
 
 export function userWriteRoutes(deps: DirectoryDeps): GraphRoute[] {
-  const dirOf = (ctx: GraphContext) => {
-    const dir = deps.directory(ctx.tenant);
-    dir.tick(ctx.now);
-    return dir;
-  };
+  const dirOf = (ctx: GraphContext) => liveDirectory(deps, ctx);
   // Writes cost one resource unit (graph-facts §6).
   return [
     { method: 'PATCH', path: '/users/:id', accepts: ACCEPTS.updateUser, family: 'directory', cost: 1, handle: (ctx) => patchUser(ctx, dirOf(ctx)) },
