@@ -3,8 +3,7 @@
 // serving a 30-day tenant — measured at 10,000 users and again at 40,000 to show it stays flat.
 // The simulator runs in its own process (`idsight simulate`), so its memory is its own.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +16,8 @@ const TARGET_PER_SECOND = 40_000;
 const TARGET_RSS_MB = 250;
 const SECONDS = Number(process.env.BENCH_SIM_SECONDS ?? 15);
 const CLOCK = '2026-11-20T12:00:00Z';
+// The shipped build when there is one (npm run bench builds first), else the sources through tsx.
+const SIMULATE = existsSync('dist/src/cli/main.js') && process.env.BENCH_SIM_SOURCES !== '1' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -27,7 +28,7 @@ function peakRssMb(pid: number): number {
 async function run(users: number, inFlight: number): Promise<Record<string, number>> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--json', '--users', String(users), '--days', '30', '--throttle', 'off', '--clock', `fixed:${CLOCK}`, '--state-dir', mkdtempSync(path.join(tmpdir(), 'idsight-bench-sim-'))],
+    [...SIMULATE, 'simulate', '--json', '--users', String(users), '--days', '30', '--throttle', 'off', '--clock', `fixed:${CLOCK}`, '--state-dir', mkdtempSync(path.join(tmpdir(), 'idsight-bench-sim-'))],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {

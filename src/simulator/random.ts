@@ -73,12 +73,15 @@ export class Rng {
   }
 }
 
-const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+// Byte → two hex digits: GUIDs are made for every generated record, so this is hot.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex4 = (n: number): string => HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
 
 /** A version-4-shaped GUID from 128 bits. */
 export function guidFrom(a: number, b: number, c: number, d: number): string {
-  const h = hex8(a) + hex8((b & 0xffff0fff) | 0x00004000) + hex8((c & 0x3fffffff) | 0x80000000) + hex8(d);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const b4 = (b & 0xffff0fff) | 0x00004000;
+  const c4 = (c & 0x3fffffff) | 0x80000000;
+  return `${hex4(a >>> 16)}${hex4(a)}-${hex4(b4 >>> 16)}-${hex4(b4)}-${hex4(c4 >>> 16)}-${hex4(c4)}${hex4(d >>> 16)}${hex4(d)}`;
 }
 
 /** A GUID that is a pure function of its parts. */

@@ -53,7 +53,8 @@ export function registerGraph(app: FastifyInstance, routes: GraphRoute[], deps: 
 function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>, json?: string): FastifyReply {
   reply.code(status).headers(headers);
   if (json === undefined && body === undefined) return reply.send();
-  return reply.header('content-type', JSON_TYPE).send(json ?? JSON.stringify(body));
+  // a Buffer: encoded once (a string would be scanned again for its Content-Length)
+  return reply.header('content-type', JSON_TYPE).send(Buffer.from(json ?? JSON.stringify(body)));
 }
 
 async function serve(route: GraphRoute, version: GraphVersion, req: FastifyRequest, reply: FastifyReply, deps: DispatchDeps): Promise<FastifyReply> {
