@@ -50,11 +50,11 @@ export function registerGraph(app: FastifyInstance, routes: GraphRoute[], deps: 
   }
 }
 
-function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>, json?: string): FastifyReply {
+function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>, payload?: Buffer): FastifyReply {
   reply.code(status).headers(headers);
-  if (json === undefined && body === undefined) return reply.send();
+  if (payload === undefined && body === undefined) return reply.send();
   // a Buffer: encoded once (a string would be scanned again for its Content-Length)
-  return reply.header('content-type', JSON_TYPE).send(Buffer.from(json ?? JSON.stringify(body)));
+  return reply.header('content-type', JSON_TYPE).send(payload ?? Buffer.from(JSON.stringify(body)));
 }
 
 async function serve(route: GraphRoute, version: GraphVersion, req: FastifyRequest, reply: FastifyReply, deps: DispatchDeps): Promise<FastifyReply> {
@@ -94,10 +94,10 @@ async function serve(route: GraphRoute, version: GraphVersion, req: FastifyReque
     if (fault === 'malformed') {
       // a proxy's HTML error page, or a body cut off mid-stream
       if (now % 2 === 0) return reply.code(502).headers(base).header('content-type', 'text/html').send('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
-      const text = result.json ?? JSON.stringify(result.body ?? {});
-      return reply.code(status).headers(base).header('content-type', JSON_TYPE).send(text.slice(0, Math.floor(text.length / 2)));
+      const whole = result.payload ?? Buffer.from(JSON.stringify(result.body ?? {}));
+      return reply.code(status).headers(base).header('content-type', JSON_TYPE).send(whole.subarray(0, Math.floor(whole.length / 2)));
     }
-    return send(reply, status, result.body, { ...base, ...result.headers }, result.json);
+    return send(reply, status, result.body, { ...base, ...result.headers }, result.payload);
   } catch (err) {
     if (!(err instanceof GraphError)) throw err;
     status = err.status;

@@ -7,7 +7,7 @@ import { ACCEPTS } from '../permissions.js';
 import type { SimTenant } from '../tenants.js';
 import { GraphError, invalidFilter } from './errors.js';
 import { clauses, matches, timeBounds, type FilterNode } from './odata.js';
-import { contextUrl, filterOf, nextLink, pageState, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
+import { contextUrl, filterOf, nextLink, PageWriter, pageState, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
 
 const DAY = 24 * HOUR;
 /** How far a filter may reach past the retention window before Graph rejects it (clock skew). */
@@ -110,7 +110,7 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
 
     // Each record is serialised as soon as it is made, so it dies young: a page of 1,000 never
     // holds 1,000 objects (peak memory and GC time both stay low).
-    const value: string[] = [];
+    const page = new PageWriter({ '@odata.context': contextUrl(ctx, 'auditLogs/signIns') });
     let hour = state ? state.h : Math.floor(to / HOUR);
     let pos = state ? state.p : 0;
     let more = false;
@@ -124,16 +124,15 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
         if (!visibleAt(spec, ctx.now)) continue;
         const record = renderSignIn(spec, render);
         if (test && !matches(test, record)) continue;
-        if (value.length === top) {
+        if (page.records === top) {
           more = true; // one more exists: this is where the next page starts
           break scan;
         }
-        value.push(JSON.stringify(projectSelect(record, select)));
+        page.add(projectSelect(record, select));
       }
     }
-    const head: Record<string, unknown> = { '@odata.context': contextUrl(ctx, 'auditLogs/signIns') };
-    if (more) head['@odata.nextLink'] = nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top);
-    return { json: `${JSON.stringify(head).slice(0, -1)},"value":[${value.join(',')}]}`, records: value.length };
+    const next = more ? { '@odata.nextLink': nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top) } : {};
+    return { payload: page.finish(next), records: page.records };
   };
 
   return [
