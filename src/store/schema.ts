@@ -62,6 +62,13 @@ export interface IntegrationTable {
   secret_envelope: string;
   /** JSON: data types, schedule and other per-integration settings. */
   settings: string;
+  /** JSON {authorityHost, graphUrl, caPem} when cloud is 'custom'. */
+  custom_cloud: string | null;
+  status: Generated<string>;
+  /** JSON: the last connectivity report (no secret in it). */
+  last_report: string | null;
+  last_tested_at: number | null;
+  secret_expires_at: number | null;
   created_at: number;
   updated_at: number;
 }
