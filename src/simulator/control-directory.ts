@@ -7,7 +7,7 @@ import type { Directory, DirUser, MemberRef } from './data/directory.js';
 import { groupRecord } from './graph/groups.js';
 import { userRecord } from './graph/user-record.js';
 import type { SimState } from './server.js';
-import { findTenant } from './tenants.js';
+import { findTenant, type SimTenant } from './tenants.js';
 
 const tenantQuery = z.object({ tenant: z.string().min(1) });
 
@@ -26,11 +26,16 @@ const newUser = z.object({
 
 const notFound = (what: string) => Object.assign(new Error(`no ${what}`), { statusCode: 404 });
 
+/** The tenant a control call names (its key, GUID or a domain); 404 when there is none. */
+export function controlTenant(state: SimState, key: string): SimTenant {
+  const tenant = state.tenants.find((t) => t.key === key) ?? findTenant(state.tenants, key);
+  if (!tenant) throw notFound(`simulated tenant ${key}`);
+  return tenant;
+}
+
 export function registerDirectoryControl(ctl: FastifyInstance, state: SimState): void {
   const directoryOf = (key: string): Directory => {
-    const tenant = state.tenants.find((t) => t.key === key) ?? findTenant(state.tenants, key);
-    if (!tenant) throw notFound(`simulated tenant ${key}`);
-    const dir = state.directory(tenant);
+    const dir = state.directory(controlTenant(state, key));
     dir.tick(state.clock.now());
     return dir;
   };

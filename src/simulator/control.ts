@@ -4,10 +4,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EVENT_TYPES, HOUR, visibleAt } from './data/signins.js';
-import { registerDirectoryControl } from './control-directory.js';
+import { EVENT_TYPES, visibleAt } from './data/signins.js';
+import { DAY, HOUR } from './data/time.js';
+import { controlTenant, registerDirectoryControl } from './control-directory.js';
 import type { SimState } from './server.js';
-import { findTenant, type SimTenant } from './tenants.js';
 
 const windowQuery = z.object({
   tenant: z.string().min(1),
@@ -31,16 +31,10 @@ export function registerControl(app: FastifyInstance, state: SimState, token: st
         const status = (err as { statusCode?: number }).statusCode ?? 400;
         return reply.code(status >= 400 && status < 600 ? status : 400).send({ error: err instanceof Error ? err.message : String(err) });
       });
-      const tenantOf = (key: string): SimTenant => {
-        const tenant = state.tenants.find((t) => t.key === key) ?? findTenant(state.tenants, key);
-        if (!tenant) throw Object.assign(new Error(`no simulated tenant ${key}`), { statusCode: 404 });
-        return tenant;
-      };
-
       registerDirectoryControl(ctl, state);
       ctl.get('/clock', async () => ({ now: new Date(state.clock.now()).toISOString(), mode: state.clock.mode }));
       ctl.post('/clock/advance', async (req) => {
-        const body = z.object({ seconds: z.number().positive().max(366 * 86_400) }).parse(req.body);
+        const body = z.object({ seconds: z.number().positive().max((366 * DAY) / 1000) }).parse(req.body);
         state.clock.advance(body.seconds * 1000);
         return { now: new Date(state.clock.now()).toISOString() };
       });
@@ -56,17 +50,17 @@ export function registerControl(app: FastifyInstance, state: SimState, token: st
 
       ctl.get('/truth/incidents', async (req) => {
         const q = z.object({ tenant: z.string().min(1) }).parse(req.query);
-        return { value: state.incidents(tenantOf(q.tenant)) };
+        return { value: state.incidents(controlTenant(state, q.tenant)) };
       });
 
       // The exact sign-ins Graph would return for a window [since, until) at the current
       // simulated time (late arrivals not yet visible are not counted).
       ctl.get('/truth/signins', async (req) => {
         const q = windowQuery.parse(req.query);
-        const tenant = tenantOf(q.tenant);
+        const tenant = controlTenant(state, q.tenant);
         const source = state.signIns(tenant);
         const now = state.clock.now();
-        const retentionStart = now - tenant.retentionDays * 24 * HOUR;
+        const retentionStart = now - tenant.retentionDays * DAY;
         const since = Math.max(Date.parse(q.since), retentionStart, source.dataStart);
         const until = Math.min(Date.parse(q.until), now + 1);
         const ids: string[] = [];

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createPostureOverlay, type PostureOverlay } from './data/auth-methods.js';
 import { directoryCache, type Directory } from './data/directory.js';
 import { buildIncidents, type Incident } from './data/scenarios.js';
-import { createSignInSource, type SignInSource } from './data/signins.js';
+import { createSignInSource, type SignInSource, type SignInSpec } from './data/signins.js';
 import { createFaultDice, updateFaults, type Faults } from './faults.js';
 import { registerGraph, type WriteCall } from './graph/dispatch.js';
 import { applicationRoutes } from './graph/apps.js';
@@ -42,7 +42,9 @@ export interface SimState {
   faults: Faults;
   setFaults(changes: Record<string, unknown>): Faults;
   signIns(tenant: SimTenant): SignInSource;
+  /** The attack scenario's incidents (ground truth) and their sign-ins, built once per tenant. */
   incidents(tenant: SimTenant): Incident[];
+  incidentSignIns(tenant: SimTenant): SignInSpec[];
   writes: WriteCall[];
   resetThrottle(): void;
   /** Authentication methods deleted through Graph (per tenant and user). */
@@ -127,6 +129,7 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
       return source;
     },
     incidents: (tenant) => incidentsOf(tenant).incidents,
+    incidentSignIns: (tenant) => incidentsOf(tenant).specs,
     writes: [],
     resetThrottle: () => throttle.reset(),
     posture: createPostureOverlay(),

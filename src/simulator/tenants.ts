@@ -2,6 +2,7 @@
 // state) with ids, secrets and dates drawn from the seed, so every run with one seed offers the
 // same credentials.
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from './permissions.js';
+import { DAY } from './data/time.js';
 import { guidOf, hashString, mix, Rng } from './random.js';
 
 export type Licence = 'free' | 'p1' | 'p2';
@@ -52,7 +53,6 @@ export interface SimTenant {
   apps: SimApp[];
 }
 
-const DAY = 86_400_000;
 const SECRET_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-';
 
 /** A secret value shaped like Entra's: three characters, "8Q~", then 34 more. */

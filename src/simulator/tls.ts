@@ -5,6 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
+import { DAY } from './data/time.js';
 
 export interface SimulatorTls {
   caPath: string;
@@ -13,7 +14,7 @@ export interface SimulatorTls {
   cert: string;
 }
 
-const YEAR = 365 * 86_400_000;
+const YEAR = 365 * DAY;
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {

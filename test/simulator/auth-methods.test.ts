@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata } from '../helpers/graph-shape.js';
-import { graphPages, SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { assertGraphError, graphPages, SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { methodPlan, PASSWORD_METHOD_ID, PHONE_METHOD_IDS, type MethodPlan } from '../../src/simulator/data/auth-methods.js';
 import { personAt, type Person } from '../../src/simulator/data/people.js';
 
@@ -26,14 +26,6 @@ const REGISTERED: Record<string, (m: Obj) => string | undefined> = {
   '#microsoft.graph.temporaryAccessPassAuthenticationMethod': () => 'temporaryAccessPass',
 };
 const STRONG = new Set(['mobilePhone', 'alternateMobilePhone', 'officePhone', 'microsoftAuthenticatorPush', 'softwareOneTimePasscode', 'passKeyDeviceBound', 'windowsHelloForBusiness']);
-
-function assertGraphError(res: { status: number; body: any }, status: number, code: string, message?: string | RegExp) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code);
-  if (typeof message === 'string') assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-  assert.match(res.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
-}
 
 describe('users/{id}/authentication', () => {
   const sim = useSimulator({ throttle: 'off', users: 400 });

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { personAt } from '../../src/simulator/data/people.js';
+import { DAY } from '../../src/simulator/data/time.js';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata, type GraphMetadata } from '../helpers/graph-shape.js';
 import { fetch } from 'undici';
-import { SIM_T0, startTestSimulator, tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { assertGraphError, deltaRound, graphPages, isoLiteral, SIM_T0, startTestSimulator, tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 type Obj = Record<string, any>;
-const DAY = 86_400_000;
 const DEFAULT_USER = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
 const GROUP_DEFAULT = Object.keys((loadGraphFixture('graph-v1/groups-list.json') as Obj).value[0]);
 const fixture = (name: string) => loadGraphFixture(`graph-v1/${name}`) as Obj;
@@ -21,38 +21,8 @@ const deltaSim = useSimulator({ throttle: 'off', users: 450 });
 const throttleSim = useSimulator({ throttle: 'microsoft' });
 let meta: GraphMetadata;
 
-/** Follows nextLinks from `path`, returning every page body. */
-async function pages(t: TestSimulator, path: string, tenant: 'contoso' | 'fabrikam' | 'tailspin' = 'contoso', headers?: Record<string, string>): Promise<Obj[]> {
-  const out: Obj[] = [];
-  let next: string | undefined = path;
-  while (next) {
-    const res = await t.graph(tenant, 'readonly', next, headers ? { headers } : {});
-    assert.equal(res.status, 200, `${next}: ${res.text}`);
-    out.push(res.body);
-    next = res.body['@odata.nextLink'];
-    assert.ok(out.length < 500, 'paging ends');
-  }
-  return out;
-}
-const all = async (t: TestSimulator, path: string, headers?: Record<string, string>) => (await pages(t, path, 'contoso', headers)).flatMap((p) => p.value as Obj[]);
-
-/** A full delta round: every page, the items, and the deltaLink it ends with. */
-async function deltaRound(t: TestSimulator, start: string): Promise<{ pages: Obj[]; items: Obj[]; deltaLink: string }> {
-  const out: Obj[] = [];
-  let next: string | undefined = start;
-  let deltaLink: string | undefined;
-  while (next) {
-    const res = await t.graph('contoso', 'readonly', next);
-    assert.equal(res.status, 200, `${next}: ${res.text}`);
-    out.push(res.body);
-    next = res.body['@odata.nextLink'];
-    deltaLink = res.body['@odata.deltaLink'];
-    assert.ok(!(next && deltaLink), 'a page has a nextLink or a deltaLink, never both');
-    assert.ok(out.length < 200);
-  }
-  assert.ok(deltaLink, 'the round ends with a deltaLink');
-  return { pages: out, items: out.flatMap((p) => p.value as Obj[]), deltaLink };
-}
+/** Every item of a collection, through all its pages. */
+const all = async (t: TestSimulator, path: string, headers?: Record<string, string>) => (await graphPages(t, path, headers ? { headers } : {})).flatMap((p) => p.value as Obj[]);
 
 /**
  * A Graph call with a token fresh from the token endpoint: after the simulated clock moves on,
@@ -63,15 +33,6 @@ async function fresh(t: TestSimulator, url: string): Promise<{ status: number; h
   const token = await tokenRequest(t, t.tenant('contoso').id, { grant_type: 'client_credentials', client_id: app.appId, client_secret: app.secrets[0]!.secretText, scope: `${t.sim.url}/.default` });
   const res = await fetch(url, { headers: { authorization: `Bearer ${token.body.access_token}` }, dispatcher: t.dispatcher });
   return { status: res.status, headers: res.headers as unknown as Headers, body: (await res.json()) as Obj };
-}
-
-/** A Graph error: status, code, message, and the innerError Graph always sends. */
-function assertGraphError(res: { status: number; body: Obj }, status: number, code: string, message?: string | RegExp) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code);
-  if (typeof message === 'string') assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-  for (const key of ['client-request-id', 'date', 'request-id']) assert.equal(typeof res.body.error.innerError[key], 'string', key);
 }
 
 function assertConforms(items: Obj[], type: string) {
@@ -131,7 +92,7 @@ describe('GET /users', () => {
   });
 
   test('paging through every user: the tenant count, no duplicates, stable ids, v1.0 and beta alike', async () => {
-    const bodies = await pages(t, '/v1.0/users?$top=7');
+    const bodies = await graphPages(t, '/v1.0/users?$top=7');
     assert.equal(bodies.length, Math.ceil(60 / 7));
     const ids = bodies.flatMap((b) => b.value.map((u: Obj) => u.id));
     assert.equal(ids.length, t.tenant('contoso').userCount);
@@ -173,7 +134,7 @@ describe('GET /users', () => {
     assert.deepEqual(await filtered(`createdDateTime ge ${cut}`), ids(everyone.filter((u) => u.createdDateTime >= cut)));
     assert.deepEqual(await filtered(`createdDateTime le ${cut} and userType eq 'Member'`), ids(everyone.filter((u) => u.createdDateTime <= cut && u.userType === 'Member')));
     // paging through a filter keeps the filter
-    const guests = await pages(t, `/v1.0/users?$filter=${encodeURIComponent("userType eq 'Member'")}&$top=10`);
+    const guests = await graphPages(t, `/v1.0/users?$filter=${encodeURIComponent("userType eq 'Member'")}&$top=10`);
     assert.ok(guests.length > 1);
     assert.ok(guests.every((p) => p.value.length > 0), 'no empty pages');
   });
@@ -298,7 +259,7 @@ describe('signInActivity', () => {
   });
 
   test('filters on signInActivity alone (stale accounts), not mixed with other properties', async () => {
-    const cut = new Date(Date.parse(SIM_T0) - 30 * DAY).toISOString().slice(0, 19) + 'Z';
+    const cut = isoLiteral(Date.parse(SIM_T0) - 30 * DAY);
     const stale = await all(t, `/v1.0/users?$filter=${encodeURIComponent(`signInActivity/lastSignInDateTime le ${cut}`)}&$select=signInActivity`);
     const everyone = await all(t, '/v1.0/users?$select=signInActivity&$top=500');
     const expected = everyone.filter((u) => u.signInActivity && u.signInActivity.lastSignInDateTime <= cut);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { HOUR } from '../../src/simulator/data/time.js';
 
 const T0 = Date.parse(SIM_T0);
 const signIns = '/v1.0/auditLogs/signIns?$top=20';
@@ -197,7 +198,7 @@ describe('control API and determinism', () => {
     const before = Date.parse((await t.control('GET', '/clock')).now);
     assert.equal(before, T0);
     const moved = await t.control('POST', '/clock/advance', { seconds: 3600 });
-    assert.equal(Date.parse(moved.now), T0 + 3_600_000);
+    assert.equal(Date.parse(moved.now), T0 + HOUR);
     await assert.rejects(t.control('POST', '/clock/advance', { seconds: -5 }), /400/);
   });
 });

@@ -6,25 +6,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata, type ShapeOptions } from '../helpers/graph-shape.js';
-import { SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { assertGraphError, graphPages, isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { DAY } from '../../src/simulator/data/time.js';
 import type { AppState, SimTenant } from '../../src/simulator/tenants.js';
 
 type Obj = Record<string, any>;
 const meta = loadMetadata();
 const fixture = (file: string) => loadGraphFixture(`graph-v1/${file}`) as Obj;
 const T0 = Date.parse(SIM_T0);
-const DAY = 86_400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const GA = '62e90394-69f5-4237-9190-012177145e10';
 type Key = SimTenant['key'];
-
-function assertGraphError(res: { status: number; body: any }, status: number, code: string, message?: string | RegExp) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code);
-  if (typeof message === 'string') assert.equal(res.body.error.message, message);
-  else if (message) assert.match(res.body.error.message, message);
-  assert.match(res.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
-}
 
 /** Every item conforms to the v1.0 schema for `type`. */
 function assertSchema(items: Obj[], type: string) {
@@ -40,19 +31,10 @@ const withoutContext = (o: Obj) => Object.fromEntries(Object.entries(o).filter((
 
 function makeClient(get: () => TestSimulator) {
   const graph = (path: string, tenant: Key = 'contoso', app: AppState = 'readonly') => get().graph(tenant, app, path);
-  /** Follows nextLinks to the end. */
+  /** Follows nextLinks to the end: every record and the number of pages. */
   const all = async (path: string, tenant: Key = 'contoso', app: AppState = 'readonly') => {
-    const records: Obj[] = [];
-    let url: string | undefined = path;
-    let pages = 0;
-    while (url) {
-      const res = await get().graph(tenant, app, url);
-      assert.equal(res.status, 200, res.text);
-      records.push(...res.body.value);
-      url = res.body['@odata.nextLink'];
-      pages++;
-    }
-    return { records, pages };
+    const pages = await graphPages(get(), path, { tenant, app });
+    return { records: pages.flatMap((p) => p.value as Obj[]), pages: pages.length };
   };
   return { graph, all };
 }

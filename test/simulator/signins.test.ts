@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { compareShape, conformsToMetadata, loadGraphFixture, loadMetadata } from '../helpers/graph-shape.js';
 import { assertGraphError, graphPages, isoLiteral as iso, SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { DAY, HOUR } from '../../src/simulator/data/time.js';
 
 const sim = useSimulator({ throttle: 'off', scenario: 'attacks', users: 120 });
 let t: TestSimulator;
@@ -21,7 +22,7 @@ describe('auditLogs/signIns', () => {
   });
 
   test('a window pages newest first through opaque next links, matching the ground truth exactly', async () => {
-    const since = T0 - 6 * 3_600_000;
+    const since = T0 - 6 * HOUR;
     const { records, pages } = await all(`auditLogs/signIns?$filter=createdDateTime ge ${iso(since)} and createdDateTime le ${iso(T0)}&$top=50`);
     const truth = await t.control('GET', `/truth/signins?tenant=contoso&since=${iso(since)}&until=${new Date(T0 + 1).toISOString()}&ids=true`);
     assert.ok(truth.count > 100, `a busy window (${truth.count})`);
@@ -48,7 +49,7 @@ describe('auditLogs/signIns', () => {
 
   test('supported filters select exactly the matching records', async () => {
     const sample = (await t.graph('contoso', 'readwrite', '/v1.0/auditLogs/signIns?$top=1')).body.value[0];
-    const byUser = await all(`auditLogs/signIns?$filter=userId eq '${sample.userId}' and createdDateTime ge ${iso(T0 - 86_400_000)}`);
+    const byUser = await all(`auditLogs/signIns?$filter=userId eq '${sample.userId}' and createdDateTime ge ${iso(T0 - DAY)}`);
     assert.ok(byUser.records.length >= 1 && byUser.records.every((r) => r.userId === sample.userId));
     const byApp = await t.graph('contoso', 'readwrite', `/v1.0/auditLogs/signIns?$filter=startsWith(appDisplayName,'microsoft t')&$top=20`);
     assert.ok(byApp.body.value.length > 0 && byApp.body.value.every((r: any) => r.appDisplayName === 'Microsoft Teams'));
@@ -58,13 +59,13 @@ describe('auditLogs/signIns', () => {
 
   test('unsupported or malformed filters get Graph\'s 400 "Invalid filter clause"', async () => {
     const bad = [
-      `createdDateTime ge '${iso(T0 - 3_600_000)}'`, // dates are unquoted
+      `createdDateTime ge '${iso(T0 - HOUR)}'`, // dates are unquoted
       'status/errorCode ne 0',
       "userType eq 'Guest'",
       'createdDateTime ge',
       "endsWith(userPrincipalName,'x')",
       "signInEventTypes/any(t: t eq 'nonInteractiveUser')", // beta only
-      `createdDateTime ge ${iso(T0 - 31 * 86_400_000)}`, // beyond the 30-day retention
+      `createdDateTime ge ${iso(T0 - 31 * DAY)}`, // beyond the 30-day retention
     ];
     for (const filter of bad) {
       assertGraphError(await t.graph('contoso', 'readwrite', `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`), 400, 'BadRequest', 'Invalid filter clause');
@@ -73,10 +74,10 @@ describe('auditLogs/signIns', () => {
   });
 
   test('beta serves non-interactive, service-principal and managed-identity sign-ins through signInEventTypes/any()', async () => {
-    const window = `createdDateTime ge ${iso(T0 - 3_600_000)} and createdDateTime le ${iso(T0)}`;
+    const window = `createdDateTime ge ${iso(T0 - HOUR)} and createdDateTime le ${iso(T0)}`;
     for (const type of ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity', 'interactiveUser']) {
       const { records } = await all(`auditLogs/signIns?$filter=${encodeURIComponent(`(${window}) and signInEventTypes/any(t: t eq '${type}')`)}`, 'readwrite', 'beta');
-      const truth = await t.control('GET', `/truth/signins?tenant=contoso&eventType=${type}&since=${iso(T0 - 3_600_000)}&until=${new Date(T0 + 1).toISOString()}`);
+      const truth = await t.control('GET', `/truth/signins?tenant=contoso&eventType=${type}&since=${iso(T0 - HOUR)}&until=${new Date(T0 + 1).toISOString()}`);
       assert.equal(records.length, truth.count, type);
       assert.ok(records.every((r) => r.signInEventTypes[0] === type && r.isInteractive === (type === 'interactiveUser')));
     }

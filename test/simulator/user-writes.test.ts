@@ -8,7 +8,7 @@ import { fetch } from 'undici';
 import { personAt, type Person } from '../../src/simulator/data/people.js';
 import { isAdmin } from '../../src/simulator/data/roles.js';
 import { compareShape, loadGraphFixture } from '../helpers/graph-shape.js';
-import { SIM_T0, tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { assertGraphError, deltaRound, SIM_T0, tokenRequest, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 type Obj = Record<string, any>;
 const sim = useSimulator({ throttle: 'off' });
@@ -19,25 +19,6 @@ let people: Person[];
 const pick = (fits: (p: Person) => boolean, skip = 0): Person => people.filter((p) => fits(p) && !isAdmin(t.tenant('contoso'), p, t.sim.state.start))[skip]!;
 const write = (method: string, path: string, body?: unknown, app: 'readwrite' | 'readonly' | 'noconsent' = 'readwrite') => t.graph('contoso', app, path, { method, ...(body !== undefined ? { body } : {}) });
 const read = (path: string) => t.graph('contoso', 'readonly', path);
-
-function assertGraphError(res: { status: number; body: Obj }, status: number, code: string, message?: string) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code);
-  if (message !== undefined) assert.equal(res.body.error.message, message);
-  for (const key of ['client-request-id', 'date', 'request-id']) assert.equal(typeof res.body.error.innerError[key], 'string', key);
-}
-
-async function deltaRound(start: string): Promise<{ items: Obj[]; deltaLink: string }> {
-  const items: Obj[] = [];
-  let next: string | undefined = start;
-  for (;;) {
-    const res = await read(next!);
-    assert.equal(res.status, 200, res.text);
-    items.push(...res.body.value);
-    next = res.body['@odata.nextLink'];
-    if (!next) return { items, deltaLink: res.body['@odata.deltaLink'] };
-  }
-}
 
 const notFoundMessage = (id: string) => `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`;
 const DENIED = 'Insufficient privileges to complete the operation.';
@@ -51,14 +32,14 @@ describe('user writes', () => {
 
   test('PATCH userType: 204 without a body, visible in reads, filters and the next delta round', async () => {
     const guest = pick((p) => p.userType === 'Guest');
-    const before = await deltaRound('/v1.0/users/delta?$select=userType,displayName');
+    const before = await deltaRound(t, '/v1.0/users/delta?$select=userType,displayName');
     const res = await write('PATCH', `/v1.0/users/${guest.id}`, { userType: 'Member' });
     assert.equal(res.status, 204);
     assert.equal(res.text, '');
     assert.equal((await read(`/v1.0/users/${guest.id}?$select=userType`)).body.userType, 'Member');
     const guests = await read(`/v1.0/users?$filter=${encodeURIComponent("userType eq 'Guest'")}&$top=999`);
     assert.ok(!guests.body.value.some((u: Obj) => u.id === guest.id));
-    const round = await deltaRound(before.deltaLink);
+    const round = await deltaRound(t, before.deltaLink);
     assert.deepEqual(round.items, [{ displayName: guest.displayName, userType: 'Member', id: guest.id }]);
     // and back, addressing the user by userPrincipalName
     assert.equal((await write('PATCH', `/v1.0/users/${encodeURIComponent(guest.userPrincipalName)}`, { userType: 'Guest' })).status, 204);
@@ -120,7 +101,7 @@ describe('user writes', () => {
   });
 
   test('DELETE: 204, gone from reads, @removed changed in delta, restorable; administrators refused', async () => {
-    const before = await deltaRound('/v1.0/users/delta');
+    const before = await deltaRound(t, '/v1.0/users/delta');
     const victim = pick((p) => p.userType === 'Member', 5);
     const res = await write('DELETE', `/v1.0/users/${victim.id}`);
     assert.equal(res.status, 204);
@@ -130,7 +111,7 @@ describe('user writes', () => {
     const listed = await read('/v1.0/users?$top=999');
     assert.equal(listed.body.value.length, t.tenant('contoso').userCount - 1);
     assert.ok(!listed.body.value.some((u: Obj) => u.id === victim.id));
-    const round = await deltaRound(before.deltaLink);
+    const round = await deltaRound(t, before.deltaLink);
     assert.deepEqual(round.items, [{ id: victim.id, '@removed': { reason: 'changed' } }]);
 
     // Global Administrators and other role holders need more than User.ReadWrite.All
@@ -142,7 +123,7 @@ describe('user writes', () => {
     assert.equal(restored.id, victim.id);
     assert.equal(restored.deletedDateTime, null);
     assert.equal((await read(`/v1.0/users/${victim.id}`)).status, 200);
-    const again = await deltaRound(round.deltaLink);
+    const again = await deltaRound(t, round.deltaLink);
     assert.equal(again.items.length, 1);
     assert.equal(again.items[0]!.id, victim.id);
     assert.equal(again.items[0]!['@removed'], undefined);
@@ -152,7 +133,7 @@ describe('user writes', () => {
     const member = pick((p) => p.userType === 'Member', 7);
     const path = `/v1.0/users/${member.id}?$select=signInSessionsValidFromDateTime`;
     const beforeValue = (await read(path)).body.signInSessionsValidFromDateTime;
-    const before = await deltaRound('/v1.0/users/delta?$select=signInSessionsValidFromDateTime');
+    const before = await deltaRound(t, '/v1.0/users/delta?$select=signInSessionsValidFromDateTime');
     const res = await write('POST', `/v1.0/users/${member.id}/revokeSignInSessions`);
     assert.equal(res.status, 200);
     const expected = loadGraphFixture('graph-v1/revokeSignInSessions.json') as Obj;
@@ -163,7 +144,7 @@ describe('user writes', () => {
     const after = (await read(path)).body.signInSessionsValidFromDateTime;
     assert.equal(after, SIM_T0.replace('.000Z', 'Z'));
     assert.notEqual(after, beforeValue);
-    assert.deepEqual((await deltaRound(before.deltaLink)).items, [{ signInSessionsValidFromDateTime: after, id: member.id }]);
+    assert.deepEqual((await deltaRound(t, before.deltaLink)).items, [{ signInSessionsValidFromDateTime: after, id: member.id }]);
     // beta answers with its own context
     const beta = await write('POST', `/beta/users/${member.id}/revokeSignInSessions`);
     assert.equal(beta.body['@odata.context'], `${t.sim.url}/beta/$metadata#Edm.Boolean`);
@@ -205,7 +186,7 @@ describe('user writes', () => {
       const res = await fetch(url, { headers: { authorization: `Bearer ${token.body.access_token}` }, dispatcher: t.dispatcher });
       return { status: res.status, body: (await res.json()) as Obj };
     };
-    let link = (await deltaRound('/v1.0/users/delta?$select=displayName')).deltaLink;
+    let link = (await deltaRound(t, '/v1.0/users/delta?$select=displayName')).deltaLink;
     const victim = pick((p) => p.userType === 'Member', 9);
     assert.equal((await write('DELETE', `/v1.0/users/${victim.id}`)).status, 204);
     const seen: Obj[][] = [];

@@ -3,6 +3,7 @@
 import { mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 import { DEPARTMENTS, DEVICES, GIVEN_NAMES, HOME_CITIES, PARTNER_DOMAINS, SURNAMES, type City, type DeviceProfile } from './catalog.js';
+import { DAY } from './time.js';
 
 export interface Person {
   index: number;
@@ -33,8 +34,6 @@ export interface Person {
   /** Relative activity: some people sign in far more than others. */
   activity: number;
 }
-
-const DAY = 86_400_000;
 
 export function personAt(tenant: SimTenant, index: number, start: number): Person {
   const globalAdmins = tenant.globalAdmins;

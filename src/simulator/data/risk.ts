@@ -5,7 +5,7 @@
 import { guidOf, hashString, mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 import { personAt, type Person } from './people.js';
-import { buildIncidents, type Incident } from './scenarios.js';
+import type { Incident } from './scenarios.js';
 import type { SignInSpec } from './signins.js';
 import { DAY, HOUR, isoTicks } from './time.js';
 
@@ -35,14 +35,6 @@ export interface RiskDetectionSpec {
   updated: number;
 }
 
-/** The incidents and their sign-ins, built once per tenant (as server.ts does for the sign-in log, whose state exposes the incidents only). */
-const incidentCache = new WeakMap<SimTenant, { incidents: Incident[]; specs: SignInSpec[] }>();
-const incidentsOf = (tenant: SimTenant, start: number, days: number) => {
-  let built = incidentCache.get(tenant);
-  if (!built) incidentCache.set(tenant, (built = buildIncidents(tenant, start, days)));
-  return built;
-};
-
 /** Baseline risk every tenant has: a few low and medium detections, some remediated or dismissed. */
 function baselineRisk(tenant: SimTenant, start: number): Array<{ p: Person; user: Omit<RiskyUserSpec, 'person'>; eventType: string; at: number }> {
   const rng = new Rng(mix(tenant.salt, 80));
@@ -68,9 +60,8 @@ function baselineRisk(tenant: SimTenant, start: number): Array<{ p: Person; user
   return out;
 }
 
-/** Risky users: the attack scenario's flagged users, then the baseline; newest first. */
-export function riskyUsers(tenant: SimTenant, start: number, days: number): RiskyUserSpec[] {
-  const { incidents, specs } = incidentsOf(tenant, start, days);
+/** Risky users: the attack scenario's flagged users (its incidents and their sign-ins), then the baseline; newest first. */
+export function riskyUsers(tenant: SimTenant, start: number, incidents: readonly Incident[], specs: readonly SignInSpec[]): RiskyUserSpec[] {
   const out: RiskyUserSpec[] = [];
   for (const incident of incidents.filter((i) => i.kind === 'risky-user')) {
     for (const userId of incident.userIds) {
@@ -82,9 +73,8 @@ export function riskyUsers(tenant: SimTenant, start: number, days: number): Risk
   return out.sort((a, b) => b.updated - a.updated);
 }
 
-/** Risk detections: per risky sign-in a real-time one for each risk event, plus the baseline. */
-export function riskDetections(tenant: SimTenant, start: number, days: number): RiskDetectionSpec[] {
-  const { specs } = incidentsOf(tenant, start, days);
+/** Risk detections: per risky incident sign-in a real-time one for each risk event, plus the baseline. */
+export function riskDetections(tenant: SimTenant, start: number, specs: readonly SignInSpec[]): RiskDetectionSpec[] {
   const out: RiskDetectionSpec[] = [];
   for (const s of specs) {
     if (!s.person || s.risk.level === 'none') continue;

@@ -4,7 +4,8 @@ import { guidOf, mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 import { APPS, EXCHANGE_ONLINE, HOSTILE_CITIES, type City } from './catalog.js';
 import { personAt, signsIn, type Person } from './people.js';
-import { HOUR, type SignInSpec } from './signins.js';
+import type { SignInSpec } from './signins.js';
+import { DAY, HOUR } from './time.js';
 
 export type IncidentKind =
   | 'password-spray'
@@ -37,7 +38,7 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   if (tenant.scenario !== 'attacks') return { incidents: [], specs: [] };
   const rng = new Rng(mix(tenant.salt, 40));
   const anchor = Math.floor(start / HOUR) * HOUR;
-  const dataStart = start - days * 24 * HOUR;
+  const dataStart = start - days * DAY;
   const incidents: Incident[] = [];
   const specs: SignInSpec[] = [];
   let serial = 0;
@@ -96,14 +97,14 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
 
   // Password spray: one address, 25 accounts, one wrong password each, within 15 minutes.
   {
-    const at = anchor - 2 * 24 * HOUR + 3 * HOUR;
+    const at = anchor - 2 * DAY + 3 * HOUR;
     const ip = hostileIp(lagos);
     const victims = find(0.05, member, 25);
     add('password-spray', 'One address tried one password against 25 accounts in 15 minutes', victims.map((p, k) => sign(at + k * 36_000, p, { city: lagos, ip, errorCode: 50126, app: EXCHANGE_ONLINE })));
   }
   // Brute force, then success: 15 failures on one account from one address, then a sign-in.
   {
-    const at = anchor - 3 * 24 * HOUR + 5 * HOUR;
+    const at = anchor - 3 * DAY + 5 * HOUR;
     const ip = hostileIp(bucharest);
     const [victim] = find(0.35, member, 1);
     if (victim) {
@@ -113,7 +114,7 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   }
   // MFA fatigue: eight push prompts denied or ignored in six minutes, then one approved.
   {
-    const at = anchor - 24 * HOUR - 2 * HOUR;
+    const at = anchor - DAY - 2 * HOUR;
     const [victim] = find(0.45, member, 1);
     if (victim) {
       const ip = hostileIp(moscow);
@@ -125,7 +126,7 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   }
   // Impossible travel: home, then 40 minutes later 7,500 km away.
   {
-    const at = anchor - 4 * 24 * HOUR + 9 * HOUR;
+    const at = anchor - 4 * DAY + 9 * HOUR;
     const [victim] = find(0.55, (p) => member(p) && p.home.country === 'US', 1);
     if (victim) {
       add('impossible-travel', 'Successful sign-ins 40 minutes apart from places 7,000+ km apart', [
@@ -136,13 +137,13 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   }
   // New country: a successful sign-in from a country the user never signed in from.
   {
-    const at = anchor - 5 * 24 * HOUR + 14 * HOUR;
+    const at = anchor - 5 * DAY + 14 * HOUR;
     const [victim] = find(0.65, member, 1);
     if (victim) add('new-country', 'A successful sign-in from a country never seen for this user', [sign(at, victim, { city: hanoi, ip: hostileIp(hanoi), errorCode: 0 })]);
   }
   // Legacy authentication: IMAP, POP and SMTP AUTH sign-ins.
   {
-    const at = anchor - 6 * 24 * HOUR + 11 * HOUR;
+    const at = anchor - 6 * DAY + 11 * HOUR;
     const users = find(0.75, member, 2);
     const protocols = ['IMAP4', 'POP3', 'Authenticated SMTP'];
     add(
@@ -153,14 +154,14 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   }
   // Inactive accounts probed: wrong passwords on accounts nobody has used for months.
   {
-    const at = anchor - 2 * 24 * HOUR + 20 * HOUR;
+    const at = anchor - 2 * DAY + 20 * HOUR;
     const ip = hostileIp(bucharest);
     const stale = find(0, (p) => p.staleDays > 0 && p.accountEnabled, 5);
     add('inactive-account-probing', 'Failed sign-ins against accounts inactive for months', stale.map((p, k) => sign(at + k * 2 * MIN, p, { city: bucharest, ip, errorCode: 50126 })));
   }
   // Disabled accounts: sign-in attempts refused with 50057.
   {
-    const at = anchor - 3 * 24 * HOUR + 16 * HOUR;
+    const at = anchor - 3 * DAY + 16 * HOUR;
     const disabled = find(0, (p) => !p.accountEnabled, 3);
     const ip = hostileIp(lagos);
     add('disabled-account-sign-in', 'Sign-in attempts against disabled accounts', disabled.map((p, k) => sign(at + k * 3 * MIN, p, { city: lagos, ip, errorCode: 50057 })));

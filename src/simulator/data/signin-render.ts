@@ -3,6 +3,7 @@
 import type { SimTenant } from '../tenants.js';
 import { ERRORS } from './catalog.js';
 import type { CaPolicyPlan, SignInSpec } from './signins.js';
+import { isoTicks } from './time.js';
 
 export interface RenderContext {
   tenant: SimTenant;
@@ -14,8 +15,6 @@ export interface RenderContext {
   /** `Prefer: include-unknown-enum-members`: evolvable enum members (reportOnly*) are shown as is. */
   evolvableEnums: boolean;
 }
-
-const isoTicks = (time: number, ticks: number): string => `${new Date(time).toISOString().slice(0, 23)}${String(ticks).padStart(4, '0')}Z`;
 
 /** Whether the re-published (changed) version of a record is the one visible at `now`. */
 export const republished = (s: SignInSpec, now: number): boolean => s.republishAfter !== undefined && s.time + s.delay + s.republishAfter <= now;

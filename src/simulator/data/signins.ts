@@ -9,12 +9,10 @@ import type { SimTenant } from '../tenants.js';
 import { APP_WEIGHTS, CITIES, ERROR_MIX, EXCHANGE_ONLINE, HOME_CITIES, RESOURCES, type City, type FirstPartyApp } from './catalog.js';
 import { activeTable, personAt, type Person } from './people.js';
 import { caPolicyPlans, type CaPolicyPlan } from './policies.js';
+import { DAY, HOUR } from './time.js';
 
 export const EVENT_TYPES = ['interactiveUser', 'nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-export const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 /** What one sign-in is, before it is rendered as Graph JSON. Incidents write these directly. */
 export interface SignInSpec {

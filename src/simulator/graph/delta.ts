@@ -6,10 +6,10 @@ import type { Directory, DirUser, GroupPlan, MemberCursor, MemberType } from '..
 import { DAY } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
 import { liveDirectory, type DirectoryDeps } from './live-directory.js';
-import { canonicalSelect, directoryFilter, noSuchProperty, notImplemented, option } from './directory-query.js';
+import { canonicalSelect, noSuchProperty, notImplemented, option } from './directory-query.js';
 import { GraphError, unsupportedQuery } from './errors.js';
 import type { FilterNode } from './odata.js';
-import { contextUrl, expiredPageToken, selectOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import { contextUrl, expiredPageToken, parsedFilter, selectOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
 import { GROUP_BY_LOWER, groupRecord, memberRefId, odataType, projectGroup } from './groups.js';
 import { projectUser, SINGLE_USER_ONLY, USER_BY_LOWER, userRecord } from './user-record.js';
 
@@ -110,7 +110,7 @@ function deltaFilter(ctx: GraphContext): string[] | undefined {
     } else if (n.kind === 'cmp' && n.op === 'eq' && n.path === 'id' && typeof n.value === 'string') ids.push(n.value.toLowerCase());
     else throw unsupportedQuery();
   };
-  visit(directoryFilter(raw));
+  visit(parsedFilter(raw));
   if (ids.length > 50) throw unsupportedQuery();
   return ids;
 }

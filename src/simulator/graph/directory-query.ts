@@ -2,8 +2,7 @@
 // property name (any case), $filter checked per property against what the resource documents,
 // advanced queries (ne, not, endsWith, eq null, $count, $search) only with
 // `ConsistencyLevel: eventual` (reference/graph-facts.md §3.2), and the options they refuse.
-import { GraphError, invalidFilter, unsupportedQuery } from './errors.js';
-import { parsedFilter } from './filter-spec.js';
+import { GraphError, unsupportedQuery } from './errors.js';
 import type { FilterNode } from './odata.js';
 import type { GraphContext } from './route.js';
 
@@ -45,9 +44,6 @@ export function canonicalSelect(raw: string[] | undefined, byLower: Map<string, 
     return name;
   });
 }
-
-/** A directory $filter, from the request or a page token; a syntax error is Graph's "Invalid filter clause". */
-export const directoryFilter = (text: string): FilterNode => parsedFilter(text, invalidFilter);
 
 type Literal = 'string' | 'boolean' | 'date';
 export interface FilterRule {

@@ -2,17 +2,8 @@
 // operators it supports (its documentation's table), and anything else is refused with that
 // service's own 400.
 import { GraphError, invalidFilter } from './errors.js';
-import { clauses, FilterSyntaxError, parseFilter, type Clause, type FilterNode } from './odata.js';
-
-/** Parses a $filter (from the request or carried in a page token), answering a syntax error with `invalid`. */
-export function parsedFilter(text: string, invalid: () => GraphError): FilterNode {
-  try {
-    return parseFilter(text);
-  } catch (err) {
-    if (err instanceof FilterSyntaxError) throw invalid();
-    throw err;
-  }
-}
+import { clauses, type Clause, type FilterNode } from './odata.js';
+import { parsedFilter } from './route.js';
 
 /** What a property supports in $filter, as each resource's documentation lists it. */
 interface Supports {

@@ -6,10 +6,10 @@ import { isoSeconds } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
 import { mix } from '../random.js';
 import { liveDirectory, type DirectoryDeps } from './live-directory.js';
-import { canonicalSelect, checkFilter, directoryFilter, isEventual, noSuchProperty, rejectListOptions, stringRule, type FilterRule } from './directory-query.js';
+import { canonicalSelect, checkFilter, isEventual, noSuchProperty, rejectListOptions, stringRule, type FilterRule } from './directory-query.js';
 import { notFound } from './errors.js';
 import { matches } from './odata.js';
-import { contextUrl, expiredPageToken, nextLink, pageState, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import { contextUrl, expiredPageToken, nextLink, pageState, parsedFilter, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
 import { domainSid, USER_BY_LOWER, userItem } from './user-record.js';
 
 /** The properties the simulator writes for a group, in the order of Microsoft's example. */
@@ -112,10 +112,10 @@ function listGroups(ctx: GraphContext, dir: Directory): GraphResult {
     rejectListOptions(ctx);
     const select = canonicalSelect(selectOf(ctx), GROUP_BY_LOWER, 'group');
     const filterText = ctx.query.$filter;
-    if (filterText !== undefined) checkFilter(directoryFilter(filterText), isEventual(ctx), GROUP_FILTERS, 'Group', GROUP_BY_LOWER);
+    if (filterText !== undefined) checkFilter(parsedFilter(filterText), isEventual(ctx), GROUP_FILTERS, 'Group', GROUP_BY_LOWER);
     page = { o: 0, t: topOf(ctx, 100, 999), ...(select ? { s: select } : {}), ...(filterText !== undefined ? { f: filterText } : {}) };
   }
-  const filter = page.f === undefined ? undefined : directoryFilter(page.f);
+  const filter = page.f === undefined ? undefined : parsedFilter(page.f);
   const value: Record<string, unknown>[] = [];
   let i = page.o;
   let more = false;

@@ -9,7 +9,6 @@ import type { GraphRoute } from './route.js';
 
 export function riskRoutes(state: SimState): GraphRoute[] {
   const start = state.start;
-  const days = state.options.days;
   const riskyUserSpec: FilterSpec = {
     id: { eq: true },
     riskLevel: { eq: true },
@@ -49,7 +48,7 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       licence: 'p2',
       family: 'identityProtection',
       handle: (ctx) => {
-        const users = riskyUsers(ctx.tenant, start, days);
+        const users = riskyUsers(ctx.tenant, start, state.incidents(ctx.tenant), state.incidentSignIns(ctx.tenant));
         // Page size not documented for riskyUsers: riskDetections' 20 (max 500) is used (chosen).
         return listPage(ctx, { entitySet: 'identityProtection/riskyUsers', count: users.length, at: (i) => renderRiskyUser(users[i]!), pageSize: 20, maxPageSize: 500, filterSpec: riskyUserSpec, filterError: reportFilterError });
       },
@@ -63,7 +62,7 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       licence: 'p2',
       family: 'identityProtection',
       handle: (ctx) => {
-        const detections = riskDetections(ctx.tenant, start, days);
+        const detections = riskDetections(ctx.tenant, start, state.incidentSignIns(ctx.tenant));
         // "The default page size is 20 objects while the maximum with $top is 500."
         return listPage(ctx, { entitySet: 'identityProtection/riskDetections', count: detections.length, at: (i) => renderRiskDetection(detections[i]!), pageSize: 20, maxPageSize: 500, filterSpec: detectionSpec, filterError: reportFilterError });
       },

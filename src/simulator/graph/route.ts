@@ -1,7 +1,7 @@
 // What a simulated Graph route declares (permissions, licence, throttle family) and the pieces
-// every handler shares: the request context, $top/$select handling and paging.
+// every handler shares: the request context, $top/$select/$filter parsing and paging.
 import type { SimApp, SimTenant } from '../tenants.js';
-import { GraphError, unsupportedQuery } from './errors.js';
+import { GraphError, invalidFilter } from './errors.js';
 import { parseFilter, FilterSyntaxError, type FilterNode, type TokenCodec } from './odata.js';
 import type { ThrottleFamily } from './throttle.js';
 
@@ -89,12 +89,13 @@ export function topOf(ctx: GraphContext, byDefault: number, max: number): number
   return n;
 }
 
-/** Parses $filter or answers with the given error. */
-export function filterOf(ctx: GraphContext, invalid: () => GraphError = () => unsupportedQuery()): FilterNode | undefined {
-  const raw = ctx.query.$filter;
-  if (raw === undefined) return undefined;
+/**
+ * Parses a $filter (from the request or carried in a page token). A syntax error is Graph's
+ * "Invalid filter clause" (sign-ins, the directory) unless the resource answers with its own.
+ */
+export function parsedFilter(text: string, invalid: () => GraphError = invalidFilter): FilterNode {
   try {
-    return parseFilter(raw);
+    return parseFilter(text);
   } catch (err) {
     if (err instanceof FilterSyntaxError) throw invalid();
     throw err;
@@ -108,41 +109,18 @@ export function nextLink(ctx: GraphContext, state: object, top?: number): string
   return `${ctx.graphRoot}/${ctx.version}/${path}?${top !== undefined ? `$top=${top}&` : ''}$skiptoken=${token}`;
 }
 
+export const expiredPageToken = () =>
+  new GraphError(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+
 /** Reads the $skiptoken of a next-page request; expired or foreign tokens get Graph's errors. */
 export function pageState<T>(ctx: GraphContext, expired: () => GraphError): T | undefined {
   const raw = ctx.query.$skiptoken;
   if (raw === undefined) return undefined;
   const state = ctx.pageTokens.decode<T>(raw, ctx.now);
   if (state === 'expired') throw expired();
-  if (!state) throw new GraphError(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+  if (!state) throw expiredPageToken();
   return state;
 }
-
-/**
- * Pages through a collection known by index: items [offset, offset + top). The query's
- * options ride in the token, so follow-up requests need only the nextLink.
- */
-export function paginate<T>(
-  ctx: GraphContext,
-  opts: { entitySet: string; count: number; at: (index: number) => T | undefined; render: (item: T) => Record<string, unknown>; pageSize: number; maxPageSize: number },
-): GraphResult {
-  const state = pageState<{ o: number; t: number; s?: string[] }>(ctx, expiredPageToken);
-  const select = state ? state.s : selectOf(ctx);
-  const top = state ? state.t : topOf(ctx, opts.pageSize, opts.maxPageSize);
-  const value: Record<string, unknown>[] = [];
-  let offset = state?.o ?? 0;
-  while (offset < opts.count && value.length < top) {
-    const item = opts.at(offset++);
-    if (item !== undefined) value.push(projectSelect(opts.render(item), select));
-  }
-  const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.entitySet, select) };
-  if (offset < opts.count) body['@odata.nextLink'] = nextLink(ctx, { o: offset, t: top, ...(select ? { s: select } : {}) });
-  body.value = value;
-  return { body, records: value.length };
-}
-
-export const expiredPageToken = () =>
-  new GraphError(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
 
 /**
  * Writes a collection page's JSON straight into a Buffer, record by record. Joining a thousand

@@ -1,15 +1,15 @@
 // GET /auditLogs/signIns — v1.0 (interactive sign-ins) and beta (all four event types through
 // signInEventTypes/any()). Newest first, at most 1,000 a page, $filter as Graph supports it,
 // retention 30 days on P1/P2 and 7 on Free (reference/graph-facts.md §2).
-import { HOUR, visibleAt, type EventType, EVENT_TYPES, type SignInSource } from '../data/signins.js';
+import { visibleAt, type EventType, EVENT_TYPES, type SignInSource } from '../data/signins.js';
 import { renderSignIn } from '../data/signin-render.js';
+import { DAY, HOUR } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
 import type { SimTenant } from '../tenants.js';
 import { GraphError, invalidFilter } from './errors.js';
 import { clauses, matches, timeBounds, type FilterNode } from './odata.js';
-import { contextUrl, filterOf, nextLink, PageWriter, pageState, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
+import { contextUrl, nextLink, PageWriter, pageState, parsedFilter, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
 
-const DAY = 24 * HOUR;
 /** How far a filter may reach past the retention window before Graph rejects it (clock skew). */
 const RETENTION_GRACE = 60_000;
 
@@ -84,7 +84,7 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
     const beta = ctx.version === 'beta';
     const state = pageState<SignInPage>(ctx, () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'));
     const filterText = state ? state.f : ctx.query.$filter;
-    const filter = filterText === undefined ? undefined : filterOf({ ...ctx, query: { $filter: filterText } }, invalidFilter);
+    const filter = filterText === undefined ? undefined : parsedFilter(filterText);
     if (filter) checkFilter(filter, beta);
     if (!state && ctx.query.$orderby !== undefined && !/^createdDateTime( desc)?$/i.test(ctx.query.$orderby.trim())) throw invalidFilter();
     const select = state ? state.s : selectOf(ctx);

@@ -8,7 +8,6 @@ import {
   canonicalSelect,
   checkFilter,
   countNeedsHeader,
-  directoryFilter,
   isEventual,
   notImplemented,
   option,
@@ -19,7 +18,7 @@ import {
 } from './directory-query.js';
 import { auditPermissionMissing, nonPremiumTenant, notFound, unsupportedQuery } from './errors.js';
 import { clauses, matches, type FilterNode } from './odata.js';
-import { contextUrl, expiredPageToken, nextLink, pageState, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import { contextUrl, expiredPageToken, nextLink, pageState, parsedFilter, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
 import type { ThrottleFamily } from './throttle.js';
 import { projectUser, SINGLE_USER_ONLY, USER_BY_LOWER, userRecord } from './user-record.js';
 
@@ -110,7 +109,7 @@ function listUsers(ctx: GraphContext, dir: Directory): GraphResult {
     const select = canonicalSelect(selectOf(ctx), USER_BY_LOWER, 'user');
     if (select?.some((p) => SINGLE_USER_ONLY.has(p))) throw notImplemented();
     const filterText = ctx.query.$filter;
-    const filter = filterText === undefined ? undefined : directoryFilter(filterText);
+    const filter = filterText === undefined ? undefined : parsedFilter(filterText);
     if (filter) {
       checkFilter(filter, eventual, USER_FILTERS, 'User', USER_BY_LOWER);
       const paths = [...clauses(filter)].map((c) => c.path);
@@ -131,7 +130,7 @@ function listUsers(ctx: GraphContext, dir: Directory): GraphResult {
     const top = topOf(ctx, 100, activity ? 500 : 999);
     page = { o: 0, t: top, ...(select ? { s: select } : {}), ...(filterText !== undefined ? { f: filterText } : {}), ...(search !== undefined ? { q: search } : {}), ...(activity ? { a: 1 as const } : {}) };
   }
-  const filter = page.f === undefined ? undefined : directoryFilter(page.f);
+  const filter = page.f === undefined ? undefined : parsedFilter(page.f);
   const search = page.q === undefined ? undefined : searchPredicate(page.q);
   const withActivity = page.a === 1;
   const fits = (u: DirUser): Record<string, unknown> | undefined => {
