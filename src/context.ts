@@ -4,6 +4,7 @@ import { createAuditLog, type AuditLog } from './audit/log.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { createIntegrationService, type IntegrationService } from './integrations/service.js';
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -17,6 +18,7 @@ export interface Context {
   vault: OpenVault;
   auth: AuthService;
   audit: AuditLog;
+  integrations: IntegrationService;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,8 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const vault = await openVault({ db, clock, masterKey: config.masterKey, dataDir: config.dataDir });
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
-    return { config, db, clock, log, vault, auth, audit, close: () => db.close() };
+    const integrations = createIntegrationService({ db, vault, clock });
+    return { config, db, clock, log, vault, auth, audit, integrations, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { NAME, VERSION } from '../version.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -22,6 +23,7 @@ registerSimulateCommand(program);
 registerDbCommands(program);
 registerUserCommands(program);
 registerTokenCommands(program);
+registerIntegrationCommands(program);
 registerKeyCommands(program);
 program
   .command('version')

@@ -9,9 +9,17 @@ export interface NewIntegration {
   tenantId: string;
   clientId: string;
   cloud: string;
+  customCloud?: Record<string, unknown> | null;
   secretEnvelope: string;
   settings: Record<string, unknown>;
   now: number;
+}
+
+export interface TestOutcome {
+  status: 'connected' | 'failed';
+  report: Record<string, unknown>;
+  testedAt: number;
+  secretExpiresAt: number | null;
 }
 
 export function createIntegrationRepo(db: Kysely<Database>) {
@@ -25,6 +33,7 @@ export function createIntegrationRepo(db: Kysely<Database>) {
           tenant_id: i.tenantId,
           client_id: i.clientId,
           cloud: i.cloud,
+          custom_cloud: i.customCloud ? JSON.stringify(i.customCloud) : null,
           secret_envelope: i.secretEnvelope,
           settings: JSON.stringify(i.settings),
           created_at: i.now,
@@ -33,7 +42,28 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         .execute();
     },
     get: (id: string): Promise<IntegrationRow | undefined> => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst(),
-    list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().orderBy('name').execute(),
+    list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().orderBy('name').orderBy('id').execute(),
+    findByTenantApp: (tenantId: string, clientId: string): Promise<IntegrationRow | undefined> =>
+      db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('client_id', '=', clientId).executeTakeFirst(),
+    async update(id: string, patch: { name?: string; settings?: Record<string, unknown> }, now: number): Promise<void> {
+      await db
+        .updateTable('integrations')
+        .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}), updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+    async recordTest(id: string, o: TestOutcome): Promise<void> {
+      await db
+        .updateTable('integrations')
+        .set({ status: o.status, last_report: JSON.stringify(o.report), last_tested_at: o.testedAt, secret_expires_at: o.secretExpiresAt })
+        .where('id', '=', id)
+        .execute();
+    },
+    /** True when a row was removed. */
+    async remove(id: string): Promise<boolean> {
+      const r = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
     /** Every sealed value in this table, for key rotation. */
     listSecretEnvelopes: (): Promise<Array<{ id: string; secret_envelope: string }>> =>
       db.selectFrom('integrations').select(['id', 'secret_envelope']).execute(),

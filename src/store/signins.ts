@@ -138,6 +138,11 @@ export function createSignInRepo(db: Db) {
       if (q.limit !== undefined) query = query.limit(q.limit);
       return query.execute();
     },
+    /** Deletes every sign-in of an integration (after it is removed, when asked); returns how many. */
+    async purge(integrationId: string): Promise<number> {
+      const r = await k.deleteFrom('signins').where('integration_id', '=', integrationId).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     async count(integrationId: string): Promise<number> {
       const row = await k
         .selectFrom('signins')

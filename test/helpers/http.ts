@@ -11,6 +11,8 @@ export class ApiClient {
   private cookies = new Map<string, string>();
   csrfToken: string | undefined;
   bearer: string | undefined;
+  /** Every response body this client received, for tests that check nothing leaked. */
+  readonly received: string[] = [];
 
   constructor(readonly baseUrl: string) {}
 
@@ -47,6 +49,7 @@ export class ApiClient {
       else this.cookies.set(name, value);
     }
     const text = await res.text();
+    this.received.push(text);
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed as T, text };

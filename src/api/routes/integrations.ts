@@ -1,0 +1,194 @@
+// Microsoft Entra ID integrations: add (tested first), list, show, edit, test, reset
+// credentials, remove. Writes are for administrators; everyone signed in can read. The client
+// secret goes in and never comes out: no response schema has a place for it.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Context } from '../../context.js';
+import { CLOUDS } from '../../integrations/service.js';
+import { authErrors, errorSchema, idParams } from '../schemas.js';
+
+const admin = ['admin'] as const;
+
+const problemSchema = z.object({
+  code: z.string(),
+  microsoftCode: z.string().optional(),
+  httpStatus: z.number().optional(),
+  guidance: z.string(),
+  field: z.enum(['tenantId', 'clientId', 'clientSecret']).optional().describe('the input at fault, when one is'),
+});
+export const reportSchema = z.object({
+  connected: z.boolean(),
+  message: z.string().describe('"Connected!" or the first blocking problem'),
+  problem: problemSchema.optional(),
+  tenantId: z.string().optional(),
+  grantedRoles: z.array(z.string()),
+  capabilities: z.array(
+    z.object({
+      dataType: z.string(),
+      label: z.string(),
+      available: z.boolean(),
+      status: z.enum(['available', 'unavailable', 'unknown']).describe('unknown: the test stopped (time limit, throttling) before this one answered'),
+      reasonCode: z.string().optional(),
+      reason: z.string().optional(),
+      missingPermissions: z.array(z.string()).optional(),
+      graphCode: z.string().optional(),
+    }),
+  ),
+  mode: z.enum(['read-only', 'read-write']),
+  actions: z.array(z.object({ action: z.string(), label: z.string(), enabled: z.boolean(), missingPermissions: z.array(z.string()) })),
+  licences: z.array(z.object({ skuPartNumber: z.string(), skuId: z.string(), enabled: z.number(), consumed: z.number() })),
+  ownSecret: z
+    .union([
+      z.object({ keyId: z.string(), hint: z.string(), displayName: z.string().nullable(), endDateTime: z.string(), daysLeft: z.number() }),
+      z.object({ unavailable: z.string() }),
+    ])
+    .optional(),
+  warnings: z.array(z.string()),
+  checkedAt: z.string(),
+  elapsedMs: z.number(),
+});
+
+const integrationSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  cloud: z.enum(CLOUDS),
+  customCloud: z.object({ authorityHost: z.string(), graphUrl: z.string(), hasCaCertificate: z.boolean() }).nullable(),
+  status: z.enum(['connected', 'failed', 'untested']),
+  lastTestedAt: z.string().nullable(),
+  report: reportSchema.nullable(),
+  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()) }),
+  secretExpiresAt: z.string().nullable(),
+  secretDaysLeft: z.number().nullable(),
+  storedData: z.object({ signIns: z.number() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const credentialsBody = z.object({
+  tenantId: z.string().max(300),
+  clientId: z.string().max(100),
+  clientSecret: z.string().max(1024),
+  cloud: z.enum(CLOUDS).optional(),
+  authorityHost: z.string().max(2048).optional(),
+  graphUrl: z.string().max(2048).optional(),
+  caPem: z.string().max(65_536).optional(),
+});
+
+const saved = z.object({ integration: integrationSchema, report: reportSchema });
+
+export const integrationRoutes =
+  (ctx: Context): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/api/integrations/test',
+      {
+        config: { access: admin, audit: 'integrations.test' },
+        schema: { body: credentialsBody, response: { 200: z.object({ report: reportSchema }), 400: errorSchema, ...authErrors } },
+      },
+      async (request) => {
+        request.auditDetail = { tenantId: request.body.tenantId, clientId: request.body.clientId };
+        const report = await ctx.integrations.testUnsaved(request.body);
+        request.auditDetail.connected = report.connected;
+        return { report };
+      },
+    );
+
+    app.post(
+      '/api/integrations',
+      {
+        config: { access: admin, audit: 'integrations.create' },
+        schema: {
+          body: credentialsBody.extend({ name: z.string().max(200), saveUntested: z.boolean().optional() }),
+          querystring: z.object({}).strict(),
+          response: { 201: saved, 400: errorSchema, 409: errorSchema, 422: errorSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const { saveUntested, ...input } = request.body;
+        request.auditDetail = { name: input.name, tenantId: input.tenantId, clientId: input.clientId, cloud: input.cloud ?? 'global' };
+        const result = await ctx.integrations.add(input, { saveUntested: saveUntested ?? false });
+        request.auditTarget = result.integration.id;
+        request.auditDetail.connected = result.report.connected;
+        return reply.status(201).send(result);
+      },
+    );
+
+    app.get('/api/integrations', { config: { access: 'authenticated' }, schema: { response: { 200: z.object({ integrations: z.array(integrationSchema) }), ...authErrors } } }, async () => ({
+      integrations: await ctx.integrations.list(),
+    }));
+
+    app.get(
+      '/api/integrations/:id',
+      { config: { access: 'authenticated' }, schema: { params: idParams, response: { 200: z.object({ integration: integrationSchema }), 404: errorSchema, ...authErrors } } },
+      async (request) => ({ integration: await ctx.integrations.get(request.params.id) }),
+    );
+
+    app.patch(
+      '/api/integrations/:id',
+      {
+        config: { access: admin, audit: 'integrations.update' },
+        schema: {
+          params: idParams,
+          body: z
+            .object({ name: z.string().max(200).optional(), dataTypes: z.record(z.string(), z.boolean()).optional(), schedule: z.record(z.string(), z.number()).optional() })
+            .strict(),
+          response: { 200: z.object({ integration: integrationSchema }), 400: errorSchema, 404: errorSchema, ...authErrors },
+        },
+      },
+      async (request) => {
+        request.auditTarget = request.params.id;
+        request.auditDetail = { ...request.body };
+        return { integration: await ctx.integrations.update(request.params.id, request.body) };
+      },
+    );
+
+    app.post(
+      '/api/integrations/:id/test',
+      {
+        config: { access: admin, audit: 'integrations.retest' },
+        schema: { params: idParams, response: { 200: z.object({ report: reportSchema }), 404: errorSchema, ...authErrors } },
+      },
+      async (request) => {
+        request.auditTarget = request.params.id;
+        const report = await ctx.integrations.retest(request.params.id);
+        request.auditDetail = { connected: report.connected, ...(report.problem ? { problem: report.problem.code } : {}) };
+        return { report };
+      },
+    );
+
+    app.put(
+      '/api/integrations/:id/credentials',
+      {
+        config: { access: admin, audit: 'integrations.reset_credentials' },
+        schema: { params: idParams, body: z.object({ clientSecret: z.string().max(1024) }).strict(), response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors } },
+      },
+      async (request) => {
+        request.auditTarget = request.params.id;
+        return ctx.integrations.resetCredentials(request.params.id, request.body.clientSecret);
+      },
+    );
+
+    app.delete(
+      '/api/integrations/:id',
+      {
+        config: { access: admin, audit: 'integrations.remove' },
+        schema: {
+          params: idParams,
+          querystring: z.object({ purge: z.enum(['true', 'false']).default('false') }).strict(),
+          response: {
+            200: z.object({ removed: z.literal(true), purged: z.object({ signIns: z.number() }).nullable(), kept: z.object({ signIns: z.number() }) }),
+            404: errorSchema,
+            ...authErrors,
+          },
+        },
+      },
+      async (request) => {
+        request.auditTarget = request.params.id;
+        const result = await ctx.integrations.remove(request.params.id, { purge: request.query.purge === 'true' });
+        request.auditDetail = { purge: request.query.purge === 'true', ...(result.purged ? { purgedSignIns: result.purged.signIns } : { keptSignIns: result.kept.signIns }) };
+        return result;
+      },
+    );
+  };

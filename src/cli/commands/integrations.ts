@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { ConnectionReport } from '../../integrations/connectivity.js';
+import type { IntegrationView } from '../../integrations/service.js';
+import type { Context } from '../../context.js';
+import { cliActor, printJson, printTable, readStdinLine, UsageError, withContext } from '../run.js';
+
+/** The connectivity verdict and the capability table, as an administrator reads them. */
+function printReport(report: ConnectionReport): void {
+  process.stdout.write(`${report.message}\n`);
+  if (report.problem) process.stdout.write(`  ${report.problem.guidance}${report.problem.microsoftCode ? ` (${report.problem.microsoftCode})` : ''}\n`);
+  if (report.capabilities.length === 0) return;
+  process.stdout.write(`\nMode: ${report.mode}\n\n`);
+  printTable(
+    report.capabilities.map((c) => ({ 'data type': c.label, available: c.status === 'unknown' ? 'unknown' : c.available ? 'yes' : 'no', why: c.reason ?? '' })),
+    ['data type', 'available', 'why'],
+  );
+  process.stdout.write('\n');
+  printTable(
+    report.actions.map((a) => ({ remediation: a.label, enabled: a.enabled ? 'yes' : 'no', missing: a.missingPermissions.join(', ') })),
+    ['remediation', 'enabled', 'missing'],
+  );
+  if (report.ownSecret) {
+    process.stdout.write(
+      'unavailable' in report.ownSecret
+        ? `\nClient secret expiry: unknown (${report.ownSecret.unavailable})\n`
+        : `\nClient secret ${report.ownSecret.hint}… expires ${report.ownSecret.endDateTime.slice(0, 10)} (${report.ownSecret.daysLeft} days left)\n`,
+    );
+  }
+}
+
+function printIntegration(i: IntegrationView): void {
+  process.stdout.write(`${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}, status ${i.status}\n`);
+  if (i.secretDaysLeft !== null) process.stdout.write(`  client secret expires in ${i.secretDaysLeft} days\n`);
+  process.stdout.write(`  collected: ${i.storedData.signIns} sign-ins\n`);
+  const on = Object.entries(i.settings.dataTypes).filter(([, v]) => v).map(([k]) => k);
+  process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
+}
+
+/** `NAME=on|off` pairs for --data-type. */
+function toggles(pairs: string[]): Record<string, boolean> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const m = /^([A-Za-z0-9_-]+)=(on|off)$/.exec(p);
+      if (!m) throw new UsageError(`--data-type wants NAME=on or NAME=off, not "${p}"`);
+      return [m[1]!, m[2] === 'on'];
+    }),
+  );
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function audited<T>(ctx: Context, action: string, target: string | null, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  try {
+    const result = await fn();
+    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail });
+    return result;
+  } catch (err) {
+    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'failure', detail: { ...detail, error: err instanceof Error ? err.message : String(err) } });
+    throw err;
+  }
+}
+
+export function registerIntegrationCommands(program: Command): void {
+  const cmd = program.command('integrations').description('Microsoft Entra ID integrations: add, test, list, show, set, reset-credentials, remove');
+
+  cmd
+    .command('add')
+    .description('test credentials, then save them (the secret is read from standard input)')
+    .requiredOption('--name <name>', 'a name for this tenant')
+    .requiredOption('--tenant-id <id>', 'Directory (tenant) ID: a GUID or a domain')
+    .requiredOption('--client-id <id>', 'Application (client) ID')
+    .requiredOption('--secret-stdin', 'read the client secret value from the first line of standard input')
+    .option('--cloud <cloud>', 'global, usgov, usgov-dod, china or custom', 'global')
+    .option('--authority-host <url>', 'custom cloud: the token authority, e.g. https://127.0.0.1:8443')
+    .option('--graph-url <url>', 'custom cloud: the Graph root')
+    .option('--ca-file <pem>', 'custom cloud: CA certificate(s) to trust')
+    .option('--save-untested', 'save even when the connectivity test fails')
+    .option('--json', 'machine-readable output')
+    .action(
+      (opts: { name: string; tenantId: string; clientId: string; cloud: string; authorityHost?: string; graphUrl?: string; caFile?: string; saveUntested?: boolean; json?: boolean }) =>
+        withContext(async (ctx) => {
+          const clientSecret = await readStdinLine('client secret');
+          const caPem = opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined;
+          const input = {
+            name: opts.name,
+            tenantId: opts.tenantId,
+            clientId: opts.clientId,
+            clientSecret,
+            cloud: opts.cloud as 'global',
+            ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
+            ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
+            ...(caPem ? { caPem } : {}),
+          };
+          const detail = { name: opts.name, tenantId: opts.tenantId, clientId: opts.clientId, cloud: opts.cloud };
+          let result;
+          try {
+            result = await audited(ctx, 'integrations.create', null, detail, () => ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }));
+          } catch (err) {
+            const report = (err as { report?: ConnectionReport }).report;
+            if (!report) throw err;
+            if (opts.json) printJson({ saved: false, report });
+            else {
+              printReport(report);
+              process.stdout.write('\nNot saved (use --save-untested to save anyway).\n');
+            }
+            process.exitCode = 1;
+            return;
+          }
+          if (opts.json) return printJson({ saved: true, ...result });
+          printReport(result.report);
+          process.stdout.write(`\nSaved as ${result.integration.id}\n`);
+          if (!result.report.connected) process.exitCode = 1;
+        }),
+    );
+
+  cmd
+    .command('test <id>')
+    .description('test a saved integration with its stored secret')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const report = await audited(ctx, 'integrations.retest', id, {}, () => ctx.integrations.retest(id));
+        if (opts.json) printJson(report);
+        else printReport(report);
+        if (!report.connected) process.exitCode = 1;
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('list integrations')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const list = await ctx.integrations.list();
+        if (opts.json) return printJson(list);
+        printTable(
+          list.map((i) => ({ name: i.name, id: i.id, tenant: i.tenantId, status: i.status, 'secret days left': i.secretDaysLeft === null ? '' : String(i.secretDaysLeft) })),
+          ['name', 'id', 'tenant', 'status', 'secret days left'],
+        );
+      }),
+    );
+
+  cmd
+    .command('show <id>')
+    .description('show an integration, its capabilities and settings')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const i = await ctx.integrations.get(id);
+        if (opts.json) return printJson(i);
+        printIntegration(i);
+        if (i.report) {
+          process.stdout.write('\n');
+          printReport(i.report);
+        }
+      }),
+    );
+
+  cmd
+    .command('set <id>')
+    .description('change the name, data types (--data-type NAME=on|off, repeatable) or schedule (--schedule NAME=MINUTES)')
+    .option('--name <name>', 'new name')
+    .option('--data-type <NAME=on|off>', 'turn a data type on or off', collect)
+    .option('--schedule <NAME=MINUTES>', 'minutes between collections of a data type', collect)
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; json?: boolean }) =>
+      withContext(async (ctx) => {
+        const schedule = Object.fromEntries(
+          (opts.schedule ?? []).map((p) => {
+            const m = /^([A-Za-z0-9_-]+)=(\d+)$/.exec(p);
+            if (!m) throw new UsageError(`--schedule wants NAME=MINUTES, not "${p}"`);
+            return [m[1]!, Number(m[2])];
+          }),
+        );
+        const patch = { ...(opts.name ? { name: opts.name } : {}), dataTypes: toggles(opts.dataType ?? []), schedule };
+        const i = await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch));
+        if (opts.json) return printJson(i);
+        printIntegration(i);
+      }),
+    );
+
+  cmd
+    .command('reset-credentials <id>')
+    .description('replace the client secret: the new one is tested first and kept only if it connects')
+    .requiredOption('--secret-stdin', 'read the new client secret value from the first line of standard input')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const secret = await readStdinLine('client secret');
+        try {
+          const result = await audited(ctx, 'integrations.reset_credentials', id, {}, () => ctx.integrations.resetCredentials(id, secret));
+          if (opts.json) return printJson(result);
+          printReport(result.report);
+          process.stdout.write('\nThe new secret is in use.\n');
+        } catch (err) {
+          const report = (err as { report?: ConnectionReport }).report;
+          if (!report) throw err;
+          if (opts.json) printJson({ replaced: false, report });
+          else {
+            printReport(report);
+            process.stdout.write('\nThe old secret stays in use.\n');
+          }
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  cmd
+    .command('remove <id>')
+    .description('remove an integration (collection stops); --purge also deletes its collected data')
+    .option('--purge', 'delete the data collected from this tenant')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { purge?: boolean; json?: boolean }) =>
+      withContext(async (ctx) => {
+        const result = await audited(ctx, 'integrations.remove', id, { purge: Boolean(opts.purge) }, () => ctx.integrations.remove(id, { purge: Boolean(opts.purge) }));
+        if (opts.json) return printJson(result);
+        process.stdout.write(
+          result.purged ? `removed; deleted ${result.purged.signIns} collected sign-ins\n` : `removed; its ${result.kept.signIns} collected sign-ins are kept\n`,
+        );
+      }),
+    );
+}

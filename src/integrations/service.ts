@@ -1,0 +1,275 @@
+// Integrations: the Entra tenants idsight is connected to. Adding, testing, editing, resetting
+// credentials and removing — each validated, tested against Microsoft before it is trusted,
+// and with the client secret sealed in the vault, bound to its row, never returned.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { resolveCloud, type CloudEndpoints, type CloudName } from '../entra/clouds.js';
+import { validateCredentials } from '../entra/credentials.js';
+import { secretLooksLikeId } from '../entra/errors.js';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { createIntegrationRepo } from '../store/integrations.js';
+import type { IntegrationRow } from '../store/schema.js';
+import { createSignInRepo } from '../store/signins.js';
+import type { Vault } from '../vault/vault.js';
+import { integrationSecretAad } from '../vault/service.js';
+import { DATA_TYPES, isDataTypeId, type DataTypeId } from './capabilities.js';
+import { testConnection, type ConnectionReport, type Credentials } from './connectivity.js';
+
+const DAY = 86_400_000;
+
+export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
+
+/** Credentials as an administrator types them: shapes here, meaning in validateCredentials. */
+export const credentialsInput = z
+  .object({
+    tenantId: z.string(),
+    clientId: z.string(),
+    clientSecret: z.string().max(1024, 'the client secret is too long'),
+    cloud: z.enum(CLOUDS).default('global'),
+    authorityHost: z.string().trim().optional(),
+    graphUrl: z.string().trim().optional(),
+    caPem: z.string().optional(),
+  })
+  .strict();
+export type CredentialsInput = z.input<typeof credentialsInput>;
+
+/** The credentials checked field by field (validateCredentials), with the hint a GUID-shaped secret deserves. */
+function checked(input: { tenantId: string; clientId: string; clientSecret: string }): { tenantId: string; clientId: string; clientSecret: string } {
+  const c = validateCredentials(input);
+  if (secretLooksLikeId(c.clientSecret)) {
+    throw new ValidationError('This looks like the client secret ID, not its value: copy the Value column, which Entra shows once, when the secret is created.', { field: 'clientSecret' });
+  }
+  return c;
+}
+
+export const integrationInput = credentialsInput.extend({ name: z.string().trim().min(1, 'name is empty').max(100, 'name is longer than 100 characters') });
+export type IntegrationInput = z.input<typeof integrationInput>;
+
+export interface IntegrationSettings {
+  /** Data type id → collect it or not. */
+  dataTypes: Record<string, boolean>;
+  /** Data type id → minutes between scheduled collections. */
+  schedule: Record<string, number>;
+}
+
+export interface IntegrationView {
+  id: string;
+  name: string;
+  tenantId: string;
+  clientId: string;
+  cloud: CloudName;
+  customCloud: { authorityHost: string; graphUrl: string; hasCaCertificate: boolean } | null;
+  status: 'connected' | 'failed' | 'untested';
+  lastTestedAt: string | null;
+  report: ConnectionReport | null;
+  settings: IntegrationSettings;
+  secretExpiresAt: string | null;
+  secretDaysLeft: number | null;
+  storedData: { signIns: number };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Minutes between scheduled collections: sign-ins and audits every 15, the directory hourly, posture data daily. */
+const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
+  signIns: 15,
+  nonInteractiveSignIns: 15,
+  directoryAudits: 15,
+  users: 60,
+  signInActivity: 60,
+  groups: 60,
+  mfaRegistration: 1440,
+  riskyUsers: 1440,
+  riskDetections: 1440,
+  conditionalAccess: 1440,
+  applications: 1440,
+  roleAssignments: 1440,
+  managedDevices: 1440,
+  licences: 1440,
+};
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const field = issue.path.join('.');
+    throw new ValidationError(issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : field ? `${field}: ${issue.message}` : issue.message);
+  }
+  return r.data;
+}
+
+function cloudOf(input: z.infer<typeof credentialsInput>): CloudEndpoints {
+  if (input.cloud !== 'custom') {
+    if (input.authorityHost || input.graphUrl || input.caPem) throw new ValidationError('authorityHost, graphUrl and caPem are for the custom cloud only');
+    return resolveCloud(input.cloud);
+  }
+  if (!input.authorityHost || !input.graphUrl) throw new ValidationError('a custom cloud needs authorityHost and graphUrl');
+  return resolveCloud('custom', { authorityHost: input.authorityHost, graphUrl: input.graphUrl, ...(input.caPem ? { caPem: input.caPem } : {}) });
+}
+
+/** A connectivity failure that stops a save: the report says what is wrong. */
+export class ConnectionFailedError extends AppError {
+  constructor(readonly report: ConnectionReport) {
+    super('validation_failed', report.message, 422, { report });
+  }
+}
+
+export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Clock; test?: typeof testConnection }) {
+  const repo = createIntegrationRepo(deps.db.kysely);
+  const signIns = createSignInRepo(deps.db);
+  const runTest = deps.test ?? testConnection;
+
+  const credentialsOf = (row: IntegrationRow): Credentials => {
+    const custom = row.custom_cloud ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string }) : undefined;
+    return {
+      tenantId: row.tenant_id,
+      clientId: row.client_id,
+      clientSecret: deps.vault.decrypt(row.secret_envelope, integrationSecretAad(row.id)),
+      cloud: resolveCloud(row.cloud as CloudName, custom),
+    };
+  };
+
+  /** Data types default to what the tenant offers; untested, everything is on. */
+  function defaultSettings(report: ConnectionReport | null): IntegrationSettings {
+    const available = new Map(report?.capabilities.map((c) => [c.dataType, c.available]) ?? []);
+    return {
+      dataTypes: Object.fromEntries(DATA_TYPES.map((d) => [d.id, available.get(d.id) ?? true])),
+      schedule: Object.fromEntries(DATA_TYPES.map((d) => [d.id, DEFAULT_SCHEDULE[d.id]])),
+    };
+  }
+
+  /** Stored settings over the defaults: data types added in later versions appear, on. */
+  function settingsOf(row: IntegrationRow): IntegrationSettings {
+    const stored = JSON.parse(row.settings) as Partial<IntegrationSettings>;
+    const defaults = defaultSettings(null);
+    return { dataTypes: { ...defaults.dataTypes, ...stored.dataTypes }, schedule: { ...defaults.schedule, ...stored.schedule } };
+  }
+
+  const secretExpiry = (report: ConnectionReport): number | null =>
+    report.ownSecret && 'endDateTime' in report.ownSecret ? Date.parse(report.ownSecret.endDateTime) : null;
+
+  async function view(row: IntegrationRow): Promise<IntegrationView> {
+    const custom = row.custom_cloud ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string }) : null;
+    const now = deps.clock.now();
+    return {
+      id: row.id,
+      name: row.name,
+      tenantId: row.tenant_id,
+      clientId: row.client_id,
+      cloud: row.cloud as CloudName,
+      customCloud: custom ? { authorityHost: custom.authorityHost, graphUrl: custom.graphUrl, hasCaCertificate: Boolean(custom.caPem) } : null,
+      status: row.status as IntegrationView['status'],
+      lastTestedAt: row.last_tested_at ? new Date(row.last_tested_at).toISOString() : null,
+      report: row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null,
+      settings: settingsOf(row),
+      secretExpiresAt: row.secret_expires_at ? new Date(row.secret_expires_at).toISOString() : null,
+      secretDaysLeft: row.secret_expires_at ? Math.floor((row.secret_expires_at - now) / DAY) : null,
+      storedData: { signIns: await signIns.count(row.id) },
+      createdAt: new Date(row.created_at).toISOString(),
+      updatedAt: new Date(row.updated_at).toISOString(),
+    };
+  }
+
+  async function mustGet(id: string): Promise<IntegrationRow> {
+    const row = await repo.get(id);
+    if (!row) throw new NotFoundError(`no integration ${id}`);
+    return row;
+  }
+
+  async function recordTest(id: string, report: ConnectionReport): Promise<void> {
+    await repo.recordTest(id, { status: report.connected ? 'connected' : 'failed', report: report as unknown as Record<string, unknown>, testedAt: deps.clock.now(), secretExpiresAt: secretExpiry(report) });
+  }
+
+  return {
+    /** Tests credentials that are not saved. */
+    async testUnsaved(input: CredentialsInput): Promise<ConnectionReport> {
+      const c = parse(credentialsInput, input);
+      return runTest({ ...checked(c), cloud: cloudOf(c) }, { clock: deps.clock });
+    },
+
+    /** Tests, then saves; a failed test saves nothing unless `saveUntested`. */
+    async add(input: IntegrationInput, opts: { saveUntested?: boolean } = {}): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+      const { name, ...raw } = parse(integrationInput, input);
+      const cloud = cloudOf(raw);
+      const c = { ...checked(raw), cloud };
+      const tenantKey = c.tenantId.toLowerCase();
+      if (await repo.findByTenantApp(tenantKey, c.clientId)) {
+        throw new ConflictError(`an integration for app ${c.clientId} in tenant ${c.tenantId} already exists`);
+      }
+      const report = await runTest(c, { clock: deps.clock });
+      if (!report.connected && !opts.saveUntested) throw new ConnectionFailedError(report);
+      const id = randomUUID();
+      const now = deps.clock.now();
+      await repo.insert({
+        id,
+        name,
+        tenantId: tenantKey,
+        clientId: c.clientId,
+        cloud: cloud.name,
+        customCloud: cloud.name === 'custom' ? { authorityHost: cloud.authorityHost, graphUrl: cloud.graphUrl, ...(cloud.caPem ? { caPem: cloud.caPem } : {}) } : null,
+        secretEnvelope: deps.vault.encrypt(c.clientSecret, integrationSecretAad(id)),
+        settings: defaultSettings(report.connected ? report : null) as unknown as Record<string, unknown>,
+        now,
+      });
+      await recordTest(id, report);
+      return { integration: await view(await mustGet(id)), report };
+    },
+
+    list: async (): Promise<IntegrationView[]> => Promise.all((await repo.list()).map(view)),
+    get: async (id: string): Promise<IntegrationView> => view(await mustGet(id)),
+
+    /** Tests a saved integration with its stored secret and keeps the report. */
+    async retest(id: string): Promise<ConnectionReport> {
+      const row = await mustGet(id);
+      const report = await runTest(credentialsOf(row), { clock: deps.clock });
+      await recordTest(id, report);
+      return report;
+    },
+
+    /** Name, data types and schedule. Turning on a data type the tenant does not offer is refused with the reason. */
+    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number> }): Promise<IntegrationView> {
+      const row = await mustGet(id);
+      const settings = settingsOf(row);
+      const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
+      const known = DATA_TYPES.map((d) => d.id);
+      for (const [dataType, on] of Object.entries(patch.dataTypes ?? {})) {
+        if (!isDataTypeId(dataType)) throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
+        const capability = report?.capabilities.find((c) => c.dataType === dataType);
+        if (on && capability && !capability.available) throw new ValidationError(`${capability.label} cannot be turned on: ${capability.reason ?? 'unavailable'}`);
+        settings.dataTypes[dataType] = on;
+      }
+      for (const [dataType, minutes] of Object.entries(patch.schedule ?? {})) {
+        if (!isDataTypeId(dataType)) throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
+        if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60) throw new ValidationError(`schedule for ${dataType} must be a whole number of minutes between 5 and 10080`);
+        settings.schedule[dataType] = minutes;
+      }
+      const name = patch.name?.trim();
+      if (name !== undefined && (name.length === 0 || name.length > 100)) throw new ValidationError('name must be 1 to 100 characters');
+      await repo.update(id, { ...(name !== undefined ? { name } : {}), settings: settings as unknown as Record<string, unknown> }, deps.clock.now());
+      return view(await mustGet(id));
+    },
+
+    /** A new secret replaces the old one only after it connects; otherwise the old one stays. */
+    async resetCredentials(id: string, secret: string): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+      const row = await mustGet(id);
+      const stored = credentialsOf(row);
+      const { clientSecret } = checked({ ...stored, clientSecret: parse(credentialsInput.shape.clientSecret, secret) });
+      const report = await runTest({ ...stored, clientSecret }, { clock: deps.clock });
+      if (!report.connected) throw new ConnectionFailedError(report);
+      await repo.setSecretEnvelope(id, deps.vault.encrypt(clientSecret, integrationSecretAad(id)), deps.clock.now());
+      await recordTest(id, report);
+      return { integration: await view(await mustGet(id)), report };
+    },
+
+    /** Stops collecting; the collected data stays unless `purge`. */
+    async remove(id: string, opts: { purge?: boolean } = {}): Promise<{ removed: true; purged: { signIns: number } | null; kept: { signIns: number } }> {
+      await mustGet(id);
+      await repo.remove(id);
+      if (opts.purge) return { removed: true, purged: { signIns: await signIns.purge(id) }, kept: { signIns: 0 } };
+      return { removed: true, purged: null, kept: { signIns: await signIns.count(id) } };
+    },
+  };
+}
+export type IntegrationService = ReturnType<typeof createIntegrationService>;

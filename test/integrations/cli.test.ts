@@ -1,0 +1,114 @@
+// The README's walk-through, as a new user does it: start the simulator, add an integration
+// from its printed credentials with the CLI, see Connected! and the capability table; then
+// test, set, reset credentials and remove — and never see the secret echoed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { SimulatorSummary } from '../../src/simulator/server.js';
+import { tempDir } from '../helpers/databases.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const env = (extra: Record<string, string>) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT')),
+  ...extra,
+});
+
+function idsight(args: string[], extra: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: env(extra), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+  });
+}
+
+describe('idsight integrations (CLI against a running simulator)', () => {
+  let simulator: ReturnType<typeof spawn>;
+  let summary: SimulatorSummary;
+  const dataDir = tempDir('idsight-cli-int-');
+  const outputs: string[] = [];
+  const run = async (args: string[], stdin?: string) => {
+    const r = await idsight(args, { IDSIGHT_DATA_DIR: dataDir }, stdin);
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+
+  before(async () => {
+    simulator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--json', '--users', '60', '--throttle', 'off', '--state-dir', tempDir('idsight-cli-sim-')], {
+      cwd: ROOT,
+      env: env({}),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    summary = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: simulator.stdout! }).once('line', resolve))) as SimulatorSummary;
+  });
+  after(() => {
+    simulator.kill('SIGTERM');
+  });
+
+  const contoso = () => summary.tenants[0]!;
+  const app = (state: string) => contoso().apps.find((a) => a.state === state)!;
+  const addArgs = (name: string, state: string) => [
+    'integrations', 'add', '--name', name, '--tenant-id', contoso().tenantId, '--client-id', app(state).clientId, '--secret-stdin',
+    '--cloud', 'custom', '--authority-host', summary.authorityHost, '--graph-url', summary.graphUrl, '--ca-file', summary.caCertificate,
+  ];
+  let id = '';
+
+  test('add prints Connected! and the capability table, and saves', async () => {
+    const r = await run(addArgs('Contoso', 'readwrite'), `${app('readwrite').secrets[0]!.value}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Connected!\n/);
+    assert.match(r.stdout, /Mode: read-write/);
+    assert.match(r.stdout, /Interactive sign-ins\s+yes/);
+    assert.match(r.stdout, /Reset MFA\s+yes/i);
+    assert.match(r.stdout, /Client secret \S+… expires \d{4}-\d\d-\d\d \(\d+ days left\)/);
+    id = /Saved as (\S+)/.exec(r.stdout)![1]!;
+    const list = await run(['integrations', 'list', '--json']);
+    assert.deepEqual(JSON.parse(list.stdout).map((i: any) => i.id), [id]);
+  });
+
+  test('a failing add explains, saves nothing and exits 1', async () => {
+    const r = await run(addArgs('Contoso read-only', 'readonly'), 'Xyz8Q~thisisnotthesecretthisisnotthesecret\n');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /secret/i);
+    assert.match(r.stdout, /Not saved/);
+    assert.equal(JSON.parse((await run(['integrations', 'list', '--json'])).stdout).length, 1);
+  });
+
+  test('test, set and show', async () => {
+    const tested = await run(['integrations', 'test', id]);
+    assert.equal(tested.code, 0, tested.stderr);
+    assert.match(tested.stdout, /^Connected!/);
+    const set = await run(['integrations', 'set', id, '--data-type', 'managedDevices=off', '--schedule', 'users=120', '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    const shown = JSON.parse(set.stdout);
+    assert.equal(shown.settings.dataTypes.managedDevices, false);
+    assert.equal(shown.settings.schedule.users, 120);
+    const bad = await run(['integrations', 'set', id, '--data-type', 'managedDevices=maybe']);
+    assert.equal(bad.code, 2);
+  });
+
+  test('reset-credentials keeps the old secret when the new one fails', async () => {
+    const bad = await run(['integrations', 'reset-credentials', id, '--secret-stdin'], 'Bad8Q~nonononononononononononononononono\n');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /old secret stays in use/);
+    const good = await run(['integrations', 'reset-credentials', id, '--secret-stdin'], `${app('readwrite').secrets[1]!.value}\n`);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /new secret is in use/);
+  });
+
+  test('remove, and the secret never appeared in any output', async () => {
+    const r = await run(['integrations', 'remove', id, '--purge']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /removed; deleted 0 collected sign-ins/);
+    for (const secret of app('readwrite').secrets.map((s) => s.value)) {
+      for (const out of outputs) assert.ok(!out.includes(secret), 'a secret was printed');
+    }
+  });
+});
