@@ -2,7 +2,6 @@
 // simulated token endpoint through real MSAL over HTTPS — with no discovery calls for a custom
 // cloud and every AADSTS error turned into a typed problem.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import selfsigned from 'selfsigned';
@@ -11,6 +10,7 @@ import { createTokenSource, readTokenClaims, validateCredentials } from '../../s
 import { EntraError, type EntraProblem } from '../../src/entra/errors.js';
 import { createEntraDispatcher } from '../../src/entra/network.js';
 import { ValidationError } from '../../src/errors.js';
+import { freePort, hangingServer } from '../helpers/net.js';
 import { useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const sim = useSimulator({ throttle: 'off' });
@@ -194,27 +194,3 @@ describe('token source against the simulator', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A TCP server that accepts connections and never says a word (TLS handshakes hang). */
-async function hangingServer(): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<import('node:net').Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}

@@ -3,7 +3,6 @@
 // why not; the mode and the remediation actions; licences; the app's own secret; network, TLS,
 // time-out and throttling behaviour. And the capability rules themselves, as pure functions.
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import selfsigned from 'selfsigned';
 import { resolveCloud, type CloudEndpoints } from '../../src/entra/clouds.js';
@@ -20,6 +19,7 @@ import {
 } from '../../src/integrations/capabilities.js';
 import { testConnection, type ConnectionReport, type Credentials } from '../../src/integrations/connectivity.js';
 import type { AppState, SimTenant } from '../../src/simulator/tenants.js';
+import { freePort, hangingServer } from '../helpers/net.js';
 import { SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const DAY = 86_400_000;
@@ -403,27 +403,3 @@ describe('the secret', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A TCP server that accepts connections and never answers (TLS handshakes hang). */
-async function hangingServer(): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
