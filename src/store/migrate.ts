@@ -7,12 +7,14 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationResult } from
 import type { Db, Dialect } from './db.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_integration_state.js';
+import * as m0003 from './migrations/0003_collection.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_foundation': m0001,
   '0002_integration_state': m0002,
+  '0003_collection': m0003,
 };
 
 export interface MigrateOutcome {

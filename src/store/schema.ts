@@ -73,6 +73,40 @@ export interface IntegrationTable {
   updated_at: number;
 }
 
+export interface CollectionStateTable {
+  integration_id: string;
+  data_type: string;
+  /** Epoch ms: every record created before it is stored (null before the first complete run). */
+  cursor: number | null;
+  delta_link: string | null;
+  updated_at: number;
+}
+
+export interface CollectionSliceTable {
+  integration_id: string;
+  data_type: string;
+  slice_start: number;
+  slice_end: number;
+  done: Generated<number>;
+  updated_at: number;
+}
+
+export interface CollectionRunTable {
+  id: string;
+  integration_id: string;
+  data_type: string;
+  trigger: string;
+  status: string;
+  started_at: number;
+  ended_at: number | null;
+  lease_until: number;
+  /** JSON: counts (fetched, inserted, updated, unchanged, requests, throttled, retries, slices). */
+  stats: string;
+  error: string | null;
+  guidance: string | null;
+}
+export type CollectionRunRow = Selectable<CollectionRunTable>;
+
 export interface VaultKeyTable {
   key_id: string;
   /** An envelope of a known text under this key: proves the configured key is the right one. */
@@ -122,6 +156,9 @@ export interface Database {
   integrations: IntegrationTable;
   vault_keys: VaultKeyTable;
   signins: SignInTable;
+  collection_state: CollectionStateTable;
+  collection_slices: CollectionSliceTable;
+  collection_runs: CollectionRunTable;
 }
 
 export type DashboardUserRow = Selectable<DashboardUserTable>;

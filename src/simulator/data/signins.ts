@@ -147,10 +147,14 @@ export function createSignInSource(opts: SignInSourceOptions) {
     const id = rng.guid();
     const correlationId = rng.guid();
     const ticks = rng.int(10_000);
+    // Fault draws come from their own sequence: changing a fault knob must not change the record.
+    const faultRng = new Rng(mix(tenant.salt, 8, typeIdx, hour, i));
     const late = opts.lateMinutes();
-    const delay = late > 0 ? Math.floor(rng.next() * late * 60_000) : (rng.next(), 0);
+    const lateDraw = faultRng.next();
+    const delay = late > 0 ? Math.floor(lateDraw * late * 60_000) : 0;
     const rp = opts.republish();
-    const republishAfter = rp.rate > 0 && rng.chance(rp.rate) ? 60_000 + Math.floor(rng.next() * rp.minutes * 60_000) : undefined;
+    const [republishDraw, republishDelayDraw] = [faultRng.next(), faultRng.next()];
+    const republishAfter = rp.rate > 0 && republishDraw < rp.rate ? 60_000 + Math.floor(republishDelayDraw * rp.minutes * 60_000) : undefined;
     if (type === 'servicePrincipal' || type === 'managedIdentity') {
       const city = HOME_CITIES[0]!;
       return {

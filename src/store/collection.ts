@@ -1,0 +1,115 @@
+// Collection state, slices and runs (see migrations/0003_collection.ts).
+import { randomUUID } from 'node:crypto';
+import { ConflictError } from '../errors.js';
+import type { Db } from './db.js';
+import type { CollectionRunRow } from './schema.js';
+import { writeTransaction } from './tx.js';
+
+export interface Slice {
+  start: number;
+  end: number;
+  done: boolean;
+}
+
+export function createCollectionRepo(db: Db) {
+  const k = db.kysely;
+  return {
+    async cursor(integrationId: string, dataType: string): Promise<number | null> {
+      const row = await k.selectFrom('collection_state').select('cursor').where('integration_id', '=', integrationId).where('data_type', '=', dataType).executeTakeFirst();
+      return row?.cursor ?? null;
+    },
+
+    /** The slices still to fetch of the plan in progress, oldest first. */
+    pendingSlices: async (integrationId: string, dataType: string): Promise<Slice[]> =>
+      (
+        await k
+          .selectFrom('collection_slices')
+          .select(['slice_start', 'slice_end', 'done'])
+          .where('integration_id', '=', integrationId)
+          .where('data_type', '=', dataType)
+          .orderBy('slice_start')
+          .execute()
+      ).map((r) => ({ start: Number(r.slice_start), end: Number(r.slice_end), done: Number(r.done) === 1 })),
+
+    /** Records a plan of slices (replacing none: called only when no plan is in progress). */
+    async planSlices(integrationId: string, dataType: string, slices: Array<{ start: number; end: number }>, now: number): Promise<void> {
+      if (slices.length === 0) return;
+      await writeTransaction(db, async (trx) => {
+        for (let i = 0; i < slices.length; i += 200) {
+          await trx
+            .insertInto('collection_slices')
+            .values(slices.slice(i, i + 200).map((s) => ({ integration_id: integrationId, data_type: dataType, slice_start: s.start, slice_end: s.end, done: 0, updated_at: now })))
+            .execute();
+        }
+      });
+    },
+
+    async sliceDone(integrationId: string, dataType: string, start: number, now: number): Promise<void> {
+      await k
+        .updateTable('collection_slices')
+        .set({ done: 1, updated_at: now })
+        .where('integration_id', '=', integrationId)
+        .where('data_type', '=', dataType)
+        .where('slice_start', '=', start)
+        .execute();
+    },
+
+    /** The plan is complete: the cursor moves to its end and the slices go, in one transaction. */
+    async completePlan(integrationId: string, dataType: string, cursor: number, now: number): Promise<void> {
+      await writeTransaction(db, async (trx) => {
+        await trx.deleteFrom('collection_slices').where('integration_id', '=', integrationId).where('data_type', '=', dataType).execute();
+        await trx
+          .insertInto('collection_state')
+          .values({ integration_id: integrationId, data_type: dataType, cursor, delta_link: null, updated_at: now })
+          .onConflict((oc) => oc.columns(['integration_id', 'data_type']).doUpdateSet({ cursor, updated_at: now }))
+          .execute();
+      });
+    },
+
+    /**
+     * Starts a run if no live run holds the (integration, data type) lease. A run whose lease
+     * ran out (its process died) is marked abandoned and no longer blocks.
+     */
+    async startRun(r: { integrationId: string; dataType: string; trigger: string; now: number; leaseMs: number }): Promise<string> {
+      const id = randomUUID();
+      await writeTransaction(db, async (trx) => {
+        const live = await trx
+          .selectFrom('collection_runs')
+          .select(['id', 'lease_until'])
+          .where('integration_id', '=', r.integrationId)
+          .where('data_type', '=', r.dataType)
+          .where('status', '=', 'running')
+          .execute();
+        if (live.some((run) => Number(run.lease_until) > r.now)) throw new ConflictError(`a ${r.dataType} collection is already running for this integration`);
+        for (const stale of live) {
+          await trx
+            .updateTable('collection_runs')
+            .set({ status: 'abandoned', ended_at: r.now, error: 'the collecting process stopped without finishing (its lease ran out)' })
+            .where('id', '=', stale.id)
+            .execute();
+        }
+        await trx
+          .insertInto('collection_runs')
+          .values({ id, integration_id: r.integrationId, data_type: r.dataType, trigger: r.trigger, status: 'running', started_at: r.now, ended_at: null, lease_until: r.now + r.leaseMs, stats: '{}', error: null, guidance: null })
+          .execute();
+      });
+      return id;
+    },
+
+    async renewLease(runId: string, until: number, stats: Record<string, unknown>): Promise<void> {
+      await k.updateTable('collection_runs').set({ lease_until: until, stats: JSON.stringify(stats) }).where('id', '=', runId).where('status', '=', 'running').execute();
+    },
+
+    async finishRun(runId: string, f: { status: 'succeeded' | 'failed' | 'skipped'; now: number; stats: Record<string, unknown>; error?: string | null; guidance?: string | null }): Promise<void> {
+      await k
+        .updateTable('collection_runs')
+        .set({ status: f.status, ended_at: f.now, stats: JSON.stringify(f.stats), error: f.error ?? null, guidance: f.guidance ?? null })
+        .where('id', '=', runId)
+        .execute();
+    },
+
+    listRuns: (integrationId: string, limit = 50): Promise<CollectionRunRow[]> =>
+      k.selectFrom('collection_runs').selectAll().where('integration_id', '=', integrationId).orderBy('started_at', 'desc').orderBy('id').limit(limit).execute(),
+  };
+}
+export type CollectionRepo = ReturnType<typeof createCollectionRepo>;
