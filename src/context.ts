@@ -4,6 +4,7 @@ import { createAuditLog, type AuditLog } from './audit/log.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { createCollector, type Collector } from './collect/runner.js';
 import { createIntegrationService, type IntegrationService } from './integrations/service.js';
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
@@ -19,6 +20,7 @@ export interface Context {
   auth: AuthService;
   audit: AuditLog;
   integrations: IntegrationService;
+  collector: Collector;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,8 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
     const integrations = createIntegrationService({ db, vault, clock });
-    return { config, db, clock, log, vault, auth, audit, integrations, close: () => db.close() };
+    const collector = createCollector({ db, clock, integrations });
+    return { config, db, clock, log, vault, auth, audit, integrations, collector, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;

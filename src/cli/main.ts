@@ -2,6 +2,7 @@
 // idsight command line: `idsight --help` lists the commands.
 import { Command, CommanderError } from 'commander';
 import { NAME, VERSION } from '../version.js';
+import { registerCollectCommands } from './commands/collect.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -24,6 +25,7 @@ registerDbCommands(program);
 registerUserCommands(program);
 registerTokenCommands(program);
 registerIntegrationCommands(program);
+registerCollectCommands(program);
 registerKeyCommands(program);
 program
   .command('version')

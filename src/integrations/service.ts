@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { resolveCloud, type CloudEndpoints, type CloudName } from '../entra/clouds.js';
-import { validateCredentials } from '../entra/credentials.js';
+import { createTokenSource, validateCredentials } from '../entra/credentials.js';
+import { createGraphClient, type GraphClient } from '../entra/graph.js';
+import { createEntraDispatcher } from '../entra/network.js';
 import { secretLooksLikeId } from '../entra/errors.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -261,6 +263,19 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
       await repo.setSecretEnvelope(id, deps.vault.encrypt(clientSecret, integrationSecretAad(id)), deps.clock.now());
       await recordTest(id, report);
       return { integration: await view(await mustGet(id)), report };
+    },
+
+    /**
+     * A Graph session for collectors: the integration's own connection pool (its cloud's CA),
+     * token source and client. Close it when done.
+     */
+    async openSession(id: string): Promise<{ graph: GraphClient; row: IntegrationRow; close(): Promise<void> }> {
+      const row = await mustGet(id);
+      const creds = credentialsOf(row);
+      const dispatcher = createEntraDispatcher(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {});
+      const tokens = createTokenSource({ tenantId: creds.tenantId, clientId: creds.clientId, clientSecret: creds.clientSecret, cloud: creds.cloud, dispatcher });
+      const graph = createGraphClient({ graphUrl: creds.cloud.graphUrl, dispatcher, tokens, maxAttempts: 8 });
+      return { graph, row, close: () => dispatcher.close() };
     },
 
     /** Stops collecting; the collected data stays unless `purge`. */

@@ -94,6 +94,24 @@ describe('idsight integrations (CLI against a running simulator)', () => {
     assert.equal(bad.code, 2);
   });
 
+  test('collect backfills sign-ins with progress as JSON lines; runs lists the run', async () => {
+    const r = await run(['integrations', 'set', id, '--data-type', 'managedDevices=on']);
+    assert.equal(r.code, 0, r.stderr);
+    const collected = await run(['collect', id, '--types', 'signIns']);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.match(collected.stdout, /signIns\s+succeeded\s+(\d+)\s+\1/);
+    const progress = collected.stderr.trim().split('\n').map((l) => JSON.parse(l) as { progress: string; slicesDone: number; slices: number });
+    assert.ok(progress.length > 1 && progress.every((p) => p.progress === 'signIns'));
+    assert.equal(progress.at(-1)!.slicesDone, progress.at(-1)!.slices);
+    const runs = await run(['runs', id, '--json']);
+    const list = JSON.parse(runs.stdout) as Array<{ dataType: string; status: string }>;
+    assert.deepEqual(list.map((x) => [x.dataType, x.status]), [['signIns', 'succeeded']]);
+    const again = JSON.parse((await run(['collect', id, '--types', 'signIns', '--json'])).stdout)[0];
+    // the second run is incremental: one slice from the cursor (the real clock moved a few seconds)
+    assert.equal(again.status, 'succeeded');
+    assert.equal(again.stats.slices, 1);
+  });
+
   test('reset-credentials keeps the old secret when the new one fails', async () => {
     const bad = await run(['integrations', 'reset-credentials', id, '--secret-stdin'], 'Bad8Q~nonononononononononononononononono\n');
     assert.equal(bad.code, 1);
@@ -106,7 +124,8 @@ describe('idsight integrations (CLI against a running simulator)', () => {
   test('remove, and the secret never appeared in any output', async () => {
     const r = await run(['integrations', 'remove', id, '--purge']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /removed; deleted 0 collected sign-ins/);
+    const deleted = Number(/removed; deleted (\d+) collected sign-ins/.exec(r.stdout)?.[1]);
+    assert.ok(deleted > 0, r.stdout);
     for (const secret of app('readwrite').secrets.map((s) => s.value)) {
       for (const out of outputs) assert.ok(!out.includes(secret), 'a secret was printed');
     }

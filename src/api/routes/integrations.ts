@@ -170,6 +170,59 @@ export const integrationRoutes =
       },
     );
 
+    const runSchema = z.object({
+      id: z.string(),
+      dataType: z.string(),
+      trigger: z.string(),
+      status: z.string().describe('running, succeeded, failed, skipped or abandoned'),
+      startedAt: z.string(),
+      endedAt: z.string().nullable(),
+      stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages, slices, slicesDone, from, to'),
+      error: z.string().nullable(),
+      guidance: z.string().nullable(),
+    });
+    const outcomeSchema = z.object({
+      runId: z.string().nullable(),
+      dataType: z.string(),
+      status: z.enum(['succeeded', 'failed', 'skipped']),
+      stats: z.record(z.string(), z.unknown()),
+      error: z.string().optional(),
+      guidance: z.string().optional(),
+    });
+
+    app.post(
+      '/api/integrations/:id/collect',
+      {
+        config: { access: admin, audit: 'integrations.collect' },
+        schema: {
+          params: idParams,
+          querystring: z.object({ wait: z.enum(['true', 'false']).default('false') }).strict(),
+          body: z.object({ types: z.array(z.string().max(50)).max(20).optional() }).strict().optional(),
+          response: { 200: z.object({ outcomes: z.array(outcomeSchema) }), 202: z.object({ accepted: z.literal(true) }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        request.auditTarget = request.params.id;
+        const types = request.body?.types;
+        request.auditDetail = { types: types ?? 'enabled' };
+        await ctx.integrations.get(request.params.id); // 404 before anything starts
+        const run = ctx.collector.run(request.params.id, { ...(types ? { types } : {}), trigger: 'manual' });
+        if (request.query.wait === 'true') return { outcomes: await run };
+        // Collect Now in the background; progress and outcome are in the run history.
+        run.catch((err: unknown) => ctx.log.warn({ err, integration: request.params.id }, 'collection failed'));
+        return reply.status(202).send({ accepted: true });
+      },
+    );
+
+    app.get(
+      '/api/integrations/:id/runs',
+      {
+        config: { access: 'authenticated' },
+        schema: { params: idParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), response: { 200: z.object({ runs: z.array(runSchema) }), 404: errorSchema, ...authErrors } },
+      },
+      async (request) => ({ runs: await ctx.collector.runs(request.params.id, request.query.limit) }),
+    );
+
     app.delete(
       '/api/integrations/:id',
       {

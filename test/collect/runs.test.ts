@@ -1,0 +1,114 @@
+// Collect Now and the run history through the API, against the simulated tenant: outcomes,
+// skipped data types with their reasons, the lease, and who may do what.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createCollectionRepo } from '../../src/store/collection.js';
+import { startApp, T0, type TestApp } from '../helpers/app.js';
+import { ApiClient } from '../helpers/http.js';
+import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
+
+const PW = 'correct horse battery staple';
+
+describe('Collect Now and run history', () => {
+  let app: TestApp;
+  let sim: TestSimulator;
+  let admin: ApiClient;
+  let analyst: ApiClient;
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    // the simulated tenant's clock is the app's: "now" is the same instant for both
+    sim = await startTestSimulator({ throttle: 'off', users: 30, clock: `fixed:${new Date(T0).toISOString()}` });
+    app = await startApp('sqlite');
+    await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
+    await app.ctx.auth.createUser({ email: 'analyst@example.com', role: 'analyst', password: PW });
+    admin = new ApiClient(app.url);
+    analyst = new ApiClient(app.url);
+    await admin.login('admin@example.com', PW);
+    await analyst.login('analyst@example.com', PW);
+    for (const [key, tenant] of [['contoso', 'contoso'], ['tailspin', 'tailspin']] as const) {
+      const a = sim.app(tenant, 'readwrite');
+      const res = await admin.post<any>('/api/integrations', {
+        name: key,
+        tenantId: sim.tenant(tenant).id,
+        clientId: a.appId,
+        clientSecret: a.secrets[0]!.secretText,
+        cloud: 'custom',
+        authorityHost: sim.sim.url,
+        graphUrl: sim.sim.url,
+        caPem: sim.sim.ca,
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      ids[key] = res.body.integration.id;
+    }
+  });
+  after(async () => {
+    await app.close();
+    await sim.close();
+  });
+
+  test('Collect Now backfills sign-ins and reports each data type', async () => {
+    const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, {});
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const signIns = res.body.outcomes.find((o: any) => o.dataType === 'signIns');
+    assert.equal(signIns.status, 'succeeded');
+    assert.ok(signIns.stats.inserted > 100);
+    assert.equal(signIns.stats.slicesDone, 30);
+    const truth = await sim.control('GET', `/truth/signins?tenant=contoso&since=${new Date(T0 - 30 * 86_400_000 + 600_000).toISOString()}&until=${new Date(T0 - 15 * 60_000 + 1).toISOString()}`);
+    assert.equal(signIns.stats.inserted, truth.count);
+    const others = res.body.outcomes.filter((o: any) => o.dataType !== 'signIns');
+    assert.ok(others.length > 0 && others.every((o: any) => o.status === 'skipped' && /does not collect this data type yet/.test(o.error)));
+    const shown = await analyst.get<any>(`/api/integrations/${ids.contoso}`);
+    assert.equal(shown.body.integration.storedData.signIns, truth.count);
+  });
+
+  test('the run history shows the run with its counts; analysts read it', async () => {
+    const runs = await analyst.get<any>(`/api/integrations/${ids.contoso}/runs`);
+    assert.equal(runs.status, 200);
+    assert.equal(runs.body.runs[0].dataType, 'signIns');
+    assert.equal(runs.body.runs[0].status, 'succeeded');
+    assert.ok(runs.body.runs[0].endedAt);
+    assert.ok(runs.body.runs[0].stats.inserted > 100);
+  });
+
+  test('a Free tenant: sign-ins skipped with the licence reason', async () => {
+    const res = await admin.post<any>(`/api/integrations/${ids.tailspin}/collect?wait=true`, { types: ['signIns'] });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.outcomes[0].status, 'skipped');
+    assert.match(res.body.outcomes[0].error, /P1|P2|premium|licen/i);
+  });
+
+  test('analysts cannot collect; unknown data types and integrations are refused', async () => {
+    assert.equal((await analyst.post<any>(`/api/integrations/${ids.contoso}/collect`, {})).status, 403);
+    assert.equal((await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['everything'] })).status, 400);
+    assert.equal((await admin.post<any>('/api/integrations/nope/collect', {})).status, 404);
+  });
+
+  test('one run per integration and data type: a live lease refuses a second; a dead one is taken over', async () => {
+    const repo = createCollectionRepo(app.ctx.db);
+    const now = app.clock.now();
+    const held = await repo.startRun({ integrationId: ids.contoso!, dataType: 'signIns', trigger: 'test', now, leaseMs: 120_000 });
+    const refused = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.error.message, /already running/);
+    app.clock.advance(121_000); // the holder died: its lease ran out
+    const taken = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+    const runs = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs;
+    assert.equal(runs.find((r: any) => r.id === held).status, 'abandoned');
+  });
+
+  test('Collect Now without waiting answers 202; the run shows in the history', async () => {
+    const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect`, { types: ['signIns'] });
+    assert.equal(res.status, 202);
+    for (let i = 0; i < 50; i++) {
+      const runs = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs;
+      if (runs.length >= 4 && runs[0].status !== 'running') {
+        assert.equal(runs[0].status, 'succeeded');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail('the background run did not finish');
+  });
+});
