@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { NAME, VERSION } from '../version.js';
 import { registerCollectCommands } from './commands/collect.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -20,6 +21,7 @@ const program = new Command()
   .exitOverride();
 
 registerServeCommand(program);
+registerDemoCommand(program);
 registerSimulateCommand(program);
 registerDbCommands(program);
 registerUserCommands(program);

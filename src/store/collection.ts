@@ -108,6 +108,17 @@ export function createCollectionRepo(db: Db) {
         .execute();
     },
 
+    /** When the latest run of a data type started (null: never), for the scheduler. */
+    async lastRunStart(integrationId: string, dataType: string): Promise<number | null> {
+      const row = await k
+        .selectFrom('collection_runs')
+        .select((eb) => eb.fn.max('started_at').as('at'))
+        .where('integration_id', '=', integrationId)
+        .where('data_type', '=', dataType)
+        .executeTakeFirst();
+      return row?.at === null || row?.at === undefined ? null : Number(row.at);
+    },
+
     listRuns: (integrationId: string, limit = 50): Promise<CollectionRunRow[]> =>
       k.selectFrom('collection_runs').selectAll().where('integration_id', '=', integrationId).orderBy('started_at', 'desc').orderBy('id').limit(limit).execute(),
   };

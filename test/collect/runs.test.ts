@@ -98,6 +98,24 @@ describe('Collect Now and run history', () => {
     assert.equal(runs.find((r: any) => r.id === held).status, 'abandoned');
   });
 
+  test('the scheduler runs what is due: at once the first time, then after its interval', async () => {
+    const { createScheduler } = await import('../../src/collect/scheduler.js');
+    const repo = createCollectionRepo(app.ctx.db);
+    const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, collector: app.ctx.collector });
+    const lastStart = () => repo.lastRunStart(ids.contoso!, 'signIns');
+    const before = await lastStart();
+    app.clock.advance(15 * 60_000); // sign-ins are due every 15 minutes
+    await scheduler.tick();
+    const first = await lastStart();
+    assert.ok(first !== null && first > before!, 'a scheduled run started');
+    await scheduler.tick();
+    assert.equal(await lastStart(), first, 'not due again before 15 minutes');
+    await admin.login('admin@example.com', PW); // 15 idle minutes ended the session
+    const runs = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs;
+    assert.equal(runs[0].trigger, 'schedule');
+    assert.equal(runs[0].status, 'succeeded');
+  });
+
   test('Collect Now without waiting answers 202; the run shows in the history', async () => {
     const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect`, { types: ['signIns'] });
     assert.equal(res.status, 202);

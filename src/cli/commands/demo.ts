@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { exitCodeFor, printTable, reportError, UsageError } from '../run.js';
+import { serveUntilStopped } from './serve.js';
+
+const DEMO_ADMIN = 'admin@idsight.demo';
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('everything at once: a simulated tenant under attack, an admin, an integration, the first collection, then the API and the schedule')
+    .option('--users <n>', 'users in the simulated tenant', '300')
+    .option('--seed <n>', 'seed of the simulated tenant', '1')
+    .option('--sim-port <port>', 'port of the simulated tenant (kept across restarts so the integration stays valid)', '8443')
+    .option('--throttle <mode>', "the simulator's throttling: off (fast first run) or microsoft", 'off')
+    .action(async (opts: { users: string; seed: string; simPort: string; throttle: string }) => {
+      try {
+        const config = loadConfig();
+        const [{ startSimulator }, { openContext }, { SimulatorOptionError }] = await Promise.all([
+          import('../../simulator/server.js'),
+          import('../../context.js'),
+          import('../../simulator/options.js'),
+        ]);
+        const sim = await startSimulator({
+          host: '127.0.0.1',
+          port: opts.simPort,
+          seed: opts.seed,
+          users: opts.users,
+          days: 30,
+          scenario: 'attacks',
+          throttle: opts.throttle as 'off',
+          stateDir: path.join(config.dataDir, 'simulator'),
+        } as Parameters<typeof startSimulator>[0]).catch((err: unknown) => {
+          throw err instanceof SimulatorOptionError ? new UsageError(err.message) : err;
+        });
+        const ctx = await openContext(config);
+        const out = (line: string) => process.stdout.write(`${line}\n`);
+        out(`Simulated Entra tenant (attack scenario, ${opts.users} users, 30 days) at ${sim.url}`);
+
+        if ((await ctx.auth.listUsers()).length === 0) {
+          const created = await ctx.auth.createUser({ email: DEMO_ADMIN, role: 'admin' });
+          out(`Dashboard administrator: ${DEMO_ADMIN}  password (shown once): ${created.generatedPassword}`);
+        }
+
+        const tenant = sim.tenants[0]!;
+        const app = tenant.apps.find((a) => a.state === 'readwrite')!;
+        let integration = (await ctx.integrations.list()).find((i) => i.tenantId === tenant.id && i.clientId === app.appId);
+        if (!integration) {
+          const added = await ctx.integrations.add({
+            name: `${tenant.displayName} (simulated)`,
+            tenantId: tenant.id,
+            clientId: app.appId,
+            clientSecret: app.secrets[0]!.secretText,
+            cloud: 'custom',
+            authorityHost: sim.url,
+            graphUrl: sim.url,
+            caPem: sim.ca,
+          });
+          integration = added.integration;
+          out(`Integration "${integration.name}" (${integration.id}): ${added.report.message}`);
+        } else {
+          out(`Integration "${integration.name}" (${integration.id}) exists: collecting what is new`);
+        }
+
+        const outcomes = await ctx.collector.run(integration.id, {
+          trigger: 'manual',
+          onProgress: (p) => {
+            if (process.stdout.isTTY) process.stdout.write(`\r${p.dataType}: slices ${p.stats.slicesDone}/${p.stats.slices}, ${p.stats.fetched} fetched, ${p.stats.inserted} new   `);
+          },
+        });
+        if (process.stdout.isTTY) out('');
+        printTable(
+          outcomes.map((o) => ({ 'data type': o.dataType, status: o.status, fetched: String(o.stats.fetched ?? ''), new: String(o.stats.inserted ?? ''), note: o.error ?? '' })),
+          ['data type', 'status', 'fetched', 'new', 'note'],
+        );
+        out(`API at http://${config.host}:${config.port} (Ctrl+C stops everything; a second start collects only what is new)`);
+        await serveUntilStopped(ctx, config, () => sim.close());
+      } catch (err) {
+        reportError(err);
+        process.exit(exitCodeFor(err));
+      }
+    });
+}
