@@ -49,6 +49,12 @@ const settings = {
     env: 'IDSIGHT_SESSION_MAX_HOURS',
     schema: wholeNumber('of hours ', 1, 720).default(12),
   },
+  collectLeaseSeconds: {
+    env: 'IDSIGHT_COLLECT_LEASE_SECONDS',
+    // How long a collection run keeps its data type to itself without progress: a crashed
+    // process's run is taken over after this.
+    schema: wholeNumber('of seconds ', 2, 3600).default(120),
+  },
   loginLimitPerIp: {
     env: 'IDSIGHT_LOGIN_LIMIT_PER_IP',
     schema: wholeNumber('of sign-in attempts per minute ', 1, 100000).default(30),

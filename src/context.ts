@@ -35,7 +35,7 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
     const integrations = createIntegrationService({ db, vault, clock });
-    const collector = createCollector({ db, clock, integrations });
+    const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     return { config, db, clock, log, vault, auth, audit, integrations, collector, close: () => db.close() };
   } catch (err) {
     await db.close();

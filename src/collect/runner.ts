@@ -12,9 +12,6 @@ import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo } from '../store/signins.js';
 import { collectSignIns, type SignInCollectionSettings, type SignInRunStats } from './signins.js';
 
-/** A run holds its lease this long without renewing; progress renews it. */
-const LEASE_MS = 2 * 60_000;
-
 /** Data types this version collects; the others are reported as skipped, with that reason. */
 const COLLECTORS: Partial<Record<DataTypeId, true>> = { signIns: true };
 
@@ -63,7 +60,15 @@ function explain(err: unknown): { error: string; guidance: string } {
   return { error: err instanceof Error ? err.message : String(err), guidance: 'The next run resumes where this one stopped.' };
 }
 
-export function createCollector(deps: { db: Db; clock: Clock; integrations: IntegrationService; signInSettings?: Partial<SignInCollectionSettings> }) {
+export function createCollector(deps: {
+  db: Db;
+  clock: Clock;
+  integrations: IntegrationService;
+  /** A run holds its lease this long without renewing it; progress renews it. */
+  leaseMs: number;
+  signInSettings?: Partial<SignInCollectionSettings>;
+}) {
+  const LEASE_MS = deps.leaseMs;
   const collection = createCollectionRepo(deps.db);
   const signIns = createSignInRepo(deps.db);
 
