@@ -1,11 +1,16 @@
 // A small Microsoft Graph client on undici: the integration's dispatcher, a token source, and
-// Graph's rules for being a good citizen (reference/graph-facts.md §6–7): honour Retry-After
-// (decimal seconds or an HTTP date), back off with jitter when it is absent, refresh the token
-// once on 401, and never send the token anywhere but the cloud's Graph root (a nextLink is
-// followed only if it points there). Waits are bounded and cancellable.
+// Graph's rules for being a good citizen (reference/graph-facts.md §6–7): take a slot from the
+// integration's throttle budget before every attempt (shared with every other caller of that
+// integration), honour Retry-After (decimal seconds or an HTTP date) by pausing the whole
+// throttle family, back off with jitter when it is absent, refresh the token once on 401, give
+// each attempt a time limit, and never send the token anywhere but the cloud's Graph root (a
+// nextLink is followed only if it points there). Pages are checked: a 2xx page that is not a
+// collection fails as MalformedResponse, so a collector never stores partial garbage. Waits are
+// bounded and cancellable.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch, type Agent } from 'undici';
-import { classifyNetworkError, EntraError, graphErrorOf, GraphRequestError, networkProblem } from './errors.js';
+import { jitteredBackoffMs, type Family, type IntegrationBudget } from './budget.js';
+import { classifyNetworkError, EntraError, formatSeconds, graphErrorOf, GraphRequestError, networkProblem, type EntraProblem } from './errors.js';
 
 export interface GraphTokenSource {
   acquire(opts?: { forceRefresh?: boolean; signal?: AbortSignal }): Promise<{ token: string }>;
@@ -22,6 +27,41 @@ export interface GraphClientOptions {
   maxRetryWaitMs?: number;
   /** For tests: jitter source (default Math.random). */
   random?: () => number;
+  /** The integration's throttle budget: every attempt waits for a slot; a 429 pauses its family. */
+  budget?: IntegrationBudget;
+  /** Time limit of one attempt, answer and body included (default 60 s); a timed-out GET is retried. */
+  timeoutMs?: number;
+  /** Sees every attempt once it ends (for run statistics and tests). */
+  onRequest?: (event: GraphRequestEvent) => void;
+}
+
+/** One attempt: what was asked, when it was sent, how it ended. */
+export interface GraphRequestEvent {
+  method: string;
+  url: string;
+  /** The throttle family (only with a budget). */
+  family?: Family;
+  /** 1 for the first attempt of a request. */
+  attempt: number;
+  /** performance.now() when the request left, and how long until it ended. */
+  sentAt: number;
+  durationMs: number;
+  /** Graph's answer; absent when there was none (network failure, time-out). */
+  status?: number;
+  /** Graph's error code, MalformedResponse, the network errno, or "Timeout". */
+  code?: string;
+  retryAfterMs?: number;
+  /** Time spent waiting for the budget's slot, ms. */
+  waitedMs: number;
+}
+
+export interface GraphClientStats {
+  /** Attempts sent. */
+  requests: number;
+  /** 429 answers. */
+  throttled: number;
+  /** Attempts that were retries. */
+  retries: number;
 }
 
 export interface GraphRequestOptions {
@@ -35,6 +75,10 @@ export interface GraphRequestOptions {
   maxAttempts?: number;
   /** Called before each retry wait. */
   onRetry?: (info: { attempt: number; status?: number; code: string; waitMs: number }) => void;
+  /** The throttle family to charge (default: classified from the URL; pages() keeps the first page's). */
+  family?: Family;
+  /** Time limit of each attempt (overrides the client's). */
+  timeoutMs?: number;
 }
 
 export interface GraphResponse<T = unknown> {
@@ -52,6 +96,8 @@ export interface GraphPage<T> {
 
 export interface GraphClient {
   readonly graphUrl: string;
+  /** Counters since the client was made (a snapshot). */
+  readonly stats: GraphClientStats;
   request<T = unknown>(pathOrUrl: string, opts?: GraphRequestOptions): Promise<GraphResponse<T>>;
   get<T = unknown>(pathOrUrl: string, opts?: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<T>;
   /** Every page of a collection, following the whole @odata.nextLink; the last page carries any deltaLink. */
@@ -74,10 +120,28 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
-/** Exponential backoff with full jitter: attempt 1 → up to 1 s, 2 → 2 s, … capped at 30 s. */
+/** Exponential backoff with jitter in the upper half: attempt 1 → 0.5–1 s, 2 → 1–2 s, … capped at 30 s. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
+  return jitteredBackoffMs(attempt, random);
+}
+
+/** Why a 2xx body cannot be used as a page of a collection; undefined when it can. */
+function pageProblem(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'The page is not a JSON object.';
+  const page = body as Record<string, unknown>;
+  if (!Array.isArray(page.value)) return 'The page has no "value" array.';
+  for (const link of ['@odata.nextLink', '@odata.deltaLink']) {
+    if (link in page && typeof page[link] !== 'string') return `The page's ${link} is not a string.`;
+  }
+  return undefined;
+}
+
+/** The attempt's own time limit passed (not the caller's signal). */
+class AttemptTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'AttemptTimeout';
+  }
 }
 
 export function createGraphClient(opts: GraphClientOptions): GraphClient {
@@ -86,6 +150,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const host = root.host;
   const random = opts.random ?? Math.random;
   const maxWait = opts.maxRetryWaitMs ?? 60_000;
+  const budget = opts.budget;
+  const counters: GraphClientStats = { requests: 0, throttled: 0, retries: 0 };
 
   /** The absolute URL for a path or link; refuses anything outside the Graph root. */
   function resolve(pathOrUrl: string): string {
@@ -103,17 +169,38 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     return url.toString();
   }
 
-  async function request<T>(pathOrUrl: string, o: GraphRequestOptions = {}): Promise<GraphResponse<T>> {
+  /**
+   * One request with its retries. `check` vets a parsed 2xx body (a page must be a collection):
+   * a body it refuses is treated like unreadable JSON — read again, then MalformedResponse.
+   */
+  async function send<T>(pathOrUrl: string, o: GraphRequestOptions, check?: (body: unknown) => string | undefined): Promise<GraphResponse<T>> {
     const url = resolve(pathOrUrl);
     const method = o.method ?? 'GET';
     const attempts = o.maxAttempts ?? opts.maxAttempts ?? 4;
+    const timeoutMs = o.timeoutMs ?? opts.timeoutMs ?? 60_000;
+    const family = budget ? (o.family ?? budget.family(url)) : undefined;
+    const cost = budget ? budget.cost(url, method) : 1;
     let refreshed = false;
     let forceRefresh = false;
     for (let attempt = 1; ; attempt++) {
       o.signal?.throwIfAborted();
       const { token } = await opts.tokens.acquire({ forceRefresh, ...(o.signal ? { signal: o.signal } : {}) });
       forceRefresh = false;
+      // the slot comes last, so the request leaves the moment it is granted
+      const permit = budget && family ? await budget.acquire(family, o.signal, cost) : undefined;
+      if (attempt > 1) counters.retries++;
+      counters.requests++;
+      const sentAt = performance.now();
+      const report = (fields: { status?: number; code?: string; retryAfterMs?: number }) =>
+        opts.onRequest?.({ method, url, ...(family ? { family } : {}), attempt, sentAt, durationMs: performance.now() - sentAt, waitedMs: permit?.waitedMs ?? 0, ...fields });
+
+      // this attempt's own time limit, on top of the caller's signal
+      const limiter = new AbortController();
+      const timer = setTimeout(() => limiter.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
+      const forward = () => limiter.abort(o.signal?.reason);
+      o.signal?.addEventListener('abort', forward, { once: true });
       let res;
+      let text: string;
       try {
         res = await fetch(url, {
           method,
@@ -125,18 +212,33 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           },
           ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
           dispatcher: opts.dispatcher,
-          ...(o.signal ? { signal: o.signal } : {}),
+          signal: limiter.signal,
         });
+        text = await res.text();
       } catch (err) {
-        if (o.signal?.aborted) throw o.signal.reason;
+        permit?.done();
+        if (o.signal?.aborted) {
+          report({ code: 'Aborted' });
+          throw o.signal.reason;
+        }
+        if (limiter.signal.reason instanceof AttemptTimeout) {
+          report({ code: 'Timeout' });
+          // a read is worth another try; a write may have happened, so it is not repeated
+          if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'Timeout', undefined, o))) continue;
+          throw new EntraError(attemptTimeoutProblem(method, url, timeoutMs, attempt));
+        }
         const failure = classifyNetworkError(err);
+        report({ code: failure?.errno ?? 'network' });
         // a reset connection on a read is worth another try; refusals and TLS failures are not
         const transient = method === 'GET' && failure?.kind === 'network' && (failure.errno === 'ECONNRESET' || failure.errno === 'UND_ERR_SOCKET');
         if (transient && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, failure.errno ?? 'network', undefined, o))) continue;
         if (failure) throw new EntraError(networkProblem(failure, host, 'graph'));
         throw err;
+      } finally {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', forward);
       }
-      const text = await res.text();
+      permit?.done(res.status);
       let body: unknown;
       let malformed = false;
       if (text) {
@@ -146,18 +248,32 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           malformed = true;
         }
       }
+      const requestId = res.headers.get('request-id') ?? undefined;
       if (res.status >= 200 && res.status < 300) {
-        if (!malformed) return { status: res.status, headers: res.headers as unknown as Headers, body: body as T };
+        const problem = malformed ? 'The response body is not valid JSON.' : check?.(body);
+        if (problem === undefined) {
+          report({ status: res.status });
+          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T };
+        }
+        report({ status: res.status, code: 'MalformedResponse' });
         if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))) continue;
-        throw new GraphRequestError(res.status, 'MalformedResponse', 'The response body is not valid JSON.', res.headers.get('request-id') ?? undefined);
+        throw new GraphRequestError(res.status, 'MalformedResponse', problem, requestId);
       }
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       const error = graphErrorOf(res.status, body, res.headers, retryAfter);
+      report({ status: res.status, code: error.code, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
+      if (res.status === 429) counters.throttled++;
       if (res.status === 401 && !refreshed) {
         // An expired or revoked token: one fresh token, then give up (graph-facts §7).
         refreshed = true;
         forceRefresh = true;
         continue;
+      }
+      if (res.status === 429 && budget && family) {
+        // the whole family waits (every caller of this integration), through the budget
+        const pause = budget.penalize(family, retryAfter);
+        if (attempt < attempts && pause <= maxWait && announce(pause, attempt, error.code, res.status, o)) continue;
+        throw error;
       }
       if (RETRYABLE.has(res.status) && attempt < attempts) {
         const delay = retryAfter ?? backoffMs(attempt, random);
@@ -167,34 +283,62 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     }
   }
 
-  /** Waits before a retry if the wait fits the time left; false when it does not. */
-  async function wait(ms: number, attempt: number, code: string, status: number | undefined, o: GraphRequestOptions): Promise<boolean> {
+  /** Reports a retry wait if it fits the time left; false when it does not. */
+  function announce(ms: number, attempt: number, code: string, status: number | undefined, o: GraphRequestOptions): boolean {
     if (o.remainingMs && ms > o.remainingMs()) return false;
     o.onRetry?.({ attempt, code, waitMs: ms, ...(status !== undefined ? { status } : {}) });
+    return true;
+  }
+
+  /** Waits before a retry if the wait fits the time left; false when it does not. */
+  async function wait(ms: number, attempt: number, code: string, status: number | undefined, o: GraphRequestOptions): Promise<boolean> {
+    if (!announce(ms, attempt, code, status, o)) return false;
     await sleep(ms, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {
       throw o.signal?.reason ?? new Error('aborted');
     });
     return true;
   }
 
+  /** An attempt that ran out of time on every try, in an administrator's words. */
+  function attemptTimeoutProblem(method: string, url: string, ms: number, tries: number): EntraProblem {
+    return {
+      code: 'timeout',
+      microsoftCode: 'Timeout',
+      message: `Microsoft Graph at ${host} did not answer ${method} ${new URL(url).pathname} within ${ms < 1_000 ? `${ms} ms` : formatSeconds(ms)} (${tries} attempt${tries > 1 ? 's' : ''}).`,
+      guidance: 'Graph may be slow or overloaded: try again later. If it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
+    };
+  }
+
+  async function request<T>(pathOrUrl: string, o: GraphRequestOptions = {}): Promise<GraphResponse<T>> {
+    return send<T>(pathOrUrl, o);
+  }
+
   async function get<T>(pathOrUrl: string, o: Omit<GraphRequestOptions, 'method' | 'body'> = {}): Promise<T> {
-    return (await request<T>(pathOrUrl, o)).body;
+    return (await send<T>(pathOrUrl, o)).body;
   }
 
   async function* pages<T>(pathOrUrl: string, o: Omit<GraphRequestOptions, 'method' | 'body'> = {}): AsyncGenerator<GraphPage<T>> {
+    // a nextLink belongs to its first page's query (a skiptoken may hide the $select that chose the family)
+    const family = o.family ?? (budget ? budget.family(resolve(pathOrUrl)) : undefined);
     let next: string | undefined = pathOrUrl;
     while (next) {
-      const body: unknown = await get(next, o);
-      const page = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-      const value = Array.isArray(page.value) ? (page.value as T[]) : [];
-      const nextLink = typeof page['@odata.nextLink'] === 'string' ? page['@odata.nextLink'] : undefined;
-      const deltaLink = typeof page['@odata.deltaLink'] === 'string' ? page['@odata.deltaLink'] : undefined;
-      yield { value, ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
+      const { body }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
+      const nextLink: string | undefined = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
+      const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
+      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
       next = nextLink;
     }
   }
 
-  return { graphUrl, request, get, pages };
+  return {
+    graphUrl,
+    get stats() {
+      return { ...counters };
+    },
+    request,
+    get,
+    pages,
+  };
 }
 
 export { GraphRequestError };

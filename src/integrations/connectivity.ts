@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.js';
 import type { CloudEndpoints } from '../entra/clouds.js';
 import { createTokenSource, validateCredentials, type AccessToken, type CredentialInput } from '../entra/credentials.js';
 import { EntraError, formatSeconds, GraphRequestError, hostOf, isGuid, redact, timeoutProblem, untrusted, type EntraProblem, type ProblemCode } from '../entra/errors.js';
+import type { IntegrationBudget } from '../entra/budget.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
 import { createEntraDispatcher } from '../entra/network.js';
 import {
@@ -77,6 +78,8 @@ export interface TestConnectionOptions {
   clock?: Clock;
   /** Sees every URL MSAL requests. */
   observeToken?: (method: string, url: string) => void;
+  /** The integration's throttle budget, shared with its collectors (none: the probes pace themselves). */
+  budget?: IntegrationBudget;
 }
 
 const DAY = 86_400_000;
@@ -186,7 +189,7 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     }
 
     // ---------------------------------------------------------------- the probes
-    const graph = createGraphClient({ graphUrl: cloud.graphUrl, dispatcher, tokens, maxAttempts: 3, maxRetryWaitMs: 15_000 });
+    const graph = createGraphClient({ graphUrl: cloud.graphUrl, dispatcher, tokens, maxAttempts: 3, maxRetryWaitMs: 15_000, ...(opts.budget ? { budget: opts.budget } : {}) });
     let throttled = 0;
     const probe = (path: string): Promise<ProbeOutcome> => runProbe(graph, path, signal, remaining, () => throttled++);
     const outcomes = new Map<DataTypeId, ProbeOutcome>();
