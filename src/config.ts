@@ -49,6 +49,13 @@ const settings = {
     env: 'IDSIGHT_SESSION_MAX_HOURS',
     schema: wholeNumber('of hours ', 1, 720).default(12),
   },
+  graphPacing: {
+    env: 'IDSIGHT_GRAPH_PACING',
+    // Pace every integration's Graph requests to Microsoft's documented limits, one budget per
+    // tenant, app and API family; "off" only for rigs that do not throttle (the simulator with
+    // --throttle off, benchmarks).
+    schema: z.enum(['microsoft', 'off'], { error: 'must be microsoft or off' }).default('microsoft'),
+  },
   collectLeaseSeconds: {
     env: 'IDSIGHT_COLLECT_LEASE_SECONDS',
     // How long a collection run keeps its data type to itself without progress: a crashed

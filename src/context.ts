@@ -5,6 +5,7 @@ import { createAuthService, type AuthService } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createCollector, type Collector } from './collect/runner.js';
+import { createThrottleBudgets } from './entra/budget.js';
 import { createIntegrationService, type IntegrationService } from './integrations/service.js';
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
@@ -34,7 +35,9 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const vault = await openVault({ db, clock, masterKey: config.masterKey, dataDir: config.dataDir });
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
-    const integrations = createIntegrationService({ db, vault, clock });
+    // one throttle budget registry per process: collectors and connectivity tests share it
+    const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets() : undefined;
+    const integrations = createIntegrationService({ db, vault, clock, ...(budgets ? { budgets } : {}) });
     const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     return { config, db, clock, log, vault, auth, audit, integrations, collector, close: () => db.close() };
   } catch (err) {

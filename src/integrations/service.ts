@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { resolveCloud, type CloudEndpoints, type CloudName } from '../entra/clouds.js';
+import type { ThrottleBudgets } from '../entra/budget.js';
 import { createTokenSource, validateCredentials } from '../entra/credentials.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
 import { createEntraDispatcher } from '../entra/network.js';
@@ -118,10 +119,15 @@ export class ConnectionFailedError extends AppError {
   }
 }
 
-export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Clock; test?: typeof testConnection }) {
+export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Clock; test?: typeof testConnection; budgets?: ThrottleBudgets }) {
   const repo = createIntegrationRepo(deps.db.kysely);
   const signIns = createSignInRepo(deps.db);
-  const runTest = deps.test ?? testConnection;
+  const test = deps.test ?? testConnection;
+  /** Tests credentials within the integration's shared throttle budget. */
+  const runTest = (creds: Credentials, opts: { clock: Clock }) => {
+    const budget = deps.budgets?.for(creds.tenantId, creds.clientId);
+    return test(creds, { ...opts, ...(budget ? { budget } : {}) });
+  };
 
   const credentialsOf = (row: IntegrationRow): Credentials => {
     const custom = row.custom_cloud ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string }) : undefined;
@@ -274,7 +280,8 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
       const creds = credentialsOf(row);
       const dispatcher = createEntraDispatcher(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {});
       const tokens = createTokenSource({ tenantId: creds.tenantId, clientId: creds.clientId, clientSecret: creds.clientSecret, cloud: creds.cloud, dispatcher });
-      const graph = createGraphClient({ graphUrl: creds.cloud.graphUrl, dispatcher, tokens, maxAttempts: 8 });
+      const budget = deps.budgets?.for(creds.tenantId, creds.clientId);
+      const graph = createGraphClient({ graphUrl: creds.cloud.graphUrl, dispatcher, tokens, maxAttempts: 8, ...(budget ? { budget } : {}) });
       return { graph, row, close: () => dispatcher.close() };
     },
 

@@ -17,7 +17,7 @@ describe('a collecting process killed with SIGKILL', () => {
   let sim: TestSimulator;
   let ctx: Context;
   const dataDir = tempDir('idsight-crash-');
-  const env = { IDSIGHT_DATA_DIR: dataDir, IDSIGHT_COLLECT_LEASE_SECONDS: '2' };
+  const env = { IDSIGHT_DATA_DIR: dataDir, IDSIGHT_COLLECT_LEASE_SECONDS: '2', IDSIGHT_GRAPH_PACING: 'off' };
   let id = '';
 
   /** A fresh integration each time: every case starts with a backfill. */

@@ -8,6 +8,7 @@ import { collectSignIns, DEFAULT_SIGNIN_SETTINGS } from '../../src/collect/signi
 import { resolveCloud } from '../../src/entra/clouds.js';
 import { createTokenSource } from '../../src/entra/credentials.js';
 import { createGraphClient, type GraphClient } from '../../src/entra/graph.js';
+import { createThrottleBudgets } from '../../src/entra/budget.js';
 import { createEntraDispatcher } from '../../src/entra/network.js';
 import { createCollectionRepo } from '../../src/store/collection.js';
 import type { Db } from '../../src/store/db.js';
@@ -161,6 +162,26 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       const now = r.t.sim.state.clock.now();
       await collect(r, { settings: { retentionDays: 5 } });
       assertSame(await compare(r, now - 5 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
+    } finally {
+      await r.close();
+    }
+  });
+
+  test("paced by a throttle budget against Microsoft's throttling: no 429 at all", async () => {
+    const r = await rig({ seed: 8, throttle: 'microsoft' });
+    try {
+      const app = r.t.app('contoso', 'readwrite');
+      const budget = createThrottleBudgets().for(r.t.tenant('contoso').id, app.appId);
+      const dispatcher = createEntraDispatcher({ ca: r.t.sim.ca });
+      const cloud = resolveCloud('custom', { authorityHost: r.t.sim.url, graphUrl: r.t.sim.url, caPem: r.t.sim.ca });
+      const tokens = createTokenSource({ tenantId: r.t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud, dispatcher });
+      const graph = createGraphClient({ graphUrl: r.t.sim.url, dispatcher, tokens, budget });
+      const now = r.t.sim.state.clock.now();
+      const stats = await collect({ ...r, graph }, { settings: { retentionDays: 7, concurrency: 4 } });
+      await dispatcher.close();
+      assert.equal(graph.stats.throttled, 0, 'no 429');
+      assert.ok(stats.pages >= 7);
+      assertSame(await compare(r, now - 7 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
     } finally {
       await r.close();
     }

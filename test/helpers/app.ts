@@ -31,6 +31,8 @@ export async function startApp(dialect: Dialect, env: Record<string, string> = {
     IDSIGHT_LOG_LEVEL: 'debug',
     // tests sign in often from one address; the per-address limit has its own test
     IDSIGHT_LOGIN_LIMIT_PER_IP: '10000',
+    // the simulated tenants of these tests do not throttle; pacing has its own tests
+    IDSIGHT_GRAPH_PACING: 'off',
     ...env,
   });
   let captured = '';

@@ -35,7 +35,7 @@ describe('idsight integrations (CLI against a running simulator)', () => {
   const dataDir = tempDir('idsight-cli-int-');
   const outputs: string[] = [];
   const run = async (args: string[], stdin?: string) => {
-    const r = await idsight(args, { IDSIGHT_DATA_DIR: dataDir }, stdin);
+    const r = await idsight(args, { IDSIGHT_DATA_DIR: dataDir, IDSIGHT_GRAPH_PACING: 'off' }, stdin);
     outputs.push(r.stdout, r.stderr);
     return r;
   };

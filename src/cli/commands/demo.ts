@@ -16,7 +16,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--throttle <mode>', "the simulator's throttling: off (fast first run) or microsoft", 'off')
     .action(async (opts: { users: string; seed: string; simPort: string; throttle: string }) => {
       try {
-        const config = loadConfig();
+        // The simulated tenant throttles as Microsoft does only with --throttle microsoft; then
+        // idsight paces itself too, otherwise the first collection runs at full speed.
+        const config = { ...loadConfig(), graphPacing: opts.throttle === 'microsoft' ? ('microsoft' as const) : ('off' as const) };
         const [{ startSimulator }, { openContext }, { SimulatorOptionError }] = await Promise.all([
           import('../../simulator/server.js'),
           import('../../context.js'),
