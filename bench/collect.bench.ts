@@ -42,28 +42,22 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     const cloud = resolveCloud('custom', { authorityHost: summary.authorityHost, graphUrl: summary.graphUrl, caPem: ca });
     const tokens = createTokenSource({ tenantId: tenant.tenantId, clientId: app.clientId, clientSecret: app.secrets[0]!.value, cloud, dispatcher });
     const graph = createGraphClient({ graphUrl: summary.graphUrl, dispatcher, tokens });
+    const collect = () =>
+      collectSignIns({
+        integrationId: 'bench',
+        dataType: 'signIns',
+        graph,
+        collection: createCollectionRepo(db),
+        store: createSignInRepo(db),
+        clock: { now: () => Date.parse(CLOCK) },
+        settings: { retentionDays: days, concurrency: 3 },
+      });
     const started = performance.now();
-    const stats = await collectSignIns({
-      integrationId: 'bench',
-      dataType: 'signIns',
-      graph,
-      collection: createCollectionRepo(db),
-      store: createSignInRepo(db),
-      clock: { now: () => Date.parse(CLOCK) },
-      settings: { retentionDays: days, concurrency: 3 },
-    });
+    const stats = await collect();
     const seconds = (performance.now() - started) / 1000;
     // An incremental run with nothing new right after: Graph requests (pages) and time.
     const incrementalStarted = performance.now();
-    const incremental = await collectSignIns({
-      integrationId: 'bench',
-      dataType: 'signIns',
-      graph,
-      collection: createCollectionRepo(db),
-      store: createSignInRepo(db),
-      clock: { now: () => Date.parse(CLOCK) },
-      settings: { retentionDays: days, concurrency: 3 },
-    });
+    const incremental = await collect();
     const incrementalMs = Math.round(performance.now() - incrementalStarted);
     await dispatcher.close();
     return {
