@@ -17,12 +17,17 @@ export interface SignInCollectionSettings {
    * as minutes (a 5-minute 99th percentile; 10+ minutes seen by collectors), so 15 minutes.
    */
   lagMs: number;
-  /**
-   * How far back each run re-reads before its cursor: events later than the lag, and records
-   * re-published with more detail (MFA details are aggregated for up to 2 hours; risk is added
-   * right after), reach the store on the next runs. Re-reading is safe: upserts keep the newest.
-   */
+  /** How far back every run re-reads before its cursor: events a little later than the lag. */
   overlapMs: number;
+  /**
+   * A late sweep re-reads this much of the recent past, once every `sweepIntervalMs`: records
+   * re-published with more detail (MFA details are aggregated for up to 2 hours; risk is added
+   * right after) and events later than lag + overlap reach the store. 2 h of aggregation + the
+   * interval + the lag, so every record is re-read at least once after its final version.
+   * Re-reading is safe: upserts keep the newest version and leave identical ones alone.
+   */
+  sweepWindowMs: number;
+  sweepIntervalMs: number;
   /** The size of a backfill slice. */
   sliceMs: number;
   /** Slices fetched at once (the throttle budget paces them). */
@@ -31,7 +36,15 @@ export interface SignInCollectionSettings {
   retentionDays: number;
 }
 
-export const DEFAULT_SIGNIN_SETTINGS: SignInCollectionSettings = { lagMs: 15 * MINUTE, overlapMs: 120 * MINUTE, sliceMs: DAY, concurrency: 3, retentionDays: 30 };
+export const DEFAULT_SIGNIN_SETTINGS: SignInCollectionSettings = {
+  lagMs: 15 * MINUTE,
+  overlapMs: 15 * MINUTE,
+  sweepWindowMs: 200 * MINUTE,
+  sweepIntervalMs: 60 * MINUTE,
+  sliceMs: DAY,
+  concurrency: 3,
+  retentionDays: 30,
+};
 
 /** A margin inside retention: Graph refuses a filter that reaches past it. */
 const RETENTION_MARGIN = 10 * MINUTE;
@@ -46,6 +59,8 @@ export interface SignInRunStats {
   slicesDone: number;
   /** The window this run covers (ISO). */
   from?: string;
+  /** This run re-read the recent past for late and re-published records. */
+  sweep?: boolean;
   to?: string;
 }
 
@@ -79,10 +94,14 @@ export async function collectSignIns(deps: SignInCollectorDeps): Promise<SignInR
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
   let plan = await collection.pendingSlices(integrationId, dataType);
+  // A backfill, or a run whose sweep is due, re-reads the recent past: it records sweptAt.
+  let sweptAt: number | undefined;
   if (plan.length === 0) {
-    const cursor = await collection.cursor(integrationId, dataType);
+    const { cursor, sweptAt: lastSweep } = await collection.state(integrationId, dataType);
     const retentionStart = now - s.retentionDays * DAY + RETENTION_MARGIN;
-    const from = Math.max(retentionStart, cursor === null ? retentionStart : cursor - s.overlapMs);
+    const sweep = cursor === null || lastSweep === null || now - lastSweep >= s.sweepIntervalMs;
+    if (sweep) sweptAt = now;
+    const from = Math.max(retentionStart, cursor === null ? retentionStart : cursor - (sweep ? s.sweepWindowMs : s.overlapMs));
     const to = now - s.lagMs;
     if (to <= from) return stats;
     const slices = sliceWindow(from, to, s.sliceMs);
@@ -132,6 +151,6 @@ export async function collectSignIns(deps: SignInCollectorDeps): Promise<SignInR
   await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));
   if (failures.length > 0) throw failures[0];
   deps.signal?.throwIfAborted();
-  await collection.completePlan(integrationId, dataType, target, deps.clock.now());
-  return stats;
+  await collection.completePlan(integrationId, dataType, target, deps.clock.now(), sweptAt);
+  return { ...stats, ...(sweptAt !== undefined ? { sweep: true } : {}) };
 }

@@ -13,11 +13,13 @@ export interface Slice {
 
 export function createCollectionRepo(db: Db) {
   const k = db.kysely;
+  async function state(integrationId: string, dataType: string): Promise<{ cursor: number | null; sweptAt: number | null }> {
+    const row = await k.selectFrom('collection_state').select(['cursor', 'swept_at']).where('integration_id', '=', integrationId).where('data_type', '=', dataType).executeTakeFirst();
+    return { cursor: row?.cursor == null ? null : Number(row.cursor), sweptAt: row?.swept_at == null ? null : Number(row.swept_at) };
+  }
   return {
-    async cursor(integrationId: string, dataType: string): Promise<number | null> {
-      const row = await k.selectFrom('collection_state').select('cursor').where('integration_id', '=', integrationId).where('data_type', '=', dataType).executeTakeFirst();
-      return row?.cursor ?? null;
-    },
+    state,
+    cursor: async (integrationId: string, dataType: string): Promise<number | null> => (await state(integrationId, dataType)).cursor,
 
     /** The slices still to fetch of the plan in progress, oldest first. */
     pendingSlices: async (integrationId: string, dataType: string): Promise<Slice[]> =>
@@ -54,14 +56,17 @@ export function createCollectionRepo(db: Db) {
         .execute();
     },
 
-    /** The plan is complete: the cursor moves to its end and the slices go, in one transaction. */
-    async completePlan(integrationId: string, dataType: string, cursor: number, now: number): Promise<void> {
+    /**
+     * The plan is complete: the cursor moves to its end and the slices go, in one transaction.
+     * `sweptAt` records a plan that re-read the recent past (a backfill or a late sweep).
+     */
+    async completePlan(integrationId: string, dataType: string, cursor: number, now: number, sweptAt?: number): Promise<void> {
       await writeTransaction(db, async (trx) => {
         await trx.deleteFrom('collection_slices').where('integration_id', '=', integrationId).where('data_type', '=', dataType).execute();
         await trx
           .insertInto('collection_state')
-          .values({ integration_id: integrationId, data_type: dataType, cursor, delta_link: null, updated_at: now })
-          .onConflict((oc) => oc.columns(['integration_id', 'data_type']).doUpdateSet({ cursor, updated_at: now }))
+          .values({ integration_id: integrationId, data_type: dataType, cursor, delta_link: null, swept_at: sweptAt ?? null, updated_at: now })
+          .onConflict((oc) => oc.columns(['integration_id', 'data_type']).doUpdateSet({ cursor, updated_at: now, ...(sweptAt !== undefined ? { swept_at: sweptAt } : {}) }))
           .execute();
       });
     },

@@ -79,6 +79,8 @@ export interface CollectionStateTable {
   /** Epoch ms: every record created before it is stored (null before the first complete run). */
   cursor: number | null;
   delta_link: string | null;
+  /** Epoch ms of the last late sweep (see collect/signins.ts). */
+  swept_at: number | null;
   updated_at: number;
 }
 

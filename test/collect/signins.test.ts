@@ -94,12 +94,17 @@ describe('sign-in collection', () => {
     assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), to);
   });
 
-  test('a run with nothing new re-reads only the overlap and changes nothing', async () => {
+  test('a run with nothing new re-reads only the overlap and changes nothing; the late sweep comes hourly', async () => {
     const stats = await collect(r);
     assert.equal(stats.inserted, 0);
     assert.equal(stats.updated, 0);
     assert.equal(stats.slices, 1);
+    assert.equal(stats.sweep, undefined);
     assert.ok(stats.pages <= 2, `${stats.pages} pages`);
+    await r.t.control('POST', '/clock/advance', { seconds: 61 * 60 });
+    const swept = await collect(r);
+    assert.equal(swept.sweep, true);
+    assert.equal(Date.parse(swept.to!) - Date.parse(swept.from!), 61 * MINUTE + DEFAULT_SIGNIN_SETTINGS.sweepWindowMs);
   });
 
   test('incremental runs through late arrival (up to 60 min) and re-published records end equal to the truth', async () => {
@@ -110,14 +115,15 @@ describe('sign-in collection', () => {
       await collect(r);
     }
     const end = r.t.sim.state.clock.now();
-    // everything that happened since the backfill, up to what the lag and the lateness allow
-    const c = await compare(r, start - 3 * HOUR, end - DEFAULT_SIGNIN_SETTINGS.lagMs - 60 * MINUTE);
+    // everything that happened since the backfill, up to what the lag, the lateness and the
+    // hourly late sweep allow
+    const c = await compare(r, start - 3 * HOUR, end - DEFAULT_SIGNIN_SETTINGS.lagMs - 60 * MINUTE - DEFAULT_SIGNIN_SETTINGS.sweepIntervalMs);
     assertSame(c);
     // The stored version of each record is the newest Graph serves now. (From 2 h before the
     // faults were switched on: turning re-publishing on also re-publishes older history at once,
     // which Entra never does.)
     const served = await r.graph.get<{ value: Array<Record<string, unknown>> }>(
-      `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${new Date(start - 2 * HOUR).toISOString()} and createdDateTime le ${new Date(end - 75 * MINUTE).toISOString()}`)}`,
+      `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${new Date(start - 2 * HOUR).toISOString()} and createdDateTime le ${new Date(end - 3 * HOUR).toISOString()}`)}`,
     );
     const storedById = new Map(c.rows.map((row) => [row.sign_in_id, row.raw]));
     let republished = 0;
