@@ -62,12 +62,35 @@ describe('user writes', () => {
     assertGraphError(await write('PATCH', path, { shoeSize: 44 }), 400, 'Request_BadRequest', "Invalid property 'shoeSize'.");
     assertGraphError(await write('PATCH', path, { createdDateTime: '2020-01-01T00:00:00Z' }), 400, 'Request_BadRequest', "Property 'createdDateTime' is read-only and cannot be set.");
     assertGraphError(await write('PATCH', path, { displayName: null }), 400, 'Request_BadRequest', "A value is required for property 'displayName' of resource 'User'.");
-    assertGraphError(await write('PATCH', path, { userPrincipalName: 'someone.else@contoso.example' }), 501, 'NotImplemented');
+    assertGraphError(await write('PATCH', path, { userPrincipalName: 'someone@not-our-domain.example' }), 400, 'Request_BadRequest', 'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.');
+    assertGraphError(await write('PATCH', path, { userPrincipalName: people[1]!.userPrincipalName }), 400, 'Request_BadRequest', 'Another object with the same value for property userPrincipalName already exists.');
+    assertGraphError(await write('PATCH', path, { passwordProfile: { password: 'x' } }), 501, 'NotImplemented', 'This operation target is not yet supported.');
     assertGraphError(await write('PATCH', path), 400, 'BadRequest', 'Empty Payload. JSON content expected.');
     assertGraphError(await write('PATCH', path, { jobTitle: 'Chief Tester', userType: 'Contractor' }), 400, 'Request_BadRequest');
     assert.equal((await read(`${path}?$select=jobTitle`)).body.jobTitle, member.jobTitle, 'nothing applied');
     assert.equal((await write('PATCH', path, { jobTitle: 'Chief Tester', '@odata.type': '#microsoft.graph.user' })).status, 204);
     assert.equal((await read(`${path}?$select=jobTitle`)).body.jobTitle, 'Chief Tester');
+  });
+
+  test('PATCH userPrincipalName and mail: the user is found by the new name, no longer by the old; synced users refuse', async () => {
+    const member = pick((p) => p.userType === 'Member' && !p.synced, 3);
+    const renamed = `renamed.${member.index}@${t.tenant('contoso').domains[0]}`;
+    const before = await deltaRound(t, '/v1.0/users/delta?$select=userPrincipalName,mail');
+    assert.equal((await write('PATCH', `/v1.0/users/${member.id}`, { userPrincipalName: renamed, mail: renamed })).status, 204);
+    const byNew = await read(`/v1.0/users/${encodeURIComponent(renamed)}?$select=userPrincipalName,mail,identities`);
+    assert.equal(byNew.status, 200);
+    assert.equal(byNew.body.id, member.id);
+    assert.equal(byNew.body.mail, renamed);
+    assert.equal(byNew.body.identities[0].issuerAssignedId, renamed);
+    assert.equal((await read(`/v1.0/users/${encodeURIComponent(member.userPrincipalName)}`)).status, 404);
+    assert.deepEqual((await deltaRound(t, before.deltaLink)).items, [{ userPrincipalName: renamed, mail: renamed, id: member.id }]);
+    const synced = pick((p) => p.userType === 'Member' && p.synced);
+    assertGraphError(
+      await write('PATCH', `/v1.0/users/${synced.id}`, { userPrincipalName: `x.${synced.index}@${t.tenant('contoso').domains[0]}` }),
+      400,
+      'Request_BadRequest',
+      'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+    );
   });
 
   test('PATCH: administrators and synced users are guarded as in Entra', async () => {

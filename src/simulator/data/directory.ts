@@ -216,7 +216,8 @@ export class Directory {
         const u = this.userAt(i);
         if (u && !u.added && this.upnOf(u).toLowerCase() === key) return u;
       }
-      return this.addedUsers.find((u) => this.upnOf(u).toLowerCase() === key);
+      // added users, and generated ones whose userPrincipalName was changed by a PATCH
+      return [...this.changed.values(), ...this.addedUsers].find((u) => this.upnOf(u).toLowerCase() === key);
     }
     return this.userById(key);
   }

@@ -91,8 +91,9 @@ export function userRecord(dir: Directory, u: DirUser, now: number, withActivity
   const acceptedAfter = rng.int(5 * DAY);
   const immutable = Buffer.from([...Array(16)].map(() => rng.int(256))).toString('base64');
   const syncOffset = rng.int(30 * 60_000);
-  const upn = p.userPrincipalName;
-  const nickname = upn.split('@')[0]!;
+  // a PATCHed userPrincipalName moves the sign-in identity with it; the mail nickname stays
+  const upn = dir.upnOf(u);
+  const nickname = p.userPrincipalName.split('@')[0]!;
   const r: Record<string, unknown> = {
     businessPhones,
     displayName: p.displayName,

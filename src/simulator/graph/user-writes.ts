@@ -38,6 +38,10 @@ const WRITABLE: Record<string, Check> = {
   faxNumber: textOrNull,
   preferredLanguage: textOrNull,
   usageLocation: (v) => v === null || (typeof v === 'string' && /^[A-Z]{2}$/.test(v)),
+  // the domain and uniqueness are checked against the directory in patchUser
+  userPrincipalName: (v) => typeof v === 'string' && /^[^@\s]+@[^@\s]+$/.test(v),
+  mail: (v) => v === null || (typeof v === 'string' && /^[^@\s]+@[^@\s]+$/.test(v)),
+  mailNickname: (v) => typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v),
 };
 
 /** Set by the directory or by sync, never by a PATCH. */
@@ -47,8 +51,12 @@ const READ_ONLY = new Set(
   ),
 );
 
-/** Writable in Graph, not modelled by the simulator (changing them would change how users are found). */
-const NOT_SIMULATED = new Set('userPrincipalName mail mailNickname passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills imAddresses'.split(' '));
+/**
+ * Writable in Graph but not modelled here: passwords, identities, HR and profile data, none of
+ * which idsight writes (its remediation PATCHes userType only). They get Graph's own answer for
+ * an operation it does not support, so a client sees a clear refusal, never a silent no-op.
+ */
+const NOT_SIMULATED = new Set('passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills imAddresses'.split(' '));
 
 /**
  * "Who can perform sensitive actions": only higher admin roles may change these on an
@@ -58,7 +66,7 @@ const NOT_SIMULATED = new Set('userPrincipalName mail mailNickname passwordProfi
 const SENSITIVE = new Set(['accountEnabled', 'businessPhones', 'mobilePhone', 'otherMails']);
 
 /** Mastered in on-premises Active Directory for synced users; userType and usageLocation stay cloud-side. */
-const ON_PREMISES_MASTERED = new Set('accountEnabled displayName givenName surname jobTitle department officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state streetAddress postalCode faxNumber'.split(' '));
+const ON_PREMISES_MASTERED = new Set('userPrincipalName mail mailNickname accountEnabled displayName givenName surname jobTitle department officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state streetAddress postalCode faxNumber'.split(' '));
 
 const badRequest = (message: string) => new GraphError(400, 'Request_BadRequest', message);
 
@@ -67,6 +75,16 @@ function targetOf(ctx: GraphContext, dir: Directory): DirUser {
   const u = dir.findUser(id);
   if (!u || u.deleted) throw notFound(id);
   return u;
+}
+
+/** A new userPrincipalName must use a verified domain of the tenant and belong to nobody else. */
+function checkNewUpn(dir: Directory, u: DirUser, upn: string): void {
+  const domain = upn.slice(upn.lastIndexOf('@') + 1).toLowerCase();
+  if (!dir.tenant.domains.includes(domain)) {
+    throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.');
+  }
+  const holder = dir.findUser(upn);
+  if (holder && holder !== u) throw badRequest('Another object with the same value for property userPrincipalName already exists.');
 }
 
 /** Validates the whole body before changing anything, as Graph applies a PATCH all or nothing. */
@@ -88,6 +106,7 @@ function patchUser(ctx: GraphContext, dir: Directory) {
     if (!check(value)) throw badRequest(`Invalid value specified for property '${key}' of resource 'User'.`);
     changes[key] = value;
   }
+  if (typeof changes.userPrincipalName === 'string') checkNewUpn(dir, u, changes.userPrincipalName);
   const names = Object.keys(changes);
   if (!u.added && names.some((k) => SENSITIVE.has(k)) && isAdmin(dir.tenant, u.person, dir.start)) throw insufficientPrivileges();
   if (u.person.synced && names.some((k) => ON_PREMISES_MASTERED.has(k))) {
