@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { collectSignIns } from '../src/collect/signins.js';
+import { collectEvents } from '../src/collect/events.js';
 import { resolveCloud } from '../src/entra/clouds.js';
 import { createTokenSource } from '../src/entra/credentials.js';
 import { createGraphClient } from '../src/entra/graph.js';
@@ -43,7 +43,7 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     const tokens = createTokenSource({ tenantId: tenant.tenantId, clientId: app.clientId, clientSecret: app.secrets[0]!.value, cloud, dispatcher });
     const graph = createGraphClient({ graphUrl: summary.graphUrl, dispatcher, tokens });
     const collect = () =>
-      collectSignIns({
+      collectEvents({
         integrationId: 'bench',
         dataType: 'signIns',
         graph,

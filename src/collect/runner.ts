@@ -3,17 +3,126 @@
 // lease runs out), with its outcome, counts and, on failure, guidance kept in the run history.
 import type { Clock } from '../clock.js';
 import { EntraError, GraphRequestError } from '../entra/errors.js';
+import type { GraphClient } from '../entra/graph.js';
 import { ValidationError } from '../errors.js';
 import { isDataTypeId, type DataTypeId } from '../integrations/capabilities.js';
-import type { IntegrationService } from '../integrations/service.js';
-import { createCollectionRepo } from '../store/collection.js';
+import type { IntegrationService, IntegrationView } from '../integrations/service.js';
+import { createCollectionRepo, type CollectionRepo } from '../store/collection.js';
+import { createDatasetRepo, DATASETS, type DatasetRepo } from '../store/datasets.js';
 import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
-import { createSignInRepo } from '../store/signins.js';
-import { collectSignIns, type SignInCollectionSettings, type SignInRunStats } from './signins.js';
+import { createSignInRepo, type SignInRepo } from '../store/signins.js';
+import { collectDelta } from './delta.js';
+import { collectEvents, timeFilter, type EventCollectionSettings } from './events.js';
+import { collectListing, type ListingSource } from './listing.js';
 
-/** Data types this version collects; the others are reported as skipped, with that reason. */
-const COLLECTORS: Partial<Record<DataTypeId, true>> = { signIns: true };
+/** Counts a run reports as it goes and at its end. */
+export type RunStats = { fetched?: number; inserted?: number; updated?: number; unchanged?: number; pages?: number; slices?: number; slicesDone?: number; [more: string]: unknown };
+
+/**
+ * Seconds left for a run that fetches time slices, from how long the slices done so far took
+ * (null until one is done or when the run has no slices).
+ */
+export function etaSeconds(p: { stats: RunStats; startedAt: number }, now: number): number | null {
+  const { slices = 0, slicesDone = 0 } = p.stats;
+  if (slices === 0 || slicesDone === 0) return null;
+  return Math.max(0, Math.round((((now - p.startedAt) / slicesDone) * (slices - slicesDone)) / 1000));
+}
+
+interface CollectContext {
+  integrationId: string;
+  integration: IntegrationView;
+  graph: GraphClient;
+  collection: CollectionRepo;
+  datasets: DatasetRepo;
+  signIns: SignInRepo;
+  clock: Clock;
+  eventSettings: Partial<EventCollectionSettings>;
+  signal?: AbortSignal;
+  onProgress(stats: RunStats): void;
+}
+
+const DAY = 86_400_000;
+const betaSignIns = (eventType: string) => (from: string, to: string) =>
+  `/beta/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`${timeFilter('createdDateTime', from, to)} and signInEventTypes/any(t: t eq '${eventType}')`)}`;
+
+/** A data type read whole, from these sources. */
+const listing = (dataType: DataTypeId, sources: ListingSource[]) => (c: CollectContext) =>
+  collectListing({ integrationId: c.integrationId, dataType, graph: c.graph, collection: c.collection, datasets: c.datasets, clock: c.clock, sources, ...(c.signal ? { signal: c.signal } : {}), onProgress: c.onProgress });
+
+const delta = (kind: 'users' | 'groups') => (c: CollectContext) =>
+  collectDelta({ integrationId: c.integrationId, kind, graph: c.graph, collection: c.collection, datasets: c.datasets, clock: c.clock, ...(c.signal ? { signal: c.signal } : {}), onProgress: c.onProgress });
+
+/** Entra ID P1/P2 keeps 30 days of audit logs, Free 7 (graph-facts §3); sign-ins need P1 anyway. */
+const premium = (c: CollectContext): boolean => c.integration.report?.capabilities.find((x) => x.dataType === 'signIns')?.available === true;
+
+/** How each data type is collected. */
+const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> = {
+  signIns: (c) => collectEvents({ ...eventDeps(c), dataType: 'signIns', store: c.signIns }),
+  nonInteractiveSignIns: async (c) => {
+    // One stream per beta event type turned on in the integration's advanced settings, each with its own cursor.
+    const perType: Record<string, RunStats> = {};
+    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, slices: 0, slicesDone: 0, eventTypes: perType };
+    const sum = () => {
+      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'slices', 'slicesDone'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
+    };
+    for (const eventType of c.integration.settings.signInEventTypes) {
+      perType[eventType] = await collectEvents({
+        ...eventDeps(c),
+        dataType: `nonInteractiveSignIns/${eventType}`,
+        url: betaSignIns(eventType),
+        store: c.signIns,
+        onProgress: (s) => {
+          perType[eventType] = { ...s };
+          sum();
+          c.onProgress({ ...total });
+        },
+      });
+      sum();
+    }
+    return total;
+  },
+  directoryAudits: (c) =>
+    collectEvents({
+      ...eventDeps(c),
+      dataType: 'directoryAudits',
+      url: (from, to) => `/v1.0/auditLogs/directoryAudits?$top=1000&$filter=${encodeURIComponent(timeFilter('activityDateTime', from, to))}`,
+      store: { upsert: (id, records, at) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at }) },
+      settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
+    }),
+  users: delta('users'),
+  groups: delta('groups'),
+  // 500 is signInActivity's largest page (user-list.md), and its family allows 10 requests a minute.
+  signInActivity: listing('signInActivity', [{ spec: DATASETS.signInActivity, url: '/v1.0/users?$select=id,userPrincipalName,signInActivity&$top=500' }]),
+  mfaRegistration: listing('mfaRegistration', [{ spec: DATASETS.mfaRegistration, url: '/v1.0/reports/authenticationMethods/userRegistrationDetails' }]),
+  riskyUsers: listing('riskyUsers', [{ spec: DATASETS.riskyUsers, url: '/v1.0/identityProtection/riskyUsers' }]),
+  // Detections are history (kept 90 days by Microsoft): each pass reads what changed since the
+  // last, with two days of overlap because offline detections are computed up to 48 h later.
+  riskDetections: listing('riskDetections', [{ spec: DATASETS.riskDetections, url: '/v1.0/identityProtection/riskDetections', changedSince: { property: 'lastUpdatedDateTime', overlapMs: 2 * DAY } }]),
+  conditionalAccess: listing('conditionalAccess', [{ spec: DATASETS.conditionalAccess, url: '/v1.0/identity/conditionalAccess/policies' }]),
+  applications: listing('applications', [
+    { spec: DATASETS.applications, url: '/v1.0/applications?$top=999' },
+    { spec: DATASETS.servicePrincipals, url: '/v1.0/servicePrincipals?$top=999' },
+  ]),
+  roleAssignments: listing('roleAssignments', [
+    { spec: DATASETS.roleDefinitions, url: '/v1.0/roleManagement/directory/roleDefinitions' },
+    { spec: DATASETS.roleAssignments, url: '/v1.0/roleManagement/directory/roleAssignments' },
+  ]),
+  managedDevices: listing('managedDevices', [{ spec: DATASETS.managedDevices, url: '/v1.0/deviceManagement/managedDevices' }]),
+  licences: listing('licences', [{ spec: DATASETS.licences, url: '/v1.0/subscribedSkus' }]),
+};
+
+function eventDeps(c: CollectContext) {
+  return {
+    integrationId: c.integrationId,
+    graph: c.graph,
+    collection: c.collection,
+    clock: c.clock,
+    settings: c.eventSettings,
+    ...(c.signal ? { signal: c.signal } : {}),
+    onProgress: c.onProgress,
+  };
+}
 
 export interface RunOutcome {
   runId: string | null;
@@ -39,7 +148,9 @@ export interface RunView {
 export interface Progress {
   runId: string;
   dataType: string;
-  stats: SignInRunStats;
+  stats: RunStats;
+  /** When the run started (epoch ms), for an ETA. */
+  startedAt: number;
 }
 
 /** What went wrong, and what the administrator can do about it. */
@@ -66,41 +177,46 @@ export function createCollector(deps: {
   integrations: IntegrationService;
   /** A run holds its lease this long without renewing it; progress renews it. */
   leaseMs: number;
-  signInSettings?: Partial<SignInCollectionSettings>;
+  eventSettings?: Partial<EventCollectionSettings>;
 }) {
   const LEASE_MS = deps.leaseMs;
   const collection = createCollectionRepo(deps.db);
+  const datasets = createDatasetRepo(deps.db);
   const signIns = createSignInRepo(deps.db);
 
-  async function runOne(integrationId: string, dataType: DataTypeId, trigger: string, opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<RunOutcome> {
-    const runId = await collection.startRun({ integrationId, dataType, trigger, now: deps.clock.now(), leaseMs: LEASE_MS });
-    let stats: Record<string, unknown> = {};
+  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<RunOutcome> {
+    const integrationId = integration.id;
+    const startedAt = deps.clock.now();
+    const runId = await collection.startRun({ integrationId, dataType, trigger, now: startedAt, leaseMs: LEASE_MS });
+    let stats: RunStats = {};
     const session = await deps.integrations.openSession(integrationId).catch(async (err: unknown) => {
       const { error, guidance } = explain(err);
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
       throw err;
     });
     try {
-      const result = await collectSignIns({
+      const result = await COLLECTORS[dataType]({
         integrationId,
-        dataType: 'signIns',
+        integration,
         graph: session.graph,
         collection,
-        store: signIns,
+        datasets,
+        signIns,
         clock: deps.clock,
-        ...(deps.signInSettings ? { settings: deps.signInSettings } : {}),
+        eventSettings: deps.eventSettings ?? {},
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (s) => {
-          stats = { ...s };
-          opts.onProgress?.({ runId, dataType, stats: s });
+          stats = { ...s, ...requestStats(session.graph) };
+          opts.onProgress?.({ runId, dataType, stats, startedAt });
           void collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats);
         },
       });
-      stats = { ...result };
+      stats = { ...result, ...requestStats(session.graph) };
       await collection.finishRun(runId, { status: 'succeeded', now: deps.clock.now(), stats });
       return { runId, dataType, status: 'succeeded', stats };
     } catch (err) {
       const { error, guidance } = explain(err);
+      stats = { ...stats, ...requestStats(session.graph) };
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
       return { runId, dataType, status: 'failed', stats, error, guidance };
     } finally {
@@ -110,8 +226,8 @@ export function createCollector(deps: {
 
   return {
     /**
-     * Collects the given data types (default: those turned on). Unavailable and not-yet-collected
-     * types are skipped with the reason; the others still run.
+     * Collects the given data types (default: those turned on). Unavailable types are skipped
+     * with the reason; the others still run.
      */
     async run(integrationId: string, opts: { types?: string[]; trigger?: string; onProgress?: (p: Progress) => void; signal?: AbortSignal } = {}): Promise<RunOutcome[]> {
       const integration = await deps.integrations.get(integrationId);
@@ -122,10 +238,8 @@ export function createCollector(deps: {
         const capability = integration.report?.capabilities.find((c) => c.dataType === dataType);
         if (capability && !capability.available && capability.status === 'unavailable') {
           outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' });
-        } else if (!COLLECTORS[dataType]) {
-          outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: 'this version of idsight does not collect this data type yet' });
         } else {
-          outcomes.push(await runOne(integrationId, dataType, opts.trigger ?? 'manual', opts));
+          outcomes.push(await runOne(integration, dataType, opts.trigger ?? 'manual', opts));
         }
       }
       return outcomes;
@@ -152,3 +266,6 @@ function view(r: CollectionRunRow): RunView {
     guidance: r.guidance,
   };
 }
+
+/** The run's Graph traffic: requests sent, 429s and retries (each run has its own client). */
+const requestStats = (graph: GraphClient): RunStats => ({ ...graph.stats });

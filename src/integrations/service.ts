@@ -14,6 +14,8 @@ import { AppError, ConflictError, NotFoundError, ValidationError } from '../erro
 import type { Db } from '../store/db.js';
 import { createIntegrationRepo } from '../store/integrations.js';
 import type { IntegrationRow } from '../store/schema.js';
+import { createCollectionRepo } from '../store/collection.js';
+import { createDatasetRepo, DATASETS, type DatasetSpec } from '../store/datasets.js';
 import { createSignInRepo } from '../store/signins.js';
 import type { Vault } from '../vault/vault.js';
 import { integrationSecretAad } from '../vault/service.js';
@@ -55,7 +57,23 @@ export interface IntegrationSettings {
   dataTypes: Record<string, boolean>;
   /** Data type id → minutes between scheduled collections. */
   schedule: Record<string, number>;
+  /**
+   * Advanced: which beta sign-in streams the non-interactive data type collects. Non-interactive
+   * user sign-ins are often ten times as many as interactive ones; all three are on by default.
+   */
+  signInEventTypes: SignInEventType[];
 }
+
+/** What an integration's collected data amounts to: sign-ins, and records of every other data set. */
+export interface StoredCounts {
+  signIns: number;
+  otherRecords: number;
+}
+
+const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
+export type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
 
 export interface IntegrationView {
   id: string;
@@ -122,6 +140,7 @@ export class ConnectionFailedError extends AppError {
 export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Clock; test?: typeof testConnection; budgets?: ThrottleBudgets }) {
   const repo = createIntegrationRepo(deps.db.kysely);
   const signIns = createSignInRepo(deps.db);
+  const datasets = createDatasetRepo(deps.db);
   const test = deps.test ?? testConnection;
   /** Tests credentials within the integration's shared throttle budget. */
   const runTest = (creds: Credentials, opts: { clock: Clock }) => {
@@ -145,6 +164,7 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
     return {
       dataTypes: Object.fromEntries(DATA_TYPES.map((d) => [d.id, available.get(d.id) ?? true])),
       schedule: Object.fromEntries(DATA_TYPES.map((d) => [d.id, DEFAULT_SCHEDULE[d.id]])),
+      signInEventTypes: [...SIGN_IN_EVENT_TYPES],
     };
   }
 
@@ -152,7 +172,11 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
   function settingsOf(row: IntegrationRow): IntegrationSettings {
     const stored = JSON.parse(row.settings) as Partial<IntegrationSettings>;
     const defaults = defaultSettings(null);
-    return { dataTypes: { ...defaults.dataTypes, ...stored.dataTypes }, schedule: { ...defaults.schedule, ...stored.schedule } };
+    return {
+      dataTypes: { ...defaults.dataTypes, ...stored.dataTypes },
+      schedule: { ...defaults.schedule, ...stored.schedule },
+      signInEventTypes: stored.signInEventTypes ?? defaults.signInEventTypes,
+    };
   }
 
   const secretExpiry = (report: ConnectionReport): number | null =>
@@ -237,7 +261,7 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
     },
 
     /** Name, data types and schedule. Turning on a data type the tenant does not offer is refused with the reason. */
-    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number> }): Promise<IntegrationView> {
+    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number>; signInEventTypes?: string[] }): Promise<IntegrationView> {
       const row = await mustGet(id);
       const settings = settingsOf(row);
       const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
@@ -252,6 +276,11 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
         if (!isDataTypeId(dataType)) throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
         if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60) throw new ValidationError(`schedule for ${dataType} must be a whole number of minutes between 5 and 10080`);
         settings.schedule[dataType] = minutes;
+      }
+      if (patch.signInEventTypes !== undefined) {
+        const unknown = patch.signInEventTypes.filter((t) => !(SIGN_IN_EVENT_TYPES as readonly string[]).includes(t));
+        if (unknown.length > 0) throw new ValidationError(`unknown sign-in event type ${unknown.join(', ')}; known: ${SIGN_IN_EVENT_TYPES.join(', ')}`);
+        settings.signInEventTypes = SIGN_IN_EVENT_TYPES.filter((t) => patch.signInEventTypes!.includes(t));
       }
       const name = patch.name?.trim();
       if (name !== undefined && (name.length === 0 || name.length > 100)) throw new ValidationError('name must be 1 to 100 characters');
@@ -286,11 +315,17 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
     },
 
     /** Stops collecting; the collected data stays unless `purge`. */
-    async remove(id: string, opts: { purge?: boolean } = {}): Promise<{ removed: true; purged: { signIns: number } | null; kept: { signIns: number } }> {
+    async remove(id: string, opts: { purge?: boolean } = {}): Promise<{ removed: true; purged: StoredCounts | null; kept: StoredCounts }> {
       await mustGet(id);
       await repo.remove(id);
-      if (opts.purge) return { removed: true, purged: { signIns: await signIns.purge(id) }, kept: { signIns: 0 } };
-      return { removed: true, purged: null, kept: { signIns: await signIns.count(id) } };
+      if (opts.purge) {
+        const purged = { signIns: await signIns.purge(id), otherRecords: sum(await datasets.purge(id)) };
+        await createCollectionRepo(deps.db).reset(id);
+        return { removed: true, purged, kept: { signIns: 0, otherRecords: 0 } };
+      }
+      let otherRecords = 0;
+      for (const spec of Object.values(DATASETS) as DatasetSpec[]) otherRecords += await datasets.count(spec, id);
+      return { removed: true, purged: null, kept: { signIns: await signIns.count(id), otherRecords } };
     },
   };
 }

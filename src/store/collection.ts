@@ -13,9 +13,9 @@ export interface Slice {
 
 export function createCollectionRepo(db: Db) {
   const k = db.kysely;
-  async function state(integrationId: string, dataType: string): Promise<{ cursor: number | null; sweptAt: number | null }> {
-    const row = await k.selectFrom('collection_state').select(['cursor', 'swept_at']).where('integration_id', '=', integrationId).where('data_type', '=', dataType).executeTakeFirst();
-    return { cursor: row?.cursor == null ? null : Number(row.cursor), sweptAt: row?.swept_at == null ? null : Number(row.swept_at) };
+  async function state(integrationId: string, dataType: string): Promise<{ cursor: number | null; sweptAt: number | null; deltaLink: string | null }> {
+    const row = await k.selectFrom('collection_state').select(['cursor', 'swept_at', 'delta_link']).where('integration_id', '=', integrationId).where('data_type', '=', dataType).executeTakeFirst();
+    return { cursor: row?.cursor == null ? null : Number(row.cursor), sweptAt: row?.swept_at == null ? null : Number(row.swept_at), deltaLink: row?.delta_link ?? null };
   }
   return {
     state,
@@ -68,6 +68,26 @@ export function createCollectionRepo(db: Db) {
           .values({ integration_id: integrationId, data_type: dataType, cursor, delta_link: null, swept_at: sweptAt ?? null, updated_at: now })
           .onConflict((oc) => oc.columns(['integration_id', 'data_type']).doUpdateSet({ cursor, updated_at: now, ...(sweptAt !== undefined ? { swept_at: sweptAt } : {}) }))
           .execute();
+      });
+    },
+
+    /**
+     * A directory delta round completed: the link for the next round (null: the next round is a
+     * full one), and the cursor at the round's start.
+     */
+    async saveDeltaLink(integrationId: string, dataType: string, deltaLink: string | null, cursor: number, now: number): Promise<void> {
+      await k
+        .insertInto('collection_state')
+        .values({ integration_id: integrationId, data_type: dataType, cursor, delta_link: deltaLink, swept_at: null, updated_at: now })
+        .onConflict((oc) => oc.columns(['integration_id', 'data_type']).doUpdateSet({ cursor, delta_link: deltaLink, updated_at: now }))
+        .execute();
+    },
+
+    /** Forgets every cursor, plan and delta link of an integration (its data was purged). */
+    async reset(integrationId: string): Promise<void> {
+      await writeTransaction(db, async (trx) => {
+        await trx.deleteFrom('collection_slices').where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('collection_state').where('integration_id', '=', integrationId).execute();
       });
     },
 

@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_integration_state.js';
 import * as m0003 from './migrations/0003_collection.js';
 import * as m0004 from './migrations/0004_collection_sweep.js';
+import * as m0005 from './migrations/0005_datasets.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002_integration_state': m0002,
   '0003_collection': m0003,
   '0004_collection_sweep': m0004,
+  '0005_datasets': m0005,
 };
 
 export interface MigrateOutcome {

@@ -56,19 +56,26 @@ describe('Collect Now and run history', () => {
     assert.equal(signIns.stats.slicesDone, 30);
     const truth = await sim.control('GET', `/truth/signins?tenant=contoso&since=${new Date(T0 - 30 * 86_400_000 + 600_000).toISOString()}&until=${new Date(T0 - 15 * 60_000 + 1).toISOString()}`);
     assert.equal(signIns.stats.inserted, truth.count);
+    // every other data type of a P2 tenant with Intune is collected too, with its Graph traffic counted
     const others = res.body.outcomes.filter((o: any) => o.dataType !== 'signIns');
-    assert.ok(others.length > 0 && others.every((o: any) => o.status === 'skipped' && /does not collect this data type yet/.test(o.error)));
+    assert.equal(others.length, 13);
+    for (const o of others) assert.equal(o.status, 'succeeded', `${o.dataType}: ${o.error}`);
+    assert.ok(res.body.outcomes.every((o: any) => o.stats.requests >= 1 && o.stats.throttled === 0));
+    // the store holds them and every non-interactive, service principal and managed identity sign-in
+    const beta = res.body.outcomes.find((o: any) => o.dataType === 'nonInteractiveSignIns');
+    assert.deepEqual(Object.keys(beta.stats.eventTypes), ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity']);
     const shown = await analyst.get<any>(`/api/integrations/${ids.contoso}`);
-    assert.equal(shown.body.integration.storedData.signIns, truth.count);
+    assert.equal(shown.body.integration.storedData.signIns, truth.count + beta.stats.inserted);
   });
 
   test('the run history shows the run with its counts; analysts read it', async () => {
     const runs = await analyst.get<any>(`/api/integrations/${ids.contoso}/runs`);
     assert.equal(runs.status, 200);
-    assert.equal(runs.body.runs[0].dataType, 'signIns');
-    assert.equal(runs.body.runs[0].status, 'succeeded');
-    assert.ok(runs.body.runs[0].endedAt);
-    assert.ok(runs.body.runs[0].stats.inserted > 100);
+    assert.equal(runs.body.runs.length, 14);
+    const signIns = runs.body.runs.find((r: any) => r.dataType === 'signIns');
+    assert.equal(signIns.status, 'succeeded');
+    assert.ok(signIns.endedAt);
+    assert.ok(signIns.stats.inserted > 100);
   });
 
   test('a Free tenant: sign-ins skipped with the licence reason', async () => {

@@ -4,7 +4,7 @@
 // nothing waits in real time.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { collectSignIns, DEFAULT_SIGNIN_SETTINGS } from '../../src/collect/signins.js';
+import { collectEvents, DEFAULT_EVENT_SETTINGS } from '../../src/collect/events.js';
 import { resolveCloud } from '../../src/entra/clouds.js';
 import { createTokenSource } from '../../src/entra/credentials.js';
 import { createGraphClient, type GraphClient } from '../../src/entra/graph.js';
@@ -48,8 +48,8 @@ async function rig(options: Parameters<typeof startTestSimulator>[0] = {}): Prom
   };
 }
 
-const collect = (r: Rig, extra: Partial<Parameters<typeof collectSignIns>[0]> = {}) =>
-  collectSignIns({
+const collect = (r: Rig, extra: Partial<Parameters<typeof collectEvents>[0]> = {}) =>
+  collectEvents({
     integrationId: r.integrationId,
     dataType: 'signIns',
     graph: r.graph,
@@ -88,7 +88,7 @@ describe('sign-in collection', () => {
     assert.equal(stats.slices, 30);
     assert.equal(stats.slicesDone, 30);
     const from = now - 30 * DAY + 10 * MINUTE;
-    const to = now - DEFAULT_SIGNIN_SETTINGS.lagMs;
+    const to = now - DEFAULT_EVENT_SETTINGS.lagMs;
     assertSame(await compare(r, from, to + 1));
     assert.equal(stats.inserted, (await compare(r, from, to + 1)).stored.length);
     assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), to);
@@ -104,7 +104,7 @@ describe('sign-in collection', () => {
     await r.t.control('POST', '/clock/advance', { seconds: 61 * 60 });
     const swept = await collect(r);
     assert.equal(swept.sweep, true);
-    assert.equal(Date.parse(swept.to!) - Date.parse(swept.from!), 61 * MINUTE + DEFAULT_SIGNIN_SETTINGS.sweepWindowMs);
+    assert.equal(Date.parse(swept.to!) - Date.parse(swept.from!), 61 * MINUTE + DEFAULT_EVENT_SETTINGS.sweepWindowMs);
   });
 
   test('incremental runs through late arrival (up to 60 min) and re-published records end equal to the truth', async () => {
@@ -117,7 +117,7 @@ describe('sign-in collection', () => {
     const end = r.t.sim.state.clock.now();
     // everything that happened since the backfill, up to what the lag, the lateness and the
     // hourly late sweep allow
-    const c = await compare(r, start - 3 * HOUR, end - DEFAULT_SIGNIN_SETTINGS.lagMs - 60 * MINUTE - DEFAULT_SIGNIN_SETTINGS.sweepIntervalMs);
+    const c = await compare(r, start - 3 * HOUR, end - DEFAULT_EVENT_SETTINGS.lagMs - 60 * MINUTE - DEFAULT_EVENT_SETTINGS.sweepIntervalMs);
     assertSame(c);
     // The stored version of each record is the newest Graph serves now. (From 2 h before the
     // faults were switched on: turning re-publishing on also re-publishes older history at once,
@@ -156,7 +156,7 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       assert.ok(pending.length > 0 && pending.length < 30, `${pending.length} slices left`);
       const second = await collect(r);
       assert.equal(second.slices, 30);
-      assertSame(await compare(r, now - 30 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
+      assertSame(await compare(r, now - 30 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1));
     } finally {
       await r.close();
     }
@@ -167,7 +167,7 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
     try {
       const now = r.t.sim.state.clock.now();
       await collect(r, { settings: { retentionDays: 5 } });
-      assertSame(await compare(r, now - 5 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
+      assertSame(await compare(r, now - 5 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1));
     } finally {
       await r.close();
     }
@@ -187,7 +187,7 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       await dispatcher.close();
       assert.equal(graph.stats.throttled, 0, 'no 429');
       assert.ok(stats.pages >= 7);
-      assertSame(await compare(r, now - 7 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
+      assertSame(await compare(r, now - 7 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1));
     } finally {
       await r.close();
     }
@@ -202,7 +202,7 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), null);
       await r.t.control('PATCH', '/faults', { malformedRate: 0 });
       await collect(r, { settings: { retentionDays: 3 } });
-      assertSame(await compare(r, now - 3 * DAY + 10 * MINUTE, now - DEFAULT_SIGNIN_SETTINGS.lagMs + 1));
+      assertSame(await compare(r, now - 3 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1));
     } finally {
       await r.close();
     }

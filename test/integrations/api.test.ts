@@ -150,10 +150,10 @@ for (const dialect of DIALECTS) {
       await signInsRepo.upsert(fab.id, take(signIns({ seed: 4 }), 25), app.clock.now());
       assert.equal((await admin.get<any>(`/api/integrations/${contosoId}`)).body.integration.storedData.signIns, 40);
       const kept = await admin.delete<any>(`/api/integrations/${fab.id}`);
-      assert.deepEqual(kept.body, { removed: true, purged: null, kept: { signIns: 25 } });
+      assert.deepEqual(kept.body, { removed: true, purged: null, kept: { signIns: 25, otherRecords: 0 } });
       assert.equal(await signInsRepo.count(fab.id), 25);
       const purged = await admin.delete<any>(`/api/integrations/${contosoId}?purge=true`);
-      assert.deepEqual(purged.body, { removed: true, purged: { signIns: 40 }, kept: { signIns: 0 } });
+      assert.deepEqual(purged.body, { removed: true, purged: { signIns: 40, otherRecords: 0 }, kept: { signIns: 0, otherRecords: 0 } });
       assert.equal(await signInsRepo.count(contosoId), 0);
       assert.equal((await admin.get<any>(`/api/integrations/${contosoId}`)).status, 404);
     });

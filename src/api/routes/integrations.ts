@@ -48,6 +48,8 @@ export const reportSchema = z.object({
   elapsedMs: z.number(),
 });
 
+const storedCounts = z.object({ signIns: z.number(), otherRecords: z.number() });
+
 const integrationSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -58,7 +60,7 @@ const integrationSchema = z.object({
   status: z.enum(['connected', 'failed', 'untested']),
   lastTestedAt: z.string().nullable(),
   report: reportSchema.nullable(),
-  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()) }),
+  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()), signInEventTypes: z.array(z.string()) }),
   secretExpiresAt: z.string().nullable(),
   secretDaysLeft: z.number().nullable(),
   storedData: z.object({ signIns: z.number() }),
@@ -132,7 +134,12 @@ export const integrationRoutes =
         schema: {
           params: idParams,
           body: z
-            .object({ name: z.string().max(200).optional(), dataTypes: z.record(z.string(), z.boolean()).optional(), schedule: z.record(z.string(), z.number()).optional() })
+            .object({
+              name: z.string().max(200).optional(),
+              dataTypes: z.record(z.string(), z.boolean()).optional(),
+              schedule: z.record(z.string(), z.number()).optional(),
+              signInEventTypes: z.array(z.string()).max(10).optional(),
+            })
             .strict(),
           response: { 200: z.object({ integration: integrationSchema }), 400: errorSchema, 404: errorSchema, ...authErrors },
         },
@@ -231,7 +238,7 @@ export const integrationRoutes =
           params: idParams,
           querystring: z.object({ purge: z.enum(['true', 'false']).default('false') }).strict(),
           response: {
-            200: z.object({ removed: z.literal(true), purged: z.object({ signIns: z.number() }).nullable(), kept: z.object({ signIns: z.number() }) }),
+            200: z.object({ removed: z.literal(true), purged: storedCounts.nullable(), kept: storedCounts }),
             404: errorSchema,
             ...authErrors,
           },
@@ -240,7 +247,7 @@ export const integrationRoutes =
       async (request) => {
         request.auditTarget = request.params.id;
         const result = await ctx.integrations.remove(request.params.id, { purge: request.query.purge === 'true' });
-        request.auditDetail = { purge: request.query.purge === 'true', ...(result.purged ? { purgedSignIns: result.purged.signIns } : { keptSignIns: result.kept.signIns }) };
+        request.auditDetail = { purge: request.query.purge === 'true', ...(result.purged ? { purged: result.purged } : { kept: result.kept }) };
         return result;
       },
     );

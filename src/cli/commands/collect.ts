@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import type { Progress } from '../../collect/runner.js';
+import { etaSeconds, type Progress } from '../../collect/runner.js';
 import { cliActor, printJson, printTable, withContext } from '../run.js';
+
+const formatEta = (seconds: number): string => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`);
 
 /** Progress: a line that rewrites itself at a terminal, JSON lines otherwise. */
 function progressPrinter(json: boolean): (p: Progress) => void {
@@ -13,11 +15,15 @@ function progressPrinter(json: boolean): (p: Progress) => void {
       return;
     }
     const now = Date.now();
-    if (now - last < 200 && s.slicesDone < s.slices) return;
+    const slices = s.slices ?? 0;
+    const done = s.slicesDone ?? 0;
+    if (now - last < 200 && done < slices) return;
     last = now;
     const width = 24;
-    const filled = s.slices > 0 ? Math.round((s.slicesDone / s.slices) * width) : 0;
-    process.stderr.write(`\r${p.dataType} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] slices ${s.slicesDone}/${s.slices}  fetched ${s.fetched}  new ${s.inserted}  updated ${s.updated}   `);
+    const filled = slices > 0 ? Math.round((done / slices) * width) : 0;
+    const eta = etaSeconds(p, now);
+    const bar = slices > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] slices ${done}/${slices}${eta === null ? '' : `  ETA ${formatEta(eta)}`}  ` : '';
+    process.stderr.write(`\r${p.dataType} ${bar}fetched ${s.fetched ?? 0}  new ${s.inserted ?? 0}  updated ${s.updated ?? 0}   `);
   };
 }
 

@@ -164,8 +164,9 @@ export function registerIntegrationCommands(program: Command): void {
     .option('--name <name>', 'new name')
     .option('--data-type <NAME=on|off>', 'turn a data type on or off', collect)
     .option('--schedule <NAME=MINUTES>', 'minutes between collections of a data type', collect)
+    .option('--sign-in-event-types <list>', 'beta sign-in streams to collect: comma-separated nonInteractiveUser, servicePrincipal, managedIdentity (or "none")')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; json?: boolean }) =>
+    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; signInEventTypes?: string; json?: boolean }) =>
       withContext(async (ctx) => {
         const schedule = Object.fromEntries(
           (opts.schedule ?? []).map((p) => {
@@ -174,7 +175,8 @@ export function registerIntegrationCommands(program: Command): void {
             return [m[1]!, Number(m[2])];
           }),
         );
-        const patch = { ...(opts.name ? { name: opts.name } : {}), dataTypes: toggles(opts.dataType ?? []), schedule };
+        const eventTypes = opts.signInEventTypes === undefined ? undefined : opts.signInEventTypes === 'none' ? [] : opts.signInEventTypes.split(',').map((t) => t.trim()).filter(Boolean);
+        const patch = { ...(opts.name ? { name: opts.name } : {}), dataTypes: toggles(opts.dataType ?? []), schedule, ...(eventTypes ? { signInEventTypes: eventTypes } : {}) };
         const i = await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch));
         if (opts.json) return printJson(i);
         printIntegration(i);
@@ -217,7 +219,9 @@ export function registerIntegrationCommands(program: Command): void {
         const result = await audited(ctx, 'integrations.remove', id, { purge: Boolean(opts.purge) }, () => ctx.integrations.remove(id, { purge: Boolean(opts.purge) }));
         if (opts.json) return printJson(result);
         process.stdout.write(
-          result.purged ? `removed; deleted ${result.purged.signIns} collected sign-ins\n` : `removed; its ${result.kept.signIns} collected sign-ins are kept\n`,
+          result.purged
+            ? `removed; deleted ${result.purged.signIns} collected sign-ins and ${result.purged.otherRecords} other records\n`
+            : `removed; its ${result.kept.signIns} collected sign-ins and ${result.kept.otherRecords} other records are kept\n`,
         );
       }),
     );

@@ -1,17 +1,18 @@
-// Sign-in collection (DESIGN §5). The first run backfills the retention window in time slices
-// fetched concurrently; later runs fetch [cursor − overlap, now − lag]. Pages are stored as they
+// Event-log collection (DESIGN §5): sign-ins of every kind and directory audits. The first run
+// backfills the retention window in time slices fetched concurrently; later runs fetch
+// [cursor − overlap, now − lag]. Pages are stored as they
 // arrive (upserts by id: the newest version wins, a repeat changes nothing), a slice is done
 // only when its last page is stored, and the cursor moves only when every slice of the plan is
 // done — so an interrupted run resumes where it stopped and nothing is lost or doubled.
 import type { Clock } from '../clock.js';
 import type { GraphClient } from '../entra/graph.js';
 import type { CollectionRepo } from '../store/collection.js';
-import type { GraphSignIn, UpsertCounts } from '../store/signins.js';
+import type { UpsertCounts } from '../store/signins.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
 
-export interface SignInCollectionSettings {
+export interface EventCollectionSettings {
   /**
    * The newest time a run fetches up to: now − lag. Microsoft gives sign-ins' delivery latency
    * as minutes (a 5-minute 99th percentile; 10+ minutes seen by collectors), so 15 minutes.
@@ -36,7 +37,7 @@ export interface SignInCollectionSettings {
   retentionDays: number;
 }
 
-export const DEFAULT_SIGNIN_SETTINGS: SignInCollectionSettings = {
+export const DEFAULT_EVENT_SETTINGS: EventCollectionSettings = {
   lagMs: 15 * MINUTE,
   overlapMs: 15 * MINUTE,
   sweepWindowMs: 200 * MINUTE,
@@ -49,7 +50,7 @@ export const DEFAULT_SIGNIN_SETTINGS: SignInCollectionSettings = {
 /** A margin inside retention: Graph refuses a filter that reaches past it. */
 const RETENTION_MARGIN = 10 * MINUTE;
 
-export interface SignInRunStats {
+export type EventRunStats = {
   fetched: number;
   inserted: number;
   updated: number;
@@ -62,22 +63,32 @@ export interface SignInRunStats {
   /** This run re-read the recent past for late and re-published records. */
   sweep?: boolean;
   to?: string;
-}
+};
 
-export interface SignInCollectorDeps {
+export interface EventCollectorDeps {
   integrationId: string;
-  /** Which stream: v1.0 interactive sign-ins, or a beta event type. */
-  dataType: 'signIns';
+  /** The stream, as its cursor and slices are kept: a data type, or a data type's event type. */
+  dataType: string;
+  /** The request for the events created in [from, to] (ISO); default: v1.0 interactive sign-ins. */
+  url?: (from: string, to: string) => string;
   graph: GraphClient;
   collection: CollectionRepo;
-  store: { upsert(integrationId: string, records: GraphSignIn[], collectedAt: number): Promise<UpsertCounts> };
+  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number): Promise<UpsertCounts> };
   clock: Clock;
-  settings?: Partial<SignInCollectionSettings>;
+  settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
-  onProgress?(stats: SignInRunStats): void;
+  onProgress?(stats: EventRunStats): void;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * ge/le with unquoted ISO timestamps, as Graph documents; neighbouring slices share their
+ * boundary instant, and a record fetched twice is stored once.
+ */
+export const timeFilter = (property: string, from: string, to: string): string => `${property} ge ${from} and ${property} le ${to}`;
+
+const interactiveSignIns = (from: string, to: string): string => `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(timeFilter('createdDateTime', from, to))}`;
 
 /** Splits [from, to] into slices of at most `size`, newest last. */
 export function sliceWindow(from: number, to: number, size: number): Array<{ start: number; end: number }> {
@@ -86,11 +97,11 @@ export function sliceWindow(from: number, to: number, size: number): Array<{ sta
   return slices;
 }
 
-export async function collectSignIns(deps: SignInCollectorDeps): Promise<SignInRunStats> {
-  const s = { ...DEFAULT_SIGNIN_SETTINGS, ...deps.settings };
+export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunStats> {
+  const s = { ...DEFAULT_EVENT_SETTINGS, ...deps.settings };
   const { integrationId, dataType, collection } = deps;
   const now = deps.clock.now();
-  const stats: SignInRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, slices: 0, slicesDone: 0 };
+  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, slices: 0, slicesDone: 0 };
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
   let plan = await collection.pendingSlices(integrationId, dataType);
@@ -133,11 +144,8 @@ export async function collectSignIns(deps: SignInCollectorDeps): Promise<SignInR
   };
 
   async function fetchSlice(start: number, end: number): Promise<void> {
-    // ge/le with unquoted ISO timestamps, as Graph documents; neighbouring slices share their
-    // boundary instant, and a record fetched twice is stored once.
-    const filter = `createdDateTime ge ${iso(start)} and createdDateTime le ${iso(end)}`;
-    const url = `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(filter)}`;
-    for await (const page of deps.graph.pages<GraphSignIn>(url, deps.signal ? { signal: deps.signal } : {})) {
+    const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
+    for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
       const counts = await deps.store.upsert(integrationId, page.value, deps.clock.now());
       stats.pages++;
       stats.fetched += page.value.length;

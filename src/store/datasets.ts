@@ -1,0 +1,523 @@
+// The data sets collected besides sign-ins (tables in migrations/0005_datasets.ts): how each
+// Graph record maps to its typed columns, and one repository for all of them. Records are
+// stored whole (raw) and upserted by Graph id; a full collection pass stamps what it sees with
+// its generation and, once complete, marks the rest as gone, so the copy is never half-replaced.
+import type { Kysely } from 'kysely';
+import { ValidationError } from '../errors.js';
+import type { Db } from './db.js';
+import { writeTransaction } from './tx.js';
+
+export type GraphRecord = Record<string, unknown>;
+type Value = string | number | null;
+type Extract = (r: GraphRecord) => Value;
+
+export interface DatasetSpec {
+  /** The name users know it by (`idsight export --type`). */
+  name: string;
+  table: string;
+  /** Typed columns and how each is read from the Graph record. */
+  columns: Record<string, Extract>;
+  /** The column `--since`/`--until` filter on, if the records are events. */
+  time?: string;
+  /** Applications and service principals carry credentials, kept in app_credentials. */
+  credentials?: 'application' | 'servicePrincipal';
+}
+
+const obj = (v: unknown): GraphRecord => (v && typeof v === 'object' && !Array.isArray(v) ? (v as GraphRecord) : {});
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+/** ISO time as epoch ms; Graph writes 0001-01-01 for "never". */
+const time = (v: unknown): number | null => {
+  if (typeof v !== 'string') return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+};
+const first = (v: unknown): GraphRecord => (Array.isArray(v) ? obj(v[0]) : {});
+const at =
+  (...path: string[]) =>
+  (r: GraphRecord): unknown =>
+    path.reduce<unknown>((v, p) => obj(v)[p], r);
+
+export const DATASETS = {
+  users: {
+    name: 'users',
+    table: 'directory_users',
+    columns: {
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      display_name: (r) => str(r.displayName),
+      mail: (r) => str(r.mail),
+      user_type: (r) => str(r.userType),
+      account_enabled: (r) => bool(r.accountEnabled),
+      created_at: (r) => time(r.createdDateTime),
+      on_premises_sync_enabled: (r) => bool(r.onPremisesSyncEnabled),
+      external_user_state: (r) => str(r.externalUserState),
+      last_password_change_at: (r) => time(r.lastPasswordChangeDateTime),
+    },
+  },
+  groups: {
+    name: 'groups',
+    table: 'directory_groups',
+    columns: {
+      display_name: (r) => str(r.displayName),
+      security_enabled: (r) => bool(r.securityEnabled),
+      mail_enabled: (r) => bool(r.mailEnabled),
+      group_types: (r) => json(r.groupTypes),
+      is_assignable_to_role: (r) => bool(r.isAssignableToRole),
+      membership_rule: (r) => str(r.membershipRule),
+      created_at: (r) => time(r.createdDateTime),
+    },
+  },
+  signInActivity: {
+    name: 'signInActivity',
+    table: 'user_sign_in_activity',
+    columns: {
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      last_sign_in_at: (r) => time(at('signInActivity', 'lastSignInDateTime')(r)),
+      last_non_interactive_sign_in_at: (r) => time(at('signInActivity', 'lastNonInteractiveSignInDateTime')(r)),
+      last_successful_sign_in_at: (r) => time(at('signInActivity', 'lastSuccessfulSignInDateTime')(r)),
+    },
+  },
+  mfaRegistration: {
+    name: 'mfaRegistration',
+    table: 'mfa_registrations',
+    columns: {
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      user_type: (r) => str(r.userType),
+      is_admin: (r) => bool(r.isAdmin),
+      is_mfa_capable: (r) => bool(r.isMfaCapable),
+      is_mfa_registered: (r) => bool(r.isMfaRegistered),
+      is_passwordless_capable: (r) => bool(r.isPasswordlessCapable),
+      is_sspr_registered: (r) => bool(r.isSsprRegistered),
+      default_mfa_method: (r) => str(r.defaultMfaMethod),
+      methods_registered: (r) => json(r.methodsRegistered),
+      last_updated_at: (r) => time(r.lastUpdatedDateTime),
+    },
+  },
+  riskyUsers: {
+    name: 'riskyUsers',
+    table: 'risky_users',
+    columns: {
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      risk_level: (r) => str(r.riskLevel),
+      risk_state: (r) => str(r.riskState),
+      risk_detail: (r) => str(r.riskDetail),
+      risk_last_updated_at: (r) => time(r.riskLastUpdatedDateTime),
+      is_deleted: (r) => bool(r.isDeleted),
+    },
+  },
+  riskDetections: {
+    name: 'riskDetections',
+    table: 'risk_detections',
+    time: 'detected_at',
+    columns: {
+      user_id: (r) => str(r.userId),
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      risk_event_type: (r) => str(r.riskEventType),
+      risk_level: (r) => str(r.riskLevel),
+      risk_state: (r) => str(r.riskState),
+      risk_detail: (r) => str(r.riskDetail),
+      ip_address: (r) => str(r.ipAddress),
+      country: (r) => str(at('location', 'countryOrRegion')(r)),
+      city: (r) => str(at('location', 'city')(r)),
+      request_id: (r) => str(r.requestId),
+      detected_at: (r) => time(r.detectedDateTime),
+      activity_at: (r) => time(r.activityDateTime),
+      last_updated_at: (r) => time(r.lastUpdatedDateTime),
+    },
+  },
+  conditionalAccess: {
+    name: 'conditionalAccess',
+    table: 'ca_policies',
+    columns: {
+      display_name: (r) => str(r.displayName),
+      state: (r) => str(r.state),
+      created_at: (r) => time(r.createdDateTime),
+      modified_at: (r) => time(r.modifiedDateTime),
+    },
+  },
+  applications: {
+    name: 'applications',
+    table: 'applications',
+    credentials: 'application',
+    columns: {
+      app_id: (r) => str(r.appId),
+      display_name: (r) => str(r.displayName),
+      sign_in_audience: (r) => str(r.signInAudience),
+      created_at: (r) => time(r.createdDateTime),
+    },
+  },
+  servicePrincipals: {
+    name: 'servicePrincipals',
+    table: 'service_principals',
+    credentials: 'servicePrincipal',
+    columns: {
+      app_id: (r) => str(r.appId),
+      display_name: (r) => str(r.displayName),
+      service_principal_type: (r) => str(r.servicePrincipalType),
+      account_enabled: (r) => bool(r.accountEnabled),
+      app_owner_organization_id: (r) => str(r.appOwnerOrganizationId),
+    },
+  },
+  roleDefinitions: {
+    name: 'roleDefinitions',
+    table: 'role_definitions',
+    columns: {
+      display_name: (r) => str(r.displayName),
+      template_id: (r) => str(r.templateId),
+      is_built_in: (r) => bool(r.isBuiltIn),
+      is_enabled: (r) => bool(r.isEnabled),
+    },
+  },
+  roleAssignments: {
+    name: 'roleAssignments',
+    table: 'role_assignments',
+    columns: {
+      role_definition_id: (r) => str(r.roleDefinitionId),
+      principal_id: (r) => str(r.principalId),
+      directory_scope_id: (r) => str(r.directoryScopeId),
+    },
+  },
+  managedDevices: {
+    name: 'managedDevices',
+    table: 'managed_devices',
+    columns: {
+      device_name: (r) => str(r.deviceName),
+      user_id: (r) => str(r.userId),
+      user_principal_name: (r) => lower(r.userPrincipalName),
+      operating_system: (r) => str(r.operatingSystem),
+      os_version: (r) => str(r.osVersion),
+      compliance_state: (r) => str(r.complianceState),
+      is_encrypted: (r) => bool(r.isEncrypted),
+      management_agent: (r) => str(r.managementAgent),
+      azure_ad_device_id: (r) => str(r.azureADDeviceId),
+      enrolled_at: (r) => time(r.enrolledDateTime),
+      last_sync_at: (r) => time(r.lastSyncDateTime),
+    },
+  },
+  licences: {
+    name: 'licences',
+    table: 'licences',
+    columns: {
+      sku_id: (r) => str(r.skuId),
+      sku_part_number: (r) => str(r.skuPartNumber),
+      capability_status: (r) => str(r.capabilityStatus),
+      applies_to: (r) => str(r.appliesTo),
+      enabled_units: (r) => num(at('prepaidUnits', 'enabled')(r)),
+      consumed_units: (r) => num(r.consumedUnits),
+    },
+  },
+  directoryAudits: {
+    name: 'directoryAudits',
+    table: 'directory_audits',
+    time: 'activity_at',
+    columns: {
+      activity_at: (r) => time(r.activityDateTime),
+      category: (r) => str(r.category),
+      activity_display_name: (r) => str(r.activityDisplayName),
+      operation_type: (r) => str(r.operationType),
+      result: (r) => str(r.result),
+      logged_by_service: (r) => str(r.loggedByService),
+      initiated_by_user_id: (r) => str(at('initiatedBy', 'user', 'id')(r)),
+      initiated_by_upn: (r) => lower(at('initiatedBy', 'user', 'userPrincipalName')(r)),
+      initiated_by_app_id: (r) => str(at('initiatedBy', 'app', 'appId')(r)),
+      target_id: (r) => str(first(r.targetResources).id),
+      target_display_name: (r) => str(first(r.targetResources).displayName),
+      correlation_id: (r) => str(r.correlationId),
+    },
+  },
+} satisfies Record<string, DatasetSpec>;
+
+export type DatasetName = keyof typeof DATASETS;
+
+export interface DatasetCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** A member reference from members@delta: which object, and of what type (user, group, …). */
+export interface MemberRef {
+  id: string;
+  type: string;
+}
+
+/** Memberships, credentials and the typed columns exported as CSV for them. */
+export const GROUP_MEMBER_COLUMNS = ['group_id', 'member_id', 'member_type'] as const;
+export const CREDENTIAL_COLUMNS = ['owner_id', 'owner_kind', 'app_id', 'owner_display_name', 'key_id', 'credential_type', 'display_name', 'hint', 'start_at', 'end_at'] as const;
+
+const COMMON = ['generation', 'deleted_at', 'removed_reason', 'collected_at', 'raw'] as const;
+// SQLite allows 32,766 bound parameters per statement: rows × columns stays well inside.
+const CHUNK = 400;
+
+export interface UpsertOptions {
+  /** The collection pass writing; a complete full pass sweeps rows of older generations. */
+  generation: number;
+  collectedAt: number;
+  /**
+   * Delta rounds send changed objects with "at least the updated properties" (delta-query
+   * overview): those are merged into the stored record instead of replacing it.
+   */
+  merge?: boolean;
+}
+
+/** A row of a data set: the typed columns, plus the whole record. */
+function rowOf(spec: DatasetSpec, integrationId: string, record: GraphRecord, o: UpsertOptions): Record<string, Value> {
+  const id = str(record.id);
+  if (!id) throw new ValidationError(`malformed ${spec.name} record: it has no id`);
+  const row: Record<string, Value> = { integration_id: integrationId, id };
+  for (const [column, read] of Object.entries(spec.columns)) row[column] = read(record);
+  return { ...row, generation: o.generation, deleted_at: null, removed_reason: null, collected_at: o.collectedAt, raw: JSON.stringify(record) };
+}
+
+function credentialRows(integrationId: string, kind: string, record: GraphRecord): Array<Record<string, Value>> {
+  const rows: Array<Record<string, Value>> = [];
+  for (const [list, type] of [['passwordCredentials', 'password'], ['keyCredentials', 'certificate']] as const) {
+    const creds = Array.isArray(record[list]) ? (record[list] as unknown[]) : [];
+    for (const c of creds.map(obj)) {
+      const keyId = str(c.keyId);
+      if (!keyId) continue;
+      rows.push({
+        integration_id: integrationId,
+        owner_id: str(record.id),
+        owner_kind: kind,
+        key_id: keyId,
+        app_id: str(record.appId),
+        owner_display_name: str(record.displayName),
+        credential_type: type,
+        display_name: str(c.displayName),
+        hint: str(c.hint),
+        start_at: time(c.startDateTime),
+        end_at: time(c.endDateTime),
+      });
+    }
+  }
+  return rows;
+}
+
+export interface StreamQuery {
+  since?: number | undefined;
+  until?: number | undefined;
+  /** Also rows that left the tenant (deleted_at set). */
+  includeDeleted?: boolean | undefined;
+  /** Rows read per query: memory stays flat whatever the size of the data set. */
+  batch?: number;
+}
+
+export function createDatasetRepo(db: Db) {
+  // The tables are described by DATASETS at run time, not by the Kysely schema type.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const k = db.kysely as unknown as Kysely<any>;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function replaceCredentials(trx: Kysely<any>, spec: DatasetSpec, integrationId: string, ownerIds: string[], records: GraphRecord[]): Promise<void> {
+    if (!spec.credentials || ownerIds.length === 0) return;
+    await trx.deleteFrom('app_credentials').where('integration_id', '=', integrationId).where('owner_id', 'in', ownerIds).execute();
+    const rows = records.flatMap((r) => credentialRows(integrationId, spec.credentials!, r));
+    for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('app_credentials').values(rows.slice(i, i + CHUNK)).execute();
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function dropCredentialsOfGone(trx: Kysely<any>, spec: DatasetSpec, integrationId: string): Promise<void> {
+    if (!spec.credentials) return;
+    await trx
+      .deleteFrom('app_credentials')
+      .where('integration_id', '=', integrationId)
+      .where((eb) => eb('owner_id', 'in', eb.selectFrom(spec.table).select('id').where('integration_id', '=', integrationId).where('deleted_at', 'is not', null)))
+      .execute();
+  }
+
+  return {
+    /**
+     * Stores a page in one transaction; every record gets this pass's generation. A malformed
+     * record (no id) fails the whole page before anything is written.
+     */
+    async upsert(spec: DatasetSpec, integrationId: string, records: GraphRecord[], o: UpsertOptions): Promise<DatasetCounts> {
+      const unique = new Map<string, GraphRecord>();
+      for (const r of records) {
+        const id = str(r.id);
+        if (!id) throw new ValidationError(`malformed ${spec.name} record: it has no id`);
+        unique.set(id, o.merge ? { ...unique.get(id), ...r } : r);
+      }
+      const counts: DatasetCounts = { inserted: 0, updated: 0, unchanged: 0 };
+      const columns = [...Object.keys(spec.columns), ...COMMON];
+      await writeTransaction(db, async (t) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const trx = t as unknown as Kysely<any>;
+        const all = [...unique.values()];
+        for (let i = 0; i < all.length; i += CHUNK) {
+          const chunk = all.slice(i, i + CHUNK);
+          const ids = chunk.map((r) => r.id as string);
+          const stored = new Map<string, { raw: string; deleted_at: unknown }>(
+            (await trx.selectFrom(spec.table).select(['id', 'raw', 'deleted_at']).where('integration_id', '=', integrationId).where('id', 'in', ids).execute()).map((r) => [r.id as string, r as { raw: string; deleted_at: unknown }]),
+          );
+          const changed: GraphRecord[] = [];
+          const rows = chunk.map((record) => {
+            const old = stored.get(record.id as string);
+            const merged = o.merge && old ? { ...(JSON.parse(old.raw) as GraphRecord), ...record } : record;
+            const row = rowOf(spec, integrationId, merged, o);
+            if (!old) counts.inserted++;
+            else if (old.raw !== row.raw || old.deleted_at !== null) counts.updated++;
+            else counts.unchanged++;
+            if (!old || old.raw !== row.raw) changed.push(merged);
+            return row;
+          });
+          await trx
+            .insertInto(spec.table)
+            .values(rows)
+            .onConflict((oc) => oc.columns(['integration_id', 'id']).doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+            .execute();
+          await replaceCredentials(trx, spec, integrationId, changed.map((r) => r.id as string), changed);
+        }
+      });
+      return counts;
+    },
+
+    /** Graph reported these objects removed (@removed): kept, marked with when and why. */
+    async markRemoved(spec: DatasetSpec, integrationId: string, removed: Array<{ id: string; reason: string }>, now: number): Promise<number> {
+      if (removed.length === 0) return 0;
+      return writeTransaction(db, async (t) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const trx = t as unknown as Kysely<any>;
+        let n = 0;
+        for (const { id, reason } of removed) {
+          const r = await trx
+            .updateTable(spec.table)
+            .set({ deleted_at: now, removed_reason: reason, collected_at: now })
+            .where('integration_id', '=', integrationId)
+            .where('id', '=', id)
+            .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('removed_reason', '!=', reason)]))
+            .executeTakeFirst();
+          n += Number(r.numUpdatedRows);
+        }
+        await dropCredentialsOfGone(trx, spec, integrationId);
+        return n;
+      });
+    },
+
+    /** A full pass completed: what it did not see has left the tenant. Returns how many. */
+    async sweep(spec: DatasetSpec, integrationId: string, generation: number, now: number): Promise<number> {
+      return writeTransaction(db, async (t) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const trx = t as unknown as Kysely<any>;
+        const r = await trx
+          .updateTable(spec.table)
+          .set({ deleted_at: now, removed_reason: 'absent' })
+          .where('integration_id', '=', integrationId)
+          .where('generation', '<', generation)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        await dropCredentialsOfGone(trx, spec, integrationId);
+        return Number(r.numUpdatedRows);
+      });
+    },
+
+    /** Group members from members@delta: present ones added (or re-stamped), removed ones deleted. */
+    async applyMembers(integrationId: string, groupId: string, present: MemberRef[], removedIds: string[], generation: number): Promise<void> {
+      await writeTransaction(db, async (t) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const trx = t as unknown as Kysely<any>;
+        for (let i = 0; i < removedIds.length; i += CHUNK) {
+          await trx.deleteFrom('group_members').where('integration_id', '=', integrationId).where('group_id', '=', groupId).where('member_id', 'in', removedIds.slice(i, i + CHUNK)).execute();
+        }
+        const rows = present.map((m) => ({ integration_id: integrationId, group_id: groupId, member_id: m.id, member_type: m.type, generation }));
+        for (let i = 0; i < rows.length; i += CHUNK) {
+          await trx
+            .insertInto('group_members')
+            .values(rows.slice(i, i + CHUNK))
+            .onConflict((oc) => oc.columns(['integration_id', 'group_id', 'member_id']).doUpdateSet((eb) => ({ member_type: eb.ref('excluded.member_type'), generation: eb.ref('excluded.generation') })))
+            .execute();
+        }
+      });
+    },
+
+    /**
+     * After a full groups pass: memberships it did not list are gone, and so are those of groups
+     * that left the tenant. Returns how many memberships went.
+     */
+    async sweepMembers(integrationId: string, generation: number | null): Promise<number> {
+      let q = k.deleteFrom('group_members').where('integration_id', '=', integrationId);
+      q = q.where((eb) =>
+        eb.or([
+          ...(generation === null ? [] : [eb('generation', '<', generation)]),
+          eb('group_id', 'in', eb.selectFrom('directory_groups').select('id').where('integration_id', '=', integrationId).where('deleted_at', 'is not', null)),
+        ]),
+      );
+      return Number((await q.executeTakeFirst()).numDeletedRows);
+    },
+
+    /** Rows of a data set, in key order, a batch at a time (memory flat in its size). */
+    async *stream(spec: DatasetSpec, integrationId: string, q: StreamQuery = {}): AsyncGenerator<Record<string, unknown>> {
+      const batch = q.batch ?? 1_000;
+      const timeCol = spec.time;
+      let after: { t: number; id: string } | undefined;
+      for (;;) {
+        let query = k.selectFrom(spec.table).selectAll().where('integration_id', '=', integrationId);
+        if (!q.includeDeleted) query = query.where('deleted_at', 'is', null);
+        if (timeCol) {
+          if (q.since !== undefined) query = query.where(timeCol, '>=', q.since);
+          if (q.until !== undefined) query = query.where(timeCol, '<', q.until);
+          if (after) {
+            const a = after;
+            query = query.where((eb) => eb.or([eb(timeCol, '>', a.t), eb.and([eb(timeCol, '=', a.t), eb('id', '>', a.id)])]));
+          }
+          query = query.orderBy(timeCol).orderBy('id');
+        } else {
+          if (after) query = query.where('id', '>', after.id);
+          query = query.orderBy('id');
+        }
+        const rows = await query.limit(batch).execute();
+        for (const row of rows) yield row as Record<string, unknown>;
+        if (rows.length < batch) return;
+        const last = rows[rows.length - 1] as Record<string, unknown>;
+        after = { t: timeCol ? Number(last[timeCol]) : 0, id: String(last.id) };
+      }
+    },
+
+    /** Memberships or credentials, in key order, a batch at a time. */
+    async *streamLinks(table: 'group_members' | 'app_credentials', integrationId: string, batch = 1_000): AsyncGenerator<Record<string, unknown>> {
+      const [a, b] = table === 'group_members' ? ['group_id', 'member_id'] : ['owner_id', 'key_id'];
+      let after: [string, string] | undefined;
+      for (;;) {
+        let query = k.selectFrom(table).selectAll().where('integration_id', '=', integrationId);
+        if (after) {
+          const [x, y] = after;
+          query = query.where((eb) => eb.or([eb(a, '>', x), eb.and([eb(a, '=', x), eb(b, '>', y)])]));
+        }
+        const rows = await query.orderBy(a).orderBy(b).limit(batch).execute();
+        for (const row of rows) yield row as Record<string, unknown>;
+        if (rows.length < batch) return;
+        const last = rows[rows.length - 1] as Record<string, unknown>;
+        after = [String(last[a]), String(last[b])];
+      }
+    },
+
+    /** Rows present (not gone) in a data set. */
+    async count(spec: DatasetSpec, integrationId: string): Promise<number> {
+      const row = await k
+        .selectFrom(spec.table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('integration_id', '=', integrationId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /** Deletes everything collected for an integration; returns rows deleted per data set. */
+    async purge(integrationId: string): Promise<Record<string, number>> {
+      const out: Record<string, number> = {};
+      await writeTransaction(db, async (t) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const trx = t as unknown as Kysely<any>;
+        for (const spec of Object.values(DATASETS) as DatasetSpec[]) {
+          out[spec.name] = Number((await trx.deleteFrom(spec.table).where('integration_id', '=', integrationId).executeTakeFirst()).numDeletedRows);
+        }
+        for (const table of ['group_members', 'app_credentials']) await trx.deleteFrom(table).where('integration_id', '=', integrationId).execute();
+      });
+      return out;
+    },
+  };
+}
+export type DatasetRepo = ReturnType<typeof createDatasetRepo>;
