@@ -143,6 +143,20 @@ export interface RunView {
   stats: Record<string, unknown>;
   error: string | null;
   guidance: string | null;
+  /** While the run is running: how far it got, and an estimate of the time left. */
+  progress: RunProgress | null;
+}
+
+export interface RunProgress {
+  fetched: number;
+  pages: number;
+  slicesDone: number | null;
+  slices: number | null;
+  /** Slices done as a percentage (null when the run has no slices: a delta or a listing). */
+  percent: number | null;
+  etaSeconds: number | null;
+  /** The run's lease: a run still "running" past it has been abandoned by its process. */
+  leaseUntil: string;
 }
 
 export interface Progress {
@@ -247,13 +261,15 @@ export function createCollector(deps: {
 
     async runs(integrationId: string, limit = 50): Promise<RunView[]> {
       await deps.integrations.get(integrationId); // 404 for an unknown integration
-      return (await collection.listRuns(integrationId, limit)).map(view);
+      const now = deps.clock.now();
+      return (await collection.listRuns(integrationId, limit)).map((r) => view(r, now));
     },
   };
 }
 export type Collector = ReturnType<typeof createCollector>;
 
-function view(r: CollectionRunRow): RunView {
+function view(r: CollectionRunRow, now: number): RunView {
+  const stats = JSON.parse(r.stats) as RunStats;
   return {
     id: r.id,
     dataType: r.data_type,
@@ -261,9 +277,24 @@ function view(r: CollectionRunRow): RunView {
     status: r.status,
     startedAt: new Date(Number(r.started_at)).toISOString(),
     endedAt: r.ended_at === null ? null : new Date(Number(r.ended_at)).toISOString(),
-    stats: JSON.parse(r.stats) as Record<string, unknown>,
+    stats,
     error: r.error,
     guidance: r.guidance,
+    progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null,
+  };
+}
+
+function progressOf(stats: RunStats, startedAt: number, leaseUntil: number, now: number): RunProgress {
+  const slices = stats.slices ?? null;
+  const slicesDone = stats.slicesDone ?? null;
+  return {
+    fetched: stats.fetched ?? 0,
+    pages: stats.pages ?? 0,
+    slicesDone,
+    slices,
+    percent: slices ? Math.floor(((slicesDone ?? 0) / slices) * 100) : null,
+    etaSeconds: etaSeconds({ stats, startedAt }, now),
+    leaseUntil: new Date(leaseUntil).toISOString(),
   };
 }
 

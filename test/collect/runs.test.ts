@@ -123,17 +123,31 @@ describe('Collect Now and run history', () => {
     assert.equal(runs[0].status, 'succeeded');
   });
 
-  test('Collect Now without waiting answers 202; the run shows in the history', async () => {
-    const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect`, { types: ['signIns'] });
-    assert.equal(res.status, 202);
-    for (let i = 0; i < 50; i++) {
-      const runs = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs;
-      if (runs.length >= 4 && runs[0].status !== 'running') {
-        assert.equal(runs[0].status, 'succeeded');
-        return;
+  test('Collect Now without waiting answers 202; the run shows in the history with its progress while it runs', async () => {
+    await sim.control('PATCH', '/faults', { latencyMs: 400 }); // slow pages: the run is seen running
+    try {
+      const earlier = new Set((await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.map((r: any) => r.id));
+      const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect`, { types: ['signIns'] });
+      assert.equal(res.status, 202);
+      let seenRunning: any;
+      for (let i = 0; i < 100; i++) {
+        const run = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.find((r: any) => !earlier.has(r.id));
+        if (run?.status === 'running' && run.progress.slices !== null) seenRunning ??= run;
+        if (run && run.status !== 'running' && seenRunning) {
+          assert.equal(run.status, 'succeeded');
+          assert.equal(run.progress, null, 'no progress once ended');
+          const p = seenRunning.progress;
+          assert.equal(p.slices, 1);
+          assert.ok(p.slicesDone === 0 || p.slicesDone === 1);
+          assert.equal(p.percent, p.slicesDone * 100);
+          assert.ok(Date.parse(p.leaseUntil) > Date.parse(seenRunning.startedAt));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 100));
+      assert.fail('the background run was not seen running and then finished');
+    } finally {
+      await sim.control('PATCH', '/faults', { latencyMs: 0 });
     }
-    assert.fail('the background run did not finish');
   });
 });

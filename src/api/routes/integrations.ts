@@ -187,6 +187,18 @@ export const integrationRoutes =
       stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages, slices, slicesDone, from, to'),
       error: z.string().nullable(),
       guidance: z.string().nullable(),
+      progress: z
+        .object({
+          fetched: z.number(),
+          pages: z.number(),
+          slicesDone: z.number().nullable(),
+          slices: z.number().nullable(),
+          percent: z.number().nullable(),
+          etaSeconds: z.number().nullable(),
+          leaseUntil: z.string(),
+        })
+        .nullable()
+        .describe('while running: counts so far, slices done, percent and an ETA; null once the run ended'),
     });
     const outcomeSchema = z.object({
       runId: z.string().nullable(),
