@@ -42,7 +42,8 @@ interface CollectContext {
   onProgress(stats: RunStats): void;
 }
 
-const DAY = 86_400_000;
+const MINUTE = 60_000;
+const DAY = 1_440 * MINUTE;
 const betaSignIns = (eventType: string) => (from: string, to: string) =>
   `/beta/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`${timeFilter('createdDateTime', from, to)} and signInEventTypes/any(t: t eq '${eventType}')`)}`;
 
@@ -217,7 +218,7 @@ export function createCollector(deps: {
         datasets,
         signIns,
         clock: deps.clock,
-        eventSettings: deps.eventSettings ?? {},
+        eventSettings: { lagMs: integration.settings.lagMinutes * MINUTE, overlapMs: integration.settings.overlapMinutes * MINUTE, ...deps.eventSettings },
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (s) => {
           stats = { ...s, ...requestStats(session.graph) };

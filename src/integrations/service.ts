@@ -62,7 +62,16 @@ export interface IntegrationSettings {
    * user sign-ins are often ten times as many as interactive ones; all three are on by default.
    */
   signInEventTypes: SignInEventType[];
+  /**
+   * Advanced: event logs (sign-ins, audits) are read up to now − lag, and every run re-reads
+   * `overlapMinutes` before where the last one ended (see collect/events.ts for the defaults' why).
+   */
+  lagMinutes: number;
+  overlapMinutes: number;
 }
+
+export const DEFAULT_LAG_MINUTES = 15;
+export const DEFAULT_OVERLAP_MINUTES = 15;
 
 /** What an integration's collected data amounts to: sign-ins, and records of every other data set. */
 export interface StoredCounts {
@@ -165,6 +174,8 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
       dataTypes: Object.fromEntries(DATA_TYPES.map((d) => [d.id, available.get(d.id) ?? true])),
       schedule: Object.fromEntries(DATA_TYPES.map((d) => [d.id, DEFAULT_SCHEDULE[d.id]])),
       signInEventTypes: [...SIGN_IN_EVENT_TYPES],
+      lagMinutes: DEFAULT_LAG_MINUTES,
+      overlapMinutes: DEFAULT_OVERLAP_MINUTES,
     };
   }
 
@@ -176,6 +187,8 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
       dataTypes: { ...defaults.dataTypes, ...stored.dataTypes },
       schedule: { ...defaults.schedule, ...stored.schedule },
       signInEventTypes: stored.signInEventTypes ?? defaults.signInEventTypes,
+      lagMinutes: stored.lagMinutes ?? defaults.lagMinutes,
+      overlapMinutes: stored.overlapMinutes ?? defaults.overlapMinutes,
     };
   }
 
@@ -261,7 +274,7 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
     },
 
     /** Name, data types and schedule. Turning on a data type the tenant does not offer is refused with the reason. */
-    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number>; signInEventTypes?: string[] }): Promise<IntegrationView> {
+    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number>; signInEventTypes?: string[]; lagMinutes?: number; overlapMinutes?: number }): Promise<IntegrationView> {
       const row = await mustGet(id);
       const settings = settingsOf(row);
       const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
@@ -281,6 +294,15 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
         const unknown = patch.signInEventTypes.filter((t) => !(SIGN_IN_EVENT_TYPES as readonly string[]).includes(t));
         if (unknown.length > 0) throw new ValidationError(`unknown sign-in event type ${unknown.join(', ')}; known: ${SIGN_IN_EVENT_TYPES.join(', ')}`);
         settings.signInEventTypes = SIGN_IN_EVENT_TYPES.filter((t) => patch.signInEventTypes!.includes(t));
+      }
+      // Lag: Microsoft documents up to 2 h before some details settle; more only delays findings.
+      if (patch.lagMinutes !== undefined) {
+        if (!Number.isInteger(patch.lagMinutes) || patch.lagMinutes < 0 || patch.lagMinutes > 240) throw new ValidationError('lagMinutes must be a whole number of minutes between 0 and 240');
+        settings.lagMinutes = patch.lagMinutes;
+      }
+      if (patch.overlapMinutes !== undefined) {
+        if (!Number.isInteger(patch.overlapMinutes) || patch.overlapMinutes < 0 || patch.overlapMinutes > 1440) throw new ValidationError('overlapMinutes must be a whole number of minutes between 0 and 1440');
+        settings.overlapMinutes = patch.overlapMinutes;
       }
       const name = patch.name?.trim();
       if (name !== undefined && (name.length === 0 || name.length > 100)) throw new ValidationError('name must be 1 to 100 characters');

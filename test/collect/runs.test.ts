@@ -26,7 +26,7 @@ describe('Collect Now and run history', () => {
     analyst = new ApiClient(app.url);
     await admin.login('admin@example.com', PW);
     await analyst.login('analyst@example.com', PW);
-    for (const [key, tenant] of [['contoso', 'contoso'], ['tailspin', 'tailspin']] as const) {
+    for (const [key, tenant] of [['contoso', 'contoso'], ['tailspin', 'tailspin'], ['fabrikam', 'fabrikam']] as const) {
       const a = sim.app(tenant, 'readwrite');
       const res = await admin.post<any>('/api/integrations', {
         name: key,
@@ -76,6 +76,22 @@ describe('Collect Now and run history', () => {
     assert.equal(signIns.status, 'succeeded');
     assert.ok(signIns.endedAt);
     assert.ok(signIns.stats.inserted > 100);
+  });
+
+  test('advanced settings: lag, overlap and the beta sign-in streams, validated', async () => {
+    for (const bad of [{ lagMinutes: 241 }, { lagMinutes: -1 }, { overlapMinutes: 1.5 }, { signInEventTypes: ['interactiveUser'] }]) {
+      const res = await admin.patch<any>(`/api/integrations/${ids.fabrikam}`, bad);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.match(res.body.error.message, /lagMinutes|overlapMinutes|sign-in event type/);
+    }
+    const res = await admin.patch<any>(`/api/integrations/${ids.fabrikam}`, { lagMinutes: 30, overlapMinutes: 5, signInEventTypes: ['servicePrincipal'] });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual({ ...res.body.integration.settings, dataTypes: undefined, schedule: undefined }, { dataTypes: undefined, schedule: undefined, signInEventTypes: ['servicePrincipal'], lagMinutes: 30, overlapMinutes: 5 });
+    const run = await admin.post<any>(`/api/integrations/${ids.fabrikam}/collect?wait=true`, { types: ['signIns', 'nonInteractiveSignIns'] });
+    const [signIns, beta] = run.body.outcomes;
+    assert.equal(signIns.status, 'succeeded', signIns.error);
+    assert.equal(signIns.stats.to, new Date(T0 - 30 * 60_000).toISOString(), 'read up to now − lag');
+    assert.deepEqual(Object.keys(beta.stats.eventTypes), ['servicePrincipal']);
   });
 
   test('a Free tenant: sign-ins skipped with the licence reason', async () => {

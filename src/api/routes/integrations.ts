@@ -60,7 +60,7 @@ const integrationSchema = z.object({
   status: z.enum(['connected', 'failed', 'untested']),
   lastTestedAt: z.string().nullable(),
   report: reportSchema.nullable(),
-  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()), signInEventTypes: z.array(z.string()) }),
+  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()), signInEventTypes: z.array(z.string()), lagMinutes: z.number(), overlapMinutes: z.number() }),
   secretExpiresAt: z.string().nullable(),
   secretDaysLeft: z.number().nullable(),
   storedData: z.object({ signIns: z.number() }),
@@ -139,6 +139,8 @@ export const integrationRoutes =
               dataTypes: z.record(z.string(), z.boolean()).optional(),
               schedule: z.record(z.string(), z.number()).optional(),
               signInEventTypes: z.array(z.string()).max(10).optional(),
+              lagMinutes: z.number().optional(),
+              overlapMinutes: z.number().optional(),
             })
             .strict(),
           response: { 200: z.object({ integration: integrationSchema }), 400: errorSchema, 404: errorSchema, ...authErrors },

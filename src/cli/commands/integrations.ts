@@ -165,8 +165,10 @@ export function registerIntegrationCommands(program: Command): void {
     .option('--data-type <NAME=on|off>', 'turn a data type on or off', collect)
     .option('--schedule <NAME=MINUTES>', 'minutes between collections of a data type', collect)
     .option('--sign-in-event-types <list>', 'beta sign-in streams to collect: comma-separated nonInteractiveUser, servicePrincipal, managedIdentity (or "none")')
+    .option('--lag-minutes <n>', 'event logs are read up to now minus this (default 15)')
+    .option('--overlap-minutes <n>', 'every run re-reads this much before where the last ended (default 15)')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; signInEventTypes?: string; json?: boolean }) =>
+    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; signInEventTypes?: string; lagMinutes?: string; overlapMinutes?: string; json?: boolean }) =>
       withContext(async (ctx) => {
         const schedule = Object.fromEntries(
           (opts.schedule ?? []).map((p) => {
@@ -176,7 +178,21 @@ export function registerIntegrationCommands(program: Command): void {
           }),
         );
         const eventTypes = opts.signInEventTypes === undefined ? undefined : opts.signInEventTypes === 'none' ? [] : opts.signInEventTypes.split(',').map((t) => t.trim()).filter(Boolean);
-        const patch = { ...(opts.name ? { name: opts.name } : {}), dataTypes: toggles(opts.dataType ?? []), schedule, ...(eventTypes ? { signInEventTypes: eventTypes } : {}) };
+        const minutes = (flag: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          if (!/^\d+$/.test(v)) throw new UsageError(`${flag} wants a whole number of minutes, not "${v}"`);
+          return Number(v);
+        };
+        const lagMinutes = minutes('--lag-minutes', opts.lagMinutes);
+        const overlapMinutes = minutes('--overlap-minutes', opts.overlapMinutes);
+        const patch = {
+          ...(opts.name ? { name: opts.name } : {}),
+          dataTypes: toggles(opts.dataType ?? []),
+          schedule,
+          ...(eventTypes ? { signInEventTypes: eventTypes } : {}),
+          ...(lagMinutes !== undefined ? { lagMinutes } : {}),
+          ...(overlapMinutes !== undefined ? { overlapMinutes } : {}),
+        };
         const i = await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch));
         if (opts.json) return printJson(i);
         printIntegration(i);
