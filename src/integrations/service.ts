@@ -102,7 +102,7 @@ export interface IntegrationView {
   updatedAt: string;
 }
 
-/** Minutes between scheduled collections: sign-ins and audits every 15, the directory hourly, posture data daily. */
+/** Minutes between scheduled collections: sign-ins and audits every 15, the directory and risk hourly, posture data daily. */
 const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
   signIns: 15,
   nonInteractiveSignIns: 15,
@@ -111,8 +111,9 @@ const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
   signInActivity: 60,
   groups: 60,
   mfaRegistration: 1440,
-  riskyUsers: 1440,
-  riskDetections: 1440,
+  // risk is security news: hourly, like the directory
+  riskyUsers: 60,
+  riskDetections: 60,
   conditionalAccess: 1440,
   applications: 1440,
   roleAssignments: 1440,
