@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import { EntraError, GraphRequestError } from '../entra/errors.js';
 import type { GraphClient } from '../entra/graph.js';
-import { ValidationError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import { isDataTypeId, type DataTypeId } from '../integrations/capabilities.js';
 import type { IntegrationService, IntegrationView } from '../integrations/service.js';
 import { createCollectionRepo, type CollectionRepo } from '../store/collection.js';
@@ -254,7 +254,13 @@ export function createCollector(deps: {
         if (capability && !capability.available && capability.status === 'unavailable') {
           outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' });
         } else {
-          outcomes.push(await runOne(integration, dataType, opts.trigger ?? 'manual', opts));
+          try {
+            outcomes.push(await runOne(integration, dataType, opts.trigger ?? 'manual', opts));
+          } catch (err) {
+            // Another run holds this data type: the others still run; alone, it is a conflict.
+            if (!(err instanceof ConflictError) || types.length === 1) throw err;
+            outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: err.message });
+          }
         }
       }
       return outcomes;

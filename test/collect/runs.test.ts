@@ -114,6 +114,11 @@ describe('Collect Now and run history', () => {
     const refused = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
     assert.equal(refused.status, 409);
     assert.match(refused.body.error.message, /already running/);
+    // with other data types asked for too, the held one is skipped and the others run
+    const others = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns', 'licences'] });
+    assert.equal(others.status, 200);
+    assert.deepEqual(others.body.outcomes.map((o: any) => [o.dataType, o.status]), [['signIns', 'skipped'], ['licences', 'succeeded']]);
+    assert.match(others.body.outcomes[0].error, /already running/);
     app.clock.advance(121_000); // the holder died: its lease ran out
     const taken = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
     assert.equal(taken.status, 200, JSON.stringify(taken.body));
@@ -137,6 +142,15 @@ describe('Collect Now and run history', () => {
     const runs = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs;
     assert.equal(runs[0].trigger, 'schedule');
     assert.equal(runs[0].status, 'succeeded');
+
+    // a sign-in run in progress (another process) does not hold back the directory lane
+    const held = await repo.startRun({ integrationId: ids.contoso!, dataType: 'signIns', trigger: 'test', now: app.clock.now() + 61 * 60_000, leaseMs: 10 * 60_000 });
+    app.clock.advance(61 * 60_000);
+    const usersBefore = await repo.lastRunStart(ids.contoso!, 'users');
+    await scheduler.tick();
+    assert.ok((await repo.lastRunStart(ids.contoso!, 'users'))! > usersBefore!, 'users collected on schedule');
+    await repo.finishRun(held, { status: 'failed', now: app.clock.now(), stats: {}, error: 'test' });
+    await admin.login('admin@example.com', PW);
   });
 
   test('Collect Now without waiting answers 202; the run shows in the history with its progress while it runs', async () => {
