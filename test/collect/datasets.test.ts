@@ -150,6 +150,26 @@ for (const dialect of DIALECTS) describe(`collecting the directory and posture d
     assert.equal(back!.removed_reason, null);
   });
 
+  test('429s, 503s, 504s, connection resets and a 60-second token: the directory and posture data arrive exact', async () => {
+    await addIntegration('faulty', 'contoso', 'readonly');
+    await sim.control('PATCH', '/faults', { rate429: 0.3, rate503: 0.1, rate504: 0.05, resetRate: 0.05, tokenLifetime: 60 });
+    try {
+      const outcomes = await run('faulty', ['users', 'groups', 'applications', 'licences', 'roleAssignments']);
+      for (const o of outcomes) assert.equal(o.status, 'succeeded', `${o.dataType}: ${o.error ?? ''}`);
+      assert.ok(outcomes.some((o) => Number(o.stats.throttled) > 0 && Number(o.stats.retries) > 0), 'the faults were met');
+    } finally {
+      await sim.control('PATCH', '/faults', { rate429: 0, rate503: 0, rate504: 0, resetRate: 0, tokenLifetime: 3900 });
+    }
+    assert.deepEqual(await present('directory_users', 'faulty'), await graphIds('/v1.0/users?$select=id&$top=999'));
+    for (const table of ['directory_groups', 'applications', 'service_principals', 'licences', 'role_assignments', 'role_definitions']) {
+      assert.deepEqual(await present(table, 'faulty'), await present(table, 'contoso'), table);
+    }
+    for (const g of await graphList('/v1.0/groups?$select=id&$top=999')) {
+      const stored = await k.selectFrom('group_members').select('member_id').where('integration_id', '=', ids.faulty!).where('group_id', '=', g.id).execute();
+      assert.deepEqual(stored.map((m) => m.member_id).sort(), (await graphIds(`/v1.0/groups/${g.id}/members?$select=id&$top=999`)), `members of ${g.id}`);
+    }
+  });
+
   test('an expired delta link: a full resync that keeps the old copy whole until it completes', async () => {
     const beforeIds = await present('directory_users');
     await advance(8 * DAY); // delta tokens last 7 days
