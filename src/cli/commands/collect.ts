@@ -30,7 +30,7 @@ function progressPrinter(json: boolean): (p: Progress) => void {
 export function registerCollectCommands(program: Command): void {
   program
     .command('collect <id>')
-    .description('collect now: sign-ins (first run: the whole retention window), then only what is new')
+    .description('collect now: every data type turned on (sign-ins and audits: first the whole retention window, then only what is new)')
     .option('--types <list>', 'comma-separated data types (default: those turned on)')
     .option('--json', 'machine-readable output')
     .action((id: string, opts: { types?: string; json?: boolean }) =>
@@ -66,10 +66,15 @@ export function registerCollectCommands(program: Command): void {
             status: r.status,
             fetched: String(r.stats.fetched ?? ''),
             new: String(r.stats.inserted ?? ''),
-            ended: r.endedAt ?? '',
-            error: r.error ?? '',
+            updated: String(r.stats.updated ?? ''),
+            deleted: String(r.stats.deleted ?? ''),
+            requests: String(r.stats.requests ?? ''),
+            '429s': String(r.stats.throttled ?? ''),
+            retries: String(r.stats.retries ?? ''),
+            ended: r.endedAt ?? (r.progress ? `running${r.progress.percent === null ? '' : ` ${r.progress.percent}%`}${r.progress.etaSeconds === null ? '' : `, ETA ${formatEta(r.progress.etaSeconds)}`}` : ''),
+            error: r.error ? `${r.error}${r.guidance ? ` — ${r.guidance}` : ''}` : '',
           })),
-          ['started', 'data type', 'status', 'fetched', 'new', 'ended', 'error'],
+          ['started', 'data type', 'status', 'fetched', 'new', 'updated', 'deleted', 'requests', '429s', 'retries', 'ended', 'error'],
         );
       }),
     );
