@@ -16,6 +16,7 @@ import { installErrorHandler } from './error-handler.js';
 import { checkAccess } from './policy.js';
 import { clearSessionCookie, SESSION_COOKIE } from './session-cookie.js';
 import { auditRoutes } from './routes/audit.js';
+import { exportRoutes } from './routes/export.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -141,6 +142,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   await routes.register(tokenRoutes(ctx));
   await routes.register(auditRoutes(ctx));
   await routes.register(integrationRoutes(ctx));
+  await routes.register(exportRoutes(ctx));
   routes.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();
   return app;

@@ -5,6 +5,7 @@ import { NAME, VERSION } from '../version.js';
 import { registerCollectCommands } from './commands/collect.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -28,6 +29,7 @@ registerUserCommands(program);
 registerTokenCommands(program);
 registerIntegrationCommands(program);
 registerCollectCommands(program);
+registerExportCommand(program);
 registerKeyCommands(program);
 program
   .command('version')

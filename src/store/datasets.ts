@@ -461,7 +461,8 @@ export function createDatasetRepo(db: Db) {
           if (q.until !== undefined) query = query.where(timeCol, '<', q.until);
           if (after) {
             const a = after;
-            query = query.where((eb) => eb.or([eb(timeCol, '>', a.t), eb.and([eb(timeCol, '=', a.t), eb('id', '>', a.id)])]));
+            // The plain lower bound lets the (integration_id, time) index start at the cursor.
+            query = query.where(timeCol, '>=', a.t).where((eb) => eb.or([eb(timeCol, '>', a.t), eb('id', '>', a.id)]));
           }
           query = query.orderBy(timeCol).orderBy('id');
         } else {

@@ -98,6 +98,18 @@ export interface SignInQuery {
   limit?: number | undefined;
 }
 
+/** What `stream` reads: a window on created_at ([since, until)) and event types to keep or leave out. */
+export interface SignInStreamQuery {
+  since?: number | undefined;
+  until?: number | undefined;
+  /** Only these event types (interactiveUser, nonInteractiveUser, servicePrincipal, managedIdentity). */
+  eventTypes?: readonly string[] | undefined;
+  /** Every event type but these (so types Graph adds later are not silently left out). */
+  exceptEventTypes?: readonly string[] | undefined;
+  /** Rows read per query: memory stays flat whatever the number of sign-ins. */
+  batch?: number | undefined;
+}
+
 export function createSignInRepo(db: Db) {
   const k = db.kysely;
   return {
@@ -137,6 +149,31 @@ export function createSignInRepo(db: Db) {
       if (q.userId !== undefined) query = query.where('hour', 'in', hoursBetween(q.since, q.until)).where('user_id', '=', q.userId);
       if (q.limit !== undefined) query = query.limit(q.limit);
       return query.execute();
+    },
+    /**
+     * Sign-ins in created_at order (then id), a batch at a time: keyset pagination, so each query
+     * starts where the last one ended and nothing is held but the current batch.
+     */
+    async *stream(integrationId: string, q: SignInStreamQuery = {}): AsyncGenerator<SignInRow> {
+      const batch = q.batch ?? 1_000;
+      let after: { t: number; id: string } | undefined;
+      for (;;) {
+        let query = k.selectFrom('signins').selectAll().where('integration_id', '=', integrationId);
+        if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
+        if (q.until !== undefined) query = query.where('created_at', '<', q.until);
+        if (q.eventTypes) query = q.eventTypes.length > 0 ? query.where('event_type', 'in', [...q.eventTypes]) : query.where(sql<boolean>`false`);
+        if (q.exceptEventTypes && q.exceptEventTypes.length > 0) query = query.where('event_type', 'not in', [...q.exceptEventTypes]);
+        if (after) {
+          const a = after;
+          // The plain lower bound lets the (integration_id, created_at) index start at the cursor.
+          query = query.where('created_at', '>=', a.t).where((eb) => eb.or([eb('created_at', '>', a.t), eb('sign_in_id', '>', a.id)]));
+        }
+        const rows = await query.orderBy('created_at').orderBy('sign_in_id').limit(batch).execute();
+        for (const row of rows) yield row;
+        if (rows.length < batch) return;
+        const last = rows[rows.length - 1]!;
+        after = { t: Number(last.created_at), id: last.sign_in_id };
+      }
     },
     /** Deletes every sign-in of an integration (after it is removed, when asked); returns how many. */
     async purge(integrationId: string): Promise<number> {

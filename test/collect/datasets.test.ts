@@ -17,7 +17,7 @@ for (const dialect of DIALECTS) describe(`collecting the directory and posture d
   let k: Kysely<any>;
   const ids: Record<string, string> = {};
 
-  async function addIntegration(name: string, tenant: 'contoso' | 'tailspin', state: 'readwrite' | 'noaudit') {
+  async function addIntegration(name: string, tenant: 'contoso' | 'tailspin', state: 'readwrite' | 'readonly' | 'noaudit') {
     const a = sim.app(tenant, state);
     const { integration } = await app.ctx.integrations.add({
       name,

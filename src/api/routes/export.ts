@@ -1,0 +1,85 @@
+// GET /api/integrations/:id/export: the stored records of one data type, streamed as JSON lines
+// (the Graph records exactly as collected) or CSV (the typed columns) — see export/export.ts.
+// Everyone signed in may read collected data, so everyone signed in may export it; an export of
+// personal data is security-relevant, so each one is in the audit log (who, what, which window).
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Context } from '../../context.js';
+import { EXPORT_FORMATS, EXPORT_TYPES, openExport } from '../../export/export.js';
+import { caller } from '../policy.js';
+import { authErrors, errorSchema, idParams } from '../schemas.js';
+
+export const exportRoutes =
+  (ctx: Context): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/api/integrations/:id/export',
+      {
+        // A GET that changes nothing, audited all the same (the audit hook records any route that
+        // names an action): the entry is written before the first byte of the body leaves.
+        config: { access: 'authenticated', audit: 'integrations.export' },
+        schema: {
+          description:
+            'Streams the stored records of one type: `jsonl` (application/x-ndjson, one Graph record per line, exactly as collected) or `csv` (text/csv, the typed columns, times in ISO 8601 UTC, formula-like cells prefixed with a quote). Sent as an attachment.',
+          params: idParams,
+          // type and format are checked by the export itself, whose messages list what is known.
+          querystring: z
+            .object({
+              type: z.string().max(100).optional().describe(EXPORT_TYPES.join(', ')),
+              since: z.string().max(100).optional().describe('ISO 8601; from this time on (types with a time only)'),
+              until: z.string().max(100).optional().describe('ISO 8601; before this time (types with a time only)'),
+              format: z.string().max(20).optional().describe(`${EXPORT_FORMATS.join(' or ')} (default jsonl)`),
+              includeDeleted: z.enum(['true', 'false']).default('false').describe('also records that have left the tenant'),
+            })
+            .strict(),
+          // No 200 schema, on purpose: the body is a stream of text, not JSON, and Fastify sends a
+          // stream as it is without serialising it. Every other route declares its 200 (server.ts);
+          // this is the one exception. The errors are JSON and keep their schemas.
+          response: { 400: errorSchema, 404: errorSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const id = request.params.id;
+        request.auditTarget = id;
+        request.auditDetail = {
+          type: q.type ?? null,
+          format: q.format ?? 'jsonl',
+          ...(q.since !== undefined ? { since: q.since } : {}),
+          ...(q.until !== undefined ? { until: q.until } : {}),
+          includeDeleted: q.includeDeleted === 'true',
+        };
+        // Every check (400, 404) happens here, before a header or a byte of the body is sent.
+        const exp = await openExport(ctx, id, { type: q.type, format: q.format, since: q.since, until: q.until, includeDeleted: q.includeDeleted === 'true' });
+        const who = caller(request);
+        const detail = request.auditDetail;
+        // The audit entry above says the export started. Should reading fail part-way, the
+        // client sees the connection cut (the chunked body never ends properly), and a second
+        // entry says it failed and after how many records.
+        async function* body(): AsyncGenerator<string> {
+          try {
+            yield* exp.chunks;
+          } catch (err) {
+            request.log.error({ err, integration: id, type: exp.plan.type, records: exp.stats.records }, 'export failed part-way');
+            await ctx.audit
+              .record({
+                actor: { type: who.via === 'token' ? 'token' : 'user', id: who.user.id, label: who.user.email },
+                action: 'integrations.export',
+                target: id,
+                ip: request.ip,
+                outcome: 'failure',
+                detail: { ...detail, records: exp.stats.records, error: err instanceof Error ? err.message : String(err) },
+              })
+              .catch(() => undefined);
+            throw err;
+          }
+        }
+        return reply
+          .header('content-type', exp.contentType)
+          .header('content-disposition', `attachment; filename="${exp.filename}"`)
+          .header('cache-control', 'no-store') // personal data: no copies in caches
+          .send(Readable.from(body(), { objectMode: false }) as never); // typed for the JSON error replies only
+      },
+    );
+  };

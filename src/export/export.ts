@@ -1,0 +1,229 @@
+// Export of collected data (`idsight export`, GET /api/integrations/:id/export): stored records
+// streamed as text, for investigations, SIEM hand-off and verification.
+//   jsonl  one line per record: the Graph record exactly as collected (the stored text, never
+//          re-serialised, so what leaves is byte for byte what Graph sent);
+//   csv    a header and the typed columns (RFC 4180 quoting, CRLF line ends), times as ISO 8601
+//          UTC, booleans true/false.
+// Records are read a batch at a time (keyset pagination) and written as they come: memory stays
+// flat whatever the size of the data set. Everything a caller can get wrong is checked by
+// planExport before the first record is read, so the API can answer 400 before any body.
+import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
+import type { Context } from '../context.js';
+import { ValidationError } from '../errors.js';
+import { CREDENTIAL_COLUMNS, createDatasetRepo, DATASETS, GROUP_MEMBER_COLUMNS, type DatasetSpec } from '../store/datasets.js';
+import type { Db } from '../store/db.js';
+import { createSignInRepo } from '../store/signins.js';
+
+export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const SIGN_IN_TYPES = ['signIns', 'nonInteractiveSignIns'] as const;
+const LINK_TYPES = ['groupMembers', 'appCredentials'] as const;
+export const EXPORT_TYPES: readonly string[] = [...SIGN_IN_TYPES, ...Object.keys(DATASETS), ...LINK_TYPES];
+
+/** The types whose records have a time, which since/until filter on. */
+export const TIMED_EXPORT_TYPES: readonly string[] = [
+  ...SIGN_IN_TYPES,
+  ...(Object.values(DATASETS) as DatasetSpec[])
+    .filter((s) => s.time)
+    .map((s) => s.name)
+    .sort(),
+];
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  jsonl: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+};
+
+/** What the caller asked for, as typed on the command line or in the query string. */
+export interface ExportOptions {
+  type?: string | undefined;
+  format?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Also records that have left the tenant (data sets only; sign-ins and links are never marked gone). */
+  includeDeleted?: boolean | undefined;
+}
+
+type Source =
+  | { kind: 'signins'; eventTypes?: string[]; exceptEventTypes?: string[] }
+  | { kind: 'dataset'; spec: DatasetSpec }
+  | { kind: 'links'; table: 'group_members' | 'app_credentials' };
+
+/** A checked export request. */
+export interface ExportPlan {
+  type: string;
+  format: ExportFormat;
+  since: number | undefined;
+  until: number | undefined;
+  includeDeleted: boolean;
+  /** The CSV header (and the keys of the JSON lines of link types). */
+  columns: readonly string[];
+  source: Source;
+}
+
+export interface ExportStats {
+  records: number;
+}
+
+/** The columns of a sign-in export: the typed columns, the Graph id first, as `id`. */
+const SIGN_IN_COLUMNS = [
+  'id', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id', 'app_display_name', 'resource_id',
+  'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used', 'is_interactive', 'conditional_access_status',
+  'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id', 'correlation_id', 'collected_at',
+] as const;
+
+// Typed columns follow two naming rules (test/export.test.ts holds them against the tables):
+// epoch-ms times end in _at, and booleans (stored as 0/1) start with is_ or end in _enabled.
+const isTimeColumn = (c: string): boolean => c.endsWith('_at');
+const isBooleanColumn = (c: string): boolean => c.startsWith('is_') || c.endsWith('_enabled');
+
+/** Strict ISO 8601: a date (midnight UTC), or a date and time with Z or an offset. */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?$/i;
+
+function parseTime(name: 'since' | 'until', value: string): number {
+  const m = ISO.exec(value);
+  const date = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
+  const ms = m ? Date.parse(value.toUpperCase()) : NaN;
+  // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip does not exist.
+  const real = m !== null && Number.isFinite(ms) && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().startsWith(date);
+  if (!real) {
+    const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value);
+    throw new ValidationError(
+      `${name} ${JSON.stringify(value)} is not an ISO 8601 timestamp${zoneless ? ' with a time zone' : ''}: write e.g. 2026-11-20 (midnight UTC), 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00`,
+    );
+  }
+  return ms;
+}
+
+/** Checks an export request; every mistake gets its own message (ValidationError). */
+export function planExport(o: ExportOptions): ExportPlan {
+  const known = `known types: ${EXPORT_TYPES.join(', ')}`;
+  if (o.type === undefined || o.type === '') throw new ValidationError(`say which records to export (type); ${known}`);
+  const type = o.type;
+  if (!EXPORT_TYPES.includes(type)) throw new ValidationError(`unknown export type ${JSON.stringify(type)}; ${known}`);
+  const format = o.format ?? 'jsonl';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ValidationError(`unknown format ${JSON.stringify(format)}: use jsonl or csv`);
+  const since = o.since === undefined ? undefined : parseTime('since', o.since);
+  const until = o.until === undefined ? undefined : parseTime('until', o.until);
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new ValidationError(`since (${new Date(since).toISOString()}) is after until (${new Date(until).toISOString()})`);
+  }
+  if ((since !== undefined || until !== undefined) && !TIMED_EXPORT_TYPES.includes(type)) {
+    // Refused rather than ignored: nobody should believe they exported a window when they did not.
+    throw new ValidationError(`${type} has no time: --since/--until apply to ${TIMED_EXPORT_TYPES.join(', ')}`);
+  }
+
+  let source: Source;
+  let columns: readonly string[];
+  if (type === 'signIns' || type === 'nonInteractiveSignIns') {
+    // Everything not interactive is the other streams: types Graph adds later are not lost.
+    source = type === 'signIns' ? { kind: 'signins', eventTypes: ['interactiveUser'] } : { kind: 'signins', exceptEventTypes: ['interactiveUser'] };
+    columns = SIGN_IN_COLUMNS;
+  } else if (type === 'groupMembers' || type === 'appCredentials') {
+    source = { kind: 'links', table: type === 'groupMembers' ? 'group_members' : 'app_credentials' };
+    columns = type === 'groupMembers' ? GROUP_MEMBER_COLUMNS : CREDENTIAL_COLUMNS;
+  } else {
+    const spec = (DATASETS as Record<string, DatasetSpec>)[type]!;
+    source = { kind: 'dataset', spec };
+    columns = ['id', ...Object.keys(spec.columns), 'deleted_at', 'removed_reason', 'collected_at'];
+  }
+  return { type, format: format as ExportFormat, since, until, includeDeleted: o.includeDeleted ?? false, columns, source };
+}
+
+/** A download name that is safe in a header and on any file system: idsight-users-2026-11-20.csv. */
+export function exportFilename(plan: ExportPlan, now: number): string {
+  return `idsight-${plan.type.replace(/[^A-Za-z0-9]/g, '')}-${new Date(now).toISOString().slice(0, 10)}.${plan.format}`;
+}
+
+/** A stored value as it is exported: times as ISO 8601 UTC, booleans as true/false. */
+function cell(column: string, value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (isTimeColumn(column)) return new Date(Number(value)).toISOString();
+  if (isBooleanColumn(column)) return Number(value) !== 0 ? 'true' : 'false';
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  return String(value);
+}
+
+/** The stored rows of a plan, a batch at a time, each with its raw Graph record where it has one. */
+function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<Record<string, unknown>> {
+  const s = plan.source;
+  if (s.kind === 'signins') {
+    return (async function* () {
+      for await (const r of createSignInRepo(db).stream(integrationId, { since: plan.since, until: plan.until, eventTypes: s.eventTypes, exceptEventTypes: s.exceptEventTypes })) {
+        yield { ...r, id: r.sign_in_id };
+      }
+    })();
+  }
+  const repo = createDatasetRepo(db);
+  if (s.kind === 'links') return repo.streamLinks(s.table, integrationId);
+  return repo.stream(s.spec, integrationId, { since: plan.since, until: plan.until, includeDeleted: plan.includeDeleted });
+}
+
+const CSV: CsvOptions = {
+  record_delimiter: 'windows', // RFC 4180: CRLF
+  // Formula (CSV) injection: names, display names and the like come from the tenant, and anyone
+  // who can create a user or app there chooses them. A spreadsheet opening the export runs a
+  // cell that starts with = + - @ (or tab or CR, which some strip first) as a formula —
+  // =HYPERLINK(...) can send the row's data away, DDE can run commands. csv-stringify prefixes
+  // such cells with a single quote, which makes them text (OWASP's advice). Numbers stay
+  // numbers (a negative longitude is not a formula); times and booleans never start so.
+  escape_formulas: true,
+};
+
+/** Output flushed when this much is buffered: few, large writes, and a bounded buffer. */
+const FLUSH_BYTES = 64 * 1024;
+const CSV_ROWS = 500;
+
+/**
+ * The export as text chunks. Reads nothing until the first chunk is asked for, and stops
+ * reading when the consumer stops asking (a closed connection, a full pipe waits).
+ */
+export async function* exportChunks(db: Db, integrationId: string, plan: ExportPlan, stats: ExportStats = { records: 0 }): AsyncGenerator<string> {
+  if (plan.format === 'csv') {
+    yield stringify([[...plan.columns]], CSV);
+    let batch: Array<Array<string | number | null>> = [];
+    for await (const r of rows(db, integrationId, plan)) {
+      batch.push(plan.columns.map((c) => cell(c, r[c])));
+      stats.records++;
+      if (batch.length >= CSV_ROWS) {
+        yield stringify(batch, CSV);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield stringify(batch, CSV);
+    return;
+  }
+  let buffer = '';
+  for await (const r of rows(db, integrationId, plan)) {
+    // The stored text itself: JSON.stringify never puts a raw newline in a document, so one
+    // record is one line. Links have no Graph record of their own: their typed columns instead.
+    const line = typeof r.raw === 'string' ? r.raw : JSON.stringify(Object.fromEntries(plan.columns.map((c) => [c, cell(c, r[c])])));
+    buffer += `${line}\n`;
+    stats.records++;
+    if (buffer.length >= FLUSH_BYTES) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+export interface OpenExport {
+  plan: ExportPlan;
+  chunks: AsyncGenerator<string>;
+  stats: ExportStats;
+  contentType: string;
+  filename: string;
+}
+
+/**
+ * Checks the request (400) and the integration (404), then returns the export, not yet read.
+ * The CLI and the API both start here.
+ */
+export async function openExport(ctx: Pick<Context, 'db' | 'integrations' | 'clock'>, integrationId: string, options: ExportOptions): Promise<OpenExport> {
+  const plan = planExport(options);
+  await ctx.integrations.get(integrationId);
+  const stats: ExportStats = { records: 0 };
+  return { plan, stats, chunks: exportChunks(ctx.db, integrationId, plan, stats), contentType: CONTENT_TYPES[plan.format], filename: exportFilename(plan, ctx.clock.now()) };
+}
