@@ -14,6 +14,14 @@ export const simulatorOptionsSchema = z
     signinsPerUserDay: z.coerce.number().min(0).max(1_000).optional(),
     scenario: z.enum(['default', 'quiet', 'attacks']).default('default'),
     throttle: z.enum(['microsoft', 'off']).default('microsoft'),
+    /**
+     * Multiplies every throttle window, refill period and Retry-After (0.05: reports 5 per
+     * 500 ms), so benchmarks of pacing stay short; the limits themselves are unchanged.
+     */
+    throttleScale: z.coerce
+      .number()
+      .refine((n) => Number.isFinite(n) && n > 0 && n <= 1, 'must be a number greater than 0 and at most 1')
+      .default(1),
     faults: z.string().optional(),
     clock: z
       .string()

@@ -99,7 +99,7 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     if (!built) incidentsByTenant.set(tenant.id, (built = buildIncidents(tenant, start, options.days)));
     return built;
   };
-  const throttle = createThrottle({ enabled: () => options.throttle === 'microsoft' });
+  const throttle = createThrottle({ enabled: () => options.throttle === 'microsoft', scale: options.throttleScale });
   const state: SimState = {
     options,
     clock,

@@ -5,6 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { HOUR } from '../../src/simulator/data/time.js';
+import { createThrottle } from '../../src/simulator/graph/throttle.js';
+import { parseSimulatorOptions, SimulatorOptionError } from '../../src/simulator/options.js';
 
 const T0 = Date.parse(SIM_T0);
 const signIns = '/v1.0/auditLogs/signIns?$top=20';
@@ -33,6 +35,61 @@ describe('throttling as Microsoft documents it', () => {
     assert.equal(throttled!.body.error.innerError.code, '429');
     // the budget is per app: another app of the same tenant is not throttled
     assert.equal((await t.graph('contoso', 'readwrite', signIns)).status, 200);
+  });
+});
+
+describe('throttle scale (--throttle-scale, for short pacing benchmarks)', () => {
+  test('scale 0.01: reports allow 5 requests per 100 ms, the sixth gets 429 with a scaled Retry-After', () => {
+    let t = 1_000;
+    const throttle = createThrottle({ enabled: () => true, now: () => t, scale: 0.01 });
+    const check = () => throttle.check('reports', 'tenant', 'app');
+    for (let i = 0; i < 5; i++) assert.deepEqual(check(), {}, `request ${i + 1}`);
+    t += 40;
+    assert.deepEqual(check(), { retryAfter: '0.06' });
+    // still inside the 100 ms window of the first five, then just past it
+    t = 1_099.5;
+    assert.deepEqual(check(), { retryAfter: '0.001' });
+    t = 1_100.5;
+    for (let i = 0; i < 5; i++) assert.deepEqual(check(), {}, `request ${i + 1} of the second window`);
+    assert.equal(check().retryAfter, '0.1');
+    // the other windows and the directory buckets scale too
+    for (let i = 0; i < 10; i++) assert.deepEqual(throttle.check('signInActivity', 'tenant', 'app'), {});
+    assert.equal(throttle.check('signInActivity', 'tenant', 'app').retryAfter, '0.6');
+    assert.deepEqual(throttle.check('identityProtection', 'tenant', 'app'), {});
+    assert.deepEqual(throttle.check('identityProtection', 'tenant', 'app'), { retryAfter: null });
+    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 3_500, tenantUsers: 10 }), { resourceUnits: 3_500 });
+    // 35 units refill in 1 ms at 0.01 (3,500 per 100 ms): 70 units are 2 ms away
+    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 70, tenantUsers: 10 }), { retryAfter: '0.002', resourceUnits: 70 });
+  });
+
+  test('the option is validated and reaches the served throttle', async () => {
+    for (const bad of ['0', '-0.5', '1.5', 'fast', 'Infinity']) {
+      assert.throws(() => parseSimulatorOptions({ stateDir: '/tmp', throttleScale: bad }), (err: Error) => err instanceof SimulatorOptionError && err.message.startsWith('--throttle-scale: '), bad);
+    }
+    assert.equal(parseSimulatorOptions({ stateDir: '/tmp' }).throttleScale, 1);
+    assert.equal(parseSimulatorOptions({ stateDir: '/tmp', throttleScale: '0.05' }).throttleScale, 0.05);
+
+    const t = await startTestSimulator({ throttle: 'microsoft', throttleScale: 0.01 });
+    try {
+      // token and connection first (the other app has its own budget), so the six fit in 100 ms
+      await t.token('contoso', 'readonly');
+      await t.graph('contoso', 'readwrite', signIns);
+      const statuses: number[] = [];
+      let retryAfter = '';
+      for (let i = 0; i < 6; i++) {
+        const res = await t.graph('contoso', 'readonly', signIns);
+        statuses.push(res.status);
+        retryAfter = res.headers.get('retry-after') ?? '';
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+      assert.match(retryAfter, /^0\.\d{1,3}$/);
+      assert.ok(Number(retryAfter) > 0 && Number(retryAfter) <= 0.1, retryAfter);
+      // waiting what Graph said is enough
+      await new Promise((resolve) => setTimeout(resolve, Number(retryAfter) * 1000 + 5));
+      assert.equal((await t.graph('contoso', 'readonly', signIns)).status, 200);
+    } finally {
+      await t.close();
+    }
   });
 });
 

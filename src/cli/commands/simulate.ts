@@ -13,6 +13,7 @@ interface SimulateFlags {
   signinsPerUserDay?: string;
   scenario: string;
   throttle: string;
+  throttleScale: string;
   faults?: string;
   clock: string;
   stateDir?: string;
@@ -32,6 +33,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--signins-per-user-day <n>', 'interactive sign-ins per active user per day (default 4; quiet 0.5)')
     .option('--scenario <name>', 'default | quiet | attacks', 'default')
     .option('--throttle <mode>', 'microsoft | off', 'microsoft')
+    .option('--throttle-scale <s>', 'multiply throttle windows and Retry-After by s (0 < s <= 1), for short benchmarks', '1')
     .option('--faults <k=v,...>', 'fault knobs, e.g. rate429=0.1,lateMinutes=20,tokenLifetime=60')
     .option('--clock <spec>', 'real | fixed:<ISO timestamp>', 'real')
     .option('--state-dir <dir>', 'where the CA certificate is kept (default <data dir>/simulator)')
@@ -50,6 +52,7 @@ export function registerSimulateCommand(program: Command): void {
           ...(flags.signinsPerUserDay !== undefined ? { signinsPerUserDay: flags.signinsPerUserDay } : {}),
           scenario: flags.scenario as 'default',
           throttle: flags.throttle as 'off',
+          throttleScale: flags.throttleScale,
           ...(flags.faults !== undefined ? { faults: flags.faults } : {}),
           clock: flags.clock,
           stateDir,

@@ -2,7 +2,9 @@
 // reports 5 requests per 10 s per app per tenant, signInActivity 10 per minute, identity
 // protection and conditional access 1 per second per tenant with no Retry-After, and directory
 // reads as resource-unit token buckets sized by the tenant. Runs on real elapsed time even when
-// the simulated clock is fixed: throttling is about how fast a client calls.
+// the simulated clock is fixed: throttling is about how fast a client calls. `scale` (the
+// --throttle-scale flag) multiplies every window, refill period and so every Retry-After, for
+// benchmarks that measure pacing in less time: 0.05 makes the reports limit 5 per 500 ms.
 
 export type ThrottleFamily = 'reports' | 'signInActivity' | 'identityProtection' | 'directory' | 'none';
 
@@ -22,8 +24,14 @@ const WINDOWS: Record<'reports' | 'signInActivity' | 'identityProtection', { lim
 /** Resource units per 10 s for an app+tenant pair by tenant size (S < 50 users, M ≤ 500, L). */
 export const resourceUnitQuota = (users: number): number => (users < 50 ? 3_500 : users <= 500 ? 5_000 : 8_000);
 
-export function createThrottle(opts: { enabled: () => boolean; now?: () => number }) {
+/** The directory buckets refill their whole quota over this period (before scaling). */
+const DIRECTORY_REFILL_MS = 10_000;
+
+export function createThrottle(opts: { enabled: () => boolean; now?: () => number; scale?: number }) {
   const now = opts.now ?? (() => performance.now());
+  const scale = opts.scale ?? 1;
+  if (!(scale > 0 && scale <= 1)) throw new Error(`throttle scale must be greater than 0 and at most 1, not ${scale}`);
+  const refillMs = DIRECTORY_REFILL_MS * scale;
   const windows = new Map<string, number[]>();
   const buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -50,17 +58,17 @@ export function createThrottle(opts: { enabled: () => boolean; now?: () => numbe
         const key = `${tenantId}/${appId}`;
         const t = now();
         const b = buckets.get(key) ?? { tokens: quota, at: t };
-        b.tokens = Math.min(quota, b.tokens + ((t - b.at) * quota) / 10_000);
+        b.tokens = Math.min(quota, b.tokens + ((t - b.at) * quota) / refillMs);
         b.at = t;
         buckets.set(key, b);
-        if (b.tokens < cost) return { retryAfter: seconds(((cost - b.tokens) * 10_000) / quota), resourceUnits: cost };
+        if (b.tokens < cost) return { retryAfter: seconds(((cost - b.tokens) * refillMs) / quota), resourceUnits: cost };
         b.tokens -= cost;
         return { resourceUnits: cost };
       }
       if (!opts.enabled()) return {};
       const w = WINDOWS[family];
       const key = family === 'identityProtection' ? `${family}/${tenantId}` : `${family}/${tenantId}/${appId}`;
-      const wait = slidingWindow(key, w.limit, w.windowMs);
+      const wait = slidingWindow(key, w.limit, w.windowMs * scale);
       if (wait === undefined) return {};
       // Identity protection and conditional access do not send Retry-After.
       return { retryAfter: family === 'identityProtection' ? null : seconds(wait) };
@@ -73,8 +81,11 @@ export function createThrottle(opts: { enabled: () => boolean; now?: () => numbe
 }
 export type Throttle = ReturnType<typeof createThrottle>;
 
-/** Retry-After as Graph writes it: whole seconds when whole, else up to three decimals ("2.128"). */
+/**
+ * Retry-After as Graph writes it: whole seconds when whole, else up to three decimals ("2.128"),
+ * rounded up to the millisecond so that a client waiting exactly that long is not throttled again.
+ */
 function seconds(ms: number): string {
-  const s = Math.max(0.001, ms / 1000);
+  const s = Math.max(1, Math.ceil(ms - 1e-6)) / 1000;
   return Number.isInteger(s) ? String(s) : s.toFixed(3).replace(/0+$/, '');
 }
