@@ -60,10 +60,13 @@ export function openDb(options: DbOptions): Db {
 /**
  * Kysely prepares every statement anew; preparing a 500-row upsert costs SQLite as much as
  * running it. Reusing prepared statements by their SQL text (an LRU of recent ones) removes that.
- * Safe because Kysely runs one statement at a time on the one SQLite connection.
+ * The LRU is bounded by count and by the SQL's total length: a prepared statement's memory grows
+ * with its text, and two hundred 500-row statements held over 100 MB. Safe because Kysely runs
+ * one statement at a time on the one SQLite connection.
  */
-function withStatementCache(sqlite: SQLite.Database, capacity = 200): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, capacity = 200, maxChars = 1_000_000): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
+  let chars = 0;
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
@@ -72,7 +75,12 @@ function withStatementCache(sqlite: SQLite.Database, capacity = 200): SqliteData
         cache.delete(text); // re-insert: most recently used last
       } else {
         stmt = sqlite.prepare(text);
-        if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
+        chars += text.length;
+        for (const oldest of cache.keys()) {
+          if (cache.size < capacity && chars <= maxChars) break;
+          cache.delete(oldest);
+          chars -= oldest.length;
+        }
       }
       cache.set(text, stmt);
       return stmt;
