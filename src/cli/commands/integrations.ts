@@ -35,6 +35,8 @@ function printIntegration(i: IntegrationView): void {
   process.stdout.write(`  collected: ${i.storedData.signIns} sign-ins\n`);
   const on = Object.entries(i.settings.dataTypes).filter(([, v]) => v).map(([k]) => k);
   process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
+  const s = i.settings;
+  process.stdout.write(`  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`);
 }
 
 /** `NAME=on|off` pairs for --data-type. */
