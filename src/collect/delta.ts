@@ -12,7 +12,7 @@ import { GraphRequestError } from '../entra/errors.js';
 import type { GraphClient } from '../entra/graph.js';
 import type { CollectionRepo } from '../store/collection.js';
 import { DATASETS, type DatasetRepo, type GraphRecord, type MemberRef } from '../store/datasets.js';
-import { emptyDatasetStats, type DatasetRunStats } from './listing.js';
+import { emptyDatasetStats, nextGeneration, type DatasetRunStats } from './listing.js';
 
 /**
  * Properties read for users: what checks and insights use (type, state, sync, guest state,
@@ -75,22 +75,22 @@ export interface DeltaDeps {
 
 export async function collectDelta(deps: DeltaDeps): Promise<DeltaRunStats> {
   const { integrationId, kind, collection } = deps;
-  const { deltaLink } = await collection.state(integrationId, kind);
+  const { deltaLink, cursor } = await collection.state(integrationId, kind);
+  const generation = nextGeneration(deps.clock.now(), cursor);
   if (deltaLink) {
     try {
-      return await round(deps, deltaLink, false);
+      return await round(deps, deltaLink, false, generation);
     } catch (err) {
       if (!needsResync(err)) throw err;
     }
-    return { ...(await round(deps, INITIAL[kind], true)), resync: true };
+    return { ...(await round(deps, INITIAL[kind], true, generation)), resync: true };
   }
-  return round(deps, INITIAL[kind], true);
+  return round(deps, INITIAL[kind], true, generation);
 }
 
-async function round(deps: DeltaDeps, url: string, full: boolean): Promise<DeltaRunStats> {
+async function round(deps: DeltaDeps, url: string, full: boolean, generation: number): Promise<DeltaRunStats> {
   const { integrationId, kind, datasets } = deps;
   const spec = DATASETS[kind];
-  const generation = deps.clock.now();
   const stats: DeltaRunStats = { ...emptyDatasetStats(), round: full ? 'full' : 'changes', ...(kind === 'groups' ? { membersAdded: 0, membersRemoved: 0 } : {}) };
   let next: string | undefined;
   for await (const page of deps.graph.pages<GraphRecord>(url, deps.signal ? { signal: deps.signal } : {})) {

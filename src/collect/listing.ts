@@ -19,6 +19,12 @@ export type DatasetRunStats = {
   pages: number;
 };
 
+/**
+ * A pass's generation: its start time, but always above the last pass's (kept as the cursor), so
+ * a sweep never spares what an earlier pass saw — not even when the clock stood still or stepped back.
+ */
+export const nextGeneration = (now: number, lastGeneration: number | null): number => Math.max(now, (lastGeneration ?? 0) + 1);
+
 export const emptyDatasetStats = (): DatasetRunStats => ({ fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, pages: 0 });
 
 export interface ListingSource {
@@ -45,9 +51,9 @@ export interface ListingDeps {
 
 export async function collectListing(deps: ListingDeps): Promise<DatasetRunStats & { since?: string }> {
   const { integrationId, dataType, collection, datasets } = deps;
-  const generation = deps.clock.now();
-  const stats = emptyDatasetStats();
   const { cursor } = await collection.state(integrationId, dataType);
+  const generation = nextGeneration(deps.clock.now(), cursor);
+  const stats = emptyDatasetStats();
   let since: string | undefined;
   for (const source of deps.sources) {
     let url = source.url;

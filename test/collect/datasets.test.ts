@@ -141,6 +141,16 @@ for (const dialect of DIALECTS) describe(`collecting the directory and posture d
     assert.deepEqual(stored, (await graphList(`/v1.0/groups/${group.id}/members?$select=id&$top=999`)).map((m: any) => m.id).sort());
     assert.ok(stored.includes(created.id) && !stored.includes(before[0]));
 
+    // read whole: users gone from /users are marked absent, even by a pass at the same instant
+    const [activity] = await run('contoso', ['signInActivity']);
+    assert.equal(activity!.stats.deleted, 2);
+    const third = users.filter((u: any) => u.userType === 'Member').at(-3);
+    await sim.control('DELETE', `/directory/users/${third.id}?tenant=contoso&hard=true`);
+    const [again] = await run('contoso', ['signInActivity']); // the clocks have not moved
+    assert.equal(again!.stats.deleted, 1);
+    assert.equal((await row('user_sign_in_activity', third.id))!.removed_reason, 'absent');
+    assert.deepEqual(await present('user_sign_in_activity'), await graphIds('/v1.0/users?$select=id&$top=999'));
+
     await sim.control('POST', `/directory/users/${soft.id}/restore`, { tenant: 'contoso' });
     await advance(60_000);
     const [restored] = await run('contoso', ['users']);
