@@ -15,7 +15,7 @@ import { createTestDatabase, DIALECTS, skipReason, tempDir, type TestDatabase } 
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PW = 'correct horse battery staple';
-const MIGRATIONS = ['0001_foundation', '0002_integration_state', '0003_collection', '0004_collection_sweep'];
+const MIGRATIONS = ['0001_foundation', '0002_integration_state', '0003_collection', '0004_collection_sweep', '0005_datasets'];
 
 interface Run {
   code: number | null;
