@@ -5,15 +5,18 @@ import { cliActor, printJson, printTable, withContext } from '../run.js';
 const formatEta = (seconds: number): string => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`);
 
 /** Progress: a line that rewrites itself at a terminal, JSON lines otherwise. */
-function progressPrinter(json: boolean): (p: Progress) => void {
+export function progressPrinter(json: boolean): (p: Progress) => void {
   const tty = process.stderr.isTTY && !json;
   let last = 0;
+  let lastRun = '';
   return (p) => {
     const s = p.stats;
     if (!tty) {
       process.stderr.write(`${JSON.stringify({ progress: p.dataType, run: p.runId, ...s })}\n`);
       return;
     }
+    if (lastRun && lastRun !== p.runId) process.stderr.write('\n'); // each data type keeps its last line
+    lastRun = p.runId;
     const now = Date.now();
     const slices = s.slices ?? 0;
     const done = s.slicesDone ?? 0;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { exitCodeFor, printTable, reportError, UsageError } from '../run.js';
 import { serveUntilStopped } from './serve.js';
+import { progressPrinter } from './collect.js';
 
 const DEMO_ADMIN = 'admin@idsight.demo';
 
@@ -65,13 +66,9 @@ export function registerDemoCommand(program: Command): void {
           out(`Integration "${integration.name}" (${integration.id}) exists: collecting what is new`);
         }
 
-        const outcomes = await ctx.collector.run(integration.id, {
-          trigger: 'manual',
-          onProgress: (p) => {
-            if (process.stdout.isTTY) process.stdout.write(`\r${p.dataType}: slices ${p.stats.slicesDone}/${p.stats.slices}, ${p.stats.fetched} fetched, ${p.stats.inserted} new   `);
-          },
-        });
-        if (process.stdout.isTTY) out('');
+        // At a terminal, the progress bar of `idsight collect`; elsewhere only the table below.
+        const outcomes = await ctx.collector.run(integration.id, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) });
+        if (process.stderr.isTTY) process.stderr.write('\n');
         printTable(
           outcomes.map((o) => ({ 'data type': o.dataType, status: o.status, fetched: String(o.stats.fetched ?? ''), new: String(o.stats.inserted ?? ''), note: o.error ?? '' })),
           ['data type', 'status', 'fetched', 'new', 'note'],
