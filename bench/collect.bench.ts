@@ -6,31 +6,26 @@
 // 1,000,000 sign-ins — memory must stay flat between the two — and an incremental run with
 // nothing new right after: its Graph requests and duration.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { SimulatorSummary } from '../src/simulator/server.js';
 import type { Dialect } from '../src/store/db.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
+import { IDSIGHT, peakRssMb, startSimulatorProcess } from './processes.js';
 
 const TARGET: Record<Dialect, number> = { sqlite: 20_000, postgres: 10_000 };
 const TARGET_RSS_MB = 300;
-const IDSIGHT = 'dist/src/cli/main.js';
 
 /** Polls a process's peak resident set (VmHWM) until it exits; the last reading is its peak. */
 function watchPeakRss(child: ChildProcess): () => number {
-  let peakKb = 0;
+  let peak = 0;
   const timer = setInterval(() => {
     try {
-      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
+      const mb = peakRssMb(child.pid!);
+      if (Number.isFinite(mb)) peak = Math.max(peak, mb); // a zombie's status has no VmHWM
     } catch {
       // exited between two readings
     }
   }, 25);
   child.once('exit', () => clearInterval(timer));
-  return () => Math.round(peakKb / 1024);
+  return () => peak;
 }
 
 async function run(dialect: Dialect, users: number, days: number): Promise<Record<string, unknown>> {
@@ -42,15 +37,12 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     IDSIGHT_GRAPH_PACING: 'off',
     IDSIGHT_LOG_LEVEL: 'warn',
   };
-  const simulator = spawn(process.execPath, [IDSIGHT, 'simulate', '--json', '--users', String(users), '--days', String(days), '--throttle', 'off', '--state-dir', mkdtempSync(path.join(tmpdir(), 'idsight-bench-'))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const { child: simulator, summary } = await startSimulatorProcess(['--users', String(users), '--days', String(days), '--throttle', 'off']);
   try {
-    const summary = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: simulator.stdout! }).once('line', resolve))) as SimulatorSummary;
     const tenant = summary.tenants[0]!;
     const app = tenant.apps.find((a) => a.state === 'readwrite')!;
     const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [IDSIGHT, ...args], { env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], { env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
       if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
       return r.stdout;
     };
@@ -63,7 +55,7 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     const id = added.integration.id;
 
     const collect = async () => {
-      const child = spawn(process.execPath, [IDSIGHT, 'collect', id, '--types', 'signIns', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, [...IDSIGHT, 'collect', id, '--types', 'signIns', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
       const peak = watchPeakRss(child);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -2,41 +2,20 @@
 // the client parsing every page as a collector would), and the simulator's peak RSS while
 // serving a 30-day tenant — measured at 10,000 users and again at 40,000 to show it stays flat.
 // The simulator runs in its own process (`idsight simulate`), so its memory is its own.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { request } from 'undici';
 import { createEntraDispatcher, msalNetworkClient } from '../src/entra/network.js';
-import type { SimulatorSummary } from '../src/simulator/server.js';
+import { peakRssMb, startSimulatorProcess } from './processes.js';
 
 const TARGET_PER_SECOND = 40_000;
 const TARGET_RSS_MB = 250;
 const SECONDS = Number(process.env.BENCH_SIM_SECONDS ?? 15);
 const CLOCK = '2026-11-20T12:00:00Z';
-// The shipped build when there is one (npm run bench builds first), else the sources through tsx.
-const SIMULATE = existsSync('dist/src/cli/main.js') && process.env.BENCH_SIM_SOURCES !== '1' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return Math.round(kb / 1024);
-}
 
 async function run(users: number, inFlight: number): Promise<Record<string, number>> {
-  const child = spawn(
-    process.execPath,
-    [...SIMULATE, 'simulate', '--json', '--users', String(users), '--days', '30', '--throttle', 'off', '--clock', `fixed:${CLOCK}`, '--state-dir', mkdtempSync(path.join(tmpdir(), 'idsight-bench-sim-'))],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, summary } = await startSimulatorProcess(['--users', String(users), '--days', '30', '--throttle', 'off', '--clock', `fixed:${CLOCK}`]);
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
-    });
-    const summary = JSON.parse(line) as SimulatorSummary;
     const tenant = summary.tenants[0]!;
     const app = tenant.apps.find((a) => a.state === 'readwrite')!;
     const dispatcher = createEntraDispatcher({ ca: readFileSync(summary.caCertificate, 'utf8') });

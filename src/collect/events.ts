@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { GraphClient } from '../entra/graph.js';
 import type { CollectionRepo } from '../store/collection.js';
 import type { UpsertCounts } from '../store/signins.js';
+import { tallyPage } from './tally.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
@@ -149,11 +150,7 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
     for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
       const counts = await deps.store.upsert(integrationId, page.value, deps.clock.now());
-      stats.pages++;
-      stats.fetched += page.value.length;
-      stats.inserted += counts.inserted;
-      stats.updated += counts.updated;
-      stats.unchanged += counts.unchanged;
+      tallyPage(stats, page.value.length, counts);
       deps.onProgress?.({ ...stats });
     }
   }

@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { GraphClient } from '../entra/graph.js';
 import type { CollectionRepo } from '../store/collection.js';
 import type { DatasetRepo, DatasetSpec, GraphRecord } from '../store/datasets.js';
+import { tallyPage } from './tally.js';
 
 export type DatasetRunStats = {
   fetched: number;
@@ -63,11 +64,7 @@ export async function collectListing(deps: ListingDeps): Promise<DatasetRunStats
     }
     for await (const page of deps.graph.pages<GraphRecord>(url, deps.signal ? { signal: deps.signal } : {})) {
       const counts = await datasets.upsert(source.spec, integrationId, page.value, { generation, collectedAt: deps.clock.now() });
-      stats.pages++;
-      stats.fetched += page.value.length;
-      stats.inserted += counts.inserted;
-      stats.updated += counts.updated;
-      stats.unchanged += counts.unchanged;
+      tallyPage(stats, page.value.length, counts);
       deps.onProgress?.({ ...stats });
     }
   }

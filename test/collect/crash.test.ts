@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { openContext, type Context } from '../../src/context.js';
 import { createSignInRepo } from '../../src/store/signins.js';
 import { tempDir } from '../helpers/databases.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DAY = 86_400_000;
@@ -23,17 +23,7 @@ describe('a collecting process killed with SIGKILL', () => {
   /** A fresh integration each time: every case starts with a backfill. */
   async function freshIntegration(): Promise<void> {
     if (id) await ctx.integrations.remove(id, { purge: true });
-    const app = sim.app('contoso', 'readwrite');
-    const added = await ctx.integrations.add({
-      name: 'Contoso',
-      tenantId: sim.tenant('contoso').id,
-      clientId: app.appId,
-      clientSecret: app.secrets[0]!.secretText,
-      cloud: 'custom',
-      authorityHost: sim.sim.url,
-      graphUrl: sim.sim.url,
-      caPem: sim.sim.ca,
-    });
+    const added = await ctx.integrations.add({ name: 'Contoso', ...simulatedCredentials(sim, 'contoso') });
     id = added.integration.id;
   }
 

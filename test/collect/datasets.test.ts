@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { startApp, T0, type TestApp } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/databases.js';
-import { graphPages, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { graphPages, simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const DAY = 86_400_000;
 
@@ -18,17 +18,7 @@ for (const dialect of DIALECTS) describe(`collecting the directory and posture d
   const ids: Record<string, string> = {};
 
   async function addIntegration(name: string, tenant: 'contoso' | 'tailspin', state: 'readwrite' | 'readonly' | 'noaudit') {
-    const a = sim.app(tenant, state);
-    const { integration } = await app.ctx.integrations.add({
-      name,
-      tenantId: sim.tenant(tenant).id,
-      clientId: a.appId,
-      clientSecret: a.secrets[0]!.secretText,
-      cloud: 'custom',
-      authorityHost: sim.sim.url,
-      graphUrl: sim.sim.url,
-      caPem: sim.sim.ca,
-    });
+    const { integration } = await app.ctx.integrations.add({ name, ...simulatedCredentials(sim, tenant, state) });
     ids[name] = integration.id;
   }
   const run = (name: string, types: string[]) => app.ctx.collector.run(ids[name]!, { types });

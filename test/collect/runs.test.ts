@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createCollectionRepo } from '../../src/store/collection.js';
 import { startApp, T0, type TestApp } from '../helpers/app.js';
 import { ApiClient } from '../helpers/http.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 const PW = 'correct horse battery staple';
 
@@ -27,17 +27,7 @@ describe('Collect Now and run history', () => {
     await admin.login('admin@example.com', PW);
     await analyst.login('analyst@example.com', PW);
     for (const [key, tenant] of [['contoso', 'contoso'], ['tailspin', 'tailspin'], ['fabrikam', 'fabrikam']] as const) {
-      const a = sim.app(tenant, 'readwrite');
-      const res = await admin.post<any>('/api/integrations', {
-        name: key,
-        tenantId: sim.tenant(tenant).id,
-        clientId: a.appId,
-        clientSecret: a.secrets[0]!.secretText,
-        cloud: 'custom',
-        authorityHost: sim.sim.url,
-        graphUrl: sim.sim.url,
-        caPem: sim.sim.ca,
-      });
+      const res = await admin.post<any>('/api/integrations', { name: key, ...simulatedCredentials(sim, tenant) });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       ids[key] = res.body.integration.id;
     }

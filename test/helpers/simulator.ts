@@ -124,6 +124,20 @@ export function assertGraphError(res: Res, status: number, code: string, message
   if (res.headers) assert.equal(res.headers.get('request-id'), res.body.error.innerError['request-id']);
 }
 
+/** An app's credentials as idsight takes them, for the simulated tenant ('custom' cloud trusting its CA). */
+export function simulatedCredentials(t: TestSimulator, tenant: SimTenant['key'], state: AppState = 'readwrite', secretIndex = 0) {
+  const app = t.app(tenant, state);
+  return {
+    tenantId: t.tenant(tenant).id,
+    clientId: app.appId,
+    clientSecret: app.secrets[secretIndex]!.secretText,
+    cloud: 'custom' as const,
+    authorityHost: t.sim.url,
+    graphUrl: t.sim.url,
+    caPem: t.sim.ca,
+  };
+}
+
 /** Every page of a collection, following nextLinks (as the given tenant's app). */
 export async function graphPages(t: TestSimulator, path: string, opts: { tenant?: SimTenant['key']; app?: AppState; headers?: Record<string, string> } = {}): Promise<any[]> {
   const pages: any[] = [];

@@ -9,7 +9,7 @@ import { createSignInRepo } from '../../src/store/signins.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/databases.js';
 import { ApiClient } from '../helpers/http.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
+import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { signIns, take } from '../fixtures/signin-factory.js';
 
 const PW = 'correct horse battery staple';
@@ -23,17 +23,9 @@ for (const dialect of DIALECTS) {
     const secretsUsed: string[] = [];
 
     const credentials = (tenant: 'contoso' | 'fabrikam' | 'tailspin', state: 'readwrite' | 'readonly' | 'noconsent' | 'noaudit' | 'expired', secretIndex = 0) => {
-      const secret = sim.app(tenant, state).secrets[secretIndex]!.secretText;
-      secretsUsed.push(secret);
-      return {
-        tenantId: sim.tenant(tenant).id,
-        clientId: sim.app(tenant, state).appId,
-        clientSecret: secret,
-        cloud: 'custom',
-        authorityHost: sim.sim.url,
-        graphUrl: sim.sim.url,
-        caPem: sim.sim.ca,
-      };
+      const c = simulatedCredentials(sim, tenant, state, secretIndex);
+      secretsUsed.push(c.clientSecret);
+      return c;
     };
 
     before(async () => {

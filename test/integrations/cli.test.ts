@@ -4,30 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { SimulatorSummary } from '../../src/simulator/server.js';
+import { childEnv, ROOT, runIdsight } from '../helpers/cli.js';
 import { tempDir } from '../helpers/databases.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const env = (extra: Record<string, string>) => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT')),
-  ...extra,
-});
-
-function idsight(args: string[], extra: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: env(extra), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
-}
+const idsight = runIdsight;
 
 describe('idsight integrations (CLI against a running simulator)', () => {
   let simulator: ReturnType<typeof spawn>;
@@ -43,7 +25,7 @@ describe('idsight integrations (CLI against a running simulator)', () => {
   before(async () => {
     simulator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--json', '--users', '60', '--throttle', 'off', '--state-dir', tempDir('idsight-cli-sim-')], {
       cwd: ROOT,
-      env: env({}),
+      env: childEnv({}),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     summary = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: simulator.stdout! }).once('line', resolve))) as SimulatorSummary;
