@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
+import type { Database } from './schema.js';
 import { writeTransaction } from './tx.js';
 
 export type GraphRecord = Record<string, unknown>;
@@ -306,21 +307,24 @@ export interface StreamQuery {
   batch?: number;
 }
 
-export function createDatasetRepo(db: Db) {
-  // The tables are described by DATASETS at run time, not by the Kysely schema type.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const k = db.kysely as unknown as Kysely<any>;
+// The tables are described by DATASETS at run time, not by the Kysely schema type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyKysely = Kysely<any>;
+const untyped = (k: Kysely<Database>): AnyKysely => k as unknown as AnyKysely;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async function replaceCredentials(trx: Kysely<any>, spec: DatasetSpec, integrationId: string, ownerIds: string[], records: GraphRecord[]): Promise<void> {
+export function createDatasetRepo(db: Db) {
+  const k = untyped(db.kysely);
+  /** A write transaction over the untyped tables. */
+  const write = <T>(fn: (trx: AnyKysely) => Promise<T>): Promise<T> => writeTransaction(db, (t) => fn(untyped(t)));
+
+  async function replaceCredentials(trx: AnyKysely, spec: DatasetSpec, integrationId: string, ownerIds: string[], records: GraphRecord[]): Promise<void> {
     if (!spec.credentials || ownerIds.length === 0) return;
     await trx.deleteFrom('app_credentials').where('integration_id', '=', integrationId).where('owner_id', 'in', ownerIds).execute();
     const rows = records.flatMap((r) => credentialRows(integrationId, spec.credentials!, r));
     for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('app_credentials').values(rows.slice(i, i + CHUNK)).execute();
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async function dropCredentialsOfGone(trx: Kysely<any>, spec: DatasetSpec, integrationId: string): Promise<void> {
+  async function dropCredentialsOfGone(trx: AnyKysely, spec: DatasetSpec, integrationId: string): Promise<void> {
     if (!spec.credentials) return;
     await trx
       .deleteFrom('app_credentials')
@@ -343,9 +347,7 @@ export function createDatasetRepo(db: Db) {
       }
       const counts: DatasetCounts = { inserted: 0, updated: 0, unchanged: 0 };
       const columns = [...Object.keys(spec.columns), ...COMMON];
-      await writeTransaction(db, async (t) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const trx = t as unknown as Kysely<any>;
+      await write(async (trx) => {
         const all = [...unique.values()];
         for (let i = 0; i < all.length; i += CHUNK) {
           const chunk = all.slice(i, i + CHUNK);
@@ -378,9 +380,7 @@ export function createDatasetRepo(db: Db) {
     /** Graph reported these objects removed (@removed): kept, marked with when and why. */
     async markRemoved(spec: DatasetSpec, integrationId: string, removed: Array<{ id: string; reason: string }>, now: number): Promise<number> {
       if (removed.length === 0) return 0;
-      return writeTransaction(db, async (t) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const trx = t as unknown as Kysely<any>;
+      return write(async (trx) => {
         let n = 0;
         for (const { id, reason } of removed) {
           const r = await trx
@@ -399,9 +399,7 @@ export function createDatasetRepo(db: Db) {
 
     /** A full pass completed: what it did not see has left the tenant. Returns how many. */
     async sweep(spec: DatasetSpec, integrationId: string, generation: number, now: number): Promise<number> {
-      return writeTransaction(db, async (t) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const trx = t as unknown as Kysely<any>;
+      return write(async (trx) => {
         const r = await trx
           .updateTable(spec.table)
           .set({ deleted_at: now, removed_reason: 'absent' })
@@ -416,9 +414,7 @@ export function createDatasetRepo(db: Db) {
 
     /** Group members from members@delta: present ones added (or re-stamped), removed ones deleted. */
     async applyMembers(integrationId: string, groupId: string, present: MemberRef[], removedIds: string[], generation: number): Promise<void> {
-      await writeTransaction(db, async (t) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const trx = t as unknown as Kysely<any>;
+      await write(async (trx) => {
         for (let i = 0; i < removedIds.length; i += CHUNK) {
           await trx.deleteFrom('group_members').where('integration_id', '=', integrationId).where('group_id', '=', groupId).where('member_id', 'in', removedIds.slice(i, i + CHUNK)).execute();
         }
@@ -509,9 +505,7 @@ export function createDatasetRepo(db: Db) {
     /** Deletes everything collected for an integration; returns rows deleted per data set. */
     async purge(integrationId: string): Promise<Record<string, number>> {
       const out: Record<string, number> = {};
-      await writeTransaction(db, async (t) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const trx = t as unknown as Kysely<any>;
+      await write(async (trx) => {
         for (const spec of Object.values(DATASETS) as DatasetSpec[]) {
           out[spec.name] = Number((await trx.deleteFrom(spec.table).where('integration_id', '=', integrationId).executeTakeFirst()).numDeletedRows);
         }
