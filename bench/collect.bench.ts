@@ -8,24 +8,26 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Dialect } from '../src/store/db.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
-import { IDSIGHT, peakRssMb, startSimulatorProcess } from './processes.js';
+import { cpuSeconds, IDSIGHT, NODE_FLAGS, peakRssMb, startSimulatorProcess } from './processes.js';
 
 const TARGET: Record<Dialect, number> = { sqlite: 20_000, postgres: 10_000 };
 const TARGET_RSS_MB = 300;
 
-/** Polls a process's peak resident set (VmHWM) until it exits; the last reading is its peak. */
-function watchPeakRss(child: ChildProcess): () => number {
+/** Polls a process's peak resident set (VmHWM) and CPU time until it exits; the last readings are its totals. */
+function watch(child: ChildProcess): () => { peakRssMb: number; cpuSeconds: number } {
   let peak = 0;
+  let cpu = 0;
   const timer = setInterval(() => {
     try {
       const mb = peakRssMb(child.pid!);
       if (Number.isFinite(mb)) peak = Math.max(peak, mb); // a zombie's status has no VmHWM
+      cpu = Math.max(cpu, cpuSeconds(child.pid!));
     } catch {
       // exited between two readings
     }
   }, 25);
   child.once('exit', () => clearInterval(timer));
-  return () => peak;
+  return () => ({ peakRssMb: peak, cpuSeconds: cpu });
 }
 
 async function run(dialect: Dialect, users: number, days: number): Promise<Record<string, unknown>> {
@@ -55,8 +57,9 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     const id = added.integration.id;
 
     const collect = async () => {
-      const child = spawn(process.execPath, [...IDSIGHT, 'collect', id, '--types', 'signIns', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-      const peak = watchPeakRss(child);
+      const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', 'signIns', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const usage = watch(child);
+      const simulatorCpuBefore = cpuSeconds(simulator.pid!);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -64,7 +67,7 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
       const [outcome] = JSON.parse(out) as Array<{ runId: string; stats: Record<string, number> }>;
       const runs = JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; startedAt: string; endedAt: string }>;
       const r = runs.find((x) => x.id === outcome!.runId)!;
-      return { stats: outcome!.stats, ms: Date.parse(r.endedAt) - Date.parse(r.startedAt), peakRssMb: peak() };
+      return { stats: outcome!.stats, ms: Date.parse(r.endedAt) - Date.parse(r.startedAt), ...usage(), simulatorCpuSeconds: cpuSeconds(simulator.pid!) - simulatorCpuBefore };
     };
     const backfill = await collect();
     const incremental = await collect();
@@ -81,6 +84,9 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
       target: TARGET[dialect],
       meetsTarget: perSecond >= TARGET[dialect],
       peakRssMb: backfill.peakRssMb,
+      // where the time went: the collecting process's CPU (the whole process, start-up included) and the simulator's
+      collectorCpuSeconds: Math.round(backfill.cpuSeconds * 10) / 10,
+      simulatorCpuSeconds: Math.round(backfill.simulatorCpuSeconds * 10) / 10,
       rssTargetMb: TARGET_RSS_MB,
       meetsRssTarget: backfill.peakRssMb <= TARGET_RSS_MB,
       incrementalRequests: incremental.stats.requests,

@@ -6,6 +6,7 @@
 // done — so an interrupted run resumes where it stopped and nothing is lost or doubled.
 import type { Clock } from '../clock.js';
 import type { GraphClient } from '../entra/graph.js';
+import { arrayItemTexts } from '../entra/page-text.js';
 import type { CollectionRepo } from '../store/collection.js';
 import type { UpsertCounts } from '../store/signins.js';
 import { tallyPage } from './tally.js';
@@ -76,7 +77,8 @@ export interface EventCollectorDeps {
   url?: (from: string, to: string) => string;
   graph: GraphClient;
   collection: CollectionRepo;
-  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number): Promise<UpsertCounts> };
+  /** `texts`: each record's JSON as received, when the page's text had them (page-text.ts). */
+  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, texts?: string[]): Promise<UpsertCounts> };
   clock: Clock;
   settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
@@ -146,13 +148,23 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     }
   };
 
+  /**
+   * Pages are stored while the next one is fetched (one page of each in flight): the store
+   * writes on a thread of its own on SQLite and on the server on PostgreSQL, so the two overlap.
+   */
   async function fetchSlice(start: number, end: number): Promise<void> {
     const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
+    let storing: Promise<void> = Promise.resolve();
     for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
-      const counts = await deps.store.upsert(integrationId, page.value, deps.clock.now());
-      tallyPage(stats, page.value.length, counts);
-      deps.onProgress?.({ ...stats });
+      await storing;
+      const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
+      storing = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
+        tallyPage(stats, page.value.length, counts);
+        deps.onProgress?.({ ...stats });
+      });
+      storing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
     }
+    await storing;
   }
 
   await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));

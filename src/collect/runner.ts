@@ -17,6 +17,9 @@ import { collectEvents, timeFilter, type EventCollectionSettings } from './event
 import { collectListing, type ListingSource } from './listing.js';
 
 /** Counts a run reports as it goes and at its end. */
+/** The longest a running run's stats and lease go unwritten while it makes progress. */
+const RENEW_EVERY_MS = 1_000;
+
 export type RunStats = { fetched?: number; inserted?: number; updated?: number; unchanged?: number; pages?: number; slices?: number; slicesDone?: number; [more: string]: unknown };
 
 /**
@@ -204,6 +207,8 @@ export function createCollector(deps: {
     const startedAt = deps.clock.now();
     const runId = await collection.startRun({ integrationId, dataType, trigger, now: startedAt, leaseMs: LEASE_MS });
     let stats: RunStats = {};
+    let renewedAt = -Infinity;
+    let renewedSlices: number | undefined;
     const session = await deps.integrations.openSession(integrationId).catch(async (err: unknown) => {
       const { error, guidance } = explain(err);
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
@@ -223,6 +228,12 @@ export function createCollector(deps: {
         onProgress: (s) => {
           stats = { ...s, ...requestStats(session.graph) };
           opts.onProgress?.({ runId, dataType, stats, startedAt });
+          // Written at most once a second (and when a slice ends): on SQLite each write waits
+          // for the sign-in writer's transaction in progress.
+          const now = performance.now();
+          if (now - renewedAt < RENEW_EVERY_MS && s.slicesDone === renewedSlices) return;
+          renewedAt = now;
+          renewedSlices = s.slicesDone;
           void collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats);
         },
       });

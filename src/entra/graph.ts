@@ -7,6 +7,7 @@
 // nextLink is followed only if it points there). Pages are checked: a 2xx page that is not a
 // collection fails as MalformedResponse, so a collector never stores partial garbage. Waits are
 // bounded and cancellable.
+import { isAscii } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch, type Agent } from 'undici';
 import { jitteredBackoffMs, type Family, type IntegrationBudget } from './budget.js';
@@ -86,12 +87,16 @@ export interface GraphResponse<T = unknown> {
   headers: Headers;
   /** Parsed JSON, or undefined for an empty body. */
   body: T;
+  /** The body as received. */
+  text: string;
 }
 
 export interface GraphPage<T> {
   value: T[];
   nextLink?: string;
   deltaLink?: string;
+  /** The page's JSON as received: stores that keep records whole slice them out of it (page-text.ts). */
+  text?: string;
 }
 
 export interface GraphClient {
@@ -214,7 +219,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           dispatcher: opts.dispatcher,
           signal: limiter.signal,
         });
-        text = await res.text();
+        text = decodeBody(Buffer.from(await res.arrayBuffer()));
       } catch (err) {
         permit?.done();
         if (o.signal?.aborted) {
@@ -253,7 +258,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         const problem = malformed ? 'The response body is not valid JSON.' : check?.(body);
         if (problem === undefined) {
           report({ status: res.status });
-          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T };
+          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, text };
         }
         report({ status: res.status, code: 'MalformedResponse' });
         if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))) continue;
@@ -322,10 +327,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const family = o.family ?? (budget ? budget.family(resolve(pathOrUrl)) : undefined);
     let next: string | undefined = pathOrUrl;
     while (next) {
-      const { body }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
+      const { body, text }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
       const nextLink: string | undefined = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
       const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
-      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
+      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text };
       next = nextLink;
     }
   }
@@ -342,3 +347,14 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 }
 
 export { GraphRequestError };
+
+/**
+ * Graph answers in UTF-8. A body that is all ASCII (most sign-in pages) is read as ASCII: for a
+ * page of megabytes that is over ten times faster than UTF-8 decoding, whose string V8 builds in
+ * freshly mapped memory. A leading byte-order mark is dropped, as fetch's text() does.
+ */
+export function decodeBody(bytes: Buffer): string {
+  if (isAscii(bytes)) return bytes.toString('ascii');
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

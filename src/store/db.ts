@@ -1,10 +1,12 @@
 // The database behind one door: Kysely over better-sqlite3 (embedded default) or pg.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { SignInWriter } from './signin-writer.js';
+import { openSqlite } from './sqlite-connection.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +15,8 @@ export interface Db {
   dialect: Dialect;
   /** PostgreSQL only: the pool under Kysely, for COPY (which Kysely does not speak). */
   pgPool?: pg.Pool;
+  /** SQLite only: where sign-ins are stored, on a thread of their own (signin-writer.ts). */
+  signInWriter?: SignInWriter;
   /** Where the data is, for people: the SQLite file or the PostgreSQL URL without its password. */
   location: string;
   close(): Promise<void>;
@@ -42,23 +46,23 @@ export function openDb(options: DbOptions): Db {
     return { kysely, dialect: 'postgres', pgPool: pool, location: redactUrl(options.databaseUrl), close: () => kysely.destroy() };
   }
   mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
-  const sqlite = new SQLite(options.sqlitePath);
-  // 16 KiB pages hold about five 2–3 KB sign-ins each, where 4 KiB pages waste a third of every
-  // page. Only takes effect on a new database file.
-  sqlite.pragma('page_size = 16384');
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 10000');
-  sqlite.pragma('foreign_keys = ON');
-  // 16 MiB of page cache keeps the indexes' hot pages (sign-ins arrive in time order, so writes are local);
-  // more bought no speed in the ingest benchmarks and cost the collector its memory target.
-  sqlite.pragma('cache_size = -16384');
+  const sqlite = openSqlite(options.sqlitePath);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { kysely, dialect: 'sqlite', location: options.sqlitePath, close: () => kysely.destroy() };
+  const signInWriter = new SignInWriter(options.sqlitePath);
+  return {
+    kysely,
+    dialect: 'sqlite',
+    signInWriter,
+    location: options.sqlitePath,
+    async close() {
+      await signInWriter.close();
+      await kysely.destroy();
+    },
+  };
 }
 
 /**
- * Kysely prepares every statement anew; preparing a 500-row upsert costs SQLite as much as
+ * Kysely prepares every statement anew; preparing a 500-row insert costs SQLite as much as
  * running it. Reusing prepared statements by their SQL text (an LRU of recent ones) removes that.
  * The LRU is bounded by count and by the SQL's total length: a prepared statement's memory grows
  * with its text, and two hundred 500-row statements held over 100 MB. Safe because Kysely runs

@@ -9,21 +9,14 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
 import type { Database, SignInRow, SignInTable } from './schema.js';
-import { writeTransaction } from './tx.js';
+import { COLUMNS, KEY, keepsStored, toValues, type UpsertCounts } from './signin-writes.js';
+
+export type { UpsertCounts } from './signin-writes.js';
 
 /** A sign-in as Graph returns it (v1.0 or beta); only id and createdDateTime are required. */
 export type GraphSignIn = Record<string, unknown> & { id?: unknown; createdDateTime?: unknown };
 
-export interface UpsertCounts {
-  inserted: number;
-  updated: number;
-  /** Identical to what is stored, or older than the stored version. */
-  unchanged: number;
-}
-
-// SQLite allows 32,766 bound parameters per statement; 28 columns × 500 rows stays well inside.
 // PostgreSQL's statements here carry a JSON document or a COPY stream, not one parameter per value.
-const CHUNK = 500;
 const PG_CHUNK = 1000;
 
 const HOUR_MS = 3_600_000;
@@ -42,10 +35,11 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /**
- * Maps a Graph signIn to its row. Throws ValidationError for a record without a usable id or
- * createdDateTime: such a record cannot be stored without corrupting the store's keys.
+ * Maps a Graph signIn to its row; `text` is the record's JSON as received (else it is serialised
+ * again). Throws ValidationError for a record without a usable id or createdDateTime: such a
+ * record cannot be stored without corrupting the store's keys.
  */
-export function toSignInRow(integrationId: string, record: GraphSignIn, collectedAt: number): SignInTable {
+export function toSignInRow(integrationId: string, record: GraphSignIn, collectedAt: number, text?: string): SignInTable {
   const id = str(record.id);
   if (!id) throw new ValidationError('malformed sign-in record: it has no id');
   const created = typeof record.createdDateTime === 'string' ? Date.parse(record.createdDateTime) : NaN;
@@ -56,7 +50,7 @@ export function toSignInRow(integrationId: string, record: GraphSignIn, collecte
   const device = obj(record.deviceDetail);
   const eventTypes = Array.isArray(record.signInEventTypes) ? record.signInEventTypes : [];
   const isInteractive = typeof record.isInteractive === 'boolean' ? record.isInteractive : null;
-  const raw = JSON.stringify(record);
+  const raw = text ?? JSON.stringify(record);
   return {
     integration_id: integrationId,
     sign_in_id: id,
@@ -115,17 +109,21 @@ export function createSignInRepo(db: Db) {
   return {
     /**
      * Stores a batch in one transaction. The newest fetch of a record wins: a version fetched
-     * earlier than the stored one (a slow, overlapping slice) never replaces it.
+     * earlier than the stored one (a slow, overlapping slice) never replaces it. `texts`, when
+     * given, are the records' JSON as received (one per record), kept as they are.
      */
-    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number): Promise<UpsertCounts> {
+    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, texts?: string[]): Promise<UpsertCounts> {
+      const verbatim = texts?.length === records.length ? texts : undefined;
       // Map everything before touching the database: one malformed record fails the whole batch.
       const byId = new Map<string, SignInTable>();
-      for (const record of records) {
-        const row = toSignInRow(integrationId, record, collectedAt);
+      for (const [i, record] of records.entries()) {
+        const row = toSignInRow(integrationId, record, collectedAt, verbatim?.[i]);
         byId.set(row.sign_in_id, row); // a record repeated within the batch: keep the last
       }
       const rows = [...byId.values()];
-      return db.pgPool ? upsertPostgres(db.pgPool, k, integrationId, rows) : upsertSqlite(db, integrationId, rows);
+      if (db.pgPool) return upsertPostgres(db.pgPool, k, integrationId, rows);
+      if (!db.signInWriter) throw new Error('an SQLite store has a sign-in writer');
+      return db.signInWriter.write(rows.map(toValues));
     },
     /** One sign-in, by id and its createdDateTime (findings keep both as evidence). */
     get: (integrationId: string, signInId: string, createdAt: number): Promise<SignInRow | undefined> =>
@@ -192,7 +190,7 @@ export function createSignInRepo(db: Db) {
 }
 export type SignInRepo = ReturnType<typeof createSignInRepo>;
 
-/** The stored versions of a chunk's records: they decide insert, update or leave alone. */
+/** PostgreSQL: the stored versions of a chunk's records, which decide insert, update or leave alone. */
 const existingQuery = (k: Kysely<Database>, integrationId: string, chunk: SignInTable[]) =>
   k
     .selectFrom('signins')
@@ -215,25 +213,12 @@ function classify(chunk: SignInTable[], existing: Existing[], counts: UpsertCoun
   for (const row of chunk) {
     const old = stored.get(row.sign_in_id);
     if (!old) inserts.push(row);
-    else if (old.raw === row.raw || old.collected_at > row.collected_at) counts.unchanged++;
+    else if (keepsStored(old, row)) counts.unchanged++;
     else updates.push(row);
   }
   counts.inserted += inserts.length;
   counts.updated += updates.length;
   return { inserts, updates };
-}
-
-async function upsertSqlite(db: Db, integrationId: string, rows: SignInTable[]): Promise<UpsertCounts> {
-  return writeTransaction(db, async (trx) => {
-    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      const { inserts, updates } = classify(chunk, await existingQuery(trx, integrationId, chunk).execute(), counts);
-      const writes = [...inserts, ...updates];
-      if (writes.length > 0) await trx.executeQuery(sqliteUpsert(trx, writes));
-    }
-    return counts;
-  });
 }
 
 /**
@@ -268,14 +253,6 @@ async function upsertPostgres(pool: pg.Pool, k: Kysely<Database>, integrationId:
   }
 }
 
-const COLUMNS = [
-  'integration_id', 'sign_in_id', 'hour', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'app_id',
-  'app_display_name', 'resource_id', 'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used',
-  'is_interactive', 'conditional_access_status', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail',
-  'device_id', 'correlation_id', 'collected_at', 'raw',
-] as const satisfies ReadonlyArray<keyof SignInTable>;
-const KEY = ['integration_id', 'hour', 'sign_in_id'] as const;
-
 type Conflict = OnConflictBuilder<Database, 'signins'>;
 /** On a known key, the fetched version replaces the stored one unless it is older. */
 const newestWins = (oc: Conflict) =>
@@ -284,27 +261,6 @@ const newestWins = (oc: Conflict) =>
     .doUpdateSet((eb) => Object.fromEntries(COLUMNS.filter((c) => !KEY.includes(c as never)).map((c) => [c, eb.ref(`excluded.${c}`)])) as never)
     // Re-checked here because another process may have written since the read above.
     .where((eb) => eb('excluded.collected_at', '>=', eb.ref('signins.collected_at')));
-
-/**
- * SQLite: a multi-row VALUES upsert whose SQL Kysely compiles once per row count and the
- * statement cache then reuses (compiling and preparing a 500-row statement costs as much as
- * storing the rows). Its parameters are the rows' values in COLUMNS order, which is how Kysely
- * lays out a VALUES list built from rows with those keys.
- */
-const sqliteUpsertSql = new Map<number, string>();
-function sqliteUpsert(trx: Kysely<Database>, rows: SignInTable[]): CompiledQuery {
-  let text = sqliteUpsertSql.get(rows.length);
-  if (!text) {
-    const template = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as SignInTable;
-    text = trx
-      .insertInto('signins')
-      .values(Array.from({ length: rows.length }, () => template))
-      .onConflict(newestWins)
-      .compile().sql;
-    sqliteUpsertSql.set(rows.length, text);
-  }
-  return CompiledQuery.raw(text, rows.flatMap((row) => COLUMNS.map((c) => row[c])));
-}
 
 /**
  * PostgreSQL: the rows travel as one JSON parameter expanded by json_populate_recordset. A

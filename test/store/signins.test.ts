@@ -2,10 +2,12 @@
 // upsert where the newest fetch of a record wins and nothing is duplicated.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { arrayItemTexts } from '../../src/entra/page-text.js';
 import { ValidationError } from '../../src/errors.js';
 import { createSignInRepo, type GraphSignIn, type SignInRepo } from '../../src/store/signins.js';
 import { DIALECTS, openMigrated, skipReason } from '../helpers/databases.js';
-import { loadFixture, signIns, take } from '../fixtures/signin-factory.js';
+import { fixturePath, loadFixture, signIns, take } from '../fixtures/signin-factory.js';
 
 const T = Date.parse('2026-11-27T09:00:00Z');
 const at = (r: GraphSignIn): number => Date.parse(String(r.createdDateTime));
@@ -46,6 +48,20 @@ for (const dialect of DIALECTS) {
       assert.equal(row.risk_state, 'none');
       assert.equal(row.device_id, null, 'an empty deviceId is no device');
       assert.deepEqual(JSON.parse(row.raw), record, 'the full Graph record, as received');
+    });
+
+    it("keeps each record's text as received when the page's texts are given", async () => {
+      const page = readFileSync(fixturePath('signins-list.json'), 'utf8'); // pretty-printed, as Microsoft documents it
+      const records = (JSON.parse(page) as { value: GraphSignIn[] }).value;
+      const texts = arrayItemTexts(page, 'value')!;
+      assert.ok(texts[0]!.includes('\n'), 'the texts keep their layout');
+      await repo.upsert('int-verbatim', records, T, texts);
+      const row = await repo.get('int-verbatim', String(records[0]!.id), at(records[0]!));
+      assert.equal(row?.raw, texts[0]);
+      // texts that do not match the records one for one are not used
+      await repo.upsert('int-verbatim-2', records, T, texts.slice(1));
+      const other = await repo.get('int-verbatim-2', String(records[0]!.id), at(records[0]!));
+      assert.equal(other?.raw, JSON.stringify(records[0]));
     });
 
     it('maps the beta example: event type, failure code, missing coordinates', async () => {

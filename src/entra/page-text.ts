@@ -1,0 +1,75 @@
+// The verbatim text of each record on a collection page. Stores keep the whole Graph record as
+// JSON; slicing it out of the page as received costs a third of serialising the parsed record
+// again (JSON.stringify), and keeps Graph's own bytes.
+// Hand-written rather than a streaming JSON parser: the page was parsed already (JSON.parse, which
+// validated it); this only finds where the items of one top-level array begin and end, and
+// streaming parsers rebuild every value, which is the cost being avoided.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const isOpen = (c: number) => c === 0x7b || c === 0x5b; // { [
+const isClose = (c: number) => c === 0x7d || c === 0x5d; // } ]
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * The text of each item of the array under `key` in the top-level object of `json`, in order;
+ * undefined when there is no such array. `json` must be valid JSON (parse it first).
+ */
+export function arrayItemTexts(json: string, key: string): string[] | undefined {
+  const n = json.length;
+  let depth = 0;
+  let expectingKey = false; // in the top-level object, the next string is a member name
+  let member = ''; // the top-level member being read
+  let items: string[] | undefined;
+  let inItems = false; // inside the array under `key`
+  let itemStart = -1;
+  let itemEnd = -1; // just past the current item's last character
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i);
+    if (isSpace(c)) continue;
+    if (inItems && depth === 2 && itemStart < 0 && c !== COMMA && !isClose(c)) itemStart = i;
+    if (c === QUOTE) {
+      const start = i;
+      // to the closing quote: one not preceded by an odd number of backslashes
+      for (;;) {
+        i = json.indexOf('"', i + 1);
+        let k = i - 1;
+        while (json.charCodeAt(k) === BACKSLASH) k--;
+        if ((i - 1 - k) % 2 === 0) break;
+      }
+      if (depth === 1 && expectingKey) {
+        member = json.slice(start + 1, i);
+        expectingKey = false;
+      }
+    } else if (isOpen(c)) {
+      depth++;
+      if (depth === 1) expectingKey = c === 0x7b;
+      else if (depth === 2 && c === 0x5b && member === key) {
+        // a repeated member replaces the earlier one, as in JSON.parse
+        items = [];
+        inItems = true;
+        continue;
+      }
+    } else if (isClose(c)) {
+      if (inItems && depth === 2) {
+        if (itemStart >= 0) items!.push(json.slice(itemStart, itemEnd));
+        inItems = false;
+        itemStart = -1;
+      }
+      depth--;
+    } else if (c === COMMA) {
+      if (depth === 1) expectingKey = true;
+      else if (inItems && depth === 2) {
+        items!.push(json.slice(itemStart, itemEnd));
+        itemStart = -1;
+      }
+      continue;
+    } else if (c === COLON) {
+      continue;
+    }
+    itemEnd = i + 1;
+  }
+  return items;
+}

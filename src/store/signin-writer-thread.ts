@@ -1,0 +1,26 @@
+// The sign-in writer's thread: its own connection to the SQLite file, storing the batches the
+// main thread sends, one at a time, in the order they arrive. See signin-writer.ts for why.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqlite } from './sqlite-connection.js';
+import { writeSignIns, type SignInValues } from './signin-writes.js';
+
+export type WriterRequest = { id: number; rows: SignInValues[] } | { close: true };
+export type WriterReply = { id: number; counts: import('./signin-writes.js').UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
+
+const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
+const port = parentPort!;
+port.on('message', (request: WriterRequest) => {
+  if ('close' in request) {
+    sqlite.close();
+    port.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    reply = { id: request.id, counts: writeSignIns(sqlite, request.rows) };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    reply = { id: request.id, error: { message: e.message, name: e.name, ...(e.code ? { code: e.code } : {}) } };
+  }
+  port.postMessage(reply);
+});
