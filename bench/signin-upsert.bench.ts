@@ -1,10 +1,14 @@
 // Batch upsert of realistic sign-ins (about 2.3 KB of JSON each, varied users/apps/IPs, every
 // index present) into SQLite and PostgreSQL, in Graph-sized pages of 1,000 per transaction.
 // Figures: rows per second for the first insert and for a re-fetch of the same records (all
-// unchanged), bytes per stored sign-in, and peak RSS. PostgreSQL is also measured with two
-// batches in flight, as concurrent backfill slices write; SQLite has one writer at a time.
+// unchanged), bytes per stored sign-in, and peak RSS. Each page is given with its records' texts
+// as the collector gives them (sliced from the page it received). Measured with one batch at a
+// time and with several in flight, as the collector's backfill slices hand pages over (two
+// slices, up to two pages each): PostgreSQL writes them on several connections, SQLite maps the
+// next batch while its writer thread stores the last.
 // PostgreSQL runs when IDSIGHT_BENCH_PG_URL or IDSIGHT_TEST_PG_URL is set.
 import { sql } from 'kysely';
+import { arrayItemTexts } from '../src/entra/page-text.js';
 import type { Db, Dialect } from '../src/store/db.js';
 import { createSignInRepo, type GraphSignIn } from '../src/store/signins.js';
 import { signIns, take } from '../test/fixtures/signin-factory.js';
@@ -36,11 +40,12 @@ async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'uncha
     // Generation is not timed; each round stores `inFlight` pages concurrently.
     const pages: GraphSignIn[][] = [];
     for (let i = 0; i < inFlight && done + i * PAGE < n; i++) pages.push(take(source, Math.min(PAGE, n - done - i * PAGE)));
+    const texts = pages.map((page) => arrayItemTexts(JSON.stringify({ value: page }), 'value'));
     // Collect the generator's garbage now, so its collection is not billed to the upsert
     // (run-bench passes --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
-    const counts = await Promise.all(pages.map((page) => repo.upsert(INTEGRATION, page, Date.now())));
+    const counts = await Promise.all(pages.map((page, i) => repo.upsert(INTEGRATION, page, Date.now(), texts[i])));
     timedMs += performance.now() - t0;
     counts.forEach((c, i) => {
       if (c[expect] !== pages[i]!.length) throw new Error(`expected ${pages[i]!.length} ${expect}, got ${JSON.stringify(c)}`);
@@ -77,10 +82,11 @@ async function run(dialect: Dialect, inFlight: number): Promise<void> {
 
 const pgUrl = process.env.IDSIGHT_BENCH_PG_URL ?? process.env.IDSIGHT_TEST_PG_URL;
 await run('sqlite', 1);
+await run('sqlite', 4);
 if (pgUrl) {
   process.env.IDSIGHT_TEST_PG_URL = pgUrl;
   await run('postgres', 1);
-  await run('postgres', 2);
+  await run('postgres', 4);
 } else {
   console.log(JSON.stringify({ benchmark: 'signin-upsert', dialect: 'postgres', skipped: 'set IDSIGHT_BENCH_PG_URL (or IDSIGHT_TEST_PG_URL) to a PostgreSQL server' }));
 }

@@ -149,22 +149,26 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   };
 
   /**
-   * Pages are stored while the next one is fetched (one page of each in flight): the store
-   * writes on a thread of its own on SQLite and on the server on PostgreSQL, so the two overlap.
+   * A page goes to the store as soon as it arrives, and the next one is fetched while it is
+   * stored (on SQLite the store writes on a thread of its own, on PostgreSQL on the server). At
+   * most two pages of a slice are with the store: before fetching on, the one before must be in.
+   * Handing pages over at once lets their parsed records die young, which keeps memory low.
    */
   async function fetchSlice(start: number, end: number): Promise<void> {
     const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
-    let storing: Promise<void> = Promise.resolve();
+    let previous: Promise<void> = Promise.resolve();
     for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
-      await storing;
       const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
-      storing = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
-        tallyPage(stats, page.value.length, counts);
+      const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
+      const storing = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
+        tallyPage(stats, fetched, counts);
         deps.onProgress?.({ ...stats });
       });
       storing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+      await previous;
+      previous = storing;
     }
-    await storing;
+    await previous;
   }
 
   await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));

@@ -8,6 +8,9 @@ export type WriterRequest = { id: number; rows: SignInValues[] } | { close: true
 export type WriterReply = { id: number; counts: import('./signin-writes.js').UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
 
 const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
+// The checkpointer's thread copies the log into the database; this connection does it only if
+// the log grows past 4,000 pages (64 MiB), which also lets SQLite restart the log from its start.
+sqlite.pragma('wal_autocheckpoint = 4000');
 const port = parentPort!;
 port.on('message', (request: WriterRequest) => {
   if ('close' in request) {

@@ -3,13 +3,15 @@
 // the rows (each about as costly as the other) — and SQLite's half blocks everything else. On two
 // they overlap: the main thread parses the next page while this one stores the last. The thread
 // has its own connection to the same file (WAL: readers never wait for it; other writers wait
-// for its transaction through the busy timeout) and starts on the first batch.
-import { Worker } from 'node:worker_threads';
+// for its transaction through the busy timeout) and starts on the first batch, with a second
+// thread that checkpoints what it writes (wal-checkpointer-thread.ts).
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { SignInValues, UpsertCounts } from './signin-writes.js';
 import type { WriterReply, WriterRequest } from './signin-writer-thread.js';
 
 export class SignInWriter {
   #worker: Worker | undefined;
+  #checkpointer: Worker | undefined;
   #next = 0;
   readonly #pending = new Map<number, { resolve(c: UpsertCounts): void; reject(e: Error): void }>();
 
@@ -28,18 +30,28 @@ export class SignInWriter {
 
   /** Lets the batches sent finish, then closes the thread's connection. */
   async close(): Promise<void> {
-    const worker = this.#worker;
-    if (!worker) return;
-    this.#worker = undefined;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.ref();
-    worker.postMessage({ close: true } satisfies WriterRequest);
-    await exited;
+    const threads = [this.#worker, this.#checkpointer].filter((t) => t !== undefined);
+    this.#worker = this.#checkpointer = undefined;
+    await Promise.all(
+      threads.map((thread) => {
+        const exited = new Promise((resolve) => thread.once('exit', resolve));
+        thread.ref();
+        thread.postMessage({ close: true } satisfies WriterRequest);
+        return exited;
+      }),
+    );
   }
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = spawnThread(this.sqlitePath);
+    if (!this.#checkpointer) {
+      const checkpointer = spawnThread('wal-checkpointer-thread', this.sqlitePath, CHECKPOINTER_LIMITS);
+      checkpointer.unref(); // it never keeps the process alive; if it fails, the writer checkpoints itself
+      checkpointer.on('error', () => undefined);
+      checkpointer.once('exit', () => this.#checkpointer === checkpointer && (this.#checkpointer = undefined));
+      this.#checkpointer = checkpointer;
+    }
+    const worker = spawnThread('signin-writer-thread', this.sqlitePath, WRITER_LIMITS);
     worker.on('message', (reply: WriterReply) => {
       const waiting = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
@@ -60,13 +72,19 @@ export class SignInWriter {
   }
 }
 
-function spawnThread(sqlitePath: string): Worker {
+/**
+ * The writer holds one batch at a time (a Graph page: a few MB); a small heap makes it collect
+ * its garbage early instead of growing the collector's memory by tens of MB. The checkpointer
+ * holds next to nothing.
+ */
+const WRITER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+const CHECKPOINTER_LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
+
+function spawnThread(name: string, sqlitePath: string, resourceLimits: ResourceLimits): Worker {
   const self = import.meta.url;
-  const entry = new URL(`./signin-writer-thread${self.slice(self.lastIndexOf('.'))}`, import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: { sqlitePath } });
+  const entry = new URL(`./${name}${self.slice(self.lastIndexOf('.'))}`, import.meta.url);
+  const options = { workerData: { sqlitePath }, resourceLimits };
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
   // From the sources (tests, `npm start`): a thread does not inherit tsx's loader, so it registers it first.
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, {
-    eval: true,
-    workerData: { sqlitePath },
-  });
+  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true });
 }
