@@ -16,10 +16,10 @@ import { collectDelta } from './delta.js';
 import { collectEvents, timeFilter, type EventCollectionSettings } from './events.js';
 import { collectListing, type ListingSource } from './listing.js';
 
-/** Counts a run reports as it goes and at its end. */
 /** The longest a running run's stats and lease go unwritten while it makes progress. */
 const RENEW_EVERY_MS = 1_000;
 
+/** Counts a run reports as it goes and at its end. */
 export type RunStats = { fetched?: number; inserted?: number; updated?: number; unchanged?: number; pages?: number; slices?: number; slicesDone?: number; [more: string]: unknown };
 
 /**

@@ -1,5 +1,5 @@
 // The verbatim text of each record on a collection page. Stores keep the whole Graph record as
-// JSON; slicing it out of the page as received costs a third of serialising the parsed record
+// JSON; slicing it out of the page as received costs about half of serialising the parsed record
 // again (JSON.stringify), and keeps Graph's own bytes.
 // Hand-written rather than a streaming JSON parser: the page was parsed already (JSON.parse, which
 // validated it); this only finds where the items of one top-level array begin and end, and

@@ -2,10 +2,11 @@
 // main thread sends, one at a time, in the order they arrive. See signin-writer.ts for why.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './sqlite-connection.js';
-import { writeSignIns, type SignInValues } from './signin-writes.js';
+import { writeSignIns, type SignInValues, type UpsertCounts } from './signin-writes.js';
 
+/** What the main thread sends: a batch, or (to either thread) the end. */
 export type WriterRequest = { id: number; rows: SignInValues[] } | { close: true };
-export type WriterReply = { id: number; counts: import('./signin-writes.js').UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
+export type WriterReply = { id: number; counts: UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
 
 const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
 // The checkpointer's thread copies the log into the database; this connection does it only if
