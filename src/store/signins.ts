@@ -238,7 +238,7 @@ async function upsertPostgres(pool: pg.Pool, k: Kysely<Database>, integrationId:
       const chunk = rows.slice(i, i + PG_CHUNK);
       const existing = (await run(existingQuery(k, integrationId, chunk).compile())).rows as Existing[];
       const { inserts, updates } = classify(chunk, existing, counts);
-      if (copy && inserts.length > 0) await pipeline(Readable.from([copyText(inserts)]), client.query(copyFrom(COPY_SQL)));
+      if (copy && inserts.length > 0) await pipeline(Readable.from(copyText(inserts)), client.query(copyFrom(COPY_SQL)));
       const upserts = copy ? updates : [...inserts, ...updates];
       if (upserts.length > 0) await run(postgresUpsert(k, upserts));
     }
@@ -278,9 +278,24 @@ function postgresUpsert(k: Kysely<Database>, rows: SignInTable[]): CompiledQuery
 
 const COPY_SQL = `copy signins (${COLUMNS.join(', ')}) from stdin`;
 
-/** Rows in COPY's text format: tab-separated, \\N for null, backslash escapes. */
-function copyText(rows: SignInTable[]): string {
+/**
+ * Rows in COPY's text format (tab-separated, \\N for null, backslash escapes), in chunks of about
+ * 64 KB: a batch as one string would be megabytes that live until a full garbage collection.
+ */
+function* copyText(rows: SignInTable[]): Generator<string> {
   const field = (v: unknown): string =>
     v === null || v === undefined ? '\\N' : String(v).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-  return rows.map((row) => COLUMNS.map((c) => field(row[c])).join('\t')).join('\n') + '\n';
+  let chunk: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const line = COLUMNS.map((c) => field(row[c])).join('\t') + '\n';
+    chunk.push(line);
+    size += line.length;
+    if (size >= 65_536) {
+      yield chunk.join('');
+      chunk = [];
+      size = 0;
+    }
+  }
+  if (chunk.length > 0) yield chunk.join('');
 }
