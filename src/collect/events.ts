@@ -78,7 +78,7 @@ export interface EventCollectorDeps {
   graph: GraphClient;
   collection: CollectionRepo;
   /** `texts`: each record's JSON as received, when the page's text had them (page-text.ts). */
-  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, texts?: string[]): Promise<UpsertCounts> };
+  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, texts?: ReadonlyArray<string | undefined>): Promise<UpsertCounts> };
   clock: Clock;
   settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
@@ -157,18 +157,24 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   async function fetchSlice(start: number, end: number): Promise<void> {
     const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
     let previous: Promise<void> = Promise.resolve();
-    for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
-      const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
-      const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
-      const storing = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
-        tallyPage(stats, fetched, counts);
-        deps.onProgress?.({ ...stats });
-      });
-      storing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+    let latest = previous;
+    try {
+      for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
+        const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
+        const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
+        latest = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
+          tallyPage(stats, fetched, counts);
+          deps.onProgress?.({ ...stats });
+        });
+        latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+        await previous;
+        previous = latest;
+      }
       await previous;
-      previous = storing;
+    } finally {
+      // a failing slice still waits for the page it handed over, so the run's figures are whole
+      await Promise.allSettled([latest]);
     }
-    await previous;
   }
 
   await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));

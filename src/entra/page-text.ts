@@ -15,20 +15,31 @@ const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0
 
 /**
  * The text of each item of the array under `key` in the top-level object of `json`, in order;
- * undefined when there is no such array. `json` must be valid JSON (parse it first).
+ * undefined when there is no such array. An item laid out over whitespace (a pretty-printed page)
+ * is undefined too: stored records are one line each (JSON Lines exports rely on it). `json` must
+ * be valid JSON (parse it first).
  */
-export function arrayItemTexts(json: string, key: string): string[] | undefined {
+export function arrayItemTexts(json: string, key: string): Array<string | undefined> | undefined {
   const n = json.length;
   let depth = 0;
   let expectingKey = false; // in the top-level object, the next string is a member name
   let member = ''; // the top-level member being read
-  let items: string[] | undefined;
+  let items: Array<string | undefined> | undefined;
   let inItems = false; // inside the array under `key`
   let itemStart = -1;
   let itemEnd = -1; // just past the current item's last character
+  let spaced = false; // the current item has whitespace between its tokens
+  const push = () => {
+    items!.push(spaced ? undefined : json.slice(itemStart, itemEnd));
+    itemStart = -1;
+    spaced = false;
+  };
   for (let i = 0; i < n; i++) {
     const c = json.charCodeAt(i);
-    if (isSpace(c)) continue;
+    if (isSpace(c)) {
+      if (inItems && depth > 2) spaced = true;
+      continue;
+    }
     if (inItems && depth === 2 && itemStart < 0 && c !== COMMA && !isClose(c)) itemStart = i;
     if (c === QUOTE) {
       const start = i;
@@ -41,6 +52,7 @@ export function arrayItemTexts(json: string, key: string): string[] | undefined 
       }
       if (depth === 1 && expectingKey) {
         member = json.slice(start + 1, i);
+        if (member.includes('\\')) member = JSON.parse(`"${member}"`) as string; // "val\u0075e" is "value"
         expectingKey = false;
       }
     } else if (isOpen(c)) {
@@ -54,17 +66,13 @@ export function arrayItemTexts(json: string, key: string): string[] | undefined 
       }
     } else if (isClose(c)) {
       if (inItems && depth === 2) {
-        if (itemStart >= 0) items!.push(json.slice(itemStart, itemEnd));
+        if (itemStart >= 0) push();
         inItems = false;
-        itemStart = -1;
       }
       depth--;
     } else if (c === COMMA) {
       if (depth === 1) expectingKey = true;
-      else if (inItems && depth === 2) {
-        items!.push(json.slice(itemStart, itemEnd));
-        itemStart = -1;
-      }
+      else if (inItems && depth === 2) push();
       continue;
     } else if (c === COLON) {
       continue;

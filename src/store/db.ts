@@ -45,6 +45,8 @@ export function openDb(options: DbOptions): Db {
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', pgPool: pool, location: redactUrl(options.databaseUrl), close: () => kysely.destroy() };
   }
+  // the sign-in writer's threads open the file too: an in-memory database would be a different one each
+  if (options.sqlitePath === ':memory:' || options.sqlitePath === '') throw new Error('idsight needs an SQLite file, not an in-memory database');
   mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
   const sqlite = openSqlite(options.sqlitePath);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });

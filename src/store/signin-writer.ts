@@ -10,28 +10,30 @@ import type { SignInValues, UpsertCounts } from './signin-writes.js';
 import type { WriterReply, WriterRequest } from './signin-writer-thread.js';
 
 export class SignInWriter {
-  #worker: Worker | undefined;
+  #writer: Writer | undefined;
   #checkpointer: Worker | undefined;
   #next = 0;
-  readonly #pending = new Map<number, { resolve(c: UpsertCounts): void; reject(e: Error): void }>();
+  #closed = false;
 
   constructor(private readonly sqlitePath: string) {}
 
   /** Stores rows (values in COLUMNS order, ids unique) in one transaction on the writer's thread. */
   write(rows: SignInValues[]): Promise<UpsertCounts> {
-    const worker = this.#start();
+    if (this.#closed) return Promise.reject(new Error('the sign-in store is closed'));
+    const { worker, pending } = this.#start();
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject });
       worker.ref(); // an idle writer does not keep the process alive; a busy one does
       worker.postMessage({ id, rows } satisfies WriterRequest);
     });
   }
 
-  /** Lets the batches sent finish, then closes the thread's connection. */
+  /** Lets the batches sent finish, then closes the threads' connections. */
   async close(): Promise<void> {
-    const threads = [this.#worker, this.#checkpointer].filter((t) => t !== undefined);
-    this.#worker = this.#checkpointer = undefined;
+    this.#closed = true;
+    const threads = [this.#writer?.worker, this.#checkpointer].filter((t) => t !== undefined);
+    this.#writer = this.#checkpointer = undefined;
     await Promise.all(
       threads.map((thread) => {
         const exited = new Promise((resolve) => thread.once('exit', resolve));
@@ -42,42 +44,48 @@ export class SignInWriter {
     );
   }
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
+  #start(): Writer {
+    if (this.#writer) return this.#writer;
     if (!this.#checkpointer) {
       const checkpointer = spawnThread('wal-checkpointer-thread', this.sqlitePath, CHECKPOINTER_LIMITS);
-      checkpointer.unref(); // it never keeps the process alive; if it fails, the writer checkpoints itself
+      checkpointer.unref(); // it never keeps the process alive; should it fail, the writer checkpoints itself
       checkpointer.on('error', () => undefined);
       checkpointer.once('exit', () => this.#checkpointer === checkpointer && (this.#checkpointer = undefined));
       this.#checkpointer = checkpointer;
     }
     const worker = spawnThread('signin-writer-thread', this.sqlitePath, WRITER_LIMITS);
+    const pending = new Map<number, Waiting>();
     worker.on('message', (reply: WriterReply) => {
-      const waiting = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (this.#pending.size === 0) worker.unref();
+      const waiting = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) worker.unref();
       if ('counts' in reply) waiting?.resolve(reply.counts);
       else waiting?.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
     });
     // A thread that fails to start or dies fails what it held; the next batch starts a new one.
     const fail = (err: Error) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const waiting of this.#pending.values()) waiting.reject(err);
-      this.#pending.clear();
+      if (this.#writer?.worker === worker) this.#writer = undefined;
+      for (const waiting of pending.values()) waiting.reject(err);
+      pending.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the sign-in writer thread exited (code ${code})`)));
-    this.#worker = worker;
-    return worker;
+    this.#writer = { worker, pending };
+    return this.#writer;
   }
 }
 
+type Waiting = { resolve(c: UpsertCounts): void; reject(e: Error): void };
+/** The writer's thread and the batches it holds. */
+type Writer = { worker: Worker; pending: Map<number, Waiting> };
+
 /**
- * The writer holds one batch at a time (a Graph page: a few MB); a small heap makes it collect
- * its garbage early instead of growing the collector's memory by tens of MB. The checkpointer
- * holds next to nothing.
+ * The writer holds one batch at a time: a Graph page, a few MB (up to 60 MB for a thousand
+ * sign-ins with many conditional-access policies each). A small young generation makes it
+ * collect that garbage early instead of growing the collector's memory by tens of MB. The
+ * checkpointer holds next to nothing.
  */
-const WRITER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+const WRITER_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8 };
 const CHECKPOINTER_LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
 
 function spawnThread(name: string, sqlitePath: string, resourceLimits: ResourceLimits): Worker {
@@ -85,6 +93,8 @@ function spawnThread(name: string, sqlitePath: string, resourceLimits: ResourceL
   const entry = new URL(`./${name}${self.slice(self.lastIndexOf('.'))}`, import.meta.url);
   const options = { workerData: { sqlitePath }, resourceLimits };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
-  // From the sources (tests, `npm start`): a thread does not inherit tsx's loader, so it registers it first.
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true });
+  // From the sources (tests, `npm start`): a thread does not inherit tsx's loader, so it registers
+  // it first (found from here: an eval'd thread would look for it from the working directory).
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true });
 }

@@ -110,9 +110,10 @@ export function createSignInRepo(db: Db) {
     /**
      * Stores a batch in one transaction. The newest fetch of a record wins: a version fetched
      * earlier than the stored one (a slow, overlapping slice) never replaces it. `texts`, when
-     * given, are the records' JSON as received (one per record), kept as they are.
+     * given, are the records' JSON as received (one per record; undefined where there is none),
+     * kept as they are.
      */
-    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, texts?: string[]): Promise<UpsertCounts> {
+    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, texts?: ReadonlyArray<string | undefined>): Promise<UpsertCounts> {
       const verbatim = texts?.length === records.length ? texts : undefined;
       // Map everything before touching the database: one malformed record fails the whole batch.
       const byId = new Map<string, SignInTable>();
@@ -122,7 +123,7 @@ export function createSignInRepo(db: Db) {
       }
       const rows = [...byId.values()];
       if (db.pgPool) return upsertPostgres(db.pgPool, k, integrationId, rows);
-      if (!db.signInWriter) throw new Error('an SQLite store has a sign-in writer');
+      if (!db.signInWriter) throw new Error('internal error: this SQLite store was opened without its sign-in writer');
       return db.signInWriter.write(rows.map(toValues));
     },
     /** One sign-in, by id and its createdDateTime (findings keep both as evidence). */
