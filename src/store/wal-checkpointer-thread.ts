@@ -10,17 +10,17 @@ import { openSqlite } from './sqlite-connection.js';
 const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
 sqlite.pragma('cache_size = -1024'); // a checkpoint copies frames; it reads nothing through the cache
 
-let open = true;
-parentPort!.once('message', () => (open = false));
+const closing = new AbortController(); // the close message ends the wait at once
+parentPort!.once('message', () => closing.abort());
 let copied = -1;
-while (open) {
+while (!closing.signal.aborted) {
   // PASSIVE: copies what is committed without waiting for, or holding up, the writer or any
   // reader (a reader's snapshot may hold frames back: they are copied on a later round)
   const [r] = sqlite.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
   // every 50 ms while the log grows, every second while nothing is written
   const idle = r !== undefined && r.checkpointed === copied && r.checkpointed === r.log;
   copied = r?.checkpointed ?? -1;
-  await sleep(idle ? 1_000 : 50);
+  await sleep(idle ? 1_000 : 50, undefined, { signal: closing.signal }).catch(() => undefined);
 }
 sqlite.close();
 parentPort!.close();
