@@ -1,7 +1,7 @@
 // Storing a batch of sign-in rows in SQLite: what runs on the sign-in writer's thread
 // (signin-writer-thread.ts). Kept free of Kysely and of the rest of the store so that thread
 // starts in milliseconds; its statements are fixed, so they are written here once and prepared
-// once per connection.
+// once per connection, in better-sqlite3's transaction wrapper.
 import type SQLite from 'better-sqlite3';
 import type { SignInTable } from './schema.js';
 
@@ -32,35 +32,7 @@ export const keepsStored = (stored: { raw: string; collected_at: number }, fetch
 const at = (c: (typeof COLUMNS)[number]) => COLUMNS.indexOf(c);
 const I = { integration: at('integration_id'), id: at('sign_in_id'), hour: at('hour'), collectedAt: at('collected_at'), raw: at('raw') };
 
-interface Statements {
-  begin: SQLite.Statement;
-  commit: SQLite.Statement;
-  rollback: SQLite.Statement;
-  insert: SQLite.Statement;
-  stored: SQLite.Statement;
-  replace: SQLite.Statement;
-}
-const prepared = new WeakMap<SQLite.Database, Statements>();
-
-function statements(sqlite: SQLite.Database): Statements {
-  let s = prepared.get(sqlite);
-  if (!s) {
-    const values = COLUMNS.map(() => '?').join(', ');
-    const set = COLUMNS.filter((c) => !(KEY as readonly string[]).includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');
-    s = {
-      // IMMEDIATE takes the write lock up front, so the busy timeout applies (see tx.ts)
-      begin: sqlite.prepare('begin immediate'),
-      commit: sqlite.prepare('commit'),
-      rollback: sqlite.prepare('rollback'),
-      insert: sqlite.prepare(`insert into signins (${COLUMNS.join(', ')}) values (${values}) on conflict (${KEY.join(', ')}) do nothing`),
-      stored: sqlite.prepare('select raw, collected_at from signins where integration_id = ? and hour = ? and sign_in_id = ?'),
-      // a newer version over the stored one (the same values, so the same binding as the insert)
-      replace: sqlite.prepare(`insert into signins (${COLUMNS.join(', ')}) values (${values}) on conflict (${KEY.join(', ')}) do update set ${set}`),
-    };
-    prepared.set(sqlite, s);
-  }
-  return s;
-}
+const prepared = new WeakMap<SQLite.Database, (rows: SignInValues[]) => UpsertCounts>();
 
 /**
  * Stores rows (each the values of one sign-in, ids unique within the batch) in one transaction.
@@ -68,28 +40,36 @@ function statements(sqlite: SQLite.Database): Statements {
  * their binding and their preparation.
  */
 export function writeSignIns(sqlite: SQLite.Database, rows: SignInValues[]): UpsertCounts {
-  const s = statements(sqlite);
-  const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  s.begin.run();
-  try {
+  let write = prepared.get(sqlite);
+  if (!write) prepared.set(sqlite, (write = batchWriter(sqlite)));
+  return write(rows);
+}
+
+function batchWriter(sqlite: SQLite.Database): (rows: SignInValues[]) => UpsertCounts {
+  const values = COLUMNS.map(() => '?').join(', ');
+  const set = COLUMNS.filter((c) => !(KEY as readonly string[]).includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');
+  const insert = sqlite.prepare(`insert into signins (${COLUMNS.join(', ')}) values (${values}) on conflict (${KEY.join(', ')}) do nothing`);
+  const stored = sqlite.prepare('select raw, collected_at from signins where integration_id = ? and hour = ? and sign_in_id = ?');
+  // a newer version over the stored one (the same values, so the same binding as the insert)
+  const replace = sqlite.prepare(`insert into signins (${COLUMNS.join(', ')}) values (${values}) on conflict (${KEY.join(', ')}) do update set ${set}`);
+  const transaction = sqlite.transaction((rows: SignInValues[]): UpsertCounts => {
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     for (const v of rows) {
       // most rows are new: trying the insert first spares them the lookup
-      if (s.insert.run(v).changes === 1) {
+      if (insert.run(v).changes === 1) {
         counts.inserted++;
         continue;
       }
-      const stored = s.stored.get(v[I.integration], v[I.hour], v[I.id]) as { raw: string; collected_at: number };
-      if (keepsStored(stored, { raw: v[I.raw] as string, collected_at: v[I.collectedAt] as number })) {
+      const old = stored.get(v[I.integration], v[I.hour], v[I.id]) as { raw: string; collected_at: number };
+      if (keepsStored(old, { raw: v[I.raw] as string, collected_at: v[I.collectedAt] as number })) {
         counts.unchanged++;
       } else {
-        s.replace.run(v);
+        replace.run(v);
         counts.updated++;
       }
     }
-    s.commit.run();
     return counts;
-  } catch (err) {
-    if (sqlite.inTransaction) s.rollback.run();
-    throw err;
-  }
+  });
+  // IMMEDIATE takes the write lock up front, so the busy timeout applies (see tx.ts); an error rolls back
+  return (rows) => transaction.immediate(rows);
 }
