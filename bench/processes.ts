@@ -37,3 +37,23 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
+
+/**
+ * Polls a process's peak resident set (VmHWM) and CPU time until it exits (every 25 ms); the
+ * returned function gives the last readings, which are its totals once it has exited.
+ */
+export function watchUsage(child: ChildProcess): () => { peakRssMb: number; cpuSeconds: number } {
+  let peak = 0;
+  let cpu = 0;
+  const timer = setInterval(() => {
+    try {
+      const mb = peakRssMb(child.pid!);
+      if (Number.isFinite(mb)) peak = Math.max(peak, mb); // a zombie's status has no VmHWM
+      cpu = Math.max(cpu, cpuSeconds(child.pid!));
+    } catch {
+      // exited between two readings
+    }
+  }, 25);
+  child.once('exit', () => clearInterval(timer));
+  return () => ({ peakRssMb: peak, cpuSeconds: cpu });
+}

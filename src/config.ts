@@ -56,6 +56,16 @@ const settings = {
     // --throttle off, benchmarks).
     schema: z.enum(['microsoft', 'off'], { error: 'must be microsoft or off' }).default('microsoft'),
   },
+  graphPacingScale: {
+    env: 'IDSIGHT_GRAPH_PACING_SCALE',
+    // Multiplies the windows of that pacing (0.25: 5 requests per 2.5 s instead of 10 s), for test
+    // rigs whose throttle is scaled, such as the simulator's --throttle-scale. 1 for Microsoft.
+    schema: z.coerce
+      .number({ error: 'must be a number greater than 0 and at most 1' })
+      .gt(0, 'must be a number greater than 0 and at most 1')
+      .max(1, 'must be a number greater than 0 and at most 1')
+      .default(1),
+  },
   collectLeaseSeconds: {
     env: 'IDSIGHT_COLLECT_LEASE_SECONDS',
     // How long a collection run keeps its data type to itself without progress: a crashed

@@ -36,7 +36,7 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
     // one throttle budget registry per process: collectors and connectivity tests share it
-    const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets() : undefined;
+    const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
     const integrations = createIntegrationService({ db, vault, clock, ...(budgets ? { budgets } : {}) });
     const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     return { config, db, clock, log, vault, auth, audit, integrations, collector, close: () => db.close() };

@@ -38,6 +38,12 @@ describe('configuration', () => {
     assert.equal(loadConfig({ IDSIGHT_TRUST_PROXY: 'false' }).trustProxy, false);
   });
 
+  it('paces Graph at Microsoft\'s windows unless a scaled test rig asks for a scale', () => {
+    assert.equal(loadConfig({}).graphPacingScale, 1);
+    assert.equal(loadConfig({ IDSIGHT_GRAPH_PACING_SCALE: '0.25' }).graphPacingScale, 0.25);
+    assert.equal(loadConfig({ IDSIGHT_GRAPH_PACING_SCALE: '1' }).graphPacingScale, 1);
+  });
+
   for (const [env, value, message] of [
     ['IDSIGHT_PORT', 'abc', /^IDSIGHT_PORT: must be a whole number from 0 to 65535 \(got "abc"\)$/],
     ['IDSIGHT_PORT', '70000', /^IDSIGHT_PORT: must be a whole number from 0 to 65535/],
@@ -47,6 +53,9 @@ describe('configuration', () => {
     ['IDSIGHT_SESSION_IDLE_MINUTES', '0', /^IDSIGHT_SESSION_IDLE_MINUTES: must be a whole number of minutes from 1 to 1440/],
     ['IDSIGHT_TRUST_PROXY', 'maybe', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
     ['IDSIGHT_TRUST_PROXY', 'true', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
+    ['IDSIGHT_GRAPH_PACING_SCALE', '0', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1 \(got "0"\)$/],
+    ['IDSIGHT_GRAPH_PACING_SCALE', '1.5', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1/],
+    ['IDSIGHT_GRAPH_PACING_SCALE', 'fast', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1/],
   ] as const) {
     it(`names ${env}=${value} and what is wrong with it, in one line`, () => {
       assert.throws(
