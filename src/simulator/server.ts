@@ -24,7 +24,7 @@ import { riskRoutes } from './graph/risk.js';
 import { roleRoutes } from './graph/roles.js';
 import type { GraphRoute } from './graph/route.js';
 import { signInRoutes } from './graph/signins.js';
-import { createThrottle } from './graph/throttle.js';
+import { createThrottle, seededRandom } from './graph/throttle.js';
 import { userWriteRoutes } from './graph/user-writes.js';
 import { parseSimulatorOptions, type SimulatorOptions, type SimulatorOptionsInput } from './options.js';
 import { createSimClock, type SimClock } from './sim-clock.js';
@@ -99,7 +99,8 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     if (!built) incidentsByTenant.set(tenant.id, (built = buildIncidents(tenant, start, options.days)));
     return built;
   };
-  const throttle = createThrottle({ enabled: () => options.throttle === 'microsoft', scale: options.throttleScale });
+  // Retry-After rounding draws from the seed: the same run meets the same early arrivals.
+  const throttle = createThrottle({ enabled: () => options.throttle === 'microsoft', scale: options.throttleScale, random: seededRandom(options.seed) });
   const state: SimState = {
     options,
     clock,

@@ -336,3 +336,29 @@ function checkValue(v: unknown, type: string, meta: GraphMetadata, opts: Metadat
   }
   return [`${path}: unknown type ${type}`];
 }
+
+// ---------------------------------------------------------------- compareNulls
+
+/**
+ * Where `actual` and Microsoft's example `expected` disagree on null: a property one of them
+ * writes as null and the other as a value ("" or false standing in for an unknown, a reason
+ * given on success). compareShape lets null match anything, so this is the check for it. Only
+ * properties both have are compared, recursively through objects; arrays are left out (their
+ * elements need not correspond). Compare records of the same situation as the example (a
+ * success with a success, an unregistered device with one).
+ */
+export function compareNulls(actual: unknown, expected: unknown, path = '', opts: { ignore?: PathRule } = {}): string[] {
+  if (!isObject(actual) || !isObject(expected)) return [];
+  const out: string[] = [];
+  for (const key of Object.keys(expected)) {
+    if (!(key in actual)) continue;
+    const p = join(path, key);
+    if (matches(opts.ignore, p)) continue;
+    const a = actual[key];
+    const e = expected[key];
+    if (e === null && a !== null) out.push(`${p}: example null, got ${JSON.stringify(a)}`);
+    else if (e !== null && a === null) out.push(`${p}: example ${JSON.stringify(e)}, got null`);
+    else out.push(...compareNulls(a, e, p, opts));
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { HOUR } from '../../src/simulator/data/time.js';
-import { createThrottle } from '../../src/simulator/graph/throttle.js';
+import { createThrottle, seededRandom, wholeSeconds } from '../../src/simulator/graph/throttle.js';
 import { parseSimulatorOptions, SimulatorOptionError } from '../../src/simulator/options.js';
 
 const T0 = Date.parse(SIM_T0);
@@ -27,14 +27,64 @@ describe('throttling as Microsoft documents it', () => {
       if (res.status === 429) throttled = res;
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    // whole seconds, as Graph sends them for the reports APIs
+    assert.match(throttled!.headers.get('retry-after') ?? '', /^\d+$/);
     const retryAfter = Number(throttled!.headers.get('retry-after'));
-    assert.ok(retryAfter > 0 && retryAfter <= 10, `Retry-After ${throttled!.headers.get('retry-after')}`);
+    assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${throttled!.headers.get('retry-after')}`);
     assert.equal(throttled!.body.error.code, 'TooManyRequests');
     assert.equal(throttled!.body.error.message, 'Please retry again later.');
     assert.deepEqual(Object.keys(throttled!.body.error.innerError).sort(), ['client-request-id', 'code', 'date', 'message', 'request-id', 'status']);
     assert.equal(throttled!.body.error.innerError.code, '429');
     // the budget is per app: another app of the same tenant is not throttled
     assert.equal((await t.graph('contoso', 'readwrite', signIns)).status, 200);
+  });
+});
+
+describe('Retry-After of the reports family: whole seconds, approximate as Graph\'s', () => {
+  /** Fills a fresh 10 s window at t = 0…4 s, then asks at `at` ms: the 429's Retry-After and the exact wait. */
+  function throttledAt(at: number, random: () => number, scale = 1) {
+    let t = 0;
+    const throttle = createThrottle({ enabled: () => true, now: () => t, scale, random });
+    for (let i = 0; i < 5; i++, t += 1_000 * scale) throttle.check('reports', 'tenant', 'app');
+    t = at * scale;
+    const retryAfter = throttle.check('reports', 'tenant', 'app').retryAfter!;
+    // obeying it: back after exactly that long
+    t += Number(retryAfter) * 1000;
+    return { retryAfter, exactS: (10_000 - at) / 1000, again: throttle.check('reports', 'tenant', 'app').retryAfter !== undefined };
+  }
+
+  test('never under a second nor a second off the exact wait; an obedient client sometimes meets a second 429', () => {
+    const random = seededRandom(7);
+    let early = 0;
+    for (let i = 0; i < 200; i++) {
+      const at = 4_000 + ((i * 997) % 6_000); // waits of 0 to 6 s, all fractions
+      const { retryAfter, exactS, again } = throttledAt(at, random);
+      assert.match(retryAfter, /^\d+$/);
+      assert.ok(Number(retryAfter) >= 1 && Math.abs(Number(retryAfter) - exactS) < 1, `${retryAfter} for ${exactS} s`);
+      if (again) early++;
+    }
+    // stochastic rounding: early about as often as the waits' fractions say, never always
+    assert.ok(early > 40 && early < 160, `${early} of 200 early`);
+  });
+
+  test('the draws come from the seed: the same seed rounds the same way', () => {
+    const run = (seed: number) => Array.from({ length: 40 }, (_, i) => throttledAt(4_300 + i * 111, seededRandom(seed)).retryAfter).join(',');
+    assert.equal(run(3), run(3));
+    assert.notEqual(run(3), run(4));
+    assert.equal(wholeSeconds(2_500, 1, () => 0), '2');
+    assert.equal(wholeSeconds(2_500, 1, () => 0.5), '3');
+    assert.equal(wholeSeconds(100, 1, () => 0.1), '1', 'never under a second');
+  });
+
+  test('with --throttle-scale the whole seconds of Microsoft\'s clock are scaled back: fractional, at most three decimals', () => {
+    assert.equal(wholeSeconds(150, 0.05, () => 0), '0.15', 'a whole 3 s scaled by 0.05');
+    assert.equal(wholeSeconds(1, 0.0001, () => 0), '0.001', 'never "0"');
+    for (let i = 0; i < 50; i++) {
+      const { retryAfter, exactS } = throttledAt(4_000 + i * 117, seededRandom(i), 0.05);
+      assert.match(retryAfter, /^\d+(\.\d{1,3})?$/);
+      const unscaled = Number(retryAfter) / 0.05;
+      assert.ok(Math.abs(unscaled - Math.round(unscaled)) < 1e-6 && Math.abs(unscaled - exactS) < 1, `${retryAfter} at scale 0.05 for ${exactS} s`);
+    }
   });
 });
 
@@ -46,9 +96,10 @@ describe('throttle scale (--throttle-scale, for short pacing benchmarks)', () =>
     for (let i = 0; i < 5; i++) assert.deepEqual(check(), {}, `request ${i + 1}`);
     t += 40;
     assert.deepEqual(check(), { retryAfter: '0.06' });
-    // still inside the 100 ms window of the first five, then just past it
+    // still inside the 100 ms window of the first five, then just past it: a wait of 0.5 ms is
+    // 50 ms on Microsoft's clock, and Graph's Retry-After is at least a second (0.01 scaled)
     t = 1_099.5;
-    assert.deepEqual(check(), { retryAfter: '0.001' });
+    assert.deepEqual(check(), { retryAfter: '0.01' });
     t = 1_100.5;
     for (let i = 0; i < 5; i++) assert.deepEqual(check(), {}, `request ${i + 1} of the second window`);
     assert.equal(check().retryAfter, '0.1');
@@ -84,8 +135,9 @@ describe('throttle scale (--throttle-scale, for short pacing benchmarks)', () =>
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
       assert.match(retryAfter, /^0\.\d{1,3}$/);
       assert.ok(Number(retryAfter) > 0 && Number(retryAfter) <= 0.1, retryAfter);
-      // waiting what Graph said is enough
-      await new Promise((resolve) => setTimeout(resolve, Number(retryAfter) * 1000 + 5));
+      // Retry-After is approximate (it may be up to a second early on Microsoft's clock): a
+      // client that waits it plus one (scaled) second is through
+      await new Promise((resolve) => setTimeout(resolve, Number(retryAfter) * 1000 + 10 + 5));
       assert.equal((await t.graph('contoso', 'readonly', signIns)).status, 200);
     } finally {
       await t.close();

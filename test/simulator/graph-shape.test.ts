@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
+  compareNulls,
   compareShape,
   conformsToMetadata,
   loadGraphFixture,
@@ -304,5 +305,39 @@ describe('compareShape', () => {
     assert.deepEqual(compareShape(audit, list('directoryAudits-list.json')), []);
     targets.push({ id: 'x', displayName: null, Type: 'User', modifiedProperties: [], groupType: 'x', userPrincipalName: 'y' });
     assert.deepEqual(compareShape(audit, list('directoryAudits-list.json')), ['value[0].targetResources[4].userPrincipalName: extra property']);
+  });
+});
+
+describe('compareNulls', () => {
+  it('finds no difference between a fixture and itself, nor between two examples of the same situation', () => {
+    assert.deepEqual(compareNulls(list('signins-list.json'), list('signins-list.json')), []);
+    assert.deepEqual(compareNulls(list('signin-get.json'), list('signins-list.json')), []);
+  });
+
+  it('reports "", false or a reason where the example has null, and null where it has a value', () => {
+    const s = clone(list('signins-list.json').value[0]!);
+    (s['status'] as Obj)['failureReason'] = 'Other.';
+    (s['deviceDetail'] as Obj)['displayName'] = '';
+    (s['deviceDetail'] as Obj)['isCompliant'] = false;
+    (s['deviceDetail'] as Obj)['deviceId'] = null;
+    const example = list('signins-list.json').value[0]!;
+    assert.deepEqual(compareNulls(s, example), [
+      'status.failureReason: example null, got "Other."',
+      'deviceDetail.deviceId: example "", got null',
+      'deviceDetail.displayName: example null, got ""',
+      'deviceDetail.isCompliant: example null, got false',
+    ]);
+    assert.deepEqual(compareNulls(s, example, '', { ignore: ['deviceDetail.deviceId', 'failureReason'] }).length, 2);
+  });
+
+  it('tells Microsoft\'s v1.0 and beta examples apart: beta writes an unregistered device with "" and false', () => {
+    const v1 = list('signins-list.json').value[0]!;
+    const beta = list('beta/signins-list.json').value[0]!;
+    assert.deepEqual(compareNulls(beta['deviceDetail'], v1['deviceDetail']), [
+      'displayName: example null, got ""',
+      'isCompliant: example null, got false',
+      'isManaged: example null, got false',
+      'trustType: example null, got ""',
+    ]);
   });
 });

@@ -211,9 +211,17 @@ describe('posture resources (attacks scenario)', () => {
     test('riskyUsers: the scenario\'s risky users at high risk, plus the baseline, shaped as Microsoft\'s example', async () => {
       const res = await graph('/v1.0/identityProtection/riskyUsers');
       assert.equal(res.status, 200);
-      // the v1.0 example has type placeholders for values ("Boolean"): the beta example's realistic values are used
-      assertShape(res.body, fixture('beta/riskyUsers-list.json'), { allowExtra: ['@odata.context'] });
+      // the v1.0 example has type placeholders for values ("Boolean"): the beta example's realistic
+      // values are used for the shape, and the v1.0 example for the @odata.type it annotates items with
+      assertShape(res.body, fixture('beta/riskyUsers-list.json'), { allowExtra: ['@odata.context', 'value[].@odata.type'] });
       assertSchema(res.body.value, 'riskyUser');
+      const v1Type = fixture('riskyUsers-list.json').value[0]['@odata.type'];
+      assert.equal(v1Type, '#microsoft.graph.riskyUser');
+      assert.ok(res.body.value.every((u: Obj) => u['@odata.type'] === v1Type && Object.keys(u)[0] === '@odata.type'));
+      // beta's example has no annotation, and neither has beta
+      const beta = await graph('/beta/identityProtection/riskyUsers');
+      assertShape(beta.body, fixture('beta/riskyUsers-list.json'), { allowExtra: ['@odata.context'] });
+      assert.ok(beta.body.value.length > 0);
       const incidents = (await t.control('GET', '/truth/incidents?tenant=contoso')).value as Obj[];
       const flagged = incidents.filter((i) => i.kind === 'risky-user').flatMap((i) => i.userIds);
       assert.ok(flagged.length >= 2);
@@ -227,11 +235,14 @@ describe('posture resources (attacks scenario)', () => {
     test('riskDetections reference the risky sign-ins: request id = sign-in id, correlation id as the sign-in log has it', async () => {
       const res = await graph('/v1.0/identityProtection/riskDetections?$top=500');
       assert.equal(res.status, 200);
-      // Microsoft's example annotates the item with its own type and writes tokenIssuerType as a
-      // display name ("Azure Active Directory", see graph-shape.test.ts); Graph omits the
-      // annotation for items of the collection's declared type
-      assertShape(res.body, fixture('riskDetections-list.json'), { allowExtra: ['@odata.context'], allowMissing: (p) => p.endsWith('.@odata.type') });
+      // Microsoft's v1.0 example annotates each item with its type, as v1.0 does (compareShape
+      // compares @odata.type values), and writes tokenIssuerType as a display name ("Azure Active
+      // Directory", see graph-shape.test.ts); its beta example has no annotation, nor has beta
+      assertShape(res.body, fixture('riskDetections-list.json'), { allowExtra: ['@odata.context'] });
       assertSchema(res.body.value, 'riskDetection');
+      assert.ok(res.body.value.every((d: Obj) => d['@odata.type'] === '#microsoft.graph.riskDetection'));
+      const beta = await graph('/beta/identityProtection/riskDetections');
+      assert.ok(beta.body.value.length > 0 && beta.body.value.every((d: Obj) => !('@odata.type' in d)));
       const incidents = (await t.control('GET', '/truth/incidents?tenant=contoso')).value as Obj[];
       const risky = incidents.find((i) => i.kind === 'risky-user')!;
       const fromSignIns = res.body.value.filter((d: Obj) => risky.signInIds.includes(d.requestId));
@@ -354,8 +365,11 @@ describe('posture resources (attacks scenario)', () => {
     test('devices of users with a device id, in the shape of Microsoft\'s example, paged', async () => {
       const first = await graph('/v1.0/deviceManagement/managedDevices?$top=5');
       assert.equal(first.status, 200);
-      // the example annotates each item with its (declared) type; Graph does not
-      assertShape(first.body, fixture('managedDevices-list.json'), { allowExtra: ['@odata.context', '@odata.nextLink'], allowMissing: (p) => p.endsWith('.@odata.type') });
+      // the example annotates each item with its type (compareShape compares the value); so does beta's
+      assertShape(first.body, fixture('managedDevices-list.json'), { allowExtra: ['@odata.context', '@odata.nextLink'] });
+      assert.ok(first.body.value.every((d: Obj) => d['@odata.type'] === '#microsoft.graph.managedDevice'));
+      const beta = await graph('/beta/deviceManagement/managedDevices?$top=5');
+      assertShape(beta.body, fixture('managedDevices-list.json'), { allowExtra: ['@odata.context', '@odata.nextLink'] });
       const { records, pages } = await all('/v1.0/deviceManagement/managedDevices?$top=25');
       assertSchema(records, 'managedDevice');
       assert.ok(pages > 1 && records.length > 30);

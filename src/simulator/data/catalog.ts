@@ -83,12 +83,16 @@ export const HOSTILE_CITIES: City[] = [
 
 export interface SignInError {
   code: number;
-  reason: string;
+  /** null for a success: Microsoft's examples (v1.0 and beta) show `"failureReason": null` with errorCode 0. */
+  reason: string | null;
   details: string | null;
 }
 
+/** The failure reason Entra gives codes it has no text for (the Sentinel export shows "Other" for 16000). */
+export const OTHER_REASON = 'Other.';
+
 export const ERRORS: Record<number, SignInError> = {
-  0: { code: 0, reason: 'Other.', details: null },
+  0: { code: 0, reason: null, details: null },
   50126: {
     code: 50126,
     reason: 'Error validating credentials due to invalid username or password.',
@@ -150,11 +154,25 @@ export const DEVICES: DeviceProfile[] = [
     clientAppUsed: 'Browser',
   },
   { operatingSystem: 'Ios', browser: 'Mobile Safari', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148', clientAppUsed: 'Mobile Apps and Desktop clients' },
-  { operatingSystem: 'Android', browser: 'Chrome Mobile 131.0.0', userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', clientAppUsed: 'Mobile Apps and Desktop clients' },
+  // Chrome Mobile is a browser, so Entra files its sign-ins under clientAppUsed "Browser".
+  { operatingSystem: 'Android', browser: 'Chrome Mobile 131.0.0', userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', clientAppUsed: 'Browser' },
 ];
 
 /** Legacy authentication protocols as clientAppUsed names them. */
 export const LEGACY_CLIENT_APPS = ['IMAP4', 'POP3', 'Authenticated SMTP', 'Exchange ActiveSync', 'Other clients'] as const;
+
+/**
+ * User agents of legacy-protocol sign-ins. Exchange Online relays IMAP, POP, SMTP AUTH and other
+ * basic-authentication clients to Entra as a resource-owner password grant whose user agent is
+ * "BAV2ROPC" (basic auth to ROPC); ActiveSync clients send their own EAS agent: the iOS Mail app
+ * writes its model and build ("Apple-iPhone15C4/2202.83" for iOS 18.1, build 22B83), Samsung
+ * Email its model and version. Entra derives no browser from these, and an OS only from EAS.
+ */
+export const LEGACY_AGENTS = {
+  basic: { userAgent: 'BAV2ROPC', operatingSystem: null },
+  activeSyncIos: { userAgent: 'Apple-iPhone15C4/2202.83', operatingSystem: 'Ios' },
+  activeSyncAndroid: { userAgent: 'SAMSUNG-SM-S921B/101.140101', operatingSystem: 'Android' },
+} as const;
 
 export const GIVEN_NAMES = ['Adele', 'Alex', 'Allan', 'Bianca', 'Cameron', 'Christie', 'Debra', 'Diego', 'Emily', 'Enrico', 'Grady', 'Henrietta', 'Irvin', 'Isaiah', 'Johanna', 'Joni', 'Lee', 'Lidia', 'Lynne', 'Megan', 'Miriam', 'Nestor', 'Patti', 'Pradeep', 'Priya', 'Raul', 'Sakura', 'Tomasz', 'Wei', 'Zainab'];
 export const SURNAMES = ['Vance', 'Wilber', 'Deyoung', 'Pisani', 'White', 'Cline', 'Berry', 'Siciliani', 'Braun', 'Rossi', 'Archie', 'Cannon', 'Sink', 'Henshaw', 'Lauer', 'Sherman', 'Gu', 'Holloway', 'Robbins', 'Bowen', 'Bowen', 'Wilson', 'Fernandez', 'Gupta', 'Nair', 'Ortiz', 'Tanaka', 'Kowalski', 'Zhang', 'Okafor'];

@@ -2,7 +2,7 @@
 // times in ten, a phone (slot 1); a few are stale or noncompliant (more in the attack scenario).
 import { guidOf, mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
-import { personAt } from './people.js';
+import { personAt, type Person } from './people.js';
 import { DAY, HOUR, isoSeconds } from './time.js';
 
 const DEVICE_MODELS: Record<string, { os: string; version: string; model: string; manufacturer: string; enrollment: string }> = {
@@ -11,6 +11,12 @@ const DEVICE_MODELS: Record<string, { os: string; version: string; model: string
   Ios: { os: 'iOS', version: '18.1', model: 'iPhone 15', manufacturer: 'Apple', enrollment: 'userEnrollment' },
   Android: { os: 'Android', version: '14', model: 'Pixel 8', manufacturer: 'Google', enrollment: 'userEnrollment' },
 };
+
+/** The name of a person's registered device (Intune's deviceName, the sign-in log's deviceDetail.displayName). */
+export function primaryDeviceName(p: Person): string {
+  const m = DEVICE_MODELS[p.device.operatingSystem] ?? DEVICE_MODELS.Windows10!;
+  return m.os === 'Windows' ? `DESKTOP-${p.deviceId.slice(0, 7).toUpperCase()}` : `${p.givenName}'s ${m.model}`;
+}
 
 /** Device `slot` (0 the person's computer, 1 a phone) of person `index`, when it exists. */
 export function managedDevice(tenant: SimTenant, index: number, slot: 0 | 1, start: number): Record<string, unknown> | undefined {
@@ -26,14 +32,16 @@ export function managedDevice(tenant: SimTenant, index: number, slot: 0 | 1, sta
   const lastSync = stale ? start - (35 + rng.int(120)) * DAY : start - rng.int(36 * HOUR);
   const compliant = !stale && !rng.chance(tenant.scenario === 'attacks' ? 0.2 : 0.07);
   const mac = () => Array.from({ length: 6 }, () => rng.int(256).toString(16).padStart(2, '0')).join('').toUpperCase();
-  const deviceName = slot === 0 && m.os === 'Windows' ? `DESKTOP-${p.deviceId.slice(0, 7).toUpperCase()}` : `${p.givenName}'s ${m.model}`;
+  const deviceName = slot === 0 ? primaryDeviceName(p) : `${p.givenName}'s ${m.model}`;
   const upnLocal = p.userPrincipalName.split('@')[0]!;
   const enrolledDate = new Date(enrolled);
   const stamp = `${enrolledDate.getUTCMonth() + 1}/${enrolledDate.getUTCDate()}/${enrolledDate.getUTCFullYear()}_${enrolledDate.getUTCHours()}:${String(enrolledDate.getUTCMinutes()).padStart(2, '0')} ${enrolledDate.getUTCHours() < 12 ? 'AM' : 'PM'}`;
   const storage = (phone ? 128 : 512) * 1024 ** 3;
-  // Property order and the placeholder values Intune returns for what it does not track
-  // (0001-01-01 dates, empty strings) follow Microsoft's managedDevice example.
+  // Property order, the @odata.type annotation and the placeholder values Intune returns for
+  // what it does not track (0001-01-01 dates, empty strings) follow Microsoft's managedDevice
+  // example (Intune's generated examples carry @odata.type in v1.0 and beta alike).
   return {
+    '@odata.type': '#microsoft.graph.managedDevice',
     id: guidOf(tenant.salt, 91, index, slot),
     userId: p.id,
     deviceName,

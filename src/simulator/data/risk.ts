@@ -5,6 +5,7 @@
 import { guidOf, hashString, mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 import { personAt, type Person } from './people.js';
+import { signInClient } from './signin-client.js';
 import type { Incident } from './scenarios.js';
 import type { SignInSpec } from './signins.js';
 import { DAY, HOUR, isoTicks } from './time.js';
@@ -156,6 +157,7 @@ export function renderRiskDetection(d: RiskDetectionSpec): Record<string, unknow
     userId: d.person.id,
     userDisplayName: d.person.displayName,
     userPrincipalName: d.person.userPrincipalName,
-    additionalInfo: d.signIn ? JSON.stringify([{ Key: 'userAgent', Value: d.person.device.userAgent }]) : '[]',
+    // the user agent the risky sign-in's own record shows
+    additionalInfo: d.signIn ? JSON.stringify([{ Key: 'userAgent', Value: signInClient(d.signIn, false).userAgent }]) : '[]',
   };
 }

@@ -1,7 +1,9 @@
 // Renders a sign-in spec as Graph returns it: the v1.0 signIn (property order as Microsoft's
 // example) or the beta one with its extra properties.
+import { guidOf, hashString } from '../random.js';
 import type { SimTenant } from '../tenants.js';
-import { ERRORS } from './catalog.js';
+import { ERRORS, OTHER_REASON } from './catalog.js';
+import { isLegacyClient, signInClient } from './signin-client.js';
 import type { CaPolicyPlan, SignInSpec } from './signins.js';
 import { isoTicks } from './time.js';
 
@@ -24,12 +26,12 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
   const second = republished(s, ctx.now);
   // The re-published copy carries what Entra adds later: a risk assessment, aggregated MFA detail.
   const risk = second && s.risk.level === 'none' ? { level: 'medium' as const, state: 'atRisk' as const, eventTypes: ['unfamiliarFeatures'] } : s.risk;
-  const error = ERRORS[s.errorCode] ?? { code: s.errorCode, reason: 'Other.', details: null };
+  const error = ERRORS[s.errorCode] ?? { code: s.errorCode, reason: OTHER_REASON, details: null };
   const details = s.details !== undefined ? s.details : second && s.errorCode === 0 ? 'MFA requirement satisfied by claim in the token' : error.details;
   const user = s.person;
   const isUser = s.type === 'interactiveUser' || s.type === 'nonInteractiveUser';
   const upn = (s.upn ?? (user ? (user.userType === 'Guest' ? user.mail : user.userPrincipalName) : '')).toLowerCase();
-  const legacy = !['Browser', 'Mobile Apps and Desktop clients', ''].includes(s.clientAppUsed);
+  const legacy = isLegacyClient(s.clientAppUsed);
   const applied = ctx.policies.map((p) => ({
     id: p.id,
     displayName: p.displayName,
@@ -41,7 +43,12 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
   const riskFields = p2
     ? { riskDetail: 'none', riskLevelAggregated: risk.level, riskLevelDuringSignIn: risk.level, riskState: risk.state, riskEventTypes: risk.eventTypes, riskEventTypes_v2: risk.eventTypes }
     : { riskDetail: 'hidden', riskLevelAggregated: 'hidden', riskLevelDuringSignIn: 'hidden', riskState: 'none', riskEventTypes: [], riskEventTypes_v2: [] };
-  const device = user?.device;
+  const client = signInClient(s, ctx.beta);
+  const homeTenantId = homeTenantOf(s, ctx.tenant);
+  // v1.0: Microsoft's example's order, with the properties today's v1.0 schema adds placed where
+  // the beta examples have them. authenticationAppDeviceDetails is null as in Microsoft's only
+  // published example (beta signin-get); no document says which sign-ins fill it.
+  // servicePrincipalId is "" and servicePrincipalName null for user sign-ins, as the examples show.
   const record: Record<string, unknown> = {
     id: s.id,
     createdDateTime: isoTicks(s.time, s.ticks),
@@ -52,22 +59,27 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
     appDisplayName: s.app.name,
     ipAddress: s.ip,
     clientAppUsed: s.clientAppUsed,
+    ...(ctx.beta ? {} : { userAgent: client.userAgent }),
     correlationId: s.correlationId,
     conditionalAccessStatus: caStatus,
     isInteractive: s.type === 'interactiveUser',
-    ...(ctx.beta ? {} : { riskDetail: riskFields.riskDetail, riskLevelAggregated: riskFields.riskLevelAggregated, riskLevelDuringSignIn: riskFields.riskLevelDuringSignIn, riskState: riskFields.riskState, riskEventTypes: riskFields.riskEventTypes, riskEventTypes_v2: riskFields.riskEventTypes_v2 }),
+    ...(ctx.beta
+      ? {}
+      : {
+          homeTenantId,
+          riskDetail: riskFields.riskDetail,
+          riskLevelAggregated: riskFields.riskLevelAggregated,
+          riskLevelDuringSignIn: riskFields.riskLevelDuringSignIn,
+          riskState: riskFields.riskState,
+          riskEventTypes: riskFields.riskEventTypes,
+          riskEventTypes_v2: riskFields.riskEventTypes_v2,
+        }),
     resourceDisplayName: s.app.resource.name,
     resourceId: s.app.resource.id,
+    ...(ctx.beta ? {} : { resourceTenantId: ctx.tenant.id, authenticationAppDeviceDetails: null, servicePrincipalId: '', servicePrincipalName: null }),
+    // failureReason is null on success (ERRORS[0]), as Microsoft's examples show it.
     status: { errorCode: s.errorCode, failureReason: error.reason, additionalDetails: details },
-    deviceDetail: {
-      deviceId: user?.deviceId ?? '',
-      displayName: user?.deviceId ? `DESKTOP-${user.deviceId.slice(0, 7).toUpperCase()}` : '',
-      operatingSystem: device?.operatingSystem ?? '',
-      browser: legacy ? '' : (device?.browser ?? ''),
-      isCompliant: Boolean(user?.deviceId),
-      isManaged: Boolean(user?.deviceId),
-      trustType: user?.deviceId ? (user.synced ? 'Hybrid Azure AD joined' : 'Azure AD joined') : '',
-    },
+    deviceDetail: client.deviceDetail,
     location: {
       city: s.city.city,
       state: s.city.state,
@@ -89,14 +101,14 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
     appDisplayName: record.appDisplayName,
     ipAddress: record.ipAddress,
     clientAppUsed: record.clientAppUsed,
-    userAgent: device?.userAgent ?? '',
+    userAgent: client.userAgent,
     correlationId: record.correlationId,
     conditionalAccessStatus: record.conditionalAccessStatus,
     originalRequestId: s.correlationId,
     authenticationProtocol: legacy ? 'none' : 'oAuth2',
     incomingTokenType: s.type === 'nonInteractiveUser' ? 'primaryRefreshToken' : 'none',
     isInteractive: record.isInteractive,
-    homeTenantId: ctx.tenant.id,
+    homeTenantId,
     homeTenantName: '',
     isTenantRestricted: false,
     tokenIssuerName: '',
@@ -139,6 +151,17 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
     authenticationRequirementPolicies: [],
     sessionLifetimePolicies: [],
   };
+}
+
+/**
+ * The tenant the user belongs to: this one for members and sign-ins without a user; for B2B
+ * guests, their own organisation's (a fixed id per partner domain), while resourceTenantId stays
+ * this tenant.
+ */
+function homeTenantOf(s: SignInSpec, tenant: SimTenant): string {
+  const p = s.person;
+  if (p?.userType !== 'Guest') return tenant.id;
+  return guidOf(0x40e7, hashString(p.mail.slice(p.mail.indexOf('@') + 1)));
 }
 
 // Members added after unknownFutureValue are sent as unknownFutureValue unless the caller opts in.

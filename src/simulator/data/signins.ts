@@ -6,9 +6,10 @@
 // hour's order is known without generating its records.
 import { mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
-import { APP_WEIGHTS, CITIES, ERROR_MIX, EXCHANGE_ONLINE, HOME_CITIES, RESOURCES, type City, type FirstPartyApp } from './catalog.js';
+import { APP_WEIGHTS, CITIES, ERROR_MIX, EXCHANGE_ONLINE, HOME_CITIES, RESOURCES, type City, type DeviceProfile, type FirstPartyApp } from './catalog.js';
 import { activeTable, personAt, type Person } from './people.js';
 import { caPolicyPlans, type CaPolicyPlan } from './policies.js';
+import { signInCoordinates, signInId } from './signin-ids.js';
 import { DAY, HOUR } from './time.js';
 
 export const EVENT_TYPES = ['interactiveUser', 'nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
@@ -30,6 +31,8 @@ export interface SignInSpec {
   errorCode: number;
   details?: string | null;
   clientAppUsed: string;
+  /** The client when it is not the person's own device (an attacker's machine): unregistered. */
+  device?: DeviceProfile;
   risk: { level: 'none' | 'low' | 'medium' | 'high'; state: 'none' | 'atRisk'; eventTypes: string[] };
   correlationId: string;
   /** Delay before the record reaches the API (late arrival), ms. */
@@ -80,6 +83,7 @@ export function createSignInSource(opts: SignInSourceOptions) {
   };
   const policies = caPolicyPlans(tenant);
   const incidentsByHour = new Map<number, SignInSpec[]>();
+  const incidentsById = new Map(opts.incidents.map((spec) => [spec.id, spec]));
   for (const spec of opts.incidents) {
     const h = Math.floor(spec.time / HOUR);
     incidentsByHour.set(h, [...(incidentsByHour.get(h) ?? []), spec]);
@@ -144,7 +148,7 @@ export function createSignInSource(opts: SignInSourceOptions) {
     const i = ref >>> 2;
     const type = EVENT_TYPES[typeIdx]!;
     const rng = new Rng(mix(tenant.salt, 7, typeIdx, hour, i));
-    const id = rng.guid();
+    const id = signInId(tenant.salt, { typeIdx, hour, index: i }, rng);
     const correlationId = rng.guid();
     const ticks = rng.int(10_000);
     // Fault draws come from their own sequence: changing a fault knob must not change the record.
@@ -183,7 +187,26 @@ export function createSignInSource(opts: SignInSourceOptions) {
     };
   }
 
-  return { hourBucket, spec, dataStart, policies, person, countIn };
+  /**
+   * The sign-in with this id, if the tenant ever had it by `now` (visibility, retention and the
+   * stream a query may read are the caller's to check). Generated ids name their record (see
+   * signin-ids.ts), which is regenerated and must carry the same id; incidents are looked up.
+   */
+  function byId(id: string, now: number): SignInSpec | undefined {
+    const incident = incidentsById.get(id);
+    if (incident) return incident.time >= dataStart ? incident : undefined;
+    const at = signInCoordinates(tenant.salt, id);
+    if (!at || at.hour < Math.floor(dataStart / HOUR) || at.hour > Math.floor(now / HOUR)) return undefined;
+    const type = EVENT_TYPES[at.typeIdx]!;
+    const n = countIn(type, at.hour);
+    if (at.index >= n) return undefined;
+    const time = timeOf(at.typeIdx, at.hour, at.index, n);
+    if (time < dataStart) return undefined;
+    const found = spec(at.hour, at.index * 4 + at.typeIdx, time);
+    return found.id === id ? found : undefined;
+  }
+
+  return { hourBucket, spec, byId, dataStart, policies, person, countIn };
 }
 export type SignInSource = ReturnType<typeof createSignInSource>;
 

@@ -5,7 +5,14 @@ import { ACCEPTS } from '../permissions.js';
 import type { SimState } from '../server.js';
 import { reportFilterError, type FilterSpec } from './filter-spec.js';
 import { listPage } from './list-page.js';
-import type { GraphRoute } from './route.js';
+import type { GraphContext, GraphRoute } from './route.js';
+
+/**
+ * Microsoft's v1.0 examples (riskyuser-list, riskdetection-list) annotate every item with its
+ * @odata.type; the beta examples (riskyusers-list, riskdetection-list) do not.
+ */
+const typed = (ctx: GraphContext, type: string, record: Record<string, unknown>): Record<string, unknown> =>
+  ctx.version === 'v1.0' ? { '@odata.type': `#microsoft.graph.${type}`, ...record } : record;
 
 export function riskRoutes(state: SimState): GraphRoute[] {
   const start = state.start;
@@ -50,7 +57,7 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const users = riskyUsers(ctx.tenant, start, state.incidents(ctx.tenant), state.incidentSignIns(ctx.tenant));
         // Page size not documented for riskyUsers: riskDetections' 20 (max 500) is used (chosen).
-        return listPage(ctx, { entitySet: 'identityProtection/riskyUsers', count: users.length, at: (i) => renderRiskyUser(users[i]!), pageSize: 20, maxPageSize: 500, filterSpec: riskyUserSpec, filterError: reportFilterError });
+        return listPage(ctx, { entitySet: 'identityProtection/riskyUsers', count: users.length, at: (i) => typed(ctx, 'riskyUser', renderRiskyUser(users[i]!)), pageSize: 20, maxPageSize: 500, filterSpec: riskyUserSpec, filterError: reportFilterError });
       },
     },
     {
@@ -64,7 +71,7 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const detections = riskDetections(ctx.tenant, start, state.incidentSignIns(ctx.tenant));
         // "The default page size is 20 objects while the maximum with $top is 500."
-        return listPage(ctx, { entitySet: 'identityProtection/riskDetections', count: detections.length, at: (i) => renderRiskDetection(detections[i]!), pageSize: 20, maxPageSize: 500, filterSpec: detectionSpec, filterError: reportFilterError });
+        return listPage(ctx, { entitySet: 'identityProtection/riskDetections', count: detections.length, at: (i) => typed(ctx, 'riskDetection', renderRiskDetection(detections[i]!)), pageSize: 20, maxPageSize: 500, filterSpec: detectionSpec, filterError: reportFilterError });
       },
     },
   ];

@@ -1,12 +1,14 @@
 // GET /auditLogs/signIns — v1.0 (interactive sign-ins) and beta (all four event types through
 // signInEventTypes/any()). Newest first, at most 1,000 a page, $filter as Graph supports it,
-// retention 30 days on P1/P2 and 7 on Free (reference/graph-facts.md §2).
+// retention 30 days on P1/P2 and 7 on Free (reference/graph-facts.md §2) — and GET
+// /auditLogs/signIns/{id}, one record as the list shows it.
 import { visibleAt, type EventType, EVENT_TYPES, type SignInSource } from '../data/signins.js';
-import { renderSignIn } from '../data/signin-render.js';
+import { renderSignIn, type RenderContext } from '../data/signin-render.js';
 import { DAY, HOUR } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
 import type { SimTenant } from '../tenants.js';
 import { GraphError, invalidFilter } from './errors.js';
+import { single } from './list-page.js';
 import { clauses, matches, timeBounds, type FilterNode } from './odata.js';
 import { contextUrl, nextLink, PageWriter, pageState, parsedFilter, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
 
@@ -70,6 +72,25 @@ function residual(filter: FilterNode | undefined): FilterNode | undefined {
   return strip(filter);
 }
 
+/** How records are rendered for this caller: the version, the clock, Policy.Read.All, the Prefer header. */
+function renderContext(ctx: GraphContext, source: SignInSource): RenderContext {
+  return {
+    tenant: ctx.tenant,
+    beta: ctx.version === 'beta',
+    now: ctx.now,
+    withPolicies: ctx.has('Policy.Read.All', 'Policy.Read.ConditionalAccess', 'Policy.ReadWrite.ConditionalAccess'),
+    policies: source.policies,
+    evolvableEnums: String(ctx.headers.prefer ?? '').includes('include-unknown-enum-members'),
+  };
+}
+
+/**
+ * Microsoft documents no error for a sign-in id that does not exist (signin-get.md lists only the
+ * 200): the simulator answers with the generic 404 of Graph's error documentation
+ * (concepts/errors.md: code itemNotFound, "The resource could not be found.").
+ */
+export const signInNotFound = () => new GraphError(404, 'itemNotFound', 'The resource could not be found.');
+
 interface SignInPage {
   /** Hour and position within that hour's bucket where the next page starts. */
   h: number;
@@ -99,14 +120,7 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
     const to = Math.min(bounds.to, ctx.now);
     const types = streamsFor(filter, beta);
     const test = residual(filter);
-    const render = {
-      tenant,
-      beta,
-      now: ctx.now,
-      withPolicies: ctx.has('Policy.Read.All', 'Policy.Read.ConditionalAccess', 'Policy.ReadWrite.ConditionalAccess'),
-      policies: source.policies,
-      evolvableEnums: String(ctx.headers.prefer ?? '').includes('include-unknown-enum-members'),
-    };
+    const render = renderContext(ctx, source);
 
     // Each record is serialised as soon as it is made, so it dies young: a page of 1,000 never
     // holds 1,000 objects (peak memory and GC time both stay low).
@@ -135,15 +149,19 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
     return { payload: page.finish(next), records: page.records };
   };
 
+  // A record is found as the list would show it now: arrived, within retention, and (v1.0) an
+  // interactive sign-in — v1.0 lists no others, so it finds no others either (chosen).
+  const get = (ctx: GraphContext) => {
+    const source = sourceOf(ctx.tenant);
+    const s = source.byId((ctx.params.id ?? '').toLowerCase(), ctx.now);
+    const retentionStart = ctx.now - ctx.tenant.retentionDays * DAY;
+    if (!s || s.time < retentionStart || s.time > ctx.now || !visibleAt(s, ctx.now) || (ctx.version === 'v1.0' && s.type !== 'interactiveUser')) throw signInNotFound();
+    return single(ctx, 'auditLogs/signIns', renderSignIn(s, renderContext(ctx, source)));
+  };
+
+  const common = { method: 'GET', accepts: ACCEPTS.auditLogs, deniedAs: 'auditLog', licence: 'p1', family: 'reports' } as const;
   return [
-    {
-      method: 'GET',
-      path: '/auditLogs/signIns',
-      accepts: ACCEPTS.auditLogs,
-      deniedAs: 'auditLog',
-      licence: 'p1',
-      family: 'reports',
-      handle,
-    },
+    { ...common, path: '/auditLogs/signIns', handle },
+    { ...common, path: '/auditLogs/signIns/:id', handle: get },
   ];
 }

@@ -5,6 +5,7 @@
 // the simulated clock is fixed: throttling is about how fast a client calls. `scale` (the
 // --throttle-scale flag) multiplies every window, refill period and so every Retry-After, for
 // benchmarks that measure pacing in less time: 0.05 makes the reports limit 5 per 500 ms.
+import { Rng } from '../random.js';
 
 export type ThrottleFamily = 'reports' | 'signInActivity' | 'identityProtection' | 'directory' | 'none';
 
@@ -27,8 +28,17 @@ export const resourceUnitQuota = (users: number): number => (users < 50 ? 3_500 
 /** The directory buckets refill their whole quota over this period (before scaling). */
 const DIRECTORY_REFILL_MS = 10_000;
 
-export function createThrottle(opts: { enabled: () => boolean; now?: () => number; scale?: number }) {
+export interface ThrottleOptions {
+  enabled: () => boolean;
+  now?: () => number;
+  scale?: number;
+  /** Uniform in [0, 1): rounds the reports family's Retry-After (seeded, so runs repeat). */
+  random?: () => number;
+}
+
+export function createThrottle(opts: ThrottleOptions) {
   const now = opts.now ?? (() => performance.now());
+  const random = opts.random ?? seededRandom(0);
   const scale = opts.scale ?? 1;
   if (!(scale > 0 && scale <= 1)) throw new Error(`throttle scale must be greater than 0 and at most 1, not ${scale}`);
   const refillMs = DIRECTORY_REFILL_MS * scale;
@@ -71,7 +81,7 @@ export function createThrottle(opts: { enabled: () => boolean; now?: () => numbe
       const wait = slidingWindow(key, w.limit, w.windowMs * scale);
       if (wait === undefined) return {};
       // Identity protection and conditional access do not send Retry-After.
-      return { retryAfter: family === 'identityProtection' ? null : seconds(wait) };
+      return { retryAfter: family === 'identityProtection' ? null : wholeSeconds(wait, scale, random) };
     },
     reset() {
       windows.clear();
@@ -81,11 +91,36 @@ export function createThrottle(opts: { enabled: () => boolean; now?: () => numbe
 }
 export type Throttle = ReturnType<typeof createThrottle>;
 
+/** A seeded source of uniform numbers in [0, 1) for the throttle (the simulator passes its --seed). */
+export const seededRandom = (seed: number): (() => number) => {
+  const rng = new Rng(seed ^ 0x7e7a11e);
+  return () => rng.next();
+};
+
+/** Seconds as a header value: whole when whole, else up to three decimals ("2.128"). */
+const decimal = (s: number): string => (Number.isInteger(s) ? String(s) : s.toFixed(3).replace(/\.?0+$/, ''));
+
 /**
- * Retry-After as Graph writes it: whole seconds when whole, else up to three decimals ("2.128"),
- * rounded up to the millisecond so that a client waiting exactly that long is not throttled again.
+ * The reports family's Retry-After: whole seconds, as Graph sends them for the reports APIs, so
+ * an approximation of the wait its window needs. The exact wait is rounded down or up at random,
+ * in proportion to its fraction (stochastic rounding): on average the hint is exact, but a client
+ * that obeys it arrives up to a second early (and meets another 429) or late, as it does against
+ * Graph. It is never under 1 s and never a second or more off the exact wait. Rounding happens
+ * on Microsoft's clock (the wait divided by `scale`) and the result is scaled back, so with
+ * --throttle-scale the header is fractional: a whole "3" at scale 0.05 reads "0.15" (three
+ * decimals at most, never under "0.001").
+ */
+export function wholeSeconds(ms: number, scale: number, random: () => number): string {
+  const exact = ms / scale / 1000;
+  const whole = Math.max(1, Math.floor(exact + random()));
+  return decimal(Math.max(0.001, whole * scale));
+}
+
+/**
+ * The directory buckets' Retry-After: fractional seconds ("2.128", Microsoft's throttling sample
+ * shows that form), rounded up to the millisecond. Kept exact: no document says how Graph rounds
+ * it for resource-unit throttling, and these waits are milliseconds long.
  */
 function seconds(ms: number): string {
-  const s = Math.max(1, Math.ceil(ms - 1e-6)) / 1000;
-  return Number.isInteger(s) ? String(s) : s.toFixed(3).replace(/0+$/, '');
+  return decimal(Math.max(1, Math.ceil(ms - 1e-6)) / 1000);
 }
