@@ -5,6 +5,7 @@ import { createAuthService, type AuthService } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createCollector, type Collector } from './collect/runner.js';
+import { createSupervisor, type Supervisor } from './collect/supervisor.js';
 import { createThrottleBudgets } from './entra/budget.js';
 import { createIntegrationService, type IntegrationService } from './integrations/service.js';
 import { createLogger, type Logger } from './log.js';
@@ -22,6 +23,9 @@ export interface Context {
   audit: AuditLog;
   integrations: IntegrationService;
   collector: Collector;
+  /** Runs collections so that stopping can interrupt them cleanly: the API, the schedule and the CLI start them here. */
+  supervisor: Supervisor;
+  /** Interrupts the collections in progress (waiting for their runs to be recorded), then closes the store. */
   close(): Promise<void>;
 }
 
@@ -39,7 +43,12 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
     const integrations = createIntegrationService({ db, vault, clock, ...(budgets ? { budgets } : {}) });
     const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
-    return { config, db, clock, log, vault, auth, audit, integrations, collector, close: () => db.close() };
+    const supervisor = createSupervisor({ collector });
+    const close = async () => {
+      await supervisor.stop();
+      await db.close();
+    };
+    return { config, db, clock, log, vault, auth, audit, integrations, collector, supervisor, close };
   } catch (err) {
     await db.close();
     throw err;

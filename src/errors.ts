@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'conflict'
   | 'rate_limited'
   | 'vault_key_error'
+  | 'unavailable'
   | 'internal';
 
 export class AppError extends Error {
@@ -51,6 +52,13 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string) {
     super('conflict', message, 409);
+  }
+}
+
+/** The process cannot take this work now (it is stopping); asking again later, or elsewhere, can succeed. */
+export class UnavailableError extends AppError {
+  constructor(message: string) {
+    super('unavailable', message, 503);
   }
 }
 

@@ -7,7 +7,7 @@ import type { GraphClient } from '../entra/graph.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { isDataTypeId, type DataTypeId } from '../integrations/capabilities.js';
 import type { IntegrationService, IntegrationView } from '../integrations/service.js';
-import { createCollectionRepo, type CollectionRepo } from '../store/collection.js';
+import { ABANDONED_ERROR, createCollectionRepo, type CollectionRepo } from '../store/collection.js';
 import { createDatasetRepo, DATASETS, type DatasetRepo } from '../store/datasets.js';
 import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
@@ -128,10 +128,13 @@ function eventDeps(c: CollectContext) {
   };
 }
 
+/** What an interrupted run tells the administrator (its error says why it stopped). */
+export const INTERRUPTED_GUIDANCE = 'idsight was stopped during this run; the next run resumes where it stopped.';
+
 export interface RunOutcome {
   runId: string | null;
   dataType: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped' | 'interrupted';
   stats: Record<string, unknown>;
   error?: string;
   guidance?: string;
@@ -161,6 +164,14 @@ export interface RunProgress {
   etaSeconds: number | null;
   /** The run's lease: a run still "running" past it has been abandoned by its process. */
   leaseUntil: string;
+}
+
+interface RunOptions {
+  onProgress?: (p: Progress) => void;
+  /** Called once a run holds its lease (before any Graph request). */
+  onStart?: (run: { runId: string; dataType: string }) => void;
+  /** Aborting it ends the run at a page boundary as `interrupted`. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -202,13 +213,17 @@ export function createCollector(deps: {
   const datasets = createDatasetRepo(deps.db);
   const signIns = createSignInRepo(deps.db);
 
-  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, opts: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<RunOutcome> {
+  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, opts: RunOptions): Promise<RunOutcome> {
     const integrationId = integration.id;
     const startedAt = deps.clock.now();
     const runId = await collection.startRun({ integrationId, dataType, trigger, now: startedAt, leaseMs: LEASE_MS });
+    opts.onStart?.({ runId, dataType });
     let stats: RunStats = {};
     let renewedAt = -Infinity;
     let renewedSlices: number | undefined;
+    // The last lease renewal, awaited before the run's end is written (and before the store can
+    // close); a failed renewal is not fatal: the next progress renews again.
+    let renewing: Promise<void> = Promise.resolve();
     const session = await deps.integrations.openSession(integrationId).catch(async (err: unknown) => {
       const { error, guidance } = explain(err);
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
@@ -234,15 +249,24 @@ export function createCollector(deps: {
           if (now - renewedAt < RENEW_EVERY_MS && s.slicesDone === renewedSlices) return;
           renewedAt = now;
           renewedSlices = s.slicesDone;
-          void collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats);
+          renewing = renewing.then(() => collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats)).catch(() => undefined);
         },
       });
       stats = { ...result, ...requestStats(session.graph) };
+      await renewing;
       await collection.finishRun(runId, { status: 'succeeded', now: deps.clock.now(), stats });
       return { runId, dataType, status: 'succeeded', stats };
     } catch (err) {
-      const { error, guidance } = explain(err);
       stats = { ...stats, ...requestStats(session.graph) };
+      await renewing;
+      // Stopped on purpose (the process is stopping): resumable, not a failure, and the lease is
+      // released so the next run can start at once.
+      if (opts.signal?.aborted) {
+        const error = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the collection was stopped';
+        await collection.finishRun(runId, { status: 'interrupted', now: deps.clock.now(), stats, error, guidance: INTERRUPTED_GUIDANCE });
+        return { runId, dataType, status: 'interrupted', stats, error, guidance: INTERRUPTED_GUIDANCE };
+      }
+      const { error, guidance } = explain(err);
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
       return { runId, dataType, status: 'failed', stats, error, guidance };
     } finally {
@@ -255,14 +279,18 @@ export function createCollector(deps: {
      * Collects the given data types (default: those turned on). Unavailable types are skipped
      * with the reason; the others still run.
      */
-    async run(integrationId: string, opts: { types?: string[]; trigger?: string; onProgress?: (p: Progress) => void; signal?: AbortSignal } = {}): Promise<RunOutcome[]> {
+    async run(integrationId: string, opts: RunOptions & { types?: string[]; trigger?: string } = {}): Promise<RunOutcome[]> {
       const integration = await deps.integrations.get(integrationId);
       for (const t of opts.types ?? []) if (!isDataTypeId(t)) throw new ValidationError(`unknown data type ${t}`);
       const types = (opts.types ?? Object.entries(integration.settings.dataTypes).filter(([, on]) => on).map(([t]) => t)).filter(isDataTypeId);
       const outcomes: RunOutcome[] = [];
       for (const dataType of types) {
         const capability = integration.report?.capabilities.find((c) => c.dataType === dataType);
-        if (capability && !capability.available && capability.status === 'unavailable') {
+        if (opts.signal?.aborted) {
+          // stopped before this data type's turn: no run is recorded, so nothing is left to resume
+          const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the collection was stopped';
+          outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: `not started: ${why}` });
+        } else if (capability && !capability.available && capability.status === 'unavailable') {
           outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' });
         } else {
           try {
@@ -288,18 +316,20 @@ export type Collector = ReturnType<typeof createCollector>;
 
 function view(r: CollectionRunRow, now: number): RunView {
   const stats = JSON.parse(r.stats) as RunStats;
-  return {
+  const base = {
     id: r.id,
     dataType: r.data_type,
     trigger: r.trigger,
-    status: r.status,
     startedAt: new Date(Number(r.started_at)).toISOString(),
     endedAt: r.ended_at === null ? null : new Date(Number(r.ended_at)).toISOString(),
     stats,
-    error: r.error,
-    guidance: r.guidance,
-    progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null,
   };
+  // A run still "running" past its lease lost its process (killed, crashed): shown as the next
+  // run will record it, not with a progress and an ETA that will never move again.
+  if (r.status === 'running' && Number(r.lease_until) <= now) {
+    return { ...base, status: 'abandoned', error: ABANDONED_ERROR, guidance: 'The next run resumes where this one stopped.', progress: null };
+  }
+  return { ...base, status: r.status, error: r.error, guidance: r.guidance, progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null };
 }
 
 function progressOf(stats: RunStats, startedAt: number, leaseUntil: number, now: number): RunProgress {

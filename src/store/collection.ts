@@ -93,7 +93,8 @@ export function createCollectionRepo(db: Db) {
 
     /**
      * Starts a run if no live run holds the (integration, data type) lease. A run whose lease
-     * ran out (its process died) is marked abandoned and no longer blocks.
+     * ran out (its process died) is marked abandoned and no longer blocks; an ended run (even
+     * an interrupted one) holds no lease.
      */
     async startRun(r: { integrationId: string; dataType: string; trigger: string; now: number; leaseMs: number }): Promise<string> {
       const id = randomUUID();
@@ -109,7 +110,7 @@ export function createCollectionRepo(db: Db) {
         for (const stale of live) {
           await trx
             .updateTable('collection_runs')
-            .set({ status: 'abandoned', ended_at: r.now, error: 'the collecting process stopped without finishing (its lease ran out)' })
+            .set({ status: 'abandoned', ended_at: r.now, error: ABANDONED_ERROR })
             .where('id', '=', stale.id)
             .execute();
         }
@@ -125,10 +126,11 @@ export function createCollectionRepo(db: Db) {
       await k.updateTable('collection_runs').set({ lease_until: until, stats: JSON.stringify(stats) }).where('id', '=', runId).where('status', '=', 'running').execute();
     },
 
-    async finishRun(runId: string, f: { status: 'succeeded' | 'failed' | 'skipped'; now: number; stats: Record<string, unknown>; error?: string | null; guidance?: string | null }): Promise<void> {
+    /** Records a run's end and releases its lease (the next run may start at once). */
+    async finishRun(runId: string, f: { status: 'succeeded' | 'failed' | 'skipped' | 'interrupted'; now: number; stats: Record<string, unknown>; error?: string | null; guidance?: string | null }): Promise<void> {
       await k
         .updateTable('collection_runs')
-        .set({ status: f.status, ended_at: f.now, stats: JSON.stringify(f.stats), error: f.error ?? null, guidance: f.guidance ?? null })
+        .set({ status: f.status, ended_at: f.now, lease_until: f.now, stats: JSON.stringify(f.stats), error: f.error ?? null, guidance: f.guidance ?? null })
         .where('id', '=', runId)
         .execute();
     },
@@ -149,3 +151,6 @@ export function createCollectionRepo(db: Db) {
   };
 }
 export type CollectionRepo = ReturnType<typeof createCollectionRepo>;
+
+/** The error of a run whose process stopped without recording its end. */
+export const ABANDONED_ERROR = 'the collecting process stopped without finishing (its lease ran out)';

@@ -119,7 +119,7 @@ describe('Collect Now and run history', () => {
   test('the scheduler runs what is due: at once the first time, then after its interval', async () => {
     const { createScheduler } = await import('../../src/collect/scheduler.js');
     const repo = createCollectionRepo(app.ctx.db);
-    const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, collector: app.ctx.collector });
+    const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, supervisor: app.ctx.supervisor });
     const lastStart = () => repo.lastRunStart(ids.contoso!, 'signIns');
     const before = await lastStart();
     app.clock.advance(15 * 60_000); // sign-ins are due every 15 minutes

@@ -183,12 +183,16 @@ export const integrationRoutes =
       id: z.string(),
       dataType: z.string(),
       trigger: z.string(),
-      status: z.string().describe('running, succeeded, failed, skipped or abandoned'),
+      status: z
+        .string()
+        .describe(
+          'running, succeeded, failed, skipped, interrupted (idsight was stopped during the run; the next run resumes where it stopped) or abandoned (its process ended without recording it: killed, crashed)',
+        ),
       startedAt: z.string(),
       endedAt: z.string().nullable(),
       stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages, slices, slicesDone, from, to'),
-      error: z.string().nullable(),
-      guidance: z.string().nullable(),
+      error: z.string().nullable().describe('what went wrong or, for an interrupted run, why it stopped'),
+      guidance: z.string().nullable().describe('what to do about it, in a sentence'),
       progress: z
         .object({
           fetched: z.number(),
@@ -205,7 +209,7 @@ export const integrationRoutes =
     const outcomeSchema = z.object({
       runId: z.string().nullable(),
       dataType: z.string(),
-      status: z.enum(['succeeded', 'failed', 'skipped']),
+      status: z.enum(['succeeded', 'failed', 'skipped', 'interrupted']).describe('interrupted: idsight was stopped during the run; the next run resumes where it stopped'),
       stats: z.record(z.string(), z.unknown()),
       error: z.string().optional(),
       guidance: z.string().optional(),
@@ -219,7 +223,15 @@ export const integrationRoutes =
           params: idParams,
           querystring: z.object({ wait: z.enum(['true', 'false']).default('false') }).strict(),
           body: z.object({ types: z.array(z.string().max(50)).max(20).optional() }).strict().optional(),
-          response: { 200: z.object({ outcomes: z.array(outcomeSchema) }), 202: z.object({ accepted: z.literal(true) }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...authErrors },
+          response: {
+            200: z.object({ outcomes: z.array(outcomeSchema) }),
+            202: z.object({ accepted: z.literal(true) }).describe('the first data type\'s run has started; the run history shows progress and outcome'),
+            400: errorSchema,
+            404: errorSchema,
+            409: errorSchema.describe('another run is collecting the (only) data type asked for'),
+            503: errorSchema.describe('idsight is stopping and starts no collection now'),
+            ...authErrors,
+          },
         },
       },
       async (request, reply) => {
@@ -227,10 +239,16 @@ export const integrationRoutes =
         const types = request.body?.types;
         request.auditDetail = { types: types ?? 'enabled' };
         await ctx.integrations.get(request.params.id); // 404 before anything starts
-        const run = ctx.collector.run(request.params.id, { ...(types ? { types } : {}), trigger: 'manual' });
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => (started = resolve));
+        // Supervised like scheduled runs, so stopping idsight interrupts it cleanly.
+        const run = ctx.supervisor.run(request.params.id, { ...(types ? { types } : {}), trigger: 'manual', onStart: () => started() });
         if (request.query.wait === 'true') return { outcomes: await run };
         // Collect Now in the background; progress and outcome are in the run history.
         run.catch((err: unknown) => ctx.log.warn({ err, integration: request.params.id }, 'collection failed'));
+        // Answered once the first run holds its lease, so a conflict (409) or a stop (503) is told
+        // to the caller rather than only logged.
+        await Promise.race([running, run]);
         return reply.status(202).send({ accepted: true });
       },
     );

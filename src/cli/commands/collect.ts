@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { etaSeconds, type Progress } from '../../collect/runner.js';
 import { cliActor, printJson, printTable, withContext } from '../run.js';
+import { onStopSignals, SIGNAL_EXIT_CODES, type StopSignal } from '../signals.js';
 
 const formatEta = (seconds: number): string => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`);
 
@@ -33,13 +34,21 @@ export function progressPrinter(json: boolean): (p: Progress) => void {
 export function registerCollectCommands(program: Command): void {
   program
     .command('collect <id>')
-    .description('collect now: every data type turned on (sign-ins and audits: first the whole retention window, then only what is new)')
+    .description('collect now: every data type turned on (sign-ins and audits: first the whole retention window, then only what is new); Ctrl+C interrupts it cleanly, resumable')
     .option('--types <list>', 'comma-separated data types (default: those turned on)')
     .option('--json', 'machine-readable output')
     .action((id: string, opts: { types?: string; json?: boolean }) =>
       withContext(async (ctx) => {
         const types = opts.types?.split(',').map((t) => t.trim()).filter(Boolean);
-        const outcomes = await ctx.collector.run(id, { ...(types ? { types } : {}), trigger: 'manual', onProgress: progressPrinter(Boolean(opts.json)) });
+        // Ctrl+C (or SIGTERM) interrupts the runs at a page boundary and records them as
+        // interrupted, leases released; the table below still shows where each stopped.
+        let stoppedBy: StopSignal | undefined;
+        const supervisor = ctx.supervisor;
+        onStopSignals((signal) => {
+          stoppedBy = signal;
+          void supervisor.stop(`idsight received ${signal}`);
+        });
+        const outcomes = await ctx.supervisor.run(id, { ...(types ? { types } : {}), trigger: 'manual', onProgress: progressPrinter(Boolean(opts.json)) });
         if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
         await ctx.audit.record({ actor: cliActor(), action: 'integrations.collect', target: id, outcome: outcomes.some((o) => o.status === 'failed') ? 'failure' : 'success', detail: { types: types ?? 'enabled' } });
         if (opts.json) printJson(outcomes);
@@ -50,6 +59,7 @@ export function registerCollectCommands(program: Command): void {
           );
         }
         if (outcomes.some((o) => o.status === 'failed')) process.exitCode = 1;
+        if (stoppedBy) process.exitCode = SIGNAL_EXIT_CODES[stoppedBy];
       }),
     );
 

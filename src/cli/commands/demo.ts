@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import type { Context } from '../../context.js';
+import { assertCanListen, listenProblem, type PortSource } from '../ports.js';
 import { exitCodeFor, printTable, reportError, UsageError } from '../run.js';
-import { serveUntilStopped } from './serve.js';
+import { gracefulStop } from '../signals.js';
+import { apiPort, serveUntilStopped } from './serve.js';
 import { progressPrinter } from './collect.js';
 
 const DEMO_ADMIN = 'admin@idsight.demo';
@@ -16,10 +19,19 @@ export function registerDemoCommand(program: Command): void {
     .option('--sim-port <port>', 'port of the simulated tenant (kept across restarts so the integration stays valid)', '8443')
     .option('--throttle <mode>', "the simulator's throttling: off (fast first run) or microsoft", 'off')
     .action(async (opts: { users: string; seed: string; simPort: string; throttle: string }) => {
+      let ctx: Context | undefined;
+      let closeSim: (() => Promise<void>) | undefined;
       try {
         // The simulated tenant throttles as Microsoft does only with --throttle microsoft; then
         // idsight paces itself too, otherwise the first collection runs at full speed.
         const config = { ...loadConfig(), graphPacing: opts.throttle === 'microsoft' ? ('microsoft' as const) : ('off' as const) };
+        // Both ports are checked before anything starts: a taken API port must not cost a first
+        // collection and then fail.
+        const simPort = Number(opts.simPort);
+        if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) throw new UsageError(`--sim-port must be a port number from 0 to 65535 (got ${JSON.stringify(opts.simPort)})`);
+        const simSource: PortSource = { host: '127.0.0.1', port: simPort, remedy: 'pass --sim-port with a free port (the integration is re-created for the new one)' };
+        await assertCanListen(apiPort(config));
+        await assertCanListen(simSource);
         const [{ startSimulator }, { openContext }, { SimulatorOptionError }] = await Promise.all([
           import('../../simulator/server.js'),
           import('../../context.js'),
@@ -35,9 +47,18 @@ export function registerDemoCommand(program: Command): void {
           throttle: opts.throttle as 'off',
           stateDir: path.join(config.dataDir, 'simulator'),
         } as Parameters<typeof startSimulator>[0]).catch((err: unknown) => {
-          throw err instanceof SimulatorOptionError ? new UsageError(err.message) : err;
+          throw err instanceof SimulatorOptionError ? new UsageError(err.message) : (listenProblem(err, simSource) ?? err);
         });
-        const ctx = await openContext(config);
+        closeSim = () => sim.close();
+        ctx = await openContext(config);
+        // From here a stop interrupts the first collection too, and closes the store and the simulator.
+        const opened = ctx;
+        const stop = gracefulStop(ctx.log);
+        stop.set(async (signal) => {
+          await opened.supervisor.stop(`idsight received ${signal}`);
+          await opened.close();
+          await sim.close();
+        });
         const out = (line: string) => process.stdout.write(`${line}\n`);
         out(`Simulated Entra tenant (attack scenario, ${opts.users} users, 30 days) at ${sim.url}`);
 
@@ -67,16 +88,19 @@ export function registerDemoCommand(program: Command): void {
         }
 
         // At a terminal, the progress bar of `idsight collect`; elsewhere only the table below.
-        const outcomes = await ctx.collector.run(integration.id, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) });
+        const outcomes = await ctx.supervisor.run(integration.id, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) });
         if (process.stderr.isTTY) process.stderr.write('\n');
         printTable(
           outcomes.map((o) => ({ 'data type': o.dataType, status: o.status, fetched: String(o.stats.fetched ?? ''), new: String(o.stats.inserted ?? ''), note: o.error ?? '' })),
           ['data type', 'status', 'fetched', 'new', 'note'],
         );
+        if (stop.stopping) return; // interrupted: the stop procedure ends the process
         out(`API at http://${config.host}:${config.port} (Ctrl+C stops everything; a second start collects only what is new)`);
-        await serveUntilStopped(ctx, config, () => sim.close());
+        await serveUntilStopped(ctx, config, stop, () => sim.close());
       } catch (err) {
         reportError(err);
+        await ctx?.close().catch(() => undefined);
+        await closeSim?.().catch(() => undefined);
         process.exit(exitCodeFor(err));
       }
     });
