@@ -21,7 +21,8 @@ const INTEGRATION = '1f0c5a3e-9d2b-4c1e-8f7a-2b3c4d5e6f70';
 
 async function storedBytes(db: Db): Promise<number> {
   if (db.dialect === 'postgres') {
-    const r = await sql<{ n: number }>`select pg_total_relation_size('signins')::bigint as n`.execute(db.kysely);
+    // the rows, their records' blocks and the texts, each with its indexes and TOAST
+    const r = await sql<{ n: number }>`select (pg_total_relation_size('signins') + pg_total_relation_size('signin_blocks') + pg_total_relation_size('signin_strings'))::bigint as n`.execute(db.kysely);
     return Number(r.rows[0]!.n);
   }
   await sql`pragma wal_checkpoint(truncate)`.execute(db.kysely);

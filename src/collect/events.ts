@@ -1,18 +1,28 @@
-// Event-log collection (DESIGN §5): sign-ins of every kind and directory audits. The first run
-// backfills the retention window in time slices fetched concurrently; later runs fetch
-// [cursor − overlap, now − lag]. Pages are stored as they
-// arrive (upserts by id: the newest version wins, a repeat changes nothing), a slice is done
-// only when its last page is stored, and the cursor moves only when every slice of the plan is
-// done — so an interrupted run resumes where it stopped and nothing is lost or doubled.
+// Event-log collection (DESIGN §5): sign-ins of every kind and directory audits. Graph serves an
+// event stream newest first in pages of 1,000, and under the reports throttle every request
+// costs time, so a backfill reads the whole retention window as one chain of pages — the fewest
+// requests the data needs — and splits it into parallel chains only when page latency, not the
+// throttle, limits the rate. Later runs read [cursor − overlap, now − lag] the same way.
+//
+// Guarantees, and where they are kept:
+// - A page is stored before its chain's resume point moves past it (`advance`), so a crash or a
+//   stop loses nothing: the next run reads each unfinished chain again from its resume point.
+//   Upserts by id make what is read twice land once (the newest version wins).
+// - A chain relies on Graph's newest-first order only while it holds: a page newer than what the
+//   chain already stored freezes the chain's resume point and stops it from ending early, so a
+//   broken order costs requests, never records.
+// - The cursor moves only when every chain of the plan is done (`completePlan`).
 import type { Clock } from '../clock.js';
 import type { GraphClient } from '../entra/graph.js';
 import { arrayItemTexts } from '../entra/page-text.js';
-import type { CollectionRepo } from '../store/collection.js';
+import type { Chain, CollectionRepo } from '../store/collection.js';
 import type { UpsertCounts } from '../store/signins.js';
 import { tallyPage } from './tally.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
+/** Graph's largest page of sign-ins and audits, which every request asks for. */
+export const PAGE_SIZE = 1000;
 
 export interface EventCollectionSettings {
   /**
@@ -31,10 +41,12 @@ export interface EventCollectionSettings {
    */
   sweepWindowMs: number;
   sweepIntervalMs: number;
-  /** The size of a backfill slice. */
-  sliceMs: number;
-  /** Slices fetched at once (the throttle budget paces them). */
-  concurrency: number;
+  /**
+   * The most chains read at once. Each costs a request of its own when it ends and a page or two
+   * of memory while it runs, so chains are added only while their pages are too slow to use the
+   * throttle's rate.
+   */
+  maxChains: number;
   /** Days of retention (30 on P1/P2); the backfill starts a little inside it. */
   retentionDays: number;
 }
@@ -44,15 +56,16 @@ export const DEFAULT_EVENT_SETTINGS: EventCollectionSettings = {
   overlapMs: 15 * MINUTE,
   sweepWindowMs: 200 * MINUTE,
   sweepIntervalMs: 60 * MINUTE,
-  sliceMs: DAY,
-  // Two already outpace Microsoft's 5 requests per 10 s at any real page latency; each more
-  // slice in flight costs a page or two of memory and only speeds up unthrottled benchmarks.
-  concurrency: 2,
+  maxChains: 4,
   retentionDays: 30,
 };
 
 /** A margin inside retention: Graph refuses a filter that reaches past it. */
 const RETENTION_MARGIN = 10 * MINUTE;
+/** Without a throttle budget (test rigs) the store is the limit: a second chain keeps it busy. */
+const UNPACED_CHAINS = 2;
+/** A chain's resume point is written at most this often (and when it ends): a crash re-reads at most that. */
+const PROGRESS_EVERY_MS = 1_000;
 
 export type EventRunStats = {
   fetched: number;
@@ -60,8 +73,12 @@ export type EventRunStats = {
   updated: number;
   unchanged: number;
   pages: number;
-  slices: number;
-  slicesDone: number;
+  /** Chains of pages in the plan, and how many are done. */
+  chains: number;
+  chainsDone: number;
+  /** The plan's time span, and how much of it is stored (ms): the run's progress. */
+  spanMs: number;
+  coveredMs: number;
   /** The window this run covers (ISO). */
   from?: string;
   /** This run re-read the recent past for late and re-published records. */
@@ -71,10 +88,12 @@ export type EventRunStats = {
 
 export interface EventCollectorDeps {
   integrationId: string;
-  /** The stream, as its cursor and slices are kept: a data type, or a data type's event type. */
+  /** The stream, as its cursor and chains are kept: a data type, or a data type's event type. */
   dataType: string;
-  /** The request for the events created in [from, to] (ISO); default: v1.0 interactive sign-ins. */
+  /** The request for the events created in [from, to] (ISO), newest first; default: v1.0 interactive sign-ins. */
   url?: (from: string, to: string) => string;
+  /** The records' time property, which `url` filters and orders on (default createdDateTime). */
+  timeProperty?: string;
   graph: GraphClient;
   collection: CollectionRepo;
   /** `texts`: each record's JSON as received, when the page's text had them (page-text.ts). */
@@ -88,28 +107,76 @@ export interface EventCollectorDeps {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * ge/le with unquoted ISO timestamps, as Graph documents; neighbouring slices share their
+ * ge/le with unquoted ISO timestamps, as Graph documents; neighbouring chains share their
  * boundary instant, and a record fetched twice is stored once.
  */
 export const timeFilter = (property: string, from: string, to: string): string => `${property} ge ${from} and ${property} le ${to}`;
 
-const interactiveSignIns = (from: string, to: string): string => `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(timeFilter('createdDateTime', from, to))}`;
+/** A request for an event stream's window, newest first (Graph's default for sign-ins; said outright for all). */
+export const eventsUrl =
+  (path: string, property: string, extraFilter?: string) =>
+  (from: string, to: string): string =>
+    `${path}?$top=${PAGE_SIZE}&$orderby=${encodeURIComponent(`${property} desc`)}&$filter=${encodeURIComponent(timeFilter(property, from, to) + (extraFilter ? ` and ${extraFilter}` : ''))}`;
 
-/** Splits [from, to] into slices of at most `size`, newest last. */
-export function sliceWindow(from: number, to: number, size: number): Array<{ start: number; end: number }> {
-  const slices: Array<{ start: number; end: number }> = [];
-  for (let start = from; start < to; start += size) slices.push({ start, end: Math.min(to, start + size) });
-  return slices;
+const interactiveSignIns = eventsUrl('/v1.0/auditLogs/signIns', 'createdDateTime');
+
+/**
+ * How many chains keep the throttle busy: each has one request out at a time, so `latencyMs`
+ * per page; enough of them to send `requestsPerSecond` (a tenth to spare), at least one.
+ */
+export function chainsWanted(requestsPerSecond: number | undefined, latencyMs: number, max: number): number {
+  if (requestsPerSecond === undefined) return Math.min(UNPACED_CHAINS, max);
+  return Math.max(1, Math.min(max, Math.ceil(((requestsPerSecond * latencyMs) / 1000) * 1.1)));
+}
+
+/** The oldest and newest times of a page's records (NaN-free; undefined for an empty page). */
+export function pageSpan(records: ReadonlyArray<Record<string, unknown>>, property: string): { oldest: number; newest: number } | undefined {
+  let oldest = Infinity;
+  let newest = -Infinity;
+  for (const r of records) {
+    const t = typeof r[property] === 'string' ? Date.parse(r[property]) : NaN;
+    if (!Number.isFinite(t)) continue;
+    if (t < oldest) oldest = t;
+    if (t > newest) newest = t;
+  }
+  return newest === -Infinity ? undefined : { oldest, newest };
+}
+
+/**
+ * Where to split a running chain so a new chain can read its older part, or undefined when what
+ * is left is too little to be worth a request of its own: records are assumed spread evenly over
+ * time, as the chain has found them so far, and each half must hold two pages at least (a split
+ * costs up to a request: the new chain's last page, and the page where the old one stops).
+ */
+export function splitPoint(c: { start: number; end: number; resumeAt: number; fetched: number }): number | undefined {
+  const read = c.end - c.resumeAt;
+  if (read <= 0 || c.fetched === 0) return undefined;
+  const left = ((c.resumeAt - c.start) / read) * c.fetched;
+  if (left < 4 * PAGE_SIZE) return undefined;
+  return c.start + Math.floor((c.resumeAt - c.start) / 2);
+}
+
+/** A chain while it runs: its range (`start` rises when it is split), progress and order. */
+interface Running extends Chain {
+  fetched: number;
+  /** Graph's newest-first order held on every page so far. */
+  ordered: boolean;
+  /** The oldest time on the pages received so far (stored or not). */
+  oldestSeen: number;
+  progressWrittenAt: number;
+  writtenResumeAt: number;
 }
 
 export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunStats> {
   const s = { ...DEFAULT_EVENT_SETTINGS, ...deps.settings };
   const { integrationId, dataType, collection } = deps;
+  const property = deps.timeProperty ?? 'createdDateTime';
+  const url = deps.url ?? interactiveSignIns;
   const now = deps.clock.now();
-  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, slices: 0, slicesDone: 0 };
+  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0 };
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
-  let plan = await collection.pendingSlices(integrationId, dataType);
+  let plan = await collection.pendingChains(integrationId, dataType);
   // A backfill, or a run whose sweep is due, re-reads the recent past: it records sweptAt.
   let sweptAt: number | undefined;
   if (plan.length === 0) {
@@ -120,66 +187,150 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     const from = Math.max(retentionStart, cursor === null ? retentionStart : cursor - (sweep ? s.sweepWindowMs : s.overlapMs));
     const to = now - s.lagMs;
     if (to <= from) return stats;
-    const slices = sliceWindow(from, to, s.sliceMs);
-    await collection.planSlices(integrationId, dataType, slices, now);
-    plan = slices.map((sl) => ({ ...sl, done: false }));
+    await collection.planChains(integrationId, dataType, [{ start: from, end: to }], now);
+    plan = [{ start: from, end: to, resumeAt: to, done: false }];
   }
-  const target = Math.max(...plan.map((sl) => sl.end));
-  stats.from = iso(Math.min(...plan.map((sl) => sl.start)));
-  stats.to = iso(target);
-  stats.slices = plan.length;
-  stats.slicesDone = plan.filter((sl) => sl.done).length;
-  deps.onProgress?.({ ...stats });
-
-  // Newest slices first: recent activity matters most and is available soonest.
-  const queue = plan.filter((sl) => !sl.done).sort((a, b) => b.start - a.start);
-  const failures: unknown[] = [];
-  const worker = async () => {
-    for (let slice = queue.shift(); slice; slice = queue.shift()) {
-      if (deps.signal?.aborted || failures.length > 0) return;
-      try {
-        await fetchSlice(slice.start, slice.end);
-        await collection.sliceDone(integrationId, dataType, slice.start, deps.clock.now());
-        stats.slicesDone++;
-        deps.onProgress?.({ ...stats });
-      } catch (err) {
-        failures.push(err);
-      }
-    }
+  const target = Math.max(...plan.map((c) => c.end));
+  const from = Math.min(...plan.map((c) => c.start));
+  Object.assign(stats, { from: iso(from), to: iso(target), chains: plan.length, chainsDone: plan.filter((c) => c.done).length, spanMs: target - from });
+  const covered = (c: Chain) => (c.done ? c.end - c.start : c.end - c.resumeAt);
+  const doneSpan = plan.filter((c) => c.done).reduce((n, c) => n + covered(c), 0);
+  const running = new Set<Running>();
+  const report = () => {
+    stats.coveredMs = doneSpan + finishedSpan + [...running].reduce((n, c) => n + covered(c), 0);
+    deps.onProgress?.({ ...stats });
   };
+  let finishedSpan = 0;
+
+  // Newest first: recent activity matters most and is available soonest.
+  const queue: Chain[] = plan.filter((c) => !c.done).sort((a, b) => b.resumeAt - a.resumeAt);
+  const rate = deps.graph.requestsPerSecond(url(iso(from), iso(target)));
+  let latencyMs: number | undefined;
+  let wanted = 1;
+  const failures: unknown[] = [];
+  const stop = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  // The plan's rows change one at a time, in order: a chain's progress never lands after a split
+  // of it. A write that fails stops the run like a failing page.
+  let writes: Promise<void> = Promise.resolve();
+  const write = (fn: () => Promise<unknown>): Promise<void> =>
+    (writes = writes.then(fn).then(
+      () => undefined,
+      (err: unknown) => {
+        failures.push(err);
+        stop.abort(err);
+      },
+    ));
+
+  report();
+  await new Promise<void>((resolve) => {
+    /** Starts queued chains, then splits running ones, until as many run as are wanted. */
+    const fill = () => {
+      while (!signal.aborted && running.size < wanted && queue.length > 0) launch(toRunning(queue.shift()!));
+      while (!signal.aborted && running.size < wanted) {
+        const candidates = [...running].filter((c) => c.ordered).map((c) => ({ c, at: splitPoint(c) })).filter((x) => x.at !== undefined);
+        const widest = candidates.sort((a, b) => b.c.resumeAt - b.c.start - (a.c.resumeAt - a.c.start))[0];
+        if (!widest) break;
+        const { c, at } = widest as { c: Running; at: number };
+        const older: Chain = { start: c.start, end: at, resumeAt: at, done: false };
+        const split = { start: c.start, end: c.end, resumeAt: c.resumeAt };
+        c.start = at;
+        stats.chains++;
+        void write(() => collection.splitChain(integrationId, dataType, split, at, deps.clock.now()));
+        launch(toRunning(older));
+      }
+      if (running.size === 0) resolve();
+    };
+    const toRunning = (c: Chain): Running => ({ ...c, fetched: 0, ordered: true, oldestSeen: c.resumeAt, progressWrittenAt: performance.now(), writtenResumeAt: c.resumeAt });
+    const launch = (chain: Running) => {
+      running.add(chain);
+      readChain(chain, fill)
+        .catch((err: unknown) => {
+          failures.push(err);
+          stop.abort(err);
+        })
+        .finally(() => {
+          running.delete(chain);
+          fill();
+        });
+    };
+    fill();
+  });
+  await writes;
+  if (failures.length > 0) throw failures[0];
+  deps.signal?.throwIfAborted();
+  await collection.completePlan(integrationId, dataType, target, deps.clock.now(), sweptAt);
+  return { ...stats, coveredMs: stats.spanMs, ...(sweptAt !== undefined ? { sweep: true } : {}) };
 
   /**
-   * A page goes to the store as soon as it arrives, and the next one is fetched while it is
-   * stored (on SQLite the store writes on a thread of its own, on PostgreSQL on the server). At
-   * most two pages of a slice are with the store: before fetching on, the one before must be in.
+   * Reads a chain from its resume point down to its start. A page goes to the store as soon as it
+   * arrives and the next one is fetched while it is stored (on SQLite the store writes on a thread
+   * of its own, on PostgreSQL on the server); at most two pages of a chain are with the store.
    * Handing pages over at once lets their parsed records die young, which keeps memory low.
    */
-  async function fetchSlice(start: number, end: number): Promise<void> {
-    const url = (deps.url ?? interactiveSignIns)(iso(start), iso(end));
+  async function readChain(chain: Running, onPage: () => void): Promise<void> {
     let previous: Promise<void> = Promise.resolve();
     let latest = previous;
     try {
-      for await (const page of deps.graph.pages<Record<string, unknown>>(url, deps.signal ? { signal: deps.signal } : {})) {
+      for await (const page of deps.graph.pages<Record<string, unknown>>(url(iso(chain.start), iso(chain.resumeAt)), { signal })) {
         const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
         const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
+        const span = pageSpan(page.value, property);
+        if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
+        if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
+        latencyMs = latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * latencyMs + 0.3 * (page.latencyMs ?? latencyMs);
+        wanted = chainsWanted(rate, latencyMs, s.maxChains);
         latest = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
           tallyPage(stats, fetched, counts);
-          deps.onProgress?.({ ...stats });
+          chain.fetched += fetched;
+          if (span && chain.ordered) advance(chain, Math.max(chain.start, Math.min(chain.resumeAt, span.oldest)));
+          report();
         });
         latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
         await previous;
         previous = latest;
+        onPage();
+        // split off: what is older than the chain's start belongs to another chain now
+        if (chain.ordered && span && span.oldest < chain.start) break;
       }
       await previous;
     } finally {
-      // a failing slice still waits for the page it handed over, so the run's figures are whole
+      // a failing or stopped chain still waits for the page it handed over, so the run's figures
+      // are whole, and remembers how far it got, so the next run resumes there
       await Promise.allSettled([latest]);
+      if (!chain.done && chain.resumeAt !== chain.writtenResumeAt) {
+        const { start, resumeAt } = chain;
+        await write(() => collection.chainProgress(integrationId, dataType, start, resumeAt, deps.clock.now()));
+      }
     }
+    chain.resumeAt = chain.start;
+    chain.done = true;
+    finishedSpan += chain.end - chain.start;
+    stats.chainsDone++;
+    running.delete(chain);
+    report();
+    await write(() => collection.chainDone(integrationId, dataType, chain.start, deps.clock.now()));
   }
 
-  await Promise.all(Array.from({ length: Math.max(1, s.concurrency) }, worker));
-  if (failures.length > 0) throw failures[0];
-  deps.signal?.throwIfAborted();
-  await collection.completePlan(integrationId, dataType, target, deps.clock.now(), sweptAt);
-  return { ...stats, ...(sweptAt !== undefined ? { sweep: true } : {}) };
+  /**
+   * A page newer than one before it: Graph's order did not hold, so what the chain has read says
+   * nothing certain about what it has not. It resumes from its end again and reads to its start.
+   */
+  function disorder(chain: Running): void {
+    chain.ordered = false;
+    chain.resumeAt = chain.writtenResumeAt = chain.end;
+    const { start, end } = chain;
+    void write(() => collection.chainProgress(integrationId, dataType, start, end, deps.clock.now()));
+  }
+
+  /** The chain is stored from `resumeAt` to its end: remembered at most once a second. */
+  function advance(chain: Running, resumeAt: number): void {
+    chain.resumeAt = resumeAt;
+    const t = performance.now();
+    if (t - chain.progressWrittenAt < PROGRESS_EVERY_MS) return;
+    chain.progressWrittenAt = t;
+    chain.writtenResumeAt = resumeAt;
+    const start = chain.start;
+    void write(() => collection.chainProgress(integrationId, dataType, start, resumeAt, deps.clock.now()));
+  }
 }

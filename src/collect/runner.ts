@@ -13,23 +13,38 @@ import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo, type SignInRepo } from '../store/signins.js';
 import { collectDelta } from './delta.js';
-import { collectEvents, timeFilter, type EventCollectionSettings } from './events.js';
+import { collectEvents, eventsUrl, type EventCollectionSettings } from './events.js';
 import { collectListing, type ListingSource } from './listing.js';
 
 /** The longest a running run's stats and lease go unwritten while it makes progress. */
 const RENEW_EVERY_MS = 1_000;
 
 /** Counts a run reports as it goes and at its end. */
-export type RunStats = { fetched?: number; inserted?: number; updated?: number; unchanged?: number; pages?: number; slices?: number; slicesDone?: number; [more: string]: unknown };
+export type RunStats = {
+  fetched?: number;
+  inserted?: number;
+  updated?: number;
+  unchanged?: number;
+  pages?: number;
+  chains?: number;
+  chainsDone?: number;
+  /** Event logs: the time span the run reads, and how much of it is stored (ms). */
+  spanMs?: number;
+  coveredMs?: number;
+  [more: string]: unknown;
+};
 
-/**
- * Seconds left for a run that fetches time slices, from how long the slices done so far took
- * (null until one is done or when the run has no slices).
- */
+/** How much of an event-log run's time span is stored, 0–100 (null for runs without one: a delta or a listing). */
+export function percentDone(stats: RunStats): number | null {
+  const { spanMs = 0, coveredMs = 0 } = stats;
+  return spanMs > 0 ? Math.min(100, Math.floor((coveredMs / spanMs) * 100)) : null;
+}
+
+/** Seconds left for an event-log run, from how fast its span has been stored so far (null until some is). */
 export function etaSeconds(p: { stats: RunStats; startedAt: number }, now: number): number | null {
-  const { slices = 0, slicesDone = 0 } = p.stats;
-  if (slices === 0 || slicesDone === 0) return null;
-  return Math.max(0, Math.round((((now - p.startedAt) / slicesDone) * (slices - slicesDone)) / 1000));
+  const { spanMs = 0, coveredMs = 0 } = p.stats;
+  if (spanMs === 0 || coveredMs === 0) return null;
+  return Math.max(0, Math.round((((now - p.startedAt) / coveredMs) * (spanMs - coveredMs)) / 1000));
 }
 
 interface CollectContext {
@@ -47,8 +62,7 @@ interface CollectContext {
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
-const betaSignIns = (eventType: string) => (from: string, to: string) =>
-  `/beta/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`${timeFilter('createdDateTime', from, to)} and signInEventTypes/any(t: t eq '${eventType}')`)}`;
+const betaSignIns = (eventType: string) => eventsUrl('/beta/auditLogs/signIns', 'createdDateTime', `signInEventTypes/any(t: t eq '${eventType}')`);
 
 /** A data type read whole, from these sources. */
 const listing = (dataType: DataTypeId, sources: ListingSource[]) => (c: CollectContext) =>
@@ -66,9 +80,9 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
   nonInteractiveSignIns: async (c) => {
     // One stream per beta event type turned on in the integration's advanced settings, each with its own cursor.
     const perType: Record<string, RunStats> = {};
-    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, slices: 0, slicesDone: 0, eventTypes: perType };
+    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, eventTypes: perType };
     const sum = () => {
-      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'slices', 'slicesDone'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
+      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'chains', 'chainsDone', 'spanMs', 'coveredMs'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
     };
     for (const eventType of c.integration.settings.signInEventTypes) {
       perType[eventType] = await collectEvents({
@@ -90,7 +104,8 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
     collectEvents({
       ...eventDeps(c),
       dataType: 'directoryAudits',
-      url: (from, to) => `/v1.0/auditLogs/directoryAudits?$top=1000&$filter=${encodeURIComponent(timeFilter('activityDateTime', from, to))}`,
+      url: eventsUrl('/v1.0/auditLogs/directoryAudits', 'activityDateTime'),
+      timeProperty: 'activityDateTime',
       store: { upsert: (id, records, at) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at }) },
       settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
     }),
@@ -157,9 +172,10 @@ export interface RunView {
 export interface RunProgress {
   fetched: number;
   pages: number;
-  slicesDone: number | null;
-  slices: number | null;
-  /** Slices done as a percentage (null when the run has no slices: a delta or a listing). */
+  /** Event logs: chains of pages read, and how many are done (null for a delta or a listing). */
+  chainsDone: number | null;
+  chains: number | null;
+  /** How much of the run's time span is stored, 0–100 (null for a delta or a listing). */
   percent: number | null;
   etaSeconds: number | null;
   /** The run's lease: a run still "running" past it has been abandoned by its process. */
@@ -188,7 +204,7 @@ function explain(err: unknown): { error: string; guidance: string } {
   if (err instanceof GraphRequestError) {
     const guidance =
       err.code === 'MalformedResponse'
-        ? 'Microsoft Graph sent an unreadable page; nothing from it was stored. The next run fetches that time slice again.'
+        ? 'Microsoft Graph sent an unreadable page; nothing from it was stored. The next run reads those records again.'
         : err.status === 429 || err.status >= 500
           ? 'Microsoft Graph was throttling or unavailable longer than the retries allow; the next run resumes where this one stopped.'
           : err.status === 403
@@ -220,7 +236,7 @@ export function createCollector(deps: {
     opts.onStart?.({ runId, dataType });
     let stats: RunStats = {};
     let renewedAt = -Infinity;
-    let renewedSlices: number | undefined;
+    let renewedChains: number | undefined;
     // The last lease renewal, awaited before the run's end is written (and before the store can
     // close); a failed renewal is not fatal: the next progress renews again.
     let renewing: Promise<void> = Promise.resolve();
@@ -243,12 +259,12 @@ export function createCollector(deps: {
         onProgress: (s) => {
           stats = { ...s, ...requestStats(session.graph) };
           opts.onProgress?.({ runId, dataType, stats, startedAt });
-          // Written at most once a second (and when a slice ends): on SQLite each write waits
+          // Written at most once a second (and when a chain of pages ends): on SQLite each write waits
           // for the sign-in writer's transaction in progress.
           const now = performance.now();
-          if (now - renewedAt < RENEW_EVERY_MS && s.slicesDone === renewedSlices) return;
+          if (now - renewedAt < RENEW_EVERY_MS && s.chainsDone === renewedChains) return;
           renewedAt = now;
-          renewedSlices = s.slicesDone;
+          renewedChains = s.chainsDone;
           renewing = renewing.then(() => collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats)).catch(() => undefined);
         },
       });
@@ -333,14 +349,14 @@ function view(r: CollectionRunRow, now: number): RunView {
 }
 
 function progressOf(stats: RunStats, startedAt: number, leaseUntil: number, now: number): RunProgress {
-  const slices = stats.slices ?? null;
-  const slicesDone = stats.slicesDone ?? null;
+  const chains = stats.chains ?? null;
+  const chainsDone = stats.chainsDone ?? null;
   return {
     fetched: stats.fetched ?? 0,
     pages: stats.pages ?? 0,
-    slicesDone,
-    slices,
-    percent: slices ? Math.floor(((slicesDone ?? 0) / slices) * 100) : null,
+    chainsDone,
+    chains,
+    percent: percentDone(stats),
     etaSeconds: etaSeconds({ stats, startedAt }, now),
     leaseUntil: new Date(leaseUntil).toISOString(),
   };

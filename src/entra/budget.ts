@@ -57,6 +57,8 @@ export interface IntegrationBudget {
   family(pathOrUrl: string): Family;
   /** Directory resource units a request costs (1 for the other families' purposes). */
   cost(pathOrUrl: string, method?: string): number;
+  /** Requests per second the family allows over time (directory: resource units per second). */
+  throughput(family: Family): number;
   /** Waits, first come first served, for a slot of `family` (`cost` resource units for directory). */
   acquire(family: Family, signal?: AbortSignal, cost?: number): Promise<BudgetPermit>;
   /**
@@ -328,6 +330,10 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
       appId,
       family: classifyFamily,
       cost: resourceUnits,
+      throughput(family) {
+        const limit = limits[family];
+        return limit.kind === 'window' ? (limit.limit / (limit.windowMs * scale)) * 1000 : (limit.capacity / (limit.refillMs * scale)) * 1000;
+      },
       async acquire(family, signal, cost = 1) {
         const l = lane(tenantId, appId, family);
         const { slot, waitedMs } = await l.acquire(family === 'directory' ? Math.max(1, cost) : 1, signal);

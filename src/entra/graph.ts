@@ -9,7 +9,7 @@
 // bounded and cancellable.
 import { isAscii } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetch, type Agent } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { jitteredBackoffMs, type Family, type IntegrationBudget } from './budget.js';
 import { classifyNetworkError, EntraError, formatSeconds, graphErrorOf, GraphRequestError, networkProblem, type EntraProblem } from './errors.js';
 
@@ -20,7 +20,7 @@ export interface GraphTokenSource {
 export interface GraphClientOptions {
   /** The cloud's Graph root, e.g. https://graph.microsoft.com (no version). */
   graphUrl: string;
-  dispatcher: Agent;
+  dispatcher: Dispatcher;
   tokens: GraphTokenSource;
   /** Attempts per request, the first included (default 4). */
   maxAttempts?: number;
@@ -89,6 +89,8 @@ export interface GraphResponse<T = unknown> {
   body: T;
   /** The body as received. */
   text: string;
+  /** From sending the last attempt to its whole body, ms. */
+  latencyMs: number;
 }
 
 export interface GraphPage<T> {
@@ -97,6 +99,8 @@ export interface GraphPage<T> {
   deltaLink?: string;
   /** The page's JSON as received: stores that keep records whole slice them out of it (page-text.ts). */
   text?: string;
+  /** How long Graph took to answer it, ms (from sending the request to the whole body; no throttle wait). */
+  latencyMs?: number;
 }
 
 export interface GraphClient {
@@ -107,6 +111,8 @@ export interface GraphClient {
   get<T = unknown>(pathOrUrl: string, opts?: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<T>;
   /** Every page of a collection, following the whole @odata.nextLink; the last page carries any deltaLink. */
   pages<T = unknown>(pathOrUrl: string, opts?: Omit<GraphRequestOptions, 'method' | 'body'>): AsyncGenerator<GraphPage<T>>;
+  /** Requests per second the throttle budget allows for this request's family; undefined when unpaced. */
+  requestsPerSecond(pathOrUrl: string): number | undefined;
 }
 
 /** Statuses Graph asks to retry (with Retry-After when it knows): throttling and gateway trouble. */
@@ -258,7 +264,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         const problem = malformed ? 'The response body is not valid JSON.' : check?.(body);
         if (problem === undefined) {
           report({ status: res.status });
-          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, text };
+          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, text, latencyMs: performance.now() - sentAt };
         }
         report({ status: res.status, code: 'MalformedResponse' });
         if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))) continue;
@@ -327,10 +333,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     const family = o.family ?? (budget ? budget.family(resolve(pathOrUrl)) : undefined);
     let next: string | undefined = pathOrUrl;
     while (next) {
-      const { body, text }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
+      const { body, text, latencyMs }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
       const nextLink: string | undefined = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
       const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
-      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text };
+      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text, latencyMs };
       next = nextLink;
     }
   }
@@ -343,6 +349,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     request,
     get,
     pages,
+    requestsPerSecond: (pathOrUrl) => (budget ? budget.throughput(budget.family(resolve(pathOrUrl))) : undefined),
   };
 }
 

@@ -2,14 +2,24 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../errors.js';
 import type { Db } from './db.js';
-import type { CollectionRunRow } from './schema.js';
+import type { UpdateQueryBuilder, UpdateResult } from 'kysely';
+import type { CollectionRunRow, Database } from './schema.js';
 import { writeTransaction } from './tx.js';
 
-export interface Slice {
+/**
+ * A chain of pages over [start, end] of an event stream, read newest first; it resumes at
+ * `resumeAt` (the oldest time stored so far, or `end` before its first page).
+ */
+export interface Chain {
   start: number;
   end: number;
+  resumeAt: number;
   done: boolean;
 }
+
+type SliceUpdate = UpdateQueryBuilder<Database, 'collection_slices', 'collection_slices', UpdateResult>;
+const chainRow = (q: SliceUpdate, integrationId: string, dataType: string, start: number) =>
+  q.where('integration_id', '=', integrationId).where('data_type', '=', dataType).where('slice_start', '=', start);
 
 export function createCollectionRepo(db: Db) {
   const k = db.kysely;
@@ -21,39 +31,53 @@ export function createCollectionRepo(db: Db) {
     state,
     cursor: async (integrationId: string, dataType: string): Promise<number | null> => (await state(integrationId, dataType)).cursor,
 
-    /** The slices still to fetch of the plan in progress, oldest first. */
-    pendingSlices: async (integrationId: string, dataType: string): Promise<Slice[]> =>
+    /** The chains of the plan in progress (done or not), oldest first. */
+    pendingChains: async (integrationId: string, dataType: string): Promise<Chain[]> =>
       (
         await k
           .selectFrom('collection_slices')
-          .select(['slice_start', 'slice_end', 'done'])
+          .select(['slice_start', 'slice_end', 'resume_at', 'done'])
           .where('integration_id', '=', integrationId)
           .where('data_type', '=', dataType)
           .orderBy('slice_start')
           .execute()
-      ).map((r) => ({ start: Number(r.slice_start), end: Number(r.slice_end), done: Number(r.done) === 1 })),
+      ).map((r) => ({ start: Number(r.slice_start), end: Number(r.slice_end), resumeAt: Number(r.resume_at ?? r.slice_end), done: Number(r.done) === 1 })),
 
-    /** Records a plan of slices (replacing none: called only when no plan is in progress). */
-    async planSlices(integrationId: string, dataType: string, slices: Array<{ start: number; end: number }>, now: number): Promise<void> {
-      if (slices.length === 0) return;
+    /** Records a plan of chains (replacing none: called only when no plan is in progress). */
+    async planChains(integrationId: string, dataType: string, chains: Array<{ start: number; end: number }>, now: number): Promise<void> {
+      if (chains.length === 0) return;
       await writeTransaction(db, async (trx) => {
-        for (let i = 0; i < slices.length; i += 200) {
+        for (let i = 0; i < chains.length; i += 200) {
           await trx
             .insertInto('collection_slices')
-            .values(slices.slice(i, i + 200).map((s) => ({ integration_id: integrationId, data_type: dataType, slice_start: s.start, slice_end: s.end, done: 0, updated_at: now })))
+            .values(chains.slice(i, i + 200).map((c) => ({ integration_id: integrationId, data_type: dataType, slice_start: c.start, slice_end: c.end, resume_at: null, done: 0, updated_at: now })))
             .execute();
         }
       });
     },
 
-    async sliceDone(integrationId: string, dataType: string, start: number, now: number): Promise<void> {
-      await k
-        .updateTable('collection_slices')
-        .set({ done: 1, updated_at: now })
-        .where('integration_id', '=', integrationId)
-        .where('data_type', '=', dataType)
-        .where('slice_start', '=', start)
-        .execute();
+    /** Everything of the chain from `resumeAt` to its end is stored. */
+    async chainProgress(integrationId: string, dataType: string, start: number, resumeAt: number, now: number): Promise<void> {
+      await chainRow(k.updateTable('collection_slices').set({ resume_at: resumeAt, updated_at: now }), integrationId, dataType, start).execute();
+    },
+
+    /**
+     * Splits a chain at `at` (start < at < resumeAt), in one transaction: its older part becomes a
+     * chain of its own, not yet read (keyed by the old start), and the part being read keeps its
+     * progress under the key `at`.
+     */
+    async splitChain(integrationId: string, dataType: string, chain: { start: number; end: number; resumeAt: number }, at: number, now: number): Promise<void> {
+      await writeTransaction(db, async (trx) => {
+        await chainRow(trx.updateTable('collection_slices').set({ slice_end: at, resume_at: at, updated_at: now }), integrationId, dataType, chain.start).execute();
+        await trx
+          .insertInto('collection_slices')
+          .values({ integration_id: integrationId, data_type: dataType, slice_start: at, slice_end: chain.end, resume_at: chain.resumeAt, done: 0, updated_at: now })
+          .execute();
+      });
+    },
+
+    async chainDone(integrationId: string, dataType: string, start: number, now: number): Promise<void> {
+      await chainRow(k.updateTable('collection_slices').set({ done: 1, updated_at: now }), integrationId, dataType, start).execute();
     },
 
     /**
@@ -88,6 +112,28 @@ export function createCollectionRepo(db: Db) {
       await writeTransaction(db, async (trx) => {
         await trx.deleteFrom('collection_slices').where('integration_id', '=', integrationId).execute();
         await trx.deleteFrom('collection_state').where('integration_id', '=', integrationId).execute();
+      });
+    },
+
+    /**
+     * Forgets an integration being removed: its cursors, plans and run history, in one
+     * transaction. Refused (false, nothing deleted) while one of its runs still holds its lease:
+     * that run may store more, to be purged once it ends.
+     */
+    async forget(integrationId: string, now: number): Promise<boolean> {
+      return writeTransaction(db, async (trx) => {
+        const live = await trx
+          .selectFrom('collection_runs')
+          .select('id')
+          .where('integration_id', '=', integrationId)
+          .where('status', '=', 'running')
+          .where('lease_until', '>', now)
+          .executeTakeFirst();
+        if (live) return false;
+        await trx.deleteFrom('collection_slices').where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('collection_state').where('integration_id', '=', integrationId).execute();
+        await trx.deleteFrom('collection_runs').where('integration_id', '=', integrationId).execute();
+        return true;
       });
     },
 

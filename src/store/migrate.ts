@@ -10,6 +10,9 @@ import * as m0002 from './migrations/0002_integration_state.js';
 import * as m0003 from './migrations/0003_collection.js';
 import * as m0004 from './migrations/0004_collection_sweep.js';
 import * as m0005 from './migrations/0005_datasets.js';
+import * as m0006 from './migrations/0006_collection_chains.js';
+import * as m0008 from './migrations/0008_compact_signins.js';
+import { convertLegacySignIns, type ConversionProgress } from './signins-conversion.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -19,18 +22,28 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003_collection': m0003,
   '0004_collection_sweep': m0004,
   '0005_datasets': m0005,
+  '0006_collection_chains': m0006,
+  '0008_compact_signins': m0008,
 };
 
 export interface MigrateOutcome {
   applied: string[];
   total: number;
+  /** Sign-ins stored before the store was compact, converted now (signins-conversion.ts). */
+  converted: number;
 }
 
-export async function migrate(db: Db, attempts = 20): Promise<MigrateOutcome> {
+/**
+ * Applies the pending migrations, then converts data a migration left to convert in batches
+ * (reporting its progress): such work is too long for one transaction, and resumes if stopped.
+ */
+export async function migrate(db: Db, opts: { onConversion?: (p: ConversionProgress) => void } = {}): Promise<MigrateOutcome> {
+  const attempts = 20;
   for (let attempt = 1; ; attempt++) {
     try {
       const results = db.dialect === 'sqlite' ? await migrateSqlite(db) : await runMigrator(db.kysely, db.dialect);
-      return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), total: Object.keys(MIGRATIONS).length };
+      const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      return { applied, total: Object.keys(MIGRATIONS).length, converted: await convertLegacySignIns(db, opts.onConversion) };
     } catch (err) {
       if (attempt >= attempts || !isConcurrentMigration(err)) throw err;
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));

@@ -1,6 +1,7 @@
 // Table types for Kysely. Times are epoch milliseconds (integer / bigint) in both dialects, so
 // one code path reads and compares them; booleans are 0/1 integers for the same reason.
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { TextColumn } from './signin-columns.js';
 
 export type Role = 'admin' | 'helpdesk' | 'analyst';
 
@@ -89,6 +90,8 @@ export interface CollectionSliceTable {
   data_type: string;
   slice_start: number;
   slice_end: number;
+  /** Where the chain resumes: the oldest time stored so far (null: nothing stored, resume at slice_end). */
+  resume_at: number | null;
   done: Generated<number>;
   updated_at: number;
 }
@@ -116,39 +119,59 @@ export interface VaultKeyTable {
   created_at: number;
 }
 
-export interface SignInTable {
+/** The sign-in store before it was compact (migration 0008): rows are converted, then it goes. */
+export interface LegacySignInTable {
   integration_id: string;
   sign_in_id: string;
-  /** Hour of createdDateTime (epoch ms / 3,600,000): the key prefix that keeps writes local. */
   hour: number;
   created_at: number;
-  event_type: string;
-  user_id: string | null;
-  user_principal_name: string | null;
-  user_display_name: string | null;
-  app_id: string | null;
-  app_display_name: string | null;
-  resource_id: string | null;
-  ip_address: string | null;
-  country: string | null;
-  city: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  error_code: number | null;
-  client_app_used: string | null;
-  is_interactive: number | null;
-  conditional_access_status: string | null;
-  risk_level_aggregated: string | null;
-  risk_level_during_sign_in: string | null;
-  risk_state: string | null;
-  risk_detail: string | null;
-  device_id: string | null;
-  correlation_id: string | null;
-  /** When idsight fetched this version; the newest fetch wins. */
   collected_at: number;
   /** The Graph record as received, JSON. */
   raw: string;
 }
+
+/** A number per integration for the sign-in tables, and its count of sign-ins. */
+export interface SignInIntegrationTable {
+  no: Generated<number>;
+  integration_id: string;
+  signins: Generated<number>;
+}
+
+/** Each integration's repeated texts of its sign-ins, numbered. */
+export interface SignInStringTable {
+  id: Generated<number>;
+  integration_no: number;
+  value: string;
+}
+
+/** Graph sign-in records, compressed a block at a time (record-blocks.ts). */
+export interface SignInBlockTable {
+  id: Generated<number>;
+  integration_no: number;
+  /** When idsight fetched these versions; the newest fetch of a record wins. */
+  collected_at: number;
+  /** Sign-ins whose current version is in this block. */
+  live: number;
+  data: Uint8Array;
+}
+
+/** One sign-in: its key, typed columns (texts as signin_strings numbers) and where its record is. */
+export type SignInTable = {
+  integration_no: number;
+  /** Hour of createdDateTime (epoch ms / 3,600,000): the key prefix that keeps writes local. */
+  hour: number;
+  sign_in_id: string;
+  created_at: number;
+  latitude: number | null;
+  longitude: number | null;
+  error_code: number | null;
+  is_interactive: number | null;
+  correlation_id: string | null;
+  block_id: number;
+  block_pos: number;
+  /** 48 bits of the record's SHA-256: versions are compared by it. */
+  digest: number;
+} & Record<TextColumn, number | null>;
 
 export interface Database {
   dashboard_users: DashboardUserTable;
@@ -158,6 +181,10 @@ export interface Database {
   integrations: IntegrationTable;
   vault_keys: VaultKeyTable;
   signins: SignInTable;
+  signins_legacy: LegacySignInTable;
+  signin_integrations: SignInIntegrationTable;
+  signin_strings: SignInStringTable;
+  signin_blocks: SignInBlockTable;
   collection_state: CollectionStateTable;
   collection_slices: CollectionSliceTable;
   collection_runs: CollectionRunTable;
@@ -169,4 +196,3 @@ export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type NewAuditRow = Insertable<AuditLogTable>;
 export type IntegrationRow = Selectable<IntegrationTable>;
-export type SignInRow = Selectable<SignInTable>;

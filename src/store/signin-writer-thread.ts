@@ -2,10 +2,10 @@
 // main thread sends, one at a time, in the order they arrive. See signin-writer.ts for why.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './sqlite-connection.js';
-import { writeSignIns, type SignInValues, type UpsertCounts } from './signin-writes.js';
+import { writeSignIns, type SignInBatch, type UpsertCounts } from './signin-writes.js';
 
 /** What the main thread sends: a batch, or (to either thread) the end. */
-export type WriterRequest = { id: number; rows: SignInValues[] } | { close: true };
+export type WriterRequest = { id: number; batch: SignInBatch } | { close: true };
 export type WriterReply = { id: number; counts: UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
 
 const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
@@ -21,7 +21,7 @@ port.on('message', (request: WriterRequest) => {
   }
   let reply: WriterReply;
   try {
-    reply = { id: request.id, counts: writeSignIns(sqlite, request.rows) };
+    reply = { id: request.id, counts: writeSignIns(sqlite, request.batch) };
   } catch (err) {
     const e = err as Error & { code?: string };
     reply = { id: request.id, error: { message: e.message, name: e.name, ...(e.code ? { code: e.code } : {}) } };

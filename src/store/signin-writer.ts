@@ -6,7 +6,7 @@
 // for its transaction through the busy timeout) and starts on the first batch, with a second
 // thread that checkpoints what it writes (wal-checkpointer-thread.ts).
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { SignInValues, UpsertCounts } from './signin-writes.js';
+import type { SignInBatch, UpsertCounts } from './signin-writes.js';
 import type { WriterReply, WriterRequest } from './signin-writer-thread.js';
 
 export class SignInWriter {
@@ -17,15 +17,15 @@ export class SignInWriter {
 
   constructor(private readonly sqlitePath: string) {}
 
-  /** Stores rows (values in COLUMNS order, ids unique) in one transaction on the writer's thread. */
-  write(rows: SignInValues[]): Promise<UpsertCounts> {
+  /** Stores a batch (ids unique) in one transaction on the writer's thread. */
+  write(batch: SignInBatch): Promise<UpsertCounts> {
     if (this.#closed) return Promise.reject(new Error('the sign-in store is closed'));
     const { worker, pending } = this.#start();
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref(); // an idle writer does not keep the process alive; a busy one does
-      worker.postMessage({ id, rows } satisfies WriterRequest);
+      worker.postMessage({ id, batch } satisfies WriterRequest);
     });
   }
 

@@ -110,6 +110,15 @@ describe('classification and costs', () => {
   });
 });
 
+describe('budgets: what a family allows over time', () => {
+  test('requests per second, scaled like the windows (directory: resource units)', () => {
+    const budget = createThrottleBudgets().for('t', 'a');
+    assert.equal(budget.throughput('reports'), 0.5);
+    assert.equal(createThrottleBudgets({ scale: 0.1 }).for('t', 'a').throughput('reports'), 5);
+    assert.equal(budget.throughput('directory'), 350);
+  });
+});
+
 describe('budgets on a manual clock', () => {
   const make = (over: ThrottleBudgetOptions = {}) => {
     const time = manualTime();

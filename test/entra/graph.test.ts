@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import selfsigned from 'selfsigned';
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { resolveCloud } from '../../src/entra/clouds.js';
 import { createTokenSource } from '../../src/entra/credentials.js';
 import { createThrottleBudgets } from '../../src/entra/budget.js';
@@ -47,7 +47,7 @@ interface Scripted {
 describe('Graph client against a scripted server', () => {
   let server: Server;
   let base: string;
-  let dispatcher: Agent;
+  let dispatcher: Dispatcher;
   let script: Scripted[] = [];
   const seen: Array<{ url: string; auth: string }> = [];
   const refreshes: boolean[] = [];
@@ -149,8 +149,9 @@ describe('Graph client against a scripted server', () => {
     reset([ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users/delta?$skiptoken=x1` }), ok([{ id: 'b' }], { '@odata.deltaLink': `${base}/v1.0/users/delta?$deltatoken=d1` })]);
     const pages = [];
     for await (const page of client().pages('/v1.0/users/delta')) pages.push(page);
+    assert.ok(pages.every((p) => typeof p.latencyMs === 'number' && p.latencyMs >= 0), 'each page says how long Graph took');
     assert.deepEqual(
-      pages.map(({ text: _text, ...page }) => page),
+      pages.map(({ text: _text, latencyMs: _latency, ...page }) => page),
       [
         { value: [{ id: 'a' }], nextLink: `${base}/v1.0/users/delta?$skiptoken=x1` },
         { value: [{ id: 'b' }], deltaLink: `${base}/v1.0/users/delta?$deltatoken=d1` },
@@ -186,7 +187,7 @@ describe('Graph client against a scripted server', () => {
     const retries: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const { text: _text, ...page } of client().pages('/v1.0/users', { maxAttempts: 2, onRetry: (r) => retries.push(r.code) })) seenPages.push(page);
+        for await (const { text: _text, latencyMs: _latency, ...page } of client().pages('/v1.0/users', { maxAttempts: 2, onRetry: (r) => retries.push(r.code) })) seenPages.push(page);
       })(),
       (err) => err instanceof GraphRequestError && err.code === 'MalformedResponse' && /not valid JSON/.test(err.graphMessage),
     );

@@ -190,21 +190,21 @@ export const integrationRoutes =
         ),
       startedAt: z.string(),
       endedAt: z.string().nullable(),
-      stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages, slices, slicesDone, from, to'),
+      stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages; event logs also chains, chainsDone, spanMs, coveredMs, from, to'),
       error: z.string().nullable().describe('what went wrong or, for an interrupted run, why it stopped'),
       guidance: z.string().nullable().describe('what to do about it, in a sentence'),
       progress: z
         .object({
           fetched: z.number(),
           pages: z.number(),
-          slicesDone: z.number().nullable(),
-          slices: z.number().nullable(),
+          chainsDone: z.number().nullable(),
+          chains: z.number().nullable(),
           percent: z.number().nullable(),
           etaSeconds: z.number().nullable(),
           leaseUntil: z.string(),
         })
         .nullable()
-        .describe('while running: counts so far, slices done, percent and an ETA; null once the run ended'),
+        .describe('while running: counts so far, chains of pages done, percent of the time span stored and an ETA; null once the run ended'),
     });
     const outcomeSchema = z.object({
       runId: z.string().nullable(),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { etaSeconds, type Progress } from '../../collect/runner.js';
+import { etaSeconds, percentDone, type Progress } from '../../collect/runner.js';
 import { cliActor, printJson, printTable, withContext } from '../run.js';
 import { onStopSignals, SIGNAL_EXIT_CODES, type StopSignal } from '../signals.js';
 
@@ -19,14 +19,13 @@ export function progressPrinter(json: boolean): (p: Progress) => void {
     if (lastRun && lastRun !== p.runId) process.stderr.write('\n'); // each data type keeps its last line
     lastRun = p.runId;
     const now = Date.now();
-    const slices = s.slices ?? 0;
-    const done = s.slicesDone ?? 0;
-    if (now - last < 200 && done < slices) return;
+    const percent = percentDone(s);
+    if (now - last < 200 && percent !== 100) return;
     last = now;
     const width = 24;
-    const filled = slices > 0 ? Math.round((done / slices) * width) : 0;
+    const filled = Math.round(((percent ?? 0) / 100) * width);
     const eta = etaSeconds(p, now);
-    const bar = slices > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] slices ${done}/${slices}${eta === null ? '' : `  ETA ${formatEta(eta)}`}  ` : '';
+    const bar = percent !== null ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}%${eta === null ? '' : `  ETA ${formatEta(eta)}`}  ` : '';
     process.stderr.write(`\r${p.dataType} ${bar}fetched ${s.fetched ?? 0}  new ${s.inserted ?? 0}  updated ${s.updated ?? 0}   `);
   };
 }

@@ -1,6 +1,21 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import type { ConversionProgress } from '../../store/signins-conversion.js';
 import { exitCodeFor, printJson, reportError } from '../run.js';
+
+/** A conversion's progress on stderr: a line that rewrites itself at a terminal, JSON lines otherwise (at most twice a second). */
+function conversionProgress(json: boolean): (p: ConversionProgress) => void {
+  const tty = process.stderr.isTTY && !json;
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 500 && p.converted < p.total) return;
+    last = now;
+    const percent = p.total ? Math.floor((p.converted / p.total) * 100) : 100;
+    if (tty) process.stderr.write(`\rconverting stored sign-ins to the compact store: ${percent}% (${p.converted} of ${p.total})${p.converted === p.total ? '\n' : ''}`);
+    else process.stderr.write(`${JSON.stringify({ converting: 'signIns', ...p, percent })}\n`);
+  };
+}
 
 export function registerDbCommands(program: Command): void {
   program
@@ -15,9 +30,12 @@ export function registerDbCommands(program: Command): void {
         const [{ openDb }, { migrate }] = await Promise.all([import('../../store/db.js'), import('../../store/migrate.js')]);
         const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
         try {
-          const outcome = await migrate(db);
+          const outcome = await migrate(db, { onConversion: conversionProgress(Boolean(opts.json)) });
           if (opts.json) printJson({ database: db.dialect, location: db.location, ...outcome });
-          else process.stdout.write(`database ${db.location} (${db.dialect}): applied ${outcome.applied.length} of ${outcome.total} migrations; up to date\n`);
+          else {
+            const converted = outcome.converted > 0 ? `; ${outcome.converted} sign-ins converted to the compact store` : '';
+            process.stdout.write(`database ${db.location} (${db.dialect}): applied ${outcome.applied.length} of ${outcome.total} migrations${converted}; up to date\n`);
+          }
         } finally {
           await db.close();
         }

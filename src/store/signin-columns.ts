@@ -1,0 +1,92 @@
+// What the sign-in store keeps of each record besides the record itself: the typed columns that
+// checks, insights and investigations filter and group on. Most are strings repeated across
+// millions of rows (users, apps, addresses, places, user agents); each is stored once per
+// integration in a dictionary and the rows hold its number, which keeps rows and indexes small.
+// Shared by the repository and the SQLite writer's thread, so it imports nothing heavy.
+import { ValidationError } from '../errors.js';
+
+/** A sign-in as Graph returns it (v1.0 or beta); only id and createdDateTime are required. */
+export type GraphSignIn = Record<string, unknown> & { id?: unknown; createdDateTime?: unknown };
+
+/** The typed columns held as dictionary numbers, in the order rows carry them. */
+export const TEXT_COLUMNS = [
+  'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'home_tenant_id', 'app_id', 'app_display_name', 'resource_id',
+  'resource_display_name', 'resource_tenant_id', 'ip_address', 'country', 'city', 'client_app_used', 'conditional_access_status',
+  'authentication_requirement', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id',
+  'operating_system', 'browser', 'user_agent',
+] as const;
+export type TextColumn = (typeof TEXT_COLUMNS)[number];
+
+/** The typed columns held as themselves. */
+export const VALUE_COLUMNS = ['latitude', 'longitude', 'error_code', 'is_interactive', 'correlation_id'] as const;
+export type ValueColumn = (typeof VALUE_COLUMNS)[number];
+
+/** A sign-in's key and typed columns, before its texts become dictionary numbers. */
+export interface SignInFields {
+  sign_in_id: string;
+  /** Hour of createdDateTime (epoch ms / 3,600,000): the key prefix that keeps writes local. */
+  hour: number;
+  created_at: number;
+  texts: Array<string | null>;
+  values: Array<number | string | null>;
+}
+
+const HOUR_MS = 3_600_000;
+export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/**
+ * The typed columns of a Graph signIn. Throws ValidationError for a record without a usable id
+ * or createdDateTime: such a record cannot be stored without corrupting the store's keys.
+ */
+export function signInFields(record: GraphSignIn): SignInFields {
+  const id = str(record.id);
+  if (!id) throw new ValidationError('malformed sign-in record: it has no id');
+  const created = typeof record.createdDateTime === 'string' ? Date.parse(record.createdDateTime) : NaN;
+  if (!Number.isFinite(created)) throw new ValidationError(`malformed sign-in record ${id}: createdDateTime ${JSON.stringify(record.createdDateTime)} is not a timestamp`);
+  const status = obj(record.status);
+  const location = obj(record.location);
+  const geo = obj(location.geoCoordinates);
+  const device = obj(record.deviceDetail);
+  const eventTypes = Array.isArray(record.signInEventTypes) ? record.signInEventTypes : [];
+  const isInteractive = typeof record.isInteractive === 'boolean' ? record.isInteractive : null;
+  const texts: Record<TextColumn, string | null> = {
+    // v1.0 carries no signInEventTypes and lists interactive sign-ins only.
+    event_type: str(eventTypes[0]) ?? (isInteractive === false ? 'nonInteractiveUser' : 'interactiveUser'),
+    user_id: str(record.userId),
+    user_principal_name: str(record.userPrincipalName)?.toLowerCase() ?? null,
+    user_display_name: str(record.userDisplayName),
+    // differing from the resource's tenant: a guest or cross-tenant sign-in
+    home_tenant_id: str(record.homeTenantId),
+    app_id: str(record.appId),
+    app_display_name: str(record.appDisplayName),
+    resource_id: str(record.resourceId),
+    resource_display_name: str(record.resourceDisplayName),
+    resource_tenant_id: str(record.resourceTenantId),
+    ip_address: str(record.ipAddress),
+    country: str(location.countryOrRegion),
+    city: str(location.city),
+    client_app_used: str(record.clientAppUsed),
+    conditional_access_status: str(record.conditionalAccessStatus),
+    authentication_requirement: str(record.authenticationRequirement),
+    risk_level_aggregated: str(record.riskLevelAggregated),
+    risk_level_during_sign_in: str(record.riskLevelDuringSignIn),
+    risk_state: str(record.riskState),
+    risk_detail: str(record.riskDetail),
+    device_id: str(device.deviceId),
+    operating_system: str(device.operatingSystem),
+    browser: str(device.browser),
+    user_agent: str(record.userAgent),
+  };
+  const values: Record<ValueColumn, number | string | null> = {
+    latitude: num(geo.latitude),
+    longitude: num(geo.longitude),
+    error_code: num(status.errorCode),
+    is_interactive: isInteractive === null ? null : isInteractive ? 1 : 0,
+    correlation_id: str(record.correlationId),
+  };
+  return { sign_in_id: id, hour: hourOf(created), created_at: created, texts: TEXT_COLUMNS.map((c) => texts[c]), values: VALUE_COLUMNS.map((c) => values[c]) };
+}

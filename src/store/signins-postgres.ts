@@ -1,0 +1,103 @@
+// Storing a batch of sign-ins in PostgreSQL: the same rule and layout as SQLite's writer
+// (signin-writes.ts), as a few set-based statements on one pool client. Kysely does not speak
+// arrays of bytea or json_populate_recordset well, so these fixed statements are written here.
+import type pg from 'pg';
+import { blockRanges, compressBlockAsync } from './record-blocks.js';
+import { classify, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
+
+/** The first key of the advisory locks that serialise an integration's batches (any constant of ours). */
+const SIGN_IN_LOCKS = 0x5167;
+
+const SET = ROW_COLUMNS.slice(3).map((c) => `${c} = excluded.${c}`).join(', ');
+const UPSERT_ROWS = `insert into signins (${ROW_COLUMNS.join(', ')})
+  select ${ROW_COLUMNS.join(', ')} from json_populate_recordset(null::signins, $1::json)
+  on conflict (integration_no, hour, sign_in_id) do update set ${SET}`;
+
+/**
+ * Each integration's texts as dictionary numbers, cached (emptied when large). A text is numbered
+ * in a statement of its own, committed at once, so concurrent writers agree on its number; a
+ * batch that fails afterwards leaves numbered texts nobody points at, which cost nothing.
+ */
+export function postgresDictionary() {
+  let cache = new Map<string, number>();
+  const key = (no: number, value: string) => `${no}\n${value}`;
+  return {
+    async ids(pool: pg.Pool, no: number, values: ReadonlySet<string>): Promise<Map<string, number>> {
+      const ids = new Map<string, number>();
+      const missing: string[] = [];
+      for (const v of values) {
+        const id = cache.get(key(no, v));
+        if (id === undefined) missing.push(v);
+        else ids.set(v, id);
+      }
+      for (let i = 0; i < missing.length; i += 5_000) {
+        const part = missing.slice(i, i + 5_000);
+        await pool.query('insert into signin_strings (integration_no, value) select $1, unnest($2::text[]) on conflict (integration_no, value) do nothing', [no, part]);
+        const found = await pool.query<{ id: number; value: string }>('select id, value from signin_strings where integration_no = $1 and value = any($2::text[])', [no, part]);
+        if (cache.size + found.rows.length > 200_000) cache = new Map();
+        for (const r of found.rows) {
+          cache.set(key(no, r.value), Number(r.id));
+          ids.set(r.value, Number(r.id));
+        }
+      }
+      return ids;
+    },
+  };
+}
+export type PostgresDictionary = ReturnType<typeof postgresDictionary>;
+
+export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDictionary, batch: SignInBatch): Promise<UpsertCounts> {
+  const no = batch.integrationNo;
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    // one batch of an integration at a time: each then sees what the one before it stored
+    await client.query('select pg_advisory_xact_lock($1, $2)', [SIGN_IN_LOCKS, no]);
+    const existing = await client.query<{ sign_in_id: string; digest: string; block_id: string; collected_at: string }>(
+      `select s.sign_in_id, s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id
+       where s.integration_no = $1 and s.hour = any($2::int[]) and s.sign_in_id = any($3::text[])`,
+      [no, [...new Set(batch.rows.map((r) => r.fields.hour))], batch.rows.map((r) => r.fields.sign_in_id)],
+    );
+    const stored = new Map<string, StoredVersion>(existing.rows.map((r) => [r.sign_in_id, { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) }]));
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const writes = classify(batch, (i) => stored.get(batch.rows[i]!.fields.sign_in_id), counts);
+    if (writes.length > 0) {
+      const texts = new Set<string>();
+      for (const w of writes) for (const t of batch.rows[w.index]!.fields.texts) if (t !== null) texts.add(t);
+      const ranges = blockRanges(writes.length);
+      const [ids, blocks] = await Promise.all([dictionary.ids(pool, no, texts), Promise.all(ranges.map(([a, z]) => compressBlockAsync(writes.slice(a, z).map((w) => batch.texts[w.index]!))))]);
+      const idOf = (t: string | null): number | null => {
+        if (t === null) return null;
+        const id = ids.get(t);
+        if (id === undefined) throw new Error(`internal error: the text ${JSON.stringify(t.slice(0, 40))} has no number`);
+        return id;
+      };
+      const rows: Array<Record<string, unknown>> = [];
+      for (const [b, [a, z]] of ranges.entries()) {
+        const { rows: inserted } = await client.query<{ id: string }>('insert into signin_blocks (integration_no, collected_at, live, data) values ($1, $2, $3, $4) returning id', [no, batch.collectedAt, z - a, blocks[b]]);
+        const blockId = Number(inserted[0]!.id);
+        writes.slice(a, z).forEach((w, pos) => {
+          const { fields, digest } = batch.rows[w.index]!;
+          const values = rowValues(no, fields, fields.texts.map(idOf), digest, blockId, pos);
+          rows.push(Object.fromEntries(ROW_COLUMNS.map((c, i) => [c, values[i]])));
+        });
+      }
+      await client.query(UPSERT_ROWS, [JSON.stringify(rows)]);
+      const released = writes.flatMap((w) => (w.replaces ? [w.replaces.blockId] : []));
+      if (released.length > 0) {
+        await client.query('update signin_blocks b set live = b.live - r.n from (select id, count(*)::int as n from unnest($1::bigint[]) as id group by id) r where b.id = r.id', [released]);
+        await client.query('delete from signin_blocks where id = any($1::bigint[]) and live <= 0', [released]);
+      }
+      counts.inserted = writes.filter((w) => !w.replaces).length;
+      counts.updated = writes.length - counts.inserted;
+      if (counts.inserted > 0) await client.query('update signin_integrations set signins = signins + $1 where no = $2', [counts.inserted, no]);
+    }
+    await client.query('commit');
+    return counts;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
