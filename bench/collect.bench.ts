@@ -4,14 +4,20 @@
 // IDSIGHT_TEST_PG_URL is set). Figures: sign-ins per second over the run (from the run history),
 // peak RSS of the collecting process (its VmHWM, read while it runs) at about 100,000 and
 // 1,000,000 sign-ins — memory must stay flat between the two — and an incremental run with
-// nothing new right after: its Graph requests and duration.
+// nothing new right after: its Graph requests and duration. Also the store's size on disk per
+// sign-in (SQLite: the file and its log; PostgreSQL: the sign-in tables, indexes and TOAST).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Dialect } from '../src/store/db.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
 import { cpuSeconds, IDSIGHT, NODE_FLAGS, peakRssMb, startSimulatorProcess } from './processes.js';
+import { storeBytes } from './store-size.js';
 
 const TARGET: Record<Dialect, number> = { sqlite: 20_000, postgres: 10_000 };
 const TARGET_RSS_MB = 300;
+/** On disk per stored sign-in, indexes included (DESIGN §5). */
+const TARGET_BYTES = 800;
+/** The data types collected (BENCH_COLLECT_TYPES): interactive sign-ins by default; add nonInteractiveSignIns for a tenant's whole volume. */
+const TYPES = process.env.BENCH_COLLECT_TYPES ?? 'signIns';
 
 /** Polls a process's peak resident set (VmHWM) and CPU time until it exits; the last readings are its totals. */
 function watch(child: ChildProcess): () => { peakRssMb: number; cpuSeconds: number } {
@@ -57,24 +63,30 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     const id = added.integration.id;
 
     const collect = async () => {
-      const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', 'signIns', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', TYPES, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
       const usage = watch(child);
       const simulatorCpuBefore = cpuSeconds(simulator.pid!);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       if (code !== 0) throw new Error(`idsight collect exited ${code}: ${out}`);
-      const [outcome] = JSON.parse(out) as Array<{ runId: string; stats: Record<string, number> }>;
-      const runs = JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; startedAt: string; endedAt: string }>;
-      const r = runs.find((x) => x.id === outcome!.runId)!;
-      return { stats: outcome!.stats, ms: Date.parse(r.endedAt) - Date.parse(r.startedAt), ...usage(), simulatorCpuSeconds: cpuSeconds(simulator.pid!) - simulatorCpuBefore };
+      // one run per data type, one after the other: their counts added up, from the first start to the last end
+      const outcomes = JSON.parse(out) as Array<{ runId: string; stats: Record<string, number> }>;
+      const runs = (JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; startedAt: string; endedAt: string }>).filter((x) => outcomes.some((o) => o.runId === x.id));
+      const stats: Record<string, number> = {};
+      for (const o of outcomes) for (const key of ['inserted', 'pages', 'requests']) stats[key] = (stats[key] ?? 0) + (o.stats[key] ?? 0);
+      const ms = Math.max(...runs.map((x) => Date.parse(x.endedAt))) - Math.min(...runs.map((x) => Date.parse(x.startedAt)));
+      return { stats, ms, ...usage(), simulatorCpuSeconds: cpuSeconds(simulator.pid!) - simulatorCpuBefore };
     };
     const backfill = await collect();
+    const bytes = await storeBytes(database);
     const incremental = await collect();
     const perSecond = Math.round(backfill.stats.inserted! / (backfill.ms / 1000));
+    const bytesPerSignIn = Math.round(bytes / backfill.stats.inserted!);
     return {
       bench: 'collect-signins',
       dialect,
+      types: TYPES,
       users,
       days,
       signIns: backfill.stats.inserted,
@@ -89,6 +101,10 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
       simulatorCpuSeconds: Math.round(backfill.simulatorCpuSeconds * 10) / 10,
       rssTargetMb: TARGET_RSS_MB,
       meetsRssTarget: backfill.peakRssMb <= TARGET_RSS_MB,
+      storeMb: Math.round(bytes / 2 ** 20),
+      bytesPerSignIn,
+      targetBytesPerSignIn: TARGET_BYTES,
+      meetsBytesTarget: bytesPerSignIn <= TARGET_BYTES,
       incrementalRequests: incremental.stats.requests,
       incrementalNew: incremental.stats.inserted,
       incrementalMs: incremental.ms,

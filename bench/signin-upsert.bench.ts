@@ -7,30 +7,17 @@
 // slices, up to two pages each): PostgreSQL writes them on several connections, SQLite maps the
 // next batch while its writer thread stores the last.
 // PostgreSQL runs when IDSIGHT_BENCH_PG_URL or IDSIGHT_TEST_PG_URL is set.
-import { sql } from 'kysely';
 import { arrayItemTexts } from '../src/entra/page-text.js';
 import type { Db, Dialect } from '../src/store/db.js';
 import { createSignInRepo, type GraphSignIn } from '../src/store/signins.js';
 import { signIns, take } from '../test/fixtures/signin-factory.js';
 import { openMigrated } from '../test/helpers/databases.js';
+import { storeBytes } from './store-size.js';
 
 const PAGE = Number(process.env.BENCH_BATCH ?? 1000);
 const ROWS: Record<Dialect, number> = { sqlite: Number(process.env.BENCH_SQLITE_ROWS ?? 200_000), postgres: Number(process.env.BENCH_PG_ROWS ?? 100_000) };
 const TARGET: Record<Dialect, number> = { sqlite: 30_000, postgres: 10_000 };
 const INTEGRATION = '1f0c5a3e-9d2b-4c1e-8f7a-2b3c4d5e6f70';
-
-async function storedBytes(db: Db): Promise<number> {
-  if (db.dialect === 'postgres') {
-    // the rows, their records' blocks and the texts, each with its indexes and TOAST
-    const r = await sql<{ n: number }>`select (pg_total_relation_size('signins') + pg_total_relation_size('signin_blocks') + pg_total_relation_size('signin_strings'))::bigint as n`.execute(db.kysely);
-    return Number(r.rows[0]!.n);
-  }
-  await sql`pragma wal_checkpoint(truncate)`.execute(db.kysely);
-  const pages = await sql<{ page_count: number }>`pragma page_count`.execute(db.kysely);
-  const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db.kysely);
-  const size = await sql<{ page_size: number }>`pragma page_size`.execute(db.kysely);
-  return (pages.rows[0]!.page_count - free.rows[0]!.freelist_count) * size.rows[0]!.page_size;
-}
 
 /** Upserts `n` generated sign-ins page by page with `inFlight` pages at a time; returns rows/s. */
 async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'unchanged', inFlight: number): Promise<number> {
@@ -57,7 +44,7 @@ async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'uncha
 
 async function run(dialect: Dialect, inFlight: number): Promise<void> {
   const n = ROWS[dialect];
-  const { db, dispose } = await openMigrated(dialect);
+  const { database, db, dispose } = await openMigrated(dialect);
   try {
     const insert = await pass(db, n, 1, 'inserted', inFlight);
     const refetch = await pass(db, n, 1, 'unchanged', inFlight);
@@ -71,7 +58,7 @@ async function run(dialect: Dialect, inFlight: number): Promise<void> {
         avgJsonBytes: Math.round(sample.reduce((a, r) => a + JSON.stringify(r).length, 0) / sample.length),
         insertRowsPerSec: insert,
         refetchRowsPerSec: refetch,
-        bytesPerStoredSignIn: Math.round((await storedBytes(db)) / n),
+        bytesPerStoredSignIn: Math.round((await storeBytes(database)) / n),
         target: TARGET[dialect],
         meetsTarget: insert >= TARGET[dialect],
       }),

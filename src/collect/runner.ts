@@ -106,7 +106,7 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
       dataType: 'directoryAudits',
       url: eventsUrl('/v1.0/auditLogs/directoryAudits', 'activityDateTime'),
       timeProperty: 'activityDateTime',
-      store: { upsert: (id, records, at) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at }) },
+      store: { upsert: (id, records, at, texts) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at, ...(texts ? { texts } : {}) }) },
       settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
     }),
   users: delta('users'),

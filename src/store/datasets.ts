@@ -2,9 +2,10 @@
 // Graph record maps to its typed columns, and one repository for all of them. Records are
 // stored whole (raw) and upserted by Graph id; a full collection pass stamps what it sees with
 // its generation and, once complete, marks the rest as gone, so the copy is never half-replaced.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
+import { blockRanges, compressBlock, decompressBlock, digestOf } from './record-blocks.js';
 import type { Database } from './schema.js';
 import { writeTransaction } from './tx.js';
 
@@ -22,6 +23,11 @@ export interface DatasetSpec {
   time?: string;
   /** Applications and service principals carry credentials, kept in app_credentials. */
   credentials?: 'application' | 'servicePrincipal';
+  /**
+   * Event records, many and never merged, are kept compressed in blocks in this table (as sign-ins
+   * are, record-blocks.ts); the rows point at them and their `raw` stays empty.
+   */
+  blocks?: 'audit_blocks';
 }
 
 const obj = (v: unknown): GraphRecord => (v && typeof v === 'object' && !Array.isArray(v) ? (v as GraphRecord) : {});
@@ -214,6 +220,7 @@ export const DATASETS = {
     name: 'directoryAudits',
     table: 'directory_audits',
     time: 'activity_at',
+    blocks: 'audit_blocks',
     columns: {
       activity_at: (r) => time(r.activityDateTime),
       category: (r) => str(r.category),
@@ -262,6 +269,8 @@ export interface UpsertOptions {
    * overview): those are merged into the stored record instead of replacing it.
    */
   merge?: boolean;
+  /** Each record's JSON as received (page-text.ts), where known: kept as it is. */
+  texts?: ReadonlyArray<string | undefined>;
 }
 
 /** A row of a data set: the typed columns, plus the whole record. */
@@ -312,10 +321,81 @@ export interface StreamQuery {
 type AnyKysely = Kysely<any>;
 const untyped = (k: Kysely<Database>): AnyKysely => k as unknown as AnyKysely;
 
+/** Rows a purge deletes per transaction: a few tens of milliseconds of SQLite's write lock. */
+const PURGE_BATCH_ROWS = 5_000;
+
 export function createDatasetRepo(db: Db) {
   const k = untyped(db.kysely);
+  /** One batch of an integration's rows of `table` (by SQLite's rowid, PostgreSQL's ctid: any table has one). */
+  const batchDelete = (table: string, integrationId: string, rows: number) =>
+    db.dialect === 'sqlite'
+      ? sql`delete from ${sql.table(table)} where rowid in (select rowid from ${sql.table(table)} where integration_id = ${integrationId} limit ${rows})`
+      : sql`delete from ${sql.table(table)} where ctid = any(array(select ctid from ${sql.table(table)} where integration_id = ${integrationId} limit ${rows}))`;
   /** A write transaction over the untyped tables. */
   const write = <T>(fn: (trx: AnyKysely) => Promise<T>): Promise<T> => writeTransaction(db, (t) => fn(untyped(t)));
+
+  /**
+   * Event records kept in blocks: new records and changed versions (another digest, or back after
+   * being marked gone) go into new blocks a page at a time; a block no row points at any more goes.
+   */
+  async function upsertInBlocks(spec: DatasetSpec, blocks: string, integrationId: string, records: GraphRecord[], o: UpsertOptions): Promise<DatasetCounts> {
+    const unique = new Map<string, { record: GraphRecord; text: string }>();
+    records.forEach((record, i) => {
+      const id = str(record.id);
+      if (!id) throw new ValidationError(`malformed ${spec.name} record: it has no id`);
+      const given = o.texts?.length === records.length ? o.texts[i] : undefined;
+      unique.set(id, { record, text: given !== undefined && !given.includes('\n') ? given : JSON.stringify(record) });
+    });
+    const counts: DatasetCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const columns = [...Object.keys(spec.columns), ...COMMON, 'block_id', 'block_pos', 'digest'];
+    await write(async (trx) => {
+      const all = [...unique.values()];
+      for (let i = 0; i < all.length; i += CHUNK) {
+        const chunk = all.slice(i, i + CHUNK).map((x) => ({ ...x, digest: digestOf(x.text) }));
+        const stored = new Map(
+          (await trx.selectFrom(spec.table).select(['id', 'digest', 'block_id', 'deleted_at']).where('integration_id', '=', integrationId).where('id', 'in', chunk.map((x) => x.record.id as string)).execute()).map((r) => [
+            r.id as string,
+            r as { digest: unknown; block_id: unknown; deleted_at: unknown },
+          ]),
+        );
+        const writes = chunk.filter((x) => {
+          const old = stored.get(x.record.id as string);
+          if (!old) counts.inserted++;
+          else if (Number(old.digest) !== x.digest || old.deleted_at !== null) counts.updated++;
+          else counts.unchanged++;
+          return !old || Number(old.digest) !== x.digest || old.deleted_at !== null;
+        });
+        for (const [a, z] of blockRanges(writes.length)) {
+          const part = writes.slice(a, z);
+          const data = compressBlock(part.map((x) => x.text).join('\n'));
+          const block = await trx.insertInto(blocks).values({ integration_id: integrationId, collected_at: o.collectedAt, live: part.length, data }).returning('id').executeTakeFirstOrThrow();
+          const rows = part.map((x, pos) => ({ ...rowOf(spec, integrationId, x.record, o), raw: '', block_id: Number(block.id), block_pos: pos, digest: x.digest }));
+          await trx
+            .insertInto(spec.table)
+            .values(rows)
+            .onConflict((oc) => oc.columns(['integration_id', 'id']).doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+            .execute();
+        }
+        const released = writes.flatMap((x) => {
+          const old = stored.get(x.record.id as string);
+          return old?.block_id != null ? [Number(old.block_id)] : [];
+        });
+        for (const id of released) await trx.updateTable(blocks).set((eb) => ({ live: eb('live', '-', 1) })).where('id', '=', id).execute();
+        if (released.length > 0) await trx.deleteFrom(blocks).where('id', 'in', [...new Set(released)]).where('live', '<=', 0).execute();
+      }
+    });
+    return counts;
+  }
+
+  /** A batch of rows with their records, out of their blocks, as `raw`. */
+  async function withRecords(blocks: string, rows: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    const ids = [...new Set(rows.filter((r) => r.block_id != null).map((r) => Number(r.block_id)))];
+    const opened = new Map<number, string[]>();
+    for (let i = 0; i < ids.length; i += 100) {
+      for (const b of await k.selectFrom(blocks).select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute()) opened.set(Number(b.id), decompressBlock(b.data as Uint8Array));
+    }
+    return rows.map((r) => (r.block_id == null ? r : { ...r, raw: opened.get(Number(r.block_id))![Number(r.block_pos)] }));
+  }
 
   async function replaceCredentials(trx: AnyKysely, spec: DatasetSpec, integrationId: string, ownerIds: string[], records: GraphRecord[]): Promise<void> {
     if (!spec.credentials || ownerIds.length === 0) return;
@@ -339,6 +419,7 @@ export function createDatasetRepo(db: Db) {
      * record (no id) fails the whole page before anything is written.
      */
     async upsert(spec: DatasetSpec, integrationId: string, records: GraphRecord[], o: UpsertOptions): Promise<DatasetCounts> {
+      if (spec.blocks) return upsertInBlocks(spec, spec.blocks, integrationId, records, o);
       const unique = new Map<string, GraphRecord>();
       for (const r of records) {
         const id = str(r.id);
@@ -465,8 +546,8 @@ export function createDatasetRepo(db: Db) {
           if (after) query = query.where('id', '>', after.id);
           query = query.orderBy('id');
         }
-        const rows = await query.limit(batch).execute();
-        for (const row of rows) yield row as Record<string, unknown>;
+        const rows = (await query.limit(batch).execute()) as Array<Record<string, unknown>>;
+        for (const row of spec.blocks ? await withRecords(spec.blocks, rows) : rows) yield row;
         if (rows.length < batch) return;
         const last = rows[rows.length - 1] as Record<string, unknown>;
         after = { t: timeCol ? Number(last[timeCol]) : 0, id: String(last.id) };
@@ -502,15 +583,30 @@ export function createDatasetRepo(db: Db) {
       return Number(row.n);
     },
 
-    /** Deletes everything collected for an integration; returns rows deleted per data set. */
-    async purge(integrationId: string): Promise<Record<string, number>> {
+    /**
+     * Deletes everything collected for an integration; returns rows deleted per data set. Rows
+     * go `batchRows` at a time, each batch its own transaction, so SQLite's write lock is never
+     * held for long (collections of other integrations go on); an interrupted purge leaves whole
+     * batches and picks up where it stopped when called again. `stopped` ends it between batches.
+     */
+    async purge(integrationId: string, opts: { batchRows?: number; stopped?: () => boolean } = {}): Promise<Record<string, number>> {
+      const rows = opts.batchRows ?? PURGE_BATCH_ROWS;
       const out: Record<string, number> = {};
-      await write(async (trx) => {
-        for (const spec of Object.values(DATASETS) as DatasetSpec[]) {
-          out[spec.name] = Number((await trx.deleteFrom(spec.table).where('integration_id', '=', integrationId).executeTakeFirst()).numDeletedRows);
+      const tables: Array<[string, string | undefined]> = [
+        ...(Object.values(DATASETS) as DatasetSpec[]).map((spec): [string, string] => [spec.table, spec.name]),
+        ['group_members', undefined],
+        ['app_credentials', undefined],
+        ['audit_blocks', undefined],
+      ];
+      for (const [table, name] of tables) {
+        if (name) out[name] = 0;
+        for (;;) {
+          if (opts.stopped?.()) return out;
+          const deleted = await write(async (trx) => Number((await batchDelete(table, integrationId, rows).execute(trx)).numAffectedRows ?? 0));
+          if (name) out[name]! += deleted;
+          if (deleted < rows) break;
         }
-        for (const table of ['group_members', 'app_credentials']) await trx.deleteFrom(table).where('integration_id', '=', integrationId).execute();
-      });
+      }
       return out;
     },
   };

@@ -12,6 +12,7 @@ import * as m0004 from './migrations/0004_collection_sweep.js';
 import * as m0005 from './migrations/0005_datasets.js';
 import * as m0006 from './migrations/0006_collection_chains.js';
 import * as m0008 from './migrations/0008_compact_signins.js';
+import * as m0009 from './migrations/0009_compact_audits.js';
 import { convertLegacySignIns, type ConversionProgress } from './signins-conversion.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005_datasets': m0005,
   '0006_collection_chains': m0006,
   '0008_compact_signins': m0008,
+  '0009_compact_audits': m0009,
 };
 
 export interface MigrateOutcome {

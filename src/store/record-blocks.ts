@@ -4,7 +4,7 @@
 // sign-ins: about 150 bytes per interactive and 215 per non-interactive sign-in (2.1 and 3.1 KB
 // as JSON) at 3–4 µs per record, where deflate gave 230/330 bytes at 6–8 µs. Larger blocks
 // compress a little better but cost more to open for one record.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { promisify } from 'node:util';
 
@@ -21,16 +21,20 @@ export function blockRanges(n: number): Array<[number, number]> {
   return Array.from({ length: blocks }, (_, b) => [Math.floor((b * n) / blocks), Math.floor(((b + 1) * n) / blocks)]);
 }
 
-const joined = (texts: readonly string[]): Buffer => {
-  for (const t of texts) if (t.includes('\n')) throw new Error('internal error: a stored record must be one line');
-  return Buffer.from(texts.join('\n'), 'utf8');
-};
-
-export const compressBlock = (texts: readonly string[]): Buffer => brotliCompressSync(joined(texts), OPTIONS);
+/** Compresses records given as their lines (one record each, joined by newlines). */
+export const compressBlock = (lines: string): Buffer => brotliCompressSync(Buffer.from(lines, 'utf8'), OPTIONS);
 
 const compressAsync = promisify(brotliCompress) as (buf: Buffer, o: typeof OPTIONS) => Promise<Buffer>;
 /** The same, on libuv's thread pool: the caller's thread goes on meanwhile. */
-export const compressBlockAsync = (texts: readonly string[]): Promise<Buffer> => compressAsync(joined(texts), OPTIONS);
+export const compressBlockAsync = (lines: string): Promise<Buffer> => compressAsync(Buffer.from(lines, 'utf8'), OPTIONS);
+
+/** The lines of records `indexes` of a batch (`spans` from recordSpans): one slice when they are consecutive. */
+export function blockLines(records: string, spans: Uint32Array, indexes: readonly number[]): string {
+  const first = indexes[0]!;
+  const last = indexes[indexes.length - 1]!;
+  if (last - first === indexes.length - 1) return records.slice(spans[2 * first], spans[2 * last + 1]);
+  return indexes.map((i) => records.slice(spans[2 * i], spans[2 * i + 1])).join('\n');
+}
 
 /** The records of a block, in the order they were stored. */
 export function decompressBlock(data: Uint8Array): string[] {
@@ -43,5 +47,5 @@ export function decompressBlock(data: Uint8Array): string[] {
  * is recognised without opening its block.
  */
 export function digestOf(text: string): number {
-  return createHash('sha256').update(text).digest().readUIntBE(0, 6);
+  return hash('sha256', text, 'buffer').readUIntBE(0, 6);
 }

@@ -155,6 +155,15 @@ export interface SignInBlockTable {
   data: Uint8Array;
 }
 
+/** Directory audit records, compressed a block at a time (the rows of directory_audits point at them). */
+export interface AuditBlockTable {
+  id: Generated<number>;
+  integration_id: string;
+  collected_at: number;
+  live: number;
+  data: Uint8Array;
+}
+
 /** One sign-in: its key, typed columns (texts as signin_strings numbers) and where its record is. */
 export type SignInTable = {
   integration_no: number;
@@ -185,6 +194,7 @@ export interface Database {
   signin_integrations: SignInIntegrationTable;
   signin_strings: SignInStringTable;
   signin_blocks: SignInBlockTable;
+  audit_blocks: AuditBlockTable;
   collection_state: CollectionStateTable;
   collection_slices: CollectionSliceTable;
   collection_runs: CollectionRunTable;

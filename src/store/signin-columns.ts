@@ -90,3 +90,93 @@ export function signInFields(record: GraphSignIn): SignInFields {
   };
   return { sign_in_id: id, hour: hourOf(created), created_at: created, texts: TEXT_COLUMNS.map((c) => texts[c]), values: VALUE_COLUMNS.map((c) => values[c]) };
 }
+
+/** The numbers of each sign-in in a batch, in this order (NaN: none). */
+export const NUMBER_FIELDS = ['hour', 'created_at', 'latitude', 'longitude', 'error_code', 'is_interactive'] as const;
+const N = NUMBER_FIELDS.length;
+const T = TEXT_COLUMNS.length;
+
+/**
+ * A page of sign-ins as the store receives it, ids unique. Laid out for the trip to the SQLite
+ * writer's thread, which copies it: a few typed arrays and strings rather than thousands of small
+ * objects, each text of the page once, and every record's JSON in one string.
+ */
+export interface SignInBatch {
+  integrationNo: number;
+  collectedAt: number;
+  ids: string[];
+  /** NUMBER_FIELDS of each sign-in. */
+  numbers: Float64Array<ArrayBuffer>;
+  correlationIds: Array<string | null>;
+  /** The page's distinct texts; `textRefs` holds, per sign-in and TEXT_COLUMNS, 1 + the index of its text here (0: none). */
+  strings: string[];
+  textRefs: Uint32Array<ArrayBuffer>;
+  /** The records' JSON, one per line, in order (a stored record is always one line). */
+  records: string;
+}
+
+/**
+ * The batch of a page: each record's typed columns, a record repeated within the page
+ * kept once (its last copy). `texts` are the records' JSON as received, where known; the others
+ * are serialised. Throws ValidationError for a malformed record before anything is stored.
+ */
+export function buildBatch(records: readonly GraphSignIn[], texts: ReadonlyArray<string | undefined> | undefined, collectedAt: number): Omit<SignInBatch, 'integrationNo'> {
+  const fields = records.map(signInFields);
+  const last = new Map<string, number>();
+  fields.forEach((f, i) => last.set(f.sign_in_id, i));
+  const kept = fields.flatMap((f, i) => (last.get(f.sign_in_id) === i ? [i] : []));
+  const numbers = new Float64Array(kept.length * N);
+  const textRefs = new Uint32Array(kept.length * T);
+  const strings: string[] = [];
+  const stringIndex = new Map<string, number>();
+  const lines: string[] = [];
+  kept.forEach((i, row) => {
+    const f = fields[i]!;
+    const given = texts?.[i];
+    const text = given !== undefined && !given.includes('\n') ? given : JSON.stringify(records[i]);
+    lines.push(text);
+    const [latitude, longitude, errorCode, isInteractive] = f.values as Array<number | null>;
+    numbers.set([f.hour, f.created_at, latitude ?? NaN, longitude ?? NaN, errorCode ?? NaN, isInteractive ?? NaN], row * N);
+    f.texts.forEach((t, c) => {
+      if (t === null) return;
+      let at = stringIndex.get(t);
+      if (at === undefined) {
+        at = strings.push(t) - 1;
+        stringIndex.set(t, at);
+      }
+      textRefs[row * T + c] = at + 1;
+    });
+  });
+  return {
+    collectedAt,
+    ids: kept.map((i) => fields[i]!.sign_in_id),
+    numbers,
+    correlationIds: kept.map((i) => fields[i]!.values[4] as string | null),
+    strings,
+    textRefs,
+    records: lines.join('\n'),
+  };
+}
+
+/** A number of a batch's sign-in (null for none). */
+export const batchNumber = (b: Pick<SignInBatch, 'numbers'>, row: number, field: (typeof NUMBER_FIELDS)[number]): number | null => {
+  const v = b.numbers[row * N + NUMBER_FIELDS.indexOf(field)]!;
+  return Number.isNaN(v) ? null : v;
+};
+
+/** The texts of a batch's sign-in, as indexes into `strings` (-1: none), in TEXT_COLUMNS order. */
+export const batchTexts = (b: Pick<SignInBatch, 'textRefs'>, row: number): number[] => Array.from(b.textRefs.subarray(row * T, row * T + T), (r) => r - 1);
+
+/** Where each record of a batch starts and ends in `records`: [start, end) per line. */
+export function recordSpans(records: string, count: number): Uint32Array {
+  const spans = new Uint32Array(count * 2);
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const nl = records.indexOf('\n', start);
+    const end = nl < 0 ? records.length : nl;
+    spans[2 * i] = start;
+    spans[2 * i + 1] = end;
+    start = end + 1;
+  }
+  return spans;
+}

@@ -1,25 +1,19 @@
 // Storing a batch of sign-ins: which records are new or newer versions (`classify`, shared by
-// both stores), and the SQLite writes, which run on the sign-in writer's thread
+// both stores), a row's values, and the SQLite writes, which run on the sign-in writer's thread
 // (signin-writer-thread.ts). Kept free of Kysely and of the rest of the store so that thread
 // starts in milliseconds; its statements are fixed, so they are written here once and prepared
 // once per connection, in better-sqlite3's transaction wrapper.
 import type SQLite from 'better-sqlite3';
-import { blockRanges, compressBlock } from './record-blocks.js';
-import { TEXT_COLUMNS, VALUE_COLUMNS, type SignInFields } from './signin-columns.js';
+import { blockLines, blockRanges, compressBlock, digestOf } from './record-blocks.js';
+import { batchNumber, recordSpans, TEXT_COLUMNS, VALUE_COLUMNS, type SignInBatch } from './signin-columns.js';
+
+export type { SignInBatch } from './signin-columns.js';
 
 export interface UpsertCounts {
   inserted: number;
   updated: number;
   /** Identical to what is stored, or older than the stored version. */
   unchanged: number;
-}
-
-/** A page of sign-ins for the store: ids unique, each with its record's text and digest. */
-export interface SignInBatch {
-  integrationNo: number;
-  collectedAt: number;
-  rows: Array<{ fields: SignInFields; digest: number }>;
-  texts: string[];
 }
 
 /** The version of a record the store holds. */
@@ -29,30 +23,50 @@ export interface StoredVersion {
   collectedAt: number;
 }
 
-/** A record to write: its place in the batch, and the version it replaces (none: new). */
-export type Write = { index: number; replaces?: StoredVersion };
+/** A record to write: its row in the batch, and the version it replaces (none: new). */
+export type Write = { row: number; replaces?: StoredVersion };
+
+/** A batch's records, as where each starts and ends in its `records`, and their digests (record-blocks.ts). */
+export function recordsOf(batch: SignInBatch): { spans: Uint32Array; digests: number[] } {
+  const spans = recordSpans(batch.records, batch.ids.length);
+  return { spans, digests: batch.ids.map((_, i) => digestOf(batch.records.slice(spans[2 * i], spans[2 * i + 1]))) };
+}
 
 /**
  * The rule both stores apply: a fetched version is stored unless identical to the stored one or
- * fetched earlier than it (a slow, overlapping chain committing late).
+ * fetched earlier than it (a slow, overlapping chain committing late). Counts the unchanged.
  */
-export function classify(batch: SignInBatch, stored: (index: number) => StoredVersion | undefined, counts: UpsertCounts): Write[] {
+export function classify(batch: SignInBatch, digests: readonly number[], stored: (row: number) => StoredVersion | undefined, counts: UpsertCounts): Write[] {
   const writes: Write[] = [];
-  batch.rows.forEach((row, index) => {
-    const old = stored(index);
-    if (!old) writes.push({ index });
-    else if (old.digest === row.digest || old.collectedAt > batch.collectedAt) counts.unchanged++;
-    else writes.push({ index, replaces: old });
-  });
+  for (let row = 0; row < batch.ids.length; row++) {
+    const old = stored(row);
+    if (!old) writes.push({ row });
+    else if (old.digest === digests[row] || old.collectedAt > batch.collectedAt) counts.unchanged++;
+    else writes.push({ row, replaces: old });
+  }
   return writes;
 }
 
 /** The columns of a sign-in row, in the order `rowValues` gives them. */
 export const ROW_COLUMNS = ['integration_no', 'hour', 'sign_in_id', 'created_at', ...TEXT_COLUMNS, ...VALUE_COLUMNS, 'block_id', 'block_pos', 'digest'] as const;
 
-/** A row's values in ROW_COLUMNS order, its texts given as dictionary numbers. */
-export function rowValues(integrationNo: number, fields: SignInFields, textIds: Array<number | null>, digest: number, blockId: number, blockPos: number): Array<string | number | null> {
-  return [integrationNo, fields.hour, fields.sign_in_id, fields.created_at, ...textIds, ...fields.values, blockId, blockPos, digest];
+/** A row's values in ROW_COLUMNS order; `textId` gives the dictionary number of the batch's string at an index. */
+export function rowValues(batch: SignInBatch, row: number, digest: number, textId: (index: number) => number, blockId: number, blockPos: number): Array<string | number | null> {
+  const n = (field: Parameters<typeof batchNumber>[2]) => batchNumber(batch, row, field);
+  return [
+    batch.integrationNo, n('hour'), batch.ids[row]!, n('created_at'),
+    ...Array.from(batch.textRefs.subarray(row * TEXT_COLUMNS.length, (row + 1) * TEXT_COLUMNS.length), (ref) => (ref === 0 ? null : textId(ref - 1))),
+    n('latitude'), n('longitude'), n('error_code'), n('is_interactive'), batch.correlationIds[row] ?? null,
+    blockId, blockPos, digest,
+  ];
+}
+
+/** The writes in blocks: each block's records' lines and the writes it holds. */
+export function blocksOf(batch: SignInBatch, spans: Uint32Array, writes: Write[]): Array<{ lines: string; writes: Write[] }> {
+  return blockRanges(writes.length).map(([a, z]) => {
+    const part = writes.slice(a, z);
+    return { lines: blockLines(batch.records, spans, part.map((w) => w.row)), writes: part };
+  });
 }
 
 const prepared = new WeakMap<SQLite.Database, (batch: SignInBatch) => UpsertCounts>();
@@ -64,29 +78,33 @@ export function writeSignIns(sqlite: SQLite.Database, batch: SignInBatch): Upser
   return write(batch);
 }
 
-/** Dictionary numbers of texts, cached per connection (a few MB at most: it is emptied when large). */
+/** Dictionary numbers of texts, cached per connection and integration (emptied when large). */
 function sqliteDictionary(sqlite: SQLite.Database) {
   const find = sqlite.prepare('select id from signin_strings where integration_no = ? and value = ?').pluck();
   const add = sqlite.prepare('insert into signin_strings (integration_no, value) values (?, ?)');
-  let cache = new Map<string, number>();
-  /** Numbers added by the transaction in progress: forgotten again if it rolls back. */
-  let added: string[] = [];
+  let caches = new Map<number, Map<string, number>>();
+  let size = 0;
+  /** Texts numbered by the transaction in progress: forgotten again if it rolls back. */
+  let added: Array<[number, string]> = [];
   return {
-    id(integrationNo: number, value: string | null): number | null {
-      if (value === null) return null;
-      const key = `${integrationNo}\n${value}`;
-      let id = cache.get(key);
+    id(integrationNo: number, value: string): number {
+      let cache = caches.get(integrationNo);
+      if (!cache) caches.set(integrationNo, (cache = new Map()));
+      let id = cache.get(value);
       if (id === undefined) {
         id = (find.get(integrationNo, value) as number | undefined) ?? Number(add.run(integrationNo, value).lastInsertRowid);
-        if (cache.size >= 200_000) cache = new Map();
-        cache.set(key, id);
-        added.push(key);
+        if (++size > 200_000) {
+          caches = new Map([[integrationNo, (cache = new Map())]]);
+          size = 1;
+        }
+        cache.set(value, id);
+        added.push([integrationNo, value]);
       }
       return id;
     },
     committed: () => void (added = []),
     rolledBack(): void {
-      for (const key of added) cache.delete(key);
+      for (const [no, value] of added) caches.get(no)?.delete(value);
       added = [];
     },
   };
@@ -106,23 +124,24 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
   const transaction = sqlite.transaction((batch: SignInBatch): UpsertCounts => {
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const no = batch.integrationNo;
+    const { spans, digests } = recordsOf(batch);
     const writes = classify(
       batch,
-      (i) => {
-        const f = batch.rows[i]!.fields;
-        const r = stored.get(no, f.hour, f.sign_in_id) as { digest: number; block_id: number; collected_at: number } | undefined;
+      digests,
+      (row) => {
+        const r = stored.get(no, batchNumber(batch, row, 'hour'), batch.ids[row]) as { digest: number; block_id: number; collected_at: number } | undefined;
         return r && { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) };
       },
       counts,
     );
+    // each of the page's texts looked up once, when a row needs it
+    const ids: number[] = [];
+    const textId = (i: number) => (ids[i] ??= dictionary.id(no, batch.strings[i]!));
     const emptied = new Set<number>();
-    for (const [start, end] of blockRanges(writes.length)) {
-      const part = writes.slice(start, end);
-      const data = compressBlock(part.map((w) => batch.texts[w.index]!));
-      const blockId = Number(insertBlock.run(no, batch.collectedAt, part.length, data).lastInsertRowid);
-      part.forEach((w, pos) => {
-        const { fields, digest } = batch.rows[w.index]!;
-        const row = rowValues(no, fields, fields.texts.map((t) => dictionary.id(no, t)), digest, blockId, pos);
+    for (const block of blocksOf(batch, spans, writes)) {
+      const blockId = Number(insertBlock.run(no, batch.collectedAt, block.writes.length, compressBlock(block.lines)).lastInsertRowid);
+      block.writes.forEach((w, pos) => {
+        const row = rowValues(batch, w.row, digests[w.row]!, textId, blockId, pos);
         if (w.replaces) {
           replace.run(row);
           release.run(w.replaces.blockId);

@@ -2,8 +2,9 @@
 // (signin-writes.ts), as a few set-based statements on one pool client. Kysely does not speak
 // arrays of bytea or json_populate_recordset well, so these fixed statements are written here.
 import type pg from 'pg';
-import { blockRanges, compressBlockAsync } from './record-blocks.js';
-import { classify, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
+import { compressBlockAsync } from './record-blocks.js';
+import { batchNumber, batchTexts } from './signin-columns.js';
+import { blocksOf, classify, recordsOf, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
 
 /** The first key of the advisory locks that serialise an integration's batches (any constant of ours). */
 const SIGN_IN_LOCKS = 0x5167;
@@ -56,29 +57,28 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
     const existing = await client.query<{ sign_in_id: string; digest: string; block_id: string; collected_at: string }>(
       `select s.sign_in_id, s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id
        where s.integration_no = $1 and s.hour = any($2::int[]) and s.sign_in_id = any($3::text[])`,
-      [no, [...new Set(batch.rows.map((r) => r.fields.hour))], batch.rows.map((r) => r.fields.sign_in_id)],
+      [no, [...new Set(batch.ids.map((_, row) => batchNumber(batch, row, 'hour')))], batch.ids],
     );
     const stored = new Map<string, StoredVersion>(existing.rows.map((r) => [r.sign_in_id, { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) }]));
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    const writes = classify(batch, (i) => stored.get(batch.rows[i]!.fields.sign_in_id), counts);
+    const { spans, digests } = recordsOf(batch);
+    const writes = classify(batch, digests, (row) => stored.get(batch.ids[row]!), counts);
     if (writes.length > 0) {
-      const texts = new Set<string>();
-      for (const w of writes) for (const t of batch.rows[w.index]!.fields.texts) if (t !== null) texts.add(t);
-      const ranges = blockRanges(writes.length);
-      const [ids, blocks] = await Promise.all([dictionary.ids(pool, no, texts), Promise.all(ranges.map(([a, z]) => compressBlockAsync(writes.slice(a, z).map((w) => batch.texts[w.index]!))))]);
-      const idOf = (t: string | null): number | null => {
-        if (t === null) return null;
-        const id = ids.get(t);
-        if (id === undefined) throw new Error(`internal error: the text ${JSON.stringify(t.slice(0, 40))} has no number`);
+      const used = new Set<string>();
+      for (const w of writes) for (const i of batchTexts(batch, w.row)) if (i >= 0) used.add(batch.strings[i]!);
+      const blocks = blocksOf(batch, spans, writes);
+      const [ids, compressed] = await Promise.all([dictionary.ids(pool, no, used), Promise.all(blocks.map((b) => compressBlockAsync(b.lines)))]);
+      const textId = (i: number): number => {
+        const id = ids.get(batch.strings[i]!);
+        if (id === undefined) throw new Error(`internal error: the text ${JSON.stringify(batch.strings[i]!.slice(0, 40))} has no number`);
         return id;
       };
       const rows: Array<Record<string, unknown>> = [];
-      for (const [b, [a, z]] of ranges.entries()) {
-        const { rows: inserted } = await client.query<{ id: string }>('insert into signin_blocks (integration_no, collected_at, live, data) values ($1, $2, $3, $4) returning id', [no, batch.collectedAt, z - a, blocks[b]]);
+      for (const [b, block] of blocks.entries()) {
+        const { rows: inserted } = await client.query<{ id: string }>('insert into signin_blocks (integration_no, collected_at, live, data) values ($1, $2, $3, $4) returning id', [no, batch.collectedAt, block.writes.length, compressed[b]]);
         const blockId = Number(inserted[0]!.id);
-        writes.slice(a, z).forEach((w, pos) => {
-          const { fields, digest } = batch.rows[w.index]!;
-          const values = rowValues(no, fields, fields.texts.map(idOf), digest, blockId, pos);
+        block.writes.forEach((w, pos) => {
+          const values = rowValues(batch, w.row, digests[w.row]!, textId, blockId, pos);
           rows.push(Object.fromEntries(ROW_COLUMNS.map((c, i) => [c, values[i]])));
         });
       }

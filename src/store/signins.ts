@@ -6,11 +6,11 @@
 import { sql, type Selectable } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
-import { decompressBlock, digestOf } from './record-blocks.js';
+import { decompressBlock } from './record-blocks.js';
 import type { SignInTable } from './schema.js';
-import { hourOf, signInFields, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
+import { buildBatch, hourOf, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
 import { postgresDictionary, writeSignInsPostgres } from './signins-postgres.js';
-import type { SignInBatch, UpsertCounts } from './signin-writes.js';
+import type { UpsertCounts } from './signin-writes.js';
 
 export type { UpsertCounts } from './signin-writes.js';
 export { hourOf, type GraphSignIn } from './signin-columns.js';
@@ -138,25 +138,8 @@ export function createSignInRepo(db: Db) {
      */
     async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, texts?: ReadonlyArray<string | undefined>): Promise<UpsertCounts> {
       if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-      const verbatim = texts?.length === records.length ? texts : undefined;
       // Map everything before touching the database: one malformed record fails the whole batch.
-      const at = new Map<string, number>();
-      const batch: Omit<SignInBatch, 'integrationNo'> = { collectedAt, rows: [], texts: [] };
-      for (const [i, record] of records.entries()) {
-        const fields = signInFields(record);
-        const text = verbatim?.[i] ?? JSON.stringify(record);
-        const entry = { fields, digest: digestOf(text) };
-        const seen = at.get(fields.sign_in_id);
-        if (seen === undefined) {
-          at.set(fields.sign_in_id, batch.rows.length);
-          batch.rows.push(entry);
-          batch.texts.push(text);
-        } else {
-          // a record repeated within the batch: keep the last
-          batch.rows[seen] = entry;
-          batch.texts[seen] = text;
-        }
-      }
+      const batch = buildBatch(records, texts?.length === records.length ? texts : undefined, collectedAt);
       const full = { ...batch, integrationNo: (await numberOf(integrationId, true))! };
       if (db.pgPool) return writeSignInsPostgres(db.pgPool, dictionary!, full);
       if (!db.signInWriter) throw new Error('internal error: this SQLite store was opened without its sign-in writer');
