@@ -13,6 +13,62 @@ function wholeNumber(what: string, min: number, max: number) {
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
 }
 
+const PROXY_EXAMPLE = 'http://proxy.example.com:3128, or http://user:password@proxy.example.com:3128 when it wants credentials';
+
+/**
+ * The outbound proxy's URL; host:port alone is taken as http://host:port, as curl does. The
+ * value is never echoed in errors: it may carry a password.
+ */
+const proxyUrl = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    let url: URL;
+    try {
+      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `http://${v}`);
+    } catch {
+      return fail(`must be a proxy URL such as ${PROXY_EXAMPLE}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`must be an http:// or https:// proxy URL, not ${url.protocol}// (e.g. ${PROXY_EXAMPLE})`);
+    if (!url.hostname) return fail(`must name the proxy's host (e.g. ${PROXY_EXAMPLE})`);
+    if (url.pathname !== '/' || url.search || url.hash) return fail('must be the proxy\'s scheme, credentials, host and port only, without a path or query');
+    try {
+      decodeURIComponent(url.username);
+      decodeURIComponent(url.password);
+    } catch {
+      return fail('has a user name or password that is not valid percent-encoding (write % as %25)');
+    }
+    return url.href;
+  });
+
+/**
+ * Hosts reached without the proxy, in undici's conventions: host names and domain suffixes
+ * (example.com and .example.com both match its subdomains), IP addresses, any of them with
+ * :port, or * for all. Normalised for undici: comma-separated, lower case, IPv6 in brackets, and
+ * a * anywhere means everything. Address ranges are refused rather than silently ignored.
+ */
+const noProxyList = z.string().transform((v, ctx) => {
+  const entries = v.split(/[\s,]+/).filter(Boolean);
+  if (entries.includes('*')) return '*';
+  const out: string[] = [];
+  for (const entry of entries) {
+    const e = isIP(entry) === 6 ? `[${entry.toLowerCase()}]` : entry.toLowerCase();
+    const m = /^(?:\*?\.)?(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::(\d{1,5}))?$/.exec(e);
+    const port = m?.[2] === undefined ? undefined : Number(m[2]);
+    if (!m || (port !== undefined && (port < 1 || port > 65535))) {
+      const what = e.includes('/') ? 'an address range, which NO_PROXY cannot express' : 'not a host name, domain suffix, IP address or host:port';
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is ${what}: list host names, domain suffixes (.example.com), IP addresses, host:port, or * for every host` });
+      return z.NEVER;
+    }
+    out.push(e);
+  }
+  return out.join(',');
+});
+
 /** Each setting: its environment variable, its key in the settings file, and its schema. */
 const settings = {
   dataDir: { env: 'IDSIGHT_DATA_DIR', schema: z.string().min(1, 'must not be empty').default('./data') },
@@ -96,6 +152,10 @@ const settings = {
       .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
       .default(false),
   },
+  // The outbound proxy for every Microsoft endpoint (token service and Graph), under the names
+  // enterprises already set; the lower-case spelling wins when both are set, as in curl and undici.
+  httpsProxy: { env: 'HTTPS_PROXY', alias: 'https_proxy', schema: proxyUrl.optional() },
+  noProxy: { env: 'NO_PROXY', alias: 'no_proxy', schema: noProxyList.default('') },
 } as const;
 
 type Settings = typeof settings;
@@ -120,7 +180,10 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Config {
   const file = readConfigFile(env.IDSIGHT_CONFIG_FILE);
   const raw: Record<string, unknown> = {};
-  for (const [key, { env: name }] of Object.entries(settings)) {
+  const names: Record<string, string> = {};
+  for (const [key, setting] of Object.entries(settings)) {
+    const name = envName(setting, env);
+    names[key] = name;
     const fromEnv = env[name];
     if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
     else if (file[key] !== undefined) raw[key] = typeof file[key] === 'number' || typeof file[key] === 'boolean' ? String(file[key]) : file[key];
@@ -131,12 +194,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const out: Record<string, unknown> = {};
-  for (const [key, { env: name, schema }] of Object.entries(settings)) {
+  for (const [key, { schema }] of Object.entries(settings)) {
+    const name = names[key]!;
     const parsed = (schema as z.ZodType).safeParse(raw[key]);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      // The master key and a database URL (which may carry a password) are never echoed.
-      const shown = key === 'masterKey' || key === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+      // The master key and URLs that may carry a password (database, proxy) are never echoed.
+      const shown = key === 'masterKey' || key === 'databaseUrl' || key === 'httpsProxy' ? '' : ` (got ${JSON.stringify(raw[key])})`;
       throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
     }
     out[key] = parsed.data;
@@ -146,6 +210,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = path.resolve(out.dataDir as string);
   return { ...(out as Config), dataDir, sqlitePath: path.join(dataDir, 'idsight.db') };
+}
+
+/** The variable a setting is read from: its lower-case alias (https_proxy) when that is set. */
+function envName(setting: { env: string; alias?: string }, env: Env): string {
+  return setting.alias && env[setting.alias] ? setting.alias : setting.env;
 }
 
 function readConfigFile(file: string | undefined): Record<string, unknown> {

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createCollector, type Collector } from './collect/runner.js';
 import { createSupervisor, type Supervisor } from './collect/supervisor.js';
 import { createThrottleBudgets } from './entra/budget.js';
+import { proxyLabel } from './entra/network.js';
 import { createIntegrationService, type IntegrationService } from './integrations/service.js';
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
@@ -41,13 +42,19 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const audit = createAuditLog({ db, clock });
     // one throttle budget registry per process: collectors and connectivity tests share it
     const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
-    const integrations = createIntegrationService({ db, vault, clock, ...(budgets ? { budgets } : {}) });
+    // every Microsoft endpoint (token service and Graph) through the outbound proxy, when one is set
+    const proxy = config.httpsProxy ? { url: config.httpsProxy, noProxy: config.noProxy } : undefined;
+    if (proxy) log.info({ proxy: proxyLabel(proxy.url), noProxy: proxy.noProxy || undefined }, 'Microsoft endpoints are reached through the outbound proxy');
+    const integrations = createIntegrationService({ db, vault, clock, log, ...(budgets ? { budgets } : {}), ...(proxy ? { proxy } : {}) });
     const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     const supervisor = createSupervisor({ collector });
     const close = async () => {
       await supervisor.stop();
+      await integrations.close();
       await db.close();
     };
+    // integrations removed with their data whose purge a crash or a stop cut short are finished in the background
+    void integrations.finishRemovals().catch((err: unknown) => log.error({ err }, 'finishing the removal of integrations failed; the next start tries again'));
     return { config, db, clock, log, vault, auth, audit, integrations, collector, supervisor, close };
   } catch (err) {
     await db.close();

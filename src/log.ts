@@ -14,6 +14,8 @@ export const REDACT_PATHS = [
   'access_token',
   'refreshToken',
   'masterKey',
+  // the outbound proxy's URL may carry its password (only its scheme, host and port are logged)
+  'httpsProxy',
   'apiToken',
   'csrfToken',
   '*.password',
@@ -24,6 +26,7 @@ export const REDACT_PATHS = [
   '*.accessToken',
   '*.access_token',
   '*.masterKey',
+  '*.httpsProxy',
   '*.apiToken',
   '*.csrfToken',
   'req.headers.authorization',

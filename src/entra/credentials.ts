@@ -5,7 +5,7 @@
 // §1.5); we read them only to learn the tenant and the granted application permissions.
 import { ConfidentialClientApplication, LogLevel, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { decodeJwt } from 'jose';
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ValidationError } from '../errors.js';
 import type { CloudEndpoints } from './clouds.js';
 import { EntraError, isGuid, secretLooksLikeId, tokenProblem, untrusted } from './errors.js';
@@ -90,8 +90,8 @@ export function readTokenClaims(token: string): TokenClaims {
 
 export interface TokenSourceOptions extends CredentialInput {
   cloud: CloudEndpoints;
-  /** The integration's connection pool (createEntraDispatcher with the cloud's CA). */
-  dispatcher: Agent;
+  /** The integration's connection pool (createEntraDispatcher: the cloud's CA, the outbound proxy). */
+  dispatcher: Dispatcher;
   /** Sees every URL MSAL requests (tests check no discovery call is made). */
   observe?: (method: string, url: string) => void;
 }

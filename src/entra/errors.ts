@@ -15,6 +15,7 @@ export type ProblemCode =
   | 'no_secret'
   | 'admin_consent_missing'
   | 'network'
+  | 'proxy'
   | 'tls'
   | 'timeout'
   | 'unexpected';
@@ -38,6 +39,23 @@ export class EntraError extends Error {
   constructor(readonly problem: EntraProblem) {
     super(problem.message);
     this.name = 'EntraError';
+  }
+}
+
+/**
+ * A failure at the outbound proxy rather than at Microsoft: it could not be reached (the cause
+ * says why), or it answered the tunnel request (CONNECT) with `tunnelStatus` instead of 200.
+ * `proxy` is the proxy's scheme, host and port, never its credentials.
+ */
+export class ProxyError extends Error {
+  readonly code = 'IDSIGHT_PROXY';
+  constructor(
+    readonly proxy: string,
+    readonly tunnelStatus?: number,
+    options?: ErrorOptions,
+  ) {
+    super(tunnelStatus === undefined ? `could not reach the outbound proxy ${proxy}` : `the outbound proxy ${proxy} answered ${tunnelStatus} to the tunnel request`, options);
+    this.name = 'ProxyError';
   }
 }
 
@@ -210,10 +228,15 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
 // ------------------------------------------------------------------ network and TLS
 
 export interface NetworkFailure {
-  kind: 'network' | 'tls' | 'timeout';
+  kind: 'network' | 'tls' | 'timeout' | 'proxy';
   /** The system or library code: ECONNREFUSED, SELF_SIGNED_CERT_IN_CHAIN, UND_ERR_CONNECT_TIMEOUT… */
   errno?: string;
   detail: string;
+  /** kind proxy: the proxy (no credentials), and its answer to CONNECT when it refused the tunnel. */
+  proxy?: string;
+  tunnelStatus?: number;
+  /** kind proxy, proxy unreachable: what went wrong on the way to it. */
+  via?: NetworkFailure;
 }
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME_MISMATCH/;
@@ -241,6 +264,7 @@ export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
     const e = queue.shift();
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
+    if (e instanceof ProxyError) return proxyFailure(e);
     const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
     const c = typeof code === 'string' ? code : undefined;
     const text = untrusted(message, 200);
@@ -254,6 +278,12 @@ export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
     if (Array.isArray(errors)) queue.push(...errors);
   }
   return undefined;
+}
+
+function proxyFailure(e: ProxyError): NetworkFailure {
+  if (e.tunnelStatus !== undefined) return { kind: 'proxy', errno: `HTTP ${e.tunnelStatus}`, detail: e.message, proxy: e.proxy, tunnelStatus: e.tunnelStatus };
+  const via = classifyNetworkError(e.cause);
+  return { kind: 'proxy', ...(via?.errno ? { errno: via.errno } : {}), detail: via?.detail ?? untrusted((e.cause as { message?: unknown } | undefined)?.message, 200), proxy: e.proxy, ...(via ? { via } : {}) };
 }
 
 const NETWORK_WORDS: Record<string, string> = {
@@ -271,6 +301,7 @@ const NETWORK_WORDS: Record<string, string> = {
 /** A network/TLS/time-out failure as a problem; `phase` says which service was being reached. */
 export function networkProblem(f: NetworkFailure, host: string, phase: 'token' | 'graph'): EntraProblem {
   const service = phase === 'token' ? 'Microsoft\'s token service' : 'Microsoft Graph';
+  if (f.kind === 'proxy') return proxyProblem(f, host, service);
   if (f.kind === 'tls') {
     return {
       code: 'tls',
@@ -295,6 +326,55 @@ export function networkProblem(f: NetworkFailure, host: string, phase: 'token' |
     ...(f.errno ? { microsoftCode: f.errno } : {}),
     message: `Could not reach ${service} at ${host}: ${words}.`,
     guidance: 'Check that idsight\'s host can open HTTPS connections to this address (DNS, firewall, outbound proxy), and for a custom cloud that the authority host and Graph URL are right.',
+  };
+}
+
+const PROXY_STATUS_WORDS: Record<number, string> = {
+  403: 'Forbidden',
+  407: 'Proxy Authentication Required',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function proxyProblem(f: NetworkFailure, host: string, service: string): EntraProblem {
+  const proxy = f.proxy ?? 'the outbound proxy';
+  const base = { code: 'proxy' as const, ...(f.errno ? { microsoftCode: f.errno } : {}) };
+  const status = f.tunnelStatus;
+  if (status === undefined) {
+    const via = f.via;
+    const words = via?.kind === 'tls' ? `its TLS certificate is not trusted (${via.detail})` : via?.kind === 'timeout' ? 'it did not answer in time' : (f.errno && NETWORK_WORDS[f.errno]) || f.detail;
+    return {
+      ...base,
+      message: `Could not reach the outbound proxy ${proxy} on the way to ${service} at ${host}: ${words}.`,
+      guidance:
+        'Check the proxy address in HTTPS_PROXY (scheme, host and port) and that the proxy runs and accepts connections from idsight\'s host. ' +
+        (via?.kind === 'tls' ? 'An https:// proxy\'s certificate must be trusted by the system\'s CA store. ' : '') +
+        'Hosts idsight should reach directly belong in NO_PROXY.',
+    };
+  }
+  const answer = `${status}${PROXY_STATUS_WORDS[status] ? ` ${PROXY_STATUS_WORDS[status]}` : ''}`;
+  if (status === 407) {
+    return {
+      ...base,
+      httpStatus: status,
+      message: `The outbound proxy ${proxy} refused to open a connection to ${host} (${service}): it requires authentication (${answer}).`,
+      guidance: 'Give the proxy\'s user name and password in the proxy URL, HTTPS_PROXY=http://user:password@host:port (special characters percent-encoded); if they are there, the proxy rejected them.',
+    };
+  }
+  if (status >= 500) {
+    return {
+      ...base,
+      httpStatus: status,
+      message: `The outbound proxy ${proxy} could not open a connection to ${host} (${service}): it answered ${answer}.`,
+      guidance: 'The proxy itself could not reach the host (its DNS, its firewall, or the host is down): check with the proxy\'s administrators, and for a custom cloud that the authority host and Graph URL are right.',
+    };
+  }
+  return {
+    ...base,
+    httpStatus: status,
+    message: `The outbound proxy ${proxy} refused to open a connection to ${host} (${service}): it answered ${answer}.`,
+    guidance: `The proxy's rules do not let idsight reach this host: ask its administrators to allow HTTPS (CONNECT) to ${host}, or add the host to NO_PROXY if idsight can reach it directly.`,
   };
 }
 

@@ -11,7 +11,7 @@ import { createTokenSource, validateCredentials, type AccessToken, type Credenti
 import { EntraError, formatSeconds, GraphRequestError, hostOf, isGuid, redact, timeoutProblem, untrusted, type EntraProblem, type ProblemCode } from '../entra/errors.js';
 import type { IntegrationBudget } from '../entra/budget.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
-import { createEntraDispatcher } from '../entra/network.js';
+import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
 import {
   actionCapabilities,
   DATA_TYPES,
@@ -80,6 +80,8 @@ export interface TestConnectionOptions {
   observeToken?: (method: string, url: string) => void;
   /** The integration's throttle budget, shared with its collectors (none: the probes pace themselves). */
   budget?: IntegrationBudget;
+  /** The outbound proxy to Microsoft's endpoints, when one is set. */
+  proxy?: OutboundProxy;
 }
 
 const DAY = 86_400_000;
@@ -151,6 +153,7 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     ...(cloud.caPem ? { ca: cloud.caPem } : {}),
     // the overall limit, not the connect timeout, decides when the test is too slow
     connectTimeoutMs: Math.min(10_000, limit + 1_000),
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
   });
   try {
     const tokens = createTokenSource({ ...input, cloud, dispatcher, ...(opts.observeToken ? { observe: opts.observeToken } : {}) });

@@ -8,19 +8,22 @@ import { resolveCloud, type CloudEndpoints, type CloudName } from '../entra/clou
 import type { ThrottleBudgets } from '../entra/budget.js';
 import { createTokenSource, validateCredentials } from '../entra/credentials.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
-import { createEntraDispatcher } from '../entra/network.js';
+import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
 import { secretLooksLikeId } from '../entra/errors.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { createIntegrationRepo } from '../store/integrations.js';
 import type { IntegrationRow } from '../store/schema.js';
-import { createCollectionRepo } from '../store/collection.js';
 import { createDatasetRepo, DATASETS, type DatasetSpec } from '../store/datasets.js';
 import { createSignInRepo } from '../store/signins.js';
 import type { Vault } from '../vault/vault.js';
 import { integrationSecretAad } from '../vault/service.js';
 import { DATA_TYPES, isDataTypeId, type DataTypeId } from './capabilities.js';
 import { testConnection, type ConnectionReport, type Credentials } from './connectivity.js';
+import { createRemovals, type StoredCounts } from './removal.js';
+
+export type { StoredCounts } from './removal.js';
 
 const DAY = 86_400_000;
 
@@ -72,14 +75,6 @@ export interface IntegrationSettings {
 
 export const DEFAULT_LAG_MINUTES = 15;
 export const DEFAULT_OVERLAP_MINUTES = 15;
-
-/** What an integration's collected data amounts to: sign-ins, and records of every other data set. */
-export interface StoredCounts {
-  signIns: number;
-  otherRecords: number;
-}
-
-const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
 export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
 export type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
@@ -147,15 +142,25 @@ export class ConnectionFailedError extends AppError {
   }
 }
 
-export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Clock; test?: typeof testConnection; budgets?: ThrottleBudgets }) {
+export function createIntegrationService(deps: {
+  db: Db;
+  vault: Vault;
+  clock: Clock;
+  test?: typeof testConnection;
+  budgets?: ThrottleBudgets;
+  /** The outbound proxy for Microsoft's endpoints (tests and collection alike). */
+  proxy?: OutboundProxy;
+  log?: Pick<Logger, 'info' | 'error'>;
+}) {
   const repo = createIntegrationRepo(deps.db.kysely);
   const signIns = createSignInRepo(deps.db);
   const datasets = createDatasetRepo(deps.db);
+  const removals = createRemovals({ db: deps.db, clock: deps.clock, ...(deps.log ? { log: deps.log } : {}) });
   const test = deps.test ?? testConnection;
-  /** Tests credentials within the integration's shared throttle budget. */
+  /** Tests credentials within the integration's shared throttle budget, through the proxy if any. */
   const runTest = (creds: Credentials, opts: { clock: Clock }) => {
     const budget = deps.budgets?.for(creds.tenantId, creds.clientId);
-    return test(creds, { ...opts, ...(budget ? { budget } : {}) });
+    return test(creds, { ...opts, ...(budget ? { budget } : {}), ...(deps.proxy ? { proxy: deps.proxy } : {}) });
   };
 
   const credentialsOf = (row: IntegrationRow): Credentials => {
@@ -241,9 +246,11 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
       const cloud = cloudOf(raw);
       const c = { ...checked(raw), cloud };
       const tenantKey = c.tenantId.toLowerCase();
-      if (await repo.findByTenantApp(tenantKey, c.clientId)) {
-        throw new ConflictError(`an integration for app ${c.clientId} in tenant ${c.tenantId} already exists`);
+      const existing = await repo.findByTenantApp(tenantKey, c.clientId);
+      if (existing?.status === 'removing') {
+        throw new ConflictError(`the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed (its collected data is being deleted); add it again once that has finished`);
       }
+      if (existing) throw new ConflictError(`an integration for app ${c.clientId} in tenant ${c.tenantId} already exists`);
       const report = await runTest(c, { clock: deps.clock });
       if (!report.connected && !opts.saveUntested) throw new ConnectionFailedError(report);
       const id = randomUUID();
@@ -330,26 +337,38 @@ export function createIntegrationService(deps: { db: Db; vault: Vault; clock: Cl
     async openSession(id: string): Promise<{ graph: GraphClient; row: IntegrationRow; close(): Promise<void> }> {
       const row = await mustGet(id);
       const creds = credentialsOf(row);
-      const dispatcher = createEntraDispatcher(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {});
+      const dispatcher = createEntraDispatcher({ ...(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {}), ...(deps.proxy ? { proxy: deps.proxy } : {}) });
       const tokens = createTokenSource({ tenantId: creds.tenantId, clientId: creds.clientId, clientSecret: creds.clientSecret, cloud: creds.cloud, dispatcher });
       const budget = deps.budgets?.for(creds.tenantId, creds.clientId);
       const graph = createGraphClient({ graphUrl: creds.cloud.graphUrl, dispatcher, tokens, maxAttempts: 8, ...(budget ? { budget } : {}) });
       return { graph, row, close: () => dispatcher.close() };
     },
 
-    /** Stops collecting; the collected data stays unless `purge`. */
+    /**
+     * Stops collecting; the collected data stays unless `purge`. With `purge` the integration
+     * disappears at once and its data is deleted step by step (removal.ts): a removal cut short
+     * is finished by finishRemovals at the next start.
+     */
     async remove(id: string, opts: { purge?: boolean } = {}): Promise<{ removed: true; purged: StoredCounts | null; kept: StoredCounts }> {
       await mustGet(id);
-      await repo.remove(id);
       if (opts.purge) {
-        const purged = { signIns: await signIns.purge(id), otherRecords: sum(await datasets.purge(id)) };
-        await createCollectionRepo(deps.db).reset(id);
+        if (!(await repo.markRemoving(id, deps.clock.now()))) throw new NotFoundError(`no integration ${id}`);
+        const { purged, done } = await removals.purge(id);
+        // A run still holding its lease may store more: that is purged, and the row deleted, once it ends.
+        if (!done) void removals.finishAll().catch((err: unknown) => deps.log?.error({ err, integrationId: id }, 'removing an integration failed; the next start finishes it'));
         return { removed: true, purged, kept: { signIns: 0, otherRecords: 0 } };
       }
+      await repo.remove(id);
       let otherRecords = 0;
       for (const spec of Object.values(DATASETS) as DatasetSpec[]) otherRecords += await datasets.count(spec, id);
       return { removed: true, purged: null, kept: { signIns: await signIns.count(id), otherRecords } };
     },
+
+    /** Finishes removals a crash or a stop cut short (in the background from openContext); resolves when none is left. */
+    finishRemovals: (): Promise<void> => removals.finishAll(),
+
+    /** Stops removal work between two batches (what is left is finished at the next start). */
+    close: (): Promise<void> => removals.stop(),
   };
 }
 export type IntegrationService = ReturnType<typeof createIntegrationService>;

@@ -1,5 +1,9 @@
 // Integrations: one row per connected Entra tenant + app. The client secret is stored only as a
 // vault envelope; this repository never sees plaintext.
+//
+// An integration removed with its data has the status 'removing' until the data is gone: from
+// then on it is invisible (get, list) and no test outcome or edit brings it back, and its row is
+// deleted last, so a purge cut short is found and finished (listRemoving).
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow } from './schema.js';
 
@@ -22,6 +26,8 @@ export interface TestOutcome {
   secretExpiresAt: number | null;
 }
 
+const REMOVING = 'removing';
+
 export function createIntegrationRepo(db: Kysely<Database>) {
   return {
     async insert(i: NewIntegration): Promise<void> {
@@ -41,8 +47,9 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         })
         .execute();
     },
-    get: (id: string): Promise<IntegrationRow | undefined> => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst(),
-    list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().orderBy('name').orderBy('id').execute(),
+    get: (id: string): Promise<IntegrationRow | undefined> => db.selectFrom('integrations').selectAll().where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst(),
+    list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().where('status', '!=', REMOVING).orderBy('name').orderBy('id').execute(),
+    /** Any row for this tenant and app, one being removed included (it still holds the pair). */
     findByTenantApp: (tenantId: string, clientId: string): Promise<IntegrationRow | undefined> =>
       db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('client_id', '=', clientId).executeTakeFirst(),
     async update(id: string, patch: { name?: string; settings?: Record<string, unknown> }, now: number): Promise<void> {
@@ -50,6 +57,7 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         .updateTable('integrations')
         .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}), updated_at: now })
         .where('id', '=', id)
+        .where('status', '!=', REMOVING)
         .execute();
     },
     async recordTest(id: string, o: TestOutcome): Promise<void> {
@@ -57,8 +65,17 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         .updateTable('integrations')
         .set({ status: o.status, last_report: JSON.stringify(o.report), last_tested_at: o.testedAt, secret_expires_at: o.secretExpiresAt })
         .where('id', '=', id)
+        .where('status', '!=', REMOVING)
         .execute();
     },
+    /** The first step of removing an integration with its data; false when it is gone or already being removed. */
+    async markRemoving(id: string, now: number): Promise<boolean> {
+      const r = await db.updateTable('integrations').set({ status: REMOVING, updated_at: now }).where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    /** Integrations whose removal has begun and not finished, oldest first. */
+    listRemoving: async (): Promise<string[]> =>
+      (await db.selectFrom('integrations').select('id').where('status', '=', REMOVING).orderBy('updated_at').orderBy('id').execute()).map((r) => r.id),
     /** True when a row was removed. */
     async remove(id: string): Promise<boolean> {
       const r = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { fetch, type Agent } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { createEntraDispatcher, msalNetworkClient } from '../../src/entra/network.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { SimulatorOptionsInput } from '../../src/simulator/options.js';
@@ -14,7 +14,7 @@ export const SIM_T0 = '2026-11-20T12:00:00.000Z';
 
 export interface TestSimulator {
   sim: Simulator;
-  dispatcher: Agent;
+  dispatcher: Dispatcher;
   tenant(key: SimTenant['key']): SimTenant;
   app(tenant: SimTenant['key'], state: AppState): SimApp;
   /** A token for the app from the token endpoint, through MSAL (cached per app). */
