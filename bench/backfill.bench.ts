@@ -20,22 +20,30 @@
 // database's bytes per stored sign-in (file + -wal; target ≤ 800, DESIGN §5) and the collecting
 // process's peak RSS. One JSON line per tenant; missed targets are figures, not failures.
 //
-// Tenants (`--days 30 --throttle microsoft --seed 31`, default scenario; sign-ins per stream over
-// the 30 days: interactive / non-interactive user / service principal / managed identity):
-//   small   --users 60      7.9k / 40k / 1.4k / 0.7k   ≈ 52 pages  at Microsoft's real windows (scale 1)
-//   medium  --users 500      62k / 309k / 1.4k / 0.7k  ≈ 375 pages, scale 0.25 (2.5 s windows)
-//   large   --users 10000   1.2M / 6.0M / 18k / 0.7k   ≈ 7,240 pages, scale 0.05 (500 ms windows)
+// Tenants (`--days 30 --throttle microsoft --seed 31`, default scenario; records per stream over
+// the backfill window: interactive / non-interactive user / service principal / managed identity
+// sign-ins / directory audits, and P):
+//   small   --users 60      7.9k / 40k / 1.4k / 0.7k / 1.5k      P = 53     scale 1 (Microsoft's 10 s)
+//   medium  --users 500     62k / 309k / 1.4k / 0.7k / 2.7k      P = 377    scale 0.25 (2.5 s windows)
+//   large   --users 10000   1.2M / 6.0M / 18k / 0.7k / 28k       P ≈ 7,260  scale 0.05 (500 ms windows)
 // Scaling shrinks the simulator's windows and idsight's pacing (IDSIGHT_GRAPH_PACING_SCALE) alike.
 // It must leave the throttle, not idsight's ingest (~20–25k sign-ins/s into SQLite with the
 // simulator beside it on the same machine), as the binding limit: the scaled throttle admits
-// 5,000 sign-ins per window, 500/s at scale 1, 2,000/s at 0.25 and 10,000/s at 0.05 — the large
-// tenant's scale is the smallest that keeps ingest at no more than half the throttle's rate (so
-// the store keeps up with every page as it comes), and it still takes ~12 minutes of throttle
-// (1,448 windows) for its 7.2 million sign-ins; the medium one is scaled only as far as makes it
-// a few minutes. What does not scale is real time per request: idsight's budget dates a window
-// slot at its send + 250 ms of network skew (src/entra/budget.ts), real time that Microsoft's
-// 10 s window dwarfs (2.5 %) but a 2.5 s window feels (10 %) and a 500 ms one even more (the 150 ms
-// answer then dates the slot: ~30 %). `pacingFloorRatio` is that floor, for reading the ratio.
+// 5,000 sign-ins per window, 500/s at scale 1, 2,000/s at 0.25 and 10,000/s at 0.05. 0.05 is the
+// smallest scale for the large tenant that keeps the throttle's rate at no more than half the
+// ingest speed (the store keeps up with every page as it comes, with room for the simulator
+// sharing the CPU), and its 7.2 million sign-ins still need ~12 minutes of throttle (1,452
+// windows); 0.25 makes the medium one a few minutes while keeping the throttle at a tenth of the
+// ingest speed. What does not scale is real time per request: idsight's budget dates a window
+// slot at its send + 250 ms of network skew (src/entra/budget.ts), real time that Microsoft's 10 s
+// window dwarfs (2.5 %) but a 2.5 s window feels (10 %) and a 500 ms one even more (30 % when
+// the slot is dated at a 150 ms answer, 50 % at the skew — measured on the current code: 1.5).
+// `pacingFloorRatio` is that floor (a lower bound: the answer takes at least the latency), for
+// reading the ratio; BENCH_BACKFILL_SCALE_LARGE=0.1 halves it, at twice the time.
+// Nor does retention: the simulator refuses a filter reaching past it in real time, on every page,
+// so a stream read for longer than idsight's 10-minute margin fails its oldest pages (the pager
+// then starts its chain again, see runPager). Scaled runs are shorter than real ones, so a real
+// tenant meets this sooner: the medium tenant's 377 pages take ~13 minutes at Microsoft's rate.
 //
 // Page latency: Microsoft publishes none for a page of 1,000 sign-ins and real pages take seconds,
 // so every page (full or not) is answered after 3,000 ms × scale: latency / window is then as on a
@@ -43,8 +51,9 @@
 // reach the throttle's rate a collector needs about two pages in flight.
 //
 // Environment:
-//   BENCH_BACKFILL_TENANTS     which tenants, comma-separated (default small,medium,large; the large
-//                              one takes ~45 minutes and ~10 GB of disk while it runs)
+//   BENCH_BACKFILL_TENANTS     which tenants, comma-separated (default small,medium,large; small and
+//                              medium take ~10 minutes each, the large one ~1 hour and ~32 GB of
+//                              disk while it runs: 4.3 KB per sign-in as stored today)
 //   BENCH_BACKFILL_SCALE_SMALL, …_MEDIUM, …_LARGE
 //                              the throttle scale of a tenant (0 < s ≤ 1; defaults 1, 0.25, 0.05)
 //   BENCH_BACKFILL_LATENCY_MS  a page's real-world latency before scaling (default 3000)
@@ -131,6 +140,8 @@ interface PagerFigures {
   wallMs: number;
   requests: number;
   throttled: number;
+  /** Chains started again because their lower bound had fallen out of retention. */
+  restarts: number;
   records: Record<StreamId, number>;
 }
 
@@ -155,7 +166,7 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
       return { requests, throttled };
     },
     /** One page: retried after Retry-After (1 s if absent) on 429, with a new token once on 401. */
-    async get(url: string): Promise<{ value: unknown[]; '@odata.nextLink'?: string }> {
+    async get(url: string): Promise<{ value: Array<Record<string, unknown>>; '@odata.nextLink'?: string }> {
       for (let refreshed = false; ; ) {
         token ??= await acquire();
         requests++;
@@ -172,28 +183,56 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
           token = undefined;
           continue;
         }
-        if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`);
-        return JSON.parse(text) as { value: unknown[]; '@odata.nextLink'?: string };
+        if (!res.ok) throw Object.assign(new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`), { status: res.status });
+        return JSON.parse(text) as { value: Array<Record<string, unknown>>; '@odata.nextLink'?: string };
       }
     },
   };
 }
 
+/**
+ * Each stream's pages in turn, newest first, one at a time. A chain that outlives its lower bound
+ * (a stream read for longer than the 10-minute margin: Graph refuses a filter reaching past
+ * retention, on the following pages too) starts again from the oldest record read, with a lower
+ * bound moved in by what has expired meanwhile; the records at that instant are counted once.
+ */
 async function runPager(summary: SimulatorSummary, agent: Agent, tenant: Tenant, app: Tenant['apps'][number], retention: Record<StreamId, number>): Promise<PagerFigures> {
   const started = performance.now();
   const client = plainClient(summary, agent, tenant, app);
   const records = {} as Record<StreamId, number>;
-  const now = Date.now();
+  let restarts = 0;
   for (const [stream, first] of Object.entries(STREAMS) as Array<[StreamId, (from: string, to: string) => string]>) {
-    const { from, to } = backfillWindow(now, retention[stream]);
+    const property = stream === 'directoryAudits' ? 'activityDateTime' : 'createdDateTime';
+    let { from, to } = backfillWindow(Date.now(), retention[stream]); // as idsight: each stream's window when it starts
+    let oldest = Infinity;
+    let atOldest = new Set<unknown>(); // ids of the records read at `oldest`
+    let repeats = new Set<unknown>(); // ids a restarted chain reads again
     records[stream] = 0;
     for (let url: string | undefined = `${summary.graphUrl}${first(from, to)}`; url; ) {
-      const page = await client.get(url);
-      records[stream] += page.value.length;
+      let page;
+      try {
+        page = await client.get(url);
+      } catch (err) {
+        const expired = Date.parse(from) < Date.now() - retention[stream] * DAY + MINUTE;
+        if ((err as { status?: number }).status !== 400 || !expired) throw err;
+        restarts++;
+        ({ from } = backfillWindow(Date.now(), retention[stream]));
+        if (oldest !== Infinity) to = new Date(oldest).toISOString();
+        repeats = atOldest;
+        url = `${summary.graphUrl}${first(from, to)}`;
+        continue;
+      }
+      for (const r of page.value) {
+        if (repeats.has(r.id)) continue;
+        records[stream]++;
+        const at = Date.parse(String(r[property]));
+        if (at < oldest) [oldest, atOldest] = [at, new Set()];
+        if (at === oldest) atOldest.add(r.id);
+      }
       url = page['@odata.nextLink'];
     }
   }
-  return { wallMs: performance.now() - started, ...client.stats, records };
+  return { wallMs: performance.now() - started, ...client.stats, restarts, records };
 }
 
 // ------------------------------------------------------------------ idsight's side
@@ -278,16 +317,23 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     const wallMs = performance.now() - started;
     const simulatorCpuSeconds = cpuSeconds(simulator.pid!) - simulatorCpuBefore;
-    if (code !== 0) throw new Error(`idsight collect exited ${code}: ${out}\n${lastErr.join('\n')}`);
-    const outcomes = JSON.parse(out) as Outcome[];
-    const failed = outcomes.find((o) => o.status !== 'succeeded');
-    if (failed) throw new Error(`idsight collect: ${failed.dataType} ${failed.status}: ${failed.error}`);
-    const byType = (t: string) => outcomes.find((o) => o.dataType === t)!.stats;
+    let outcomes: Outcome[];
+    try {
+      outcomes = JSON.parse(out) as Outcome[];
+    } catch {
+      throw new Error(`idsight collect exited ${code}: ${out}\n${lastErr.join('\n')}`);
+    }
+    // A failed data type is an error of the bench, but the figures of a long run are still
+    // printed (marked incomplete), and the pager still runs.
+    const errors = outcomes.filter((o) => o.status !== 'succeeded').map((o) => `${o.dataType} ${o.status}: ${o.error}`);
+    if (code !== 0 && errors.length === 0) errors.push(`idsight collect exited ${code}: ${lastErr.slice(-3).join(' | ')}`);
+    const complete = errors.length === 0;
+    const byType = (t: string) => outcomes.find((o) => o.dataType === t)?.stats ?? {};
     const runs = JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; dataType: string; startedAt: string; endedAt: string }>;
     const runSeconds = Object.fromEntries(
       outcomes.map((o) => {
-        const r = runs.find((x) => x.id === o.runId)!;
-        return [o.dataType, round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000, 1)];
+        const r = runs.find((x) => x.id === o.runId);
+        return [o.dataType, r ? round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000, 1) : null];
       }),
     );
 
@@ -331,6 +377,8 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
       throttle: `${REPORTS_LIMIT} per ${windowMs} ms (Microsoft's ${REPORTS_WINDOW_MS / 1000} s × ${scale})`,
       throttleScale: scale,
       pageLatencyMs: latencyMs,
+      complete,
+      ...(complete ? {} : { errors }),
       streams,
       pagesNeeded,
       requests,
@@ -342,15 +390,15 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
       minimumMs: Math.round(minimumMs),
       ratio: round(ratio),
       targetRatio: TARGET_RATIO,
-      meetsRatio: ratio <= TARGET_RATIO,
+      meetsRatio: complete && ratio <= TARGET_RATIO,
       pacingFloorRatio: round(pacingFloorMs / minimumMs),
       runSeconds,
       ...(pager
         ? {
-            pager: { wallMs: Math.round(pager.wallMs), requests: pager.requests, throttled: pager.throttled, records: pager.records },
+            pager: { wallMs: Math.round(pager.wallMs), requests: pager.requests, throttled: pager.throttled, restarts: pager.restarts, records: pager.records },
             vsPager: round(pager.ratio),
             targetVsPager: TARGET_VS_PAGER,
-            meetsVsPager: pager.ratio <= TARGET_VS_PAGER,
+            meetsVsPager: complete && pager.ratio <= TARGET_VS_PAGER,
           }
         : {}),
       signInsStored,
@@ -373,4 +421,8 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
 
 const chosen = (process.env.BENCH_BACKFILL_TENANTS ?? 'small,medium,large').split(',').map((t) => t.trim()).filter(Boolean);
 for (const t of chosen) if (!(t in TENANTS)) throw new Error(`BENCH_BACKFILL_TENANTS: unknown tenant ${t} (small, medium, large)`);
-for (const t of chosen as TenantName[]) console.log(JSON.stringify(await run(t)));
+for (const t of chosen as TenantName[]) {
+  const figures = await run(t);
+  console.log(JSON.stringify(figures));
+  if (!figures.complete) process.exitCode = 1;
+}
