@@ -50,7 +50,7 @@ export function createRemovals(deps: { db: Db; clock: Clock; log?: Pick<Logger, 
     const quiet = await collection.forget(id, deps.clock.now());
     const purged = { signIns: 0, otherRecords: sum(await datasets.purge(id, { stopped })) };
     if (stopping) return { purged, done: false };
-    purged.signIns = await signIns.purge(id);
+    purged.signIns = await signIns.purge(id, { stopped });
     // forgotten again: a run that started while this pass ran (it failed at once: the integration is hidden)
     if (stopping || !quiet || !(await collection.forget(id, deps.clock.now()))) return { purged, done: false };
     await repo.remove(id);

@@ -66,18 +66,36 @@ async function seed(ctx: Context, seedNo: number): Promise<string> {
   return id;
 }
 
-/** Rows of the integration in every table that has an integration_id column (whatever tables later versions add), and its own row. */
-async function leftovers(db: Db, id: string): Promise<Record<string, number>> {
-  const tables =
+/** Tables with a column of that name (whatever tables later versions add). */
+async function tablesWith(db: Db, column: string): Promise<string[]> {
+  const { rows } =
     db.dialect === 'sqlite'
-      ? (await sql<{ name: string }>`select m.name from sqlite_master m join pragma_table_info(m.name) c where m.type = 'table' and c.name = 'integration_id'`.execute(db.kysely)).rows
-      : (await sql<{ name: string }>`select table_name as name from information_schema.columns where table_schema = current_schema() and column_name = 'integration_id'`.execute(db.kysely)).rows;
+      ? await sql<{ name: string }>`select m.name from sqlite_master m join pragma_table_info(m.name) c where m.type = 'table' and c.name = ${column}`.execute(db.kysely)
+      : await sql<{ name: string }>`select table_name as name from information_schema.columns where table_schema = current_schema() and column_name = ${column}`.execute(db.kysely);
+  return rows.map((r) => r.name);
+}
+
+/** The number the sign-in tables know an integration by (integration_no), while it has one. */
+async function integrationNo(db: Db, id: string): Promise<number | undefined> {
+  if (!(await tablesWith(db, 'integration_no')).length) return undefined;
+  const { rows } = await sql<{ no: number | string }>`select no from signin_integrations where integration_id = ${id}`.execute(db.kysely);
+  return rows[0] ? Number(rows[0].no) : undefined;
+}
+
+/**
+ * Rows of the integration in every table keyed by its id or (sign-ins) by its number, and its
+ * own row: `no` is the number it had before the purge.
+ */
+async function leftovers(db: Db, id: string, no?: number): Promise<Record<string, number>> {
+  const tables = await tablesWith(db, 'integration_id');
   assert.ok(tables.length >= 20, `found the integration's tables (${tables.length})`);
   const out: Record<string, number> = {};
-  for (const { name } of tables) {
-    const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(name)} where integration_id = ${id}`.execute(db.kysely);
-    if (Number(rows[0]!.n) > 0) out[name] = Number(rows[0]!.n);
-  }
+  const count = async (table: string, column: string, value: string | number) => {
+    const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${value}`.execute(db.kysely);
+    if (Number(rows[0]!.n) > 0) out[table] = Number(rows[0]!.n);
+  };
+  for (const table of tables) await count(table, 'integration_id', id);
+  if (no !== undefined) for (const table of await tablesWith(db, 'integration_no')) await count(table, 'integration_no', no);
   const row = await db.kysely.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirst();
   if (row) out.integrations = 1;
   return out;
@@ -105,13 +123,14 @@ for (const dialect of DIALECTS) {
         const first = await start(database);
         const gone = await seed(first.ctx, 1);
         const kept = await seed(first.ctx, 2);
-        const keptBefore = await leftovers(first.ctx.db, kept);
+        const goneNo = await integrationNo(first.ctx.db, gone);
+        const keptBefore = await leftovers(first.ctx.db, kept, await integrationNo(first.ctx.db, kept));
 
         await injectFailure(first.ctx.db, true);
         await assert.rejects(first.ctx.integrations.remove(gone, { purge: true }), /injected failure/);
         await injectFailure(first.ctx.db, false);
         // Half done: collection state and the data sets went (batch by batch), app credentials and sign-ins did not.
-        const half = await leftovers(first.ctx.db, gone);
+        const half = await leftovers(first.ctx.db, gone, goneNo);
         assert.equal(half.directory_users, undefined);
         assert.equal(half.collection_runs, undefined);
         assert.ok(half.app_credentials && half.integrations, JSON.stringify(half));
@@ -126,8 +145,8 @@ for (const dialect of DIALECTS) {
         const second = await start(database);
         try {
           await second.ctx.integrations.finishRemovals(); // started by openContext; this waits for it
-          assert.deepEqual(await leftovers(second.ctx.db, gone), {});
-          assert.deepEqual(await leftovers(second.ctx.db, kept), keptBefore, 'other integrations keep everything');
+          assert.deepEqual(await leftovers(second.ctx.db, gone, goneNo), {});
+          assert.deepEqual(await leftovers(second.ctx.db, kept, await integrationNo(second.ctx.db, kept)), keptBefore, 'other integrations keep everything');
           assert.match(second.logs(), new RegExp(`"integrationId":"${gone}".*"msg":"integration removed with its collected data"`));
         } finally {
           await second.ctx.close();
@@ -143,16 +162,19 @@ for (const dialect of DIALECTS) {
         const { ctx } = await start(database);
         try {
           const id = await seed(ctx, 3);
+          const no = await integrationNo(ctx.db, id);
           const collection = createCollectionRepo(ctx.db);
           const run = await collection.startRun({ integrationId: id, dataType: 'signIns', trigger: 'schedule', now: T0, leaseMs: 120_000 });
           const result = await ctx.integrations.remove(id, { purge: true });
           assert.deepEqual(result, { removed: true, purged: { signIns: 40, otherRecords: 32 }, kept: { signIns: 0, otherRecords: 0 } });
-          assert.deepEqual(Object.keys(await leftovers(ctx.db, id)).sort(), ['collection_runs', 'collection_slices', 'collection_state', 'integrations'], 'the data is gone, the row waits');
+          assert.deepEqual(Object.keys(await leftovers(ctx.db, id, no)).sort(), ['collection_runs', 'collection_slices', 'collection_state', 'integrations'], 'the data is gone, the row waits');
           assert.deepEqual(await ctx.integrations.list(), []);
           await createSignInRepo(ctx.db).upsert(id, take(signIns({ seed: 4 }), 5), T0); // the run's last page
+          const later = await integrationNo(ctx.db, id); // (the sign-in store may number the integration anew)
           await collection.finishRun(run, { status: 'succeeded', now: T0, stats: {} });
           await ctx.integrations.finishRemovals();
-          assert.deepEqual(await leftovers(ctx.db, id), {});
+          assert.deepEqual(await leftovers(ctx.db, id, no), {});
+          assert.deepEqual(await leftovers(ctx.db, id, later), {});
         } finally {
           await ctx.close();
         }
