@@ -12,6 +12,7 @@ import { createIntegrationService, type IntegrationService } from './integration
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import type { ConversionProgress } from './store/signins-conversion.js';
 import { openVault, type OpenVault } from './vault/service.js';
 
 export interface Context {
@@ -35,8 +36,8 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
   const clock = overrides.clock ?? systemClock;
   const db = overrides.db ?? openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
   try {
-    const { applied } = await migrate(db);
-    if (applied.length > 0) log.info({ applied, database: db.location }, 'database migrated');
+    const { applied, converted } = await migrate(db, { onConversion: conversionLog(log) });
+    if (applied.length > 0) log.info({ applied, converted, database: db.location }, 'database migrated');
     const vault = await openVault({ db, clock, masterKey: config.masterKey, dataDir: config.dataDir });
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
@@ -60,4 +61,15 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     await db.close();
     throw err;
   }
+}
+
+/** Logs a conversion's progress at its start, every ten seconds and at its end. */
+function conversionLog(log: Logger): (p: ConversionProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (p.converted > 0 && p.converted < p.total && now - last < 10_000) return;
+    last = now;
+    log.info({ converted: p.converted, total: p.total, percent: p.total ? Math.floor((p.converted / p.total) * 100) : 100 }, 'converting stored sign-ins to the compact store (resumes where it stopped if interrupted)');
+  };
 }

@@ -79,6 +79,11 @@ export type EventRunStats = {
   /** The plan's time span, and how much of it is stored (ms): the run's progress. */
   spanMs: number;
   coveredMs: number;
+  /**
+   * How much of the span left Microsoft's retention before it could be read (ms): the oldest part
+   * of a backfill that takes longer than the margin kept inside retention, read last.
+   */
+  expiredMs: number;
   /** The window this run covers (ISO). */
   from?: string;
   /** This run re-read the recent past for late and re-published records. */
@@ -101,8 +106,23 @@ export interface EventCollectorDeps {
   clock: Clock;
   settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
+  /** Shared with the other streams read at the same time under the same throttle; default: this stream's own. */
+  pool?: ChainPool;
+  /** Waiting for the throttle, a stream of lower priority goes first (interactive sign-ins: 0, the default). */
+  priority?: number;
   onProgress?(stats: EventRunStats): void;
 }
+
+/**
+ * The chains of every stream read at once under one throttle (an integration's event logs share
+ * the reports family): how many run, and the page latency they see. Streams add chains only while
+ * all of them together are too few to use the throttle's rate.
+ */
+export interface ChainPool {
+  running: number;
+  latencyMs: number | undefined;
+}
+export const createChainPool = (): ChainPool => ({ running: 0, latencyMs: undefined });
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -163,6 +183,8 @@ interface Running extends Chain {
   ordered: boolean;
   /** The oldest time on the pages received so far (stored or not). */
   oldestSeen: number;
+  /** Where its queries began at the latest: what is older had left retention before it was read. */
+  expiredTo: number;
   progressWrittenAt: number;
   writtenResumeAt: number;
 }
@@ -173,7 +195,9 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   const property = deps.timeProperty ?? 'createdDateTime';
   const url = deps.url ?? interactiveSignIns;
   const now = deps.clock.now();
-  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0 };
+  /** The oldest time Graph still keeps, `margin` inside its retention, now. */
+  const retentionStart = (margin: number) => deps.clock.now() - s.retentionDays * DAY + margin;
+  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, expiredMs: 0 };
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
   let plan = await collection.pendingChains(integrationId, dataType);
@@ -181,10 +205,10 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   let sweptAt: number | undefined;
   if (plan.length === 0) {
     const { cursor, sweptAt: lastSweep } = await collection.state(integrationId, dataType);
-    const retentionStart = now - s.retentionDays * DAY + RETENTION_MARGIN;
+    const oldest = retentionStart(RETENTION_MARGIN);
     const sweep = cursor === null || lastSweep === null || now - lastSweep >= s.sweepIntervalMs;
     if (sweep) sweptAt = now;
-    const from = Math.max(retentionStart, cursor === null ? retentionStart : cursor - (sweep ? s.sweepWindowMs : s.overlapMs));
+    const from = Math.max(oldest, cursor === null ? oldest : cursor - (sweep ? s.sweepWindowMs : s.overlapMs));
     const to = now - s.lagMs;
     if (to <= from) return stats;
     await collection.planChains(integrationId, dataType, [{ start: from, end: to }], now);
@@ -205,8 +229,8 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   // Newest first: recent activity matters most and is available soonest.
   const queue: Chain[] = plan.filter((c) => !c.done).sort((a, b) => b.resumeAt - a.resumeAt);
   const rate = deps.graph.requestsPerSecond(url(iso(from), iso(target)));
-  let latencyMs: number | undefined;
-  let wanted = 1;
+  const pool = deps.pool ?? createChainPool();
+  const wanted = () => (pool.latencyMs === undefined ? 1 : chainsWanted(rate, pool.latencyMs, s.maxChains));
   const failures: unknown[] = [];
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
@@ -224,10 +248,10 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
 
   report();
   await new Promise<void>((resolve) => {
-    /** Starts queued chains, then splits running ones, until as many run as are wanted. */
+    /** Starts queued chains (one at least), then splits running ones, until as many run in the pool as are wanted. */
     const fill = () => {
-      while (!signal.aborted && running.size < wanted && queue.length > 0) launch(toRunning(queue.shift()!));
-      while (!signal.aborted && running.size < wanted) {
+      while (!signal.aborted && queue.length > 0 && (running.size === 0 || pool.running < wanted())) launch(toRunning(queue.shift()!));
+      while (!signal.aborted && pool.running < wanted()) {
         const candidates = [...running].filter((c) => c.ordered).map((c) => ({ c, at: splitPoint(c) })).filter((x) => x.at !== undefined);
         const widest = candidates.sort((a, b) => b.c.resumeAt - b.c.start - (a.c.resumeAt - a.c.start))[0];
         if (!widest) break;
@@ -241,9 +265,10 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
       }
       if (running.size === 0) resolve();
     };
-    const toRunning = (c: Chain): Running => ({ ...c, fetched: 0, ordered: true, oldestSeen: c.resumeAt, progressWrittenAt: performance.now(), writtenResumeAt: c.resumeAt });
+    const toRunning = (c: Chain): Running => ({ ...c, fetched: 0, ordered: true, oldestSeen: c.resumeAt, expiredTo: c.start, progressWrittenAt: performance.now(), writtenResumeAt: c.resumeAt });
     const launch = (chain: Running) => {
       running.add(chain);
+      pool.running++;
       readChain(chain, fill)
         .catch((err: unknown) => {
           failures.push(err);
@@ -251,6 +276,7 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
         })
         .finally(() => {
           running.delete(chain);
+          pool.running--;
           fill();
         });
     };
@@ -272,28 +298,39 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     let previous: Promise<void> = Promise.resolve();
     let latest = previous;
     try {
-      for await (const page of deps.graph.pages<Record<string, unknown>>(url(iso(chain.start), iso(chain.resumeAt)), { signal })) {
-        const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
-        const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
-        const span = pageSpan(page.value, property);
-        if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
-        if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
-        latencyMs = latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * latencyMs + 0.3 * (page.latencyMs ?? latencyMs);
-        wanted = chainsWanted(rate, latencyMs, s.maxChains);
-        latest = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
-          tallyPage(stats, fetched, counts);
-          chain.fetched += fetched;
-          if (span && chain.ordered) advance(chain, Math.max(chain.start, Math.min(chain.resumeAt, span.oldest)));
-          report();
-        });
-        latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
-        await previous;
-        previous = latest;
-        onPage();
-        // split off: what is older than the chain's start belongs to another chain now
-        if (chain.ordered && span && span.oldest < chain.start) break;
+      // One query, asked again from where the chain is whenever its lower bound is about to leave
+      // retention: Graph refuses a filter that reaches past it, on every page of a long read.
+      for (let again = true; again; ) {
+        again = false;
+        const from = Math.max(chain.start, retentionStart(RETENTION_MARGIN));
+        chain.expiredTo = Math.max(chain.expiredTo, from);
+        if (from >= chain.resumeAt) break; // what is left has left retention
+        for await (const page of deps.graph.pages<Record<string, unknown>>(url(iso(from), iso(chain.resumeAt)), { signal, priority: deps.priority ?? 0 })) {
+          const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
+          const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
+          const span = pageSpan(page.value, property);
+          if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
+          if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
+          pool.latencyMs = pool.latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
+          latest = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
+            tallyPage(stats, fetched, counts);
+            chain.fetched += fetched;
+            if (span && chain.ordered) advance(chain, Math.max(chain.start, Math.min(chain.resumeAt, span.oldest)));
+            report();
+          });
+          latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+          await previous;
+          previous = latest;
+          onPage();
+          // split off: what is older than the chain's start belongs to another chain now
+          if (chain.ordered && span && span.oldest < chain.start) break;
+          if (chain.ordered && page.nextLink && retentionStart(RETENTION_MARGIN / 2) > from) {
+            again = true;
+            break;
+          }
+        }
+        await previous; // the chain's resume point is where its last page left it
       }
-      await previous;
     } finally {
       // a failing or stopped chain still waits for the page it handed over, so the run's figures
       // are whole, and remembers how far it got, so the next run resumes there
@@ -303,6 +340,7 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
         await write(() => collection.chainProgress(integrationId, dataType, start, resumeAt, deps.clock.now()));
       }
     }
+    stats.expiredMs += Math.max(0, Math.min(chain.expiredTo, chain.resumeAt) - chain.start);
     chain.resumeAt = chain.start;
     chain.done = true;
     finishedSpan += chain.end - chain.start;

@@ -13,7 +13,7 @@ import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo, type SignInRepo } from '../store/signins.js';
 import { collectDelta } from './delta.js';
-import { collectEvents, eventsUrl, type EventCollectionSettings } from './events.js';
+import { collectEvents, createChainPool, eventsUrl, type ChainPool, type EventCollectionSettings } from './events.js';
 import { collectListing, type ListingSource } from './listing.js';
 
 /** The longest a running run's stats and lease go unwritten while it makes progress. */
@@ -31,6 +31,8 @@ export type RunStats = {
   /** Event logs: the time span the run reads, and how much of it is stored (ms). */
   spanMs?: number;
   coveredMs?: number;
+  /** Event logs: how much of the span left Microsoft's retention before it could be read (ms). */
+  expiredMs?: number;
   [more: string]: unknown;
 };
 
@@ -56,9 +58,17 @@ interface CollectContext {
   signIns: SignInRepo;
   clock: Clock;
   eventSettings: Partial<EventCollectionSettings>;
+  /** The chains of the event logs read at once (they share the reports throttle). */
+  pool: ChainPool;
   signal?: AbortSignal;
   onProgress(stats: RunStats): void;
 }
+
+/**
+ * The event logs: read at once by one collection (each its own run), as their streams share one
+ * throttle, so it is never idle between them; interactive sign-ins go first when both wait.
+ */
+export const EVENT_LOGS: ReadonlySet<DataTypeId> = new Set(['signIns', 'nonInteractiveSignIns', 'directoryAudits']);
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
@@ -78,26 +88,34 @@ const premium = (c: CollectContext): boolean => c.integration.report?.capabiliti
 const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> = {
   signIns: (c) => collectEvents({ ...eventDeps(c), dataType: 'signIns', store: c.signIns }),
   nonInteractiveSignIns: async (c) => {
-    // One stream per beta event type turned on in the integration's advanced settings, each with its own cursor.
+    // One stream per beta event type turned on in the integration's advanced settings, each with
+    // its own cursor, read at once.
     const perType: Record<string, RunStats> = {};
-    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, eventTypes: perType };
+    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, expiredMs: 0, eventTypes: perType };
     const sum = () => {
-      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'chains', 'chainsDone', 'spanMs', 'coveredMs'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
+      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'chains', 'chainsDone', 'spanMs', 'coveredMs', 'expiredMs'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
     };
-    for (const eventType of c.integration.settings.signInEventTypes) {
-      perType[eventType] = await collectEvents({
-        ...eventDeps(c),
-        dataType: `nonInteractiveSignIns/${eventType}`,
-        url: betaSignIns(eventType),
-        store: c.signIns,
-        onProgress: (s) => {
-          perType[eventType] = { ...s };
-          sum();
-          c.onProgress({ ...total });
-        },
-      });
-      sum();
-    }
+    const eventTypes = c.integration.settings.signInEventTypes;
+    for (const eventType of eventTypes) perType[eventType] = {}; // reported in the settings' order
+    const streams = await Promise.allSettled(
+      eventTypes.map(async (eventType) => {
+        perType[eventType] = await collectEvents({
+          ...eventDeps(c),
+          dataType: `nonInteractiveSignIns/${eventType}`,
+          url: betaSignIns(eventType),
+          store: c.signIns,
+          priority: 1,
+          onProgress: (s) => {
+            perType[eventType] = { ...s };
+            sum();
+            c.onProgress({ ...total });
+          },
+        });
+        sum();
+      }),
+    );
+    const failed = streams.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return total;
   },
   directoryAudits: (c) =>
@@ -106,6 +124,7 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
       dataType: 'directoryAudits',
       url: eventsUrl('/v1.0/auditLogs/directoryAudits', 'activityDateTime'),
       timeProperty: 'activityDateTime',
+      priority: 1,
       store: { upsert: (id, records, at, texts) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at, ...(texts ? { texts } : {}) }) },
       settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
     }),
@@ -138,6 +157,7 @@ function eventDeps(c: CollectContext) {
     collection: c.collection,
     clock: c.clock,
     settings: c.eventSettings,
+    pool: c.pool,
     ...(c.signal ? { signal: c.signal } : {}),
     onProgress: c.onProgress,
   };
@@ -196,6 +216,8 @@ export interface Progress {
   stats: RunStats;
   /** When the run started (epoch ms), for an ETA. */
   startedAt: number;
+  /** The run has ended (its outcome is recorded); these are its final counts. */
+  ended?: true;
 }
 
 /** What went wrong, and what the administrator can do about it. */
@@ -229,7 +251,7 @@ export function createCollector(deps: {
   const datasets = createDatasetRepo(deps.db);
   const signIns = createSignInRepo(deps.db);
 
-  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, opts: RunOptions): Promise<RunOutcome> {
+  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, pool: ChainPool, opts: RunOptions): Promise<RunOutcome> {
     const integrationId = integration.id;
     const startedAt = deps.clock.now();
     const runId = await collection.startRun({ integrationId, dataType, trigger, now: startedAt, leaseMs: LEASE_MS });
@@ -255,6 +277,7 @@ export function createCollector(deps: {
         signIns,
         clock: deps.clock,
         eventSettings: { lagMs: integration.settings.lagMinutes * MINUTE, overlapMs: integration.settings.overlapMinutes * MINUTE, ...deps.eventSettings },
+        pool,
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (s) => {
           stats = { ...s, ...requestStats(session.graph) };
@@ -286,6 +309,7 @@ export function createCollector(deps: {
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
       return { runId, dataType, status: 'failed', stats, error, guidance };
     } finally {
+      opts.onProgress?.({ runId, dataType, stats, startedAt, ended: true });
       await session.close();
     }
   }
@@ -299,26 +323,39 @@ export function createCollector(deps: {
       const integration = await deps.integrations.get(integrationId);
       for (const t of opts.types ?? []) if (!isDataTypeId(t)) throw new ValidationError(`unknown data type ${t}`);
       const types = (opts.types ?? Object.entries(integration.settings.dataTypes).filter(([, on]) => on).map(([t]) => t)).filter(isDataTypeId);
-      const outcomes: RunOutcome[] = [];
-      for (const dataType of types) {
+      const pool = createChainPool();
+      const one = async (dataType: DataTypeId): Promise<RunOutcome> => {
         const capability = integration.report?.capabilities.find((c) => c.dataType === dataType);
         if (opts.signal?.aborted) {
           // stopped before this data type's turn: no run is recorded, so nothing is left to resume
           const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the collection was stopped';
-          outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: `not started: ${why}` });
-        } else if (capability && !capability.available && capability.status === 'unavailable') {
-          outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' });
-        } else {
-          try {
-            outcomes.push(await runOne(integration, dataType, opts.trigger ?? 'manual', opts));
-          } catch (err) {
-            // Another run holds this data type: the others still run; alone, it is a conflict.
-            if (!(err instanceof ConflictError) || types.length === 1) throw err;
-            outcomes.push({ runId: null, dataType, status: 'skipped', stats: {}, error: err.message });
-          }
+          return { runId: null, dataType, status: 'skipped', stats: {}, error: `not started: ${why}` };
         }
+        if (capability && !capability.available && capability.status === 'unavailable') {
+          return { runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' };
+        }
+        try {
+          return await runOne(integration, dataType, opts.trigger ?? 'manual', pool, opts);
+        } catch (err) {
+          // Another run holds this data type: the others still run; alone, it is a conflict.
+          if (!(err instanceof ConflictError) || types.length === 1) throw err;
+          return { runId: null, dataType, status: 'skipped', stats: {}, error: err.message };
+        }
+      };
+      // The event logs at once, the other data types one after another beside them.
+      const outcomes = new Map<DataTypeId, Promise<RunOutcome>>();
+      for (const t of types) if (EVENT_LOGS.has(t)) outcomes.set(t, one(t));
+      let previous: Promise<unknown> = Promise.resolve();
+      for (const t of types) {
+        if (EVENT_LOGS.has(t)) continue;
+        const outcome = previous.then(() => one(t));
+        previous = outcome.catch(() => undefined);
+        outcomes.set(t, outcome);
       }
-      return outcomes;
+      const settled = await Promise.allSettled(types.map((t) => outcomes.get(t)!));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((r) => (r as PromiseFulfilledResult<RunOutcome>).value);
     },
 
     async runs(integrationId: string, limit = 50): Promise<RunView[]> {

@@ -13,10 +13,10 @@ import type { IntegrationService } from '../integrations/service.js';
 import { createCollectionRepo } from '../store/collection.js';
 import type { Db } from '../store/db.js';
 import { isDataTypeId } from '../integrations/capabilities.js';
+import { EVENT_LOGS } from './runner.js';
 import type { Supervisor } from './supervisor.js';
 
-const EVENT_LOGS = new Set(['signIns', 'nonInteractiveSignIns', 'directoryAudits']);
-const laneOf = (dataType: string): 'events' | 'directory' => (EVENT_LOGS.has(dataType) ? 'events' : 'directory');
+const laneOf = (dataType: string): 'events' | 'directory' => (isDataTypeId(dataType) && EVENT_LOGS.has(dataType) ? 'events' : 'directory');
 
 /** Enough recent runs to see each data type's latest when the last stop interrupted them all. */
 const RECENT_RUNS = 100;

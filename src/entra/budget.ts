@@ -59,8 +59,11 @@ export interface IntegrationBudget {
   cost(pathOrUrl: string, method?: string): number;
   /** Requests per second the family allows over time (directory: resource units per second). */
   throughput(family: Family): number;
-  /** Waits, first come first served, for a slot of `family` (`cost` resource units for directory). */
-  acquire(family: Family, signal?: AbortSignal, cost?: number): Promise<BudgetPermit>;
+  /**
+   * Waits for a slot of `family` (`cost` resource units for directory): first come first served,
+   * except that a lower `priority` (default 0) goes before a higher one waiting.
+   */
+  acquire(family: Family, signal?: AbortSignal, cost?: number, priority?: number): Promise<BudgetPermit>;
   /**
    * Graph answered 429: pauses the family for every caller, `retryAfterMs` when Graph said how
    * long, else a jittered backoff growing with consecutive throttles. Returns the pause, ms.
@@ -86,7 +89,10 @@ export interface ThrottleBudgetOptions {
   random?: () => number;
   /** Overrides of Microsoft's limits, before scaling. */
   limits?: Partial<Record<Family, FamilyLimit>>;
-  /** Longest a request may take to reach Graph after it is sent, ms (default 250; not scaled). */
+  /**
+   * Longest a request may take to reach Graph after it is sent, ms (default 250 × scale: a rig
+   * whose throttle is scaled down answers over loopback, and its allowance shrinks with it).
+   */
   skewMs?: number;
 }
 
@@ -218,6 +224,7 @@ function bucketLimiter(capacity: number, refillMs: number): Limiter {
 
 interface Waiter {
   cost: number;
+  priority: number;
   since: number;
   resolve(slot: Slot): void;
   reject(reason: unknown): void;
@@ -238,7 +245,7 @@ class Lane {
     private readonly sleep: (ms: number, signal: AbortSignal) => Promise<unknown>,
   ) {}
 
-  acquire(cost: number, signal: AbortSignal | undefined): Promise<{ slot: Slot; waitedMs: number }> {
+  acquire(cost: number, signal: AbortSignal | undefined, priority = 0): Promise<{ slot: Slot; waitedMs: number }> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const since = this.now();
@@ -250,13 +257,16 @@ class Lane {
       };
       const waiter: Waiter = {
         cost,
+        priority,
         since,
         resolve: (slot) => resolve({ slot, waitedMs: Math.max(0, slot.grantedAt - since) }),
         reject,
         unlisten: () => signal?.removeEventListener('abort', onAbort),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
+      // behind every waiter of its priority or a more urgent one
+      const at = this.queue.findIndex((w) => w.priority > priority);
+      this.queue.splice(at < 0 ? this.queue.length : at, 0, waiter);
       this.pump();
     });
   }
@@ -305,7 +315,7 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
   const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const random = opts.random ?? Math.random;
-  const skewMs = opts.skewMs ?? 250;
+  const skewMs = opts.skewMs ?? 250 * scale;
   const limits = { ...MICROSOFT_LIMITS, ...opts.limits };
   const lanes = new Map<string, Lane>();
   const budgets = new Map<string, IntegrationBudget>();
@@ -334,9 +344,9 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
         const limit = limits[family];
         return limit.kind === 'window' ? (limit.limit / (limit.windowMs * scale)) * 1000 : (limit.capacity / (limit.refillMs * scale)) * 1000;
       },
-      async acquire(family, signal, cost = 1) {
+      async acquire(family, signal, cost = 1, priority = 0) {
         const l = lane(tenantId, appId, family);
-        const { slot, waitedMs } = await l.acquire(family === 'directory' ? Math.max(1, cost) : 1, signal);
+        const { slot, waitedMs } = await l.acquire(family === 'directory' ? Math.max(1, cost) : 1, signal, priority);
         const c = counters[family];
         c.requests++;
         c.waitedMs += waitedMs;

@@ -80,6 +80,8 @@ export interface GraphRequestOptions {
   family?: Family;
   /** Time limit of each attempt (overrides the client's). */
   timeoutMs?: number;
+  /** Waiting for the throttle budget, a lower priority goes first (default 0). */
+  priority?: number;
 }
 
 export interface GraphResponse<T = unknown> {
@@ -198,7 +200,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const { token } = await opts.tokens.acquire({ forceRefresh, ...(o.signal ? { signal: o.signal } : {}) });
       forceRefresh = false;
       // the slot comes last, so the request leaves the moment it is granted
-      const permit = budget && family ? await budget.acquire(family, o.signal, cost) : undefined;
+      const permit = budget && family ? await budget.acquire(family, o.signal, cost, o.priority) : undefined;
       if (attempt > 1) counters.retries++;
       counters.requests++;
       const sentAt = performance.now();

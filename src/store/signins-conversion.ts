@@ -23,26 +23,30 @@ async function legacyTableExists(db: Db): Promise<boolean> {
   return r.rows[0]?.t != null;
 }
 
-/** Converts what is left of the old table; returns how many sign-ins it converted (0: nothing to do). */
+/**
+ * Converts what is left of the old table; returns how many sign-ins it converted (0: nothing to
+ * do). Another process converting at the same time may finish first and drop the table: this one
+ * then stops where it is.
+ */
 export async function convertLegacySignIns(db: Db, onProgress?: (p: ConversionProgress) => void): Promise<number> {
+  const progress = { converted: 0 };
+  try {
+    return await convert(db, progress, onProgress);
+  } catch (err) {
+    if (await legacyTableExists(db)) throw err;
+    return progress.converted;
+  }
+}
+
+async function convert(db: Db, progress: { converted: number }, onProgress?: (p: ConversionProgress) => void): Promise<number> {
   if (!(await legacyTableExists(db))) return 0;
   const k = db.kysely;
   const repo = createSignInRepo(db);
   const rowRef = db.dialect === 'sqlite' ? sql<string>`rowid` : sql<string>`ctid::text`;
   const total = Number((await k.selectFrom('signins_legacy').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  let converted = 0;
   for (; total > 0; ) {
-    onProgress?.({ converted, total });
-    const rows = await k
-      .selectFrom('signins_legacy')
-      .select(['integration_id', 'collected_at', 'raw', rowRef.as('ref')])
-      .limit(BATCH)
-      .execute()
-      // another process converting at the same time finished first and dropped the table
-      .catch(async (err: unknown) => {
-        if (await legacyTableExists(db)) throw err;
-        return [];
-      });
+    onProgress?.({ converted: progress.converted, total });
+    const rows = await k.selectFrom('signins_legacy').select(['integration_id', 'collected_at', 'raw', rowRef.as('ref')]).limit(BATCH).execute();
     if (rows.length === 0) break;
     // a batch of the store is one integration and one fetch time (its block's), as when collected
     const groups = new Map<string, typeof rows>();
@@ -57,9 +61,9 @@ export async function convertLegacySignIns(db: Db, onProgress?: (p: ConversionPr
     const refs = rows.map((r) => r.ref);
     if (db.dialect === 'sqlite') await k.deleteFrom('signins_legacy').where(sql`rowid`, 'in', refs.map(Number)).execute();
     else await sql`delete from signins_legacy where ctid = any(${refs}::tid[])`.execute(k);
-    converted += rows.length;
+    progress.converted += rows.length;
   }
   await k.schema.dropTable('signins_legacy').ifExists().execute();
-  if (total > 0) onProgress?.({ converted, total });
-  return converted;
+  if (total > 0) onProgress?.({ converted: progress.converted, total });
+  return progress.converted;
 }

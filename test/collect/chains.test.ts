@@ -33,7 +33,7 @@ interface FakeGraph extends GraphClient {
  * Pages of `data` for a `createdDateTime ge … and … le …` filter, newest first (or as `order`
  * rearranges each query's result), 1,000 to a page.
  */
-function fakeGraph(data: Rec[], o: { rate?: number; latencyMs: number; order?: (rs: Rec[]) => Rec[] }): FakeGraph {
+function fakeGraph(data: Rec[], o: { rate?: number; latencyMs: number; order?: (rs: Rec[]) => Rec[]; retention?: { floor(): number }; onPage?(): void }): FakeGraph {
   const requests: string[] = [];
   const g = {
     graphUrl: 'https://graph.invalid',
@@ -49,6 +49,9 @@ function fakeGraph(data: Rec[], o: { rate?: number; latencyMs: number; order?: (
       const result = o.order ? o.order(inWindow) : inWindow;
       for (let offset = 0; ; offset += 1000) {
         opts.signal?.throwIfAborted();
+        // as Graph does, on the first page and on every nextLink: a filter reaching past retention is refused
+        if (o.retention && Date.parse(ge!) < o.retention.floor()) throw new Error(`400 Invalid filter clause: ${ge} is past retention`);
+        o.onPage?.();
         requests.push(url);
         await new Promise((r) => setImmediate(r));
         const value = result.slice(offset, offset + 1000) as T[];
@@ -165,6 +168,29 @@ describe('event backfill chains', () => {
     const store = memoryStore();
     await run(fakeGraph(data, { rate: 0.5, latencyMs: 500, order: swapped }), store);
     assert.equal(store.byId.size, data.length, 'every record');
+  });
+});
+
+describe('a backfill longer than the margin inside retention', () => {
+  test('asks again before its lower bound leaves retention, and says how much left it before it was read', async () => {
+    const { db, dispose } = await openMigrated('sqlite');
+    try {
+      let now = NOW;
+      const data = records(20_000);
+      // each page takes Microsoft's 2 s for 1 of 5 slots a 10 s window allows, and the clock runs: 20 pages, 40 minutes
+      const graph = fakeGraph(data, { rate: 0.5, latencyMs: 1_000, retention: { floor: () => now - 30 * DAY }, onPage: () => (now += 2 * MINUTE) });
+      const store = memoryStore();
+      const stats = await collectEvents({ integrationId: 'i', dataType: 'signIns', graph, collection: createCollectionRepo(db), store, clock: { now: () => now } });
+      assert.ok(graph.requests.length <= minimumRequests(data.length) + 8, `${graph.requests.length} requests`);
+      // what was still kept when its page was asked for is stored; only the oldest part went
+      const floor = now - 30 * DAY;
+      const missing = data.filter((r) => !store.byId.has(r.id));
+      assert.ok(missing.every((r) => Date.parse(r.createdDateTime) < floor + 10 * MINUTE), 'only records that left retention are missing');
+      assert.ok(stats.expiredMs > 20 * MINUTE && stats.expiredMs < 45 * MINUTE, `${stats.expiredMs / MINUTE} minutes expired`);
+      assert.equal(await createCollectionRepo(db).cursor('i', 'signIns'), NOW - 15 * MINUTE, 'the plan completed');
+    } finally {
+      await dispose();
+    }
   });
 });
 

@@ -147,6 +147,22 @@ describe('budgets on a manual clock', () => {
     assert.equal(stats.waitedMs, 5 * 10_040 + 2 * 20_290);
   });
 
+  test('a more urgent caller goes before those waiting, in arrival order among equals', async () => {
+    const { time, budget } = make({ skewMs: 0 });
+    const order: string[] = [];
+    const take = (name: string, priority: number) =>
+      budget.acquire('reports', undefined, 1, priority).then((p) => {
+        order.push(name);
+        p.done(200);
+      });
+    const waiting = [...['a', 'b', 'c', 'd', 'e', 'late1', 'late2'].map((n) => take(n, 1)), take('urgent', 0)];
+    await time.advance(0);
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e'], 'the first five go at once');
+    await time.advance(10_000);
+    await Promise.all(waiting);
+    assert.deepEqual(order.slice(5), ['urgent', 'late1', 'late2']);
+  });
+
   test('scale shrinks every window: 0.01 makes 5 per 10 s into 5 per 100 ms', async () => {
     const { time, budget } = make({ scale: 0.01, skewMs: 0 });
     const { granted } = race(budget, 'reports', 11, time);

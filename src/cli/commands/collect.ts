@@ -5,28 +5,39 @@ import { onStopSignals, SIGNAL_EXIT_CODES, type StopSignal } from '../signals.js
 
 const formatEta = (seconds: number): string => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`);
 
-/** Progress: a line that rewrites itself at a terminal, JSON lines otherwise. */
+/**
+ * Progress: at a terminal, one line that rewrites itself with every run in progress (the event
+ * logs are read at once), and a line of its own for each run as it ends; JSON lines otherwise.
+ */
 export function progressPrinter(json: boolean): (p: Progress) => void {
   const tty = process.stderr.isTTY && !json;
+  const active = new Map<string, Progress>();
   let last = 0;
-  let lastRun = '';
   return (p) => {
     const s = p.stats;
     if (!tty) {
-      process.stderr.write(`${JSON.stringify({ progress: p.dataType, run: p.runId, ...s })}\n`);
+      process.stderr.write(`${JSON.stringify({ progress: p.dataType, run: p.runId, ...(p.ended ? { ended: true } : {}), ...s })}\n`);
       return;
     }
-    if (lastRun && lastRun !== p.runId) process.stderr.write('\n'); // each data type keeps its last line
-    lastRun = p.runId;
     const now = Date.now();
-    const percent = percentDone(s);
-    if (now - last < 200 && percent !== 100) return;
+    if (p.ended) {
+      active.delete(p.runId);
+      process.stderr.write(`\r\x1b[K${p.dataType}: fetched ${s.fetched ?? 0}  new ${s.inserted ?? 0}  updated ${s.updated ?? 0}\n`);
+    } else {
+      active.set(p.runId, p);
+      if (now - last < 200) return;
+    }
     last = now;
-    const width = 24;
-    const filled = Math.round(((percent ?? 0) / 100) * width);
-    const eta = etaSeconds(p, now);
-    const bar = percent !== null ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}%${eta === null ? '' : `  ETA ${formatEta(eta)}`}  ` : '';
-    process.stderr.write(`\r${p.dataType} ${bar}fetched ${s.fetched ?? 0}  new ${s.inserted ?? 0}  updated ${s.updated ?? 0}   `);
+    const runs = [...active.values()];
+    if (runs.length === 0) return;
+    const parts = runs.map((r) => {
+      const percent = percentDone(r.stats);
+      return percent === null ? `${r.dataType} ${r.stats.fetched ?? 0}` : `${r.dataType} ${percent}%`;
+    });
+    const etas = runs.map((r) => etaSeconds(r, now)).filter((e) => e !== null);
+    const fetched = runs.reduce((n, r) => n + (r.stats.fetched ?? 0), 0);
+    const eta = etas.length > 0 ? `  ETA ${formatEta(Math.max(...etas))}` : '';
+    process.stderr.write(`\r\x1b[K${parts.join(' · ')}  fetched ${fetched}${eta}`);
   };
 }
 
@@ -48,7 +59,6 @@ export function registerCollectCommands(program: Command): void {
           void supervisor.stop(`idsight received ${signal}`);
         });
         const outcomes = await ctx.supervisor.run(id, { ...(types ? { types } : {}), trigger: 'manual', onProgress: progressPrinter(Boolean(opts.json)) });
-        if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
         await ctx.audit.record({ actor: cliActor(), action: 'integrations.collect', target: id, outcome: outcomes.some((o) => o.status === 'failed') ? 'failure' : 'success', detail: { types: types ?? 'enabled' } });
         if (opts.json) printJson(outcomes);
         else {

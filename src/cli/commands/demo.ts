@@ -24,7 +24,10 @@ export function registerDemoCommand(program: Command): void {
       try {
         // The simulated tenant throttles as Microsoft does only with --throttle microsoft; then
         // idsight paces itself too, otherwise the first collection runs at full speed.
-        const config = { ...loadConfig(), graphPacing: opts.throttle === 'microsoft' ? ('microsoft' as const) : ('off' as const) };
+        const loaded = loadConfig();
+        // The simulated tenant is on this machine: never through an outbound proxy the shell may set.
+        const noProxy = loaded.noProxy === '*' ? '*' : [loaded.noProxy, '127.0.0.1'].filter(Boolean).join(',');
+        const config = { ...loaded, noProxy, graphPacing: opts.throttle === 'microsoft' ? ('microsoft' as const) : ('off' as const) };
         // Both ports are checked before anything starts: a taken API port must not cost a first
         // collection and then fail.
         const simPort = Number(opts.simPort);
@@ -89,7 +92,6 @@ export function registerDemoCommand(program: Command): void {
 
         // At a terminal, the progress bar of `idsight collect`; elsewhere only the table below.
         const outcomes = await ctx.supervisor.run(integration.id, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) });
-        if (process.stderr.isTTY) process.stderr.write('\n');
         printTable(
           outcomes.map((o) => ({ 'data type': o.dataType, status: o.status, fetched: String(o.stats.fetched ?? ''), new: String(o.stats.inserted ?? ''), note: o.error ?? '' })),
           ['data type', 'status', 'fetched', 'new', 'note'],
