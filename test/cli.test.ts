@@ -13,7 +13,7 @@ import { runIdsight, type CliRun } from './helpers/cli.js';
 import { createTestDatabase, DIALECTS, skipReason, tempDir, type TestDatabase } from './helpers/databases.js';
 
 const PW = 'correct horse battery staple';
-const MIGRATIONS = ['0001_foundation', '0002_integration_state', '0003_collection', '0004_collection_sweep', '0005_datasets', '0006_collection_chains', '0008_compact_signins', '0009_compact_audits'];
+const MIGRATIONS = ['0001_foundation', '0002_integration_state', '0003_collection', '0004_collection_sweep', '0005_datasets', '0006_collection_chains', '0007_compact_signins', '0008_compact_audits'];
 
 type Run = CliRun;
 const cli = runIdsight;

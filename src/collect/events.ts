@@ -5,24 +5,27 @@
 // throttle, limits the rate. Later runs read [cursor − overlap, now − lag] the same way.
 //
 // Guarantees, and where they are kept:
-// - A page is stored before its chain's resume point moves past it (`advance`), so a crash or a
-//   stop loses nothing: the next run reads each unfinished chain again from its resume point.
+// - A chain's resume point moves past a page only once that page and every page before it are
+//   stored (`advance`), so a crash, a stop or a failing page loses nothing: the next run reads
+//   each unfinished chain again from its resume point.
 //   Upserts by id make what is read twice land once (the newest version wins).
-// - A chain relies on Graph's newest-first order only while it holds: a page newer than what the
-//   chain already stored freezes the chain's resume point and stops it from ending early, so a
-//   broken order costs requests, never records.
+// - A chain relies on Graph's newest-first order only while it holds: a page newer than one before
+//   it sends the chain's resume point back to its end and stops it from ending early, so a broken
+//   order costs requests, never records (`disorder`).
+// - A chain asks again before its lower bound leaves retention, which Graph would refuse; what
+//   left retention before it could be read is reported (`expiredMs`), never silently missing.
 // - The cursor moves only when every chain of the plan is done (`completePlan`).
+// The decisions themselves (how many chains, where to split) are pure, in event-chains.ts.
 import type { Clock } from '../clock.js';
-import type { GraphClient } from '../entra/graph.js';
+import type { GraphClient, GraphPage } from '../entra/graph.js';
 import { arrayItemTexts } from '../entra/page-text.js';
 import type { Chain, CollectionRepo } from '../store/collection.js';
 import type { UpsertCounts } from '../store/signins.js';
+import { chainsWanted, createChainPool, eventsUrl, pageSpan, POOL_PAGES, releasePage, splitPoint, takePage, type ChainPool } from './event-chains.js';
 import { tallyPage } from './tally.js';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
-/** Graph's largest page of sign-ins and audits, which every request asks for. */
-export const PAGE_SIZE = 1000;
 
 export interface EventCollectionSettings {
   /**
@@ -42,9 +45,9 @@ export interface EventCollectionSettings {
   sweepWindowMs: number;
   sweepIntervalMs: number;
   /**
-   * The most chains read at once. Each costs a request of its own when it ends and a page or two
-   * of memory while it runs, so chains are added only while their pages are too slow to use the
-   * throttle's rate.
+   * The most chains a pool of streams reads at once. Each costs a request of its own when it ends,
+   * so chains are added only while their pages are too slow to use the throttle's rate; more than
+   * the pages a pool may hold (POOL_PAGES) would only wait.
    */
   maxChains: number;
   /** Days of retention (30 on P1/P2); the backfill starts a little inside it. */
@@ -56,14 +59,12 @@ export const DEFAULT_EVENT_SETTINGS: EventCollectionSettings = {
   overlapMs: 15 * MINUTE,
   sweepWindowMs: 200 * MINUTE,
   sweepIntervalMs: 60 * MINUTE,
-  maxChains: 4,
+  maxChains: POOL_PAGES,
   retentionDays: 30,
 };
 
 /** A margin inside retention: Graph refuses a filter that reaches past it. */
 const RETENTION_MARGIN = 10 * MINUTE;
-/** Without a throttle budget (test rigs) the store is the limit: a second chain keeps it busy. */
-const UNPACED_CHAINS = 2;
 /** A chain's resume point is written at most this often (and when it ends): a crash re-reads at most that. */
 const PROGRESS_EVERY_MS = 1_000;
 
@@ -113,68 +114,9 @@ export interface EventCollectorDeps {
   onProgress?(stats: EventRunStats): void;
 }
 
-/**
- * The chains of every stream read at once under one throttle (an integration's event logs share
- * the reports family): how many run, and the page latency they see. Streams add chains only while
- * all of them together are too few to use the throttle's rate.
- */
-export interface ChainPool {
-  running: number;
-  latencyMs: number | undefined;
-}
-export const createChainPool = (): ChainPool => ({ running: 0, latencyMs: undefined });
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/**
- * ge/le with unquoted ISO timestamps, as Graph documents; neighbouring chains share their
- * boundary instant, and a record fetched twice is stored once.
- */
-export const timeFilter = (property: string, from: string, to: string): string => `${property} ge ${from} and ${property} le ${to}`;
-
-/** A request for an event stream's window, newest first (Graph's default for sign-ins; said outright for all). */
-export const eventsUrl =
-  (path: string, property: string, extraFilter?: string) =>
-  (from: string, to: string): string =>
-    `${path}?$top=${PAGE_SIZE}&$orderby=${encodeURIComponent(`${property} desc`)}&$filter=${encodeURIComponent(timeFilter(property, from, to) + (extraFilter ? ` and ${extraFilter}` : ''))}`;
-
 const interactiveSignIns = eventsUrl('/v1.0/auditLogs/signIns', 'createdDateTime');
-
-/**
- * How many chains keep the throttle busy: each has one request out at a time, so `latencyMs`
- * per page; enough of them to send `requestsPerSecond` (a tenth to spare), at least one.
- */
-export function chainsWanted(requestsPerSecond: number | undefined, latencyMs: number, max: number): number {
-  if (requestsPerSecond === undefined) return Math.min(UNPACED_CHAINS, max);
-  return Math.max(1, Math.min(max, Math.ceil(((requestsPerSecond * latencyMs) / 1000) * 1.1)));
-}
-
-/** The oldest and newest times of a page's records (NaN-free; undefined for an empty page). */
-export function pageSpan(records: ReadonlyArray<Record<string, unknown>>, property: string): { oldest: number; newest: number } | undefined {
-  let oldest = Infinity;
-  let newest = -Infinity;
-  for (const r of records) {
-    const t = typeof r[property] === 'string' ? Date.parse(r[property]) : NaN;
-    if (!Number.isFinite(t)) continue;
-    if (t < oldest) oldest = t;
-    if (t > newest) newest = t;
-  }
-  return newest === -Infinity ? undefined : { oldest, newest };
-}
-
-/**
- * Where to split a running chain so a new chain can read its older part, or undefined when what
- * is left is too little to be worth a request of its own: records are assumed spread evenly over
- * time, as the chain has found them so far, and each half must hold two pages at least (a split
- * costs up to a request: the new chain's last page, and the page where the old one stops).
- */
-export function splitPoint(c: { start: number; end: number; resumeAt: number; fetched: number }): number | undefined {
-  const read = c.end - c.resumeAt;
-  if (read <= 0 || c.fetched === 0) return undefined;
-  const left = ((c.resumeAt - c.start) / read) * c.fetched;
-  if (left < 4 * PAGE_SIZE) return undefined;
-  return c.start + Math.floor((c.resumeAt - c.start) / 2);
-}
 
 /** A chain while it runs: its range (`start` rises when it is split), progress and order. */
 interface Running extends Chain {
@@ -200,7 +142,7 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, expiredMs: 0 };
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
-  let plan = await collection.pendingChains(integrationId, dataType);
+  let plan = await collection.planInProgress(integrationId, dataType);
   // A backfill, or a run whose sweep is due, re-reads the recent past: it records sweptAt.
   let sweptAt: number | undefined;
   if (plan.length === 0) {
@@ -305,29 +247,26 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
         const from = Math.max(chain.start, retentionStart(RETENTION_MARGIN));
         chain.expiredTo = Math.max(chain.expiredTo, from);
         if (from >= chain.resumeAt) break; // what is left has left retention
-        for await (const page of deps.graph.pages<Record<string, unknown>>(url(iso(from), iso(chain.resumeAt)), { signal, priority: deps.priority ?? 0 })) {
-          const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
-          const fetched = page.value.length; // (not the page: nothing may keep it alive while it is stored)
-          const span = pageSpan(page.value, property);
-          if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
-          if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
-          pool.latencyMs = pool.latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
-          latest = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).then((counts) => {
-            tallyPage(stats, fetched, counts);
-            chain.fetched += fetched;
-            if (span && chain.ordered) advance(chain, Math.max(chain.start, Math.min(chain.resumeAt, span.oldest)));
-            report();
-          });
-          latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
-          await previous;
-          previous = latest;
-          onPage();
-          // split off: what is older than the chain's start belongs to another chain now
-          if (chain.ordered && span && span.oldest < chain.start) break;
-          if (chain.ordered && page.nextLink && retentionStart(RETENTION_MARGIN / 2) > from) {
-            again = true;
-            break;
+        // `le` the next millisecond: Graph's times have seven decimals, a resume point three
+        const pages = deps.graph.pages<Record<string, unknown>>(url(iso(from), iso(chain.resumeAt + 1)), { signal, priority: deps.priority ?? 0 });
+        try {
+          for (;;) {
+            await takePage(pool, signal);
+            const step = await handOver(chain, pages, previous);
+            if (!step) break;
+            latest = step.latest;
+            await previous;
+            previous = latest;
+            onPage();
+            // split off: what is older than the chain's start belongs to another chain now
+            if (chain.ordered && step.span && step.span.oldest < chain.start) break;
+            if (chain.ordered && step.more && retentionStart(RETENTION_MARGIN / 2) > from) {
+              again = true;
+              break;
+            }
           }
+        } finally {
+          await pages.return(undefined);
         }
         await previous; // the chain's resume point is where its last page left it
       }
@@ -348,6 +287,41 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     running.delete(chain);
     report();
     await write(() => collection.chainDone(integrationId, dataType, chain.start, deps.clock.now()));
+  }
+
+  /**
+   * Takes a chain's next page and hands it to the store; undefined when there is none. What it
+   * returns is all the chain keeps of the page: nothing may keep the page alive while it is stored,
+   * or its parsed records outlive the young generation and wait for a full collection (a hundred
+   * MB more at the peak). A function of its own for that reason: an async function's locals live
+   * across its awaits, used again or not.
+   */
+  async function handOver(chain: Running, pages: AsyncGenerator<GraphPage<Record<string, unknown>>>, previous: Promise<void>): Promise<{ latest: Promise<void>; span: ReturnType<typeof pageSpan>; more: boolean } | undefined> {
+    const next = await pages.next().catch((err: unknown) => {
+      releasePage(pool);
+      throw err;
+    });
+    if (next.done) {
+      releasePage(pool);
+      return undefined;
+    }
+    const page = next.value;
+    const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
+    const fetched = page.value.length;
+    const span = pageSpan(page.value, property);
+    if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
+    if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
+    pool.latencyMs = pool.latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
+    const stored = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).finally(() => releasePage(pool));
+    // the resume point moves only once every page before this one is stored too
+    const latest = Promise.all([previous, stored]).then(([, counts]) => {
+      tallyPage(stats, fetched, counts);
+      chain.fetched += fetched;
+      if (span && chain.ordered) advance(chain, Math.max(chain.start, Math.min(chain.resumeAt, span.oldest)));
+      report();
+    });
+    latest.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+    return { latest, span, more: page.nextLink !== undefined };
   }
 
   /**

@@ -13,7 +13,8 @@ import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo, type SignInRepo } from '../store/signins.js';
 import { collectDelta } from './delta.js';
-import { collectEvents, createChainPool, eventsUrl, type ChainPool, type EventCollectionSettings } from './events.js';
+import { createChainPool, eventsUrl, type ChainPool } from './event-chains.js';
+import { collectEvents, type EventCollectionSettings } from './events.js';
 import { collectListing, type ListingSource } from './listing.js';
 
 /** The longest a running run's stats and lease go unwritten while it makes progress. */

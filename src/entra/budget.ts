@@ -90,8 +90,9 @@ export interface ThrottleBudgetOptions {
   /** Overrides of Microsoft's limits, before scaling. */
   limits?: Partial<Record<Family, FamilyLimit>>;
   /**
-   * Longest a request may take to reach Graph after it is sent, ms (default 250 × scale: a rig
-   * whose throttle is scaled down answers over loopback, and its allowance shrinks with it).
+   * Longest a request may take to reach Graph after it is sent, ms. Default 250; a rig whose
+   * throttle is scaled down answers over loopback, so its allowance shrinks with it, but not below
+   * 50 ms (a busy machine's event loop delays a request's count by tens of milliseconds).
    */
   skewMs?: number;
 }
@@ -315,7 +316,7 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
   const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const random = opts.random ?? Math.random;
-  const skewMs = opts.skewMs ?? 250 * scale;
+  const skewMs = opts.skewMs ?? Math.max(50, 250 * scale);
   const limits = { ...MICROSOFT_LIMITS, ...opts.limits };
   const lanes = new Map<string, Lane>();
   const budgets = new Map<string, IntegrationBudget>();

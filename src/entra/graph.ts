@@ -330,16 +330,23 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     return (await send<T>(pathOrUrl, o)).body;
   }
 
+  /** One page of a collection, in a box its taker empties (see pages). */
+  async function readPage<T>(url: string, o: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<{ page?: GraphPage<T>; nextLink?: string }> {
+    const { body, text, latencyMs } = await send<Record<string, unknown>>(url, o, pageProblem);
+    const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
+    const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
+    return { page: { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text, latencyMs }, ...(nextLink ? { nextLink } : {}) };
+  }
+
   async function* pages<T>(pathOrUrl: string, o: Omit<GraphRequestOptions, 'method' | 'body'> = {}): AsyncGenerator<GraphPage<T>> {
     // a nextLink belongs to its first page's query (a skiptoken may hide the $select that chose the family)
     const family = o.family ?? (budget ? budget.family(resolve(pathOrUrl)) : undefined);
-    let next: string | undefined = pathOrUrl;
-    while (next) {
-      const { body, text, latencyMs }: GraphResponse<Record<string, unknown>> = await send<Record<string, unknown>>(next, { ...o, ...(family ? { family } : {}) }, pageProblem);
-      const nextLink: string | undefined = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
-      const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
-      yield { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text, latencyMs };
-      next = nextLink;
+    for (let next: string | undefined = pathOrUrl; next; ) {
+      const box: { page?: GraphPage<T>; nextLink?: string } = await readPage<T>(next, { ...o, ...(family ? { family } : {}) });
+      next = box.nextLink;
+      // V8 keeps a suspended generator's locals alive, dead or not: a page held here would outlive
+      // its consumer's use of it (megabytes of parsed records) until the next page is asked for.
+      yield take(box);
     }
   }
 
@@ -356,6 +363,13 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 }
 
 export { GraphRequestError };
+
+/** A box's page, the box left empty. */
+function take<T>(box: { page?: GraphPage<T> }): GraphPage<T> {
+  const page = box.page!;
+  delete box.page;
+  return page;
+}
 
 /**
  * Graph answers in UTF-8. A body that is all ASCII (most sign-in pages) is read as ASCII: for a

@@ -32,7 +32,7 @@ export function createCollectionRepo(db: Db) {
     cursor: async (integrationId: string, dataType: string): Promise<number | null> => (await state(integrationId, dataType)).cursor,
 
     /** The chains of the plan in progress (done or not), oldest first. */
-    pendingChains: async (integrationId: string, dataType: string): Promise<Chain[]> =>
+    planInProgress: async (integrationId: string, dataType: string): Promise<Chain[]> =>
       (
         await k
           .selectFrom('collection_slices')

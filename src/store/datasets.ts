@@ -5,9 +5,10 @@
 import { sql, type Kysely } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
+import { deleteBatch } from './batch-delete.js';
 import { blockRanges, compressBlock, decompressBlock, digestOf } from './record-blocks.js';
 import type { Database } from './schema.js';
-import { writeTransaction } from './tx.js';
+import { readSnapshot, writeTransaction } from './tx.js';
 
 export type GraphRecord = Record<string, unknown>;
 type Value = string | number | null;
@@ -323,14 +324,11 @@ const untyped = (k: Kysely<Database>): AnyKysely => k as unknown as AnyKysely;
 
 /** Rows a purge deletes per transaction: a few tens of milliseconds of SQLite's write lock. */
 const PURGE_BATCH_ROWS = 5_000;
+/** The first key of the advisory locks that serialise an integration's pages of event records (any constant of ours). */
+const BLOCK_LOCKS = 0x4175;
 
 export function createDatasetRepo(db: Db) {
   const k = untyped(db.kysely);
-  /** One batch of an integration's rows of `table` (by SQLite's rowid, PostgreSQL's ctid: any table has one). */
-  const batchDelete = (table: string, integrationId: string, rows: number) =>
-    db.dialect === 'sqlite'
-      ? sql`delete from ${sql.table(table)} where rowid in (select rowid from ${sql.table(table)} where integration_id = ${integrationId} limit ${rows})`
-      : sql`delete from ${sql.table(table)} where ctid = any(array(select ctid from ${sql.table(table)} where integration_id = ${integrationId} limit ${rows}))`;
   /** A write transaction over the untyped tables. */
   const write = <T>(fn: (trx: AnyKysely) => Promise<T>): Promise<T> => writeTransaction(db, (t) => fn(untyped(t)));
 
@@ -349,6 +347,8 @@ export function createDatasetRepo(db: Db) {
     const counts: DatasetCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const columns = [...Object.keys(spec.columns), ...COMMON, 'block_id', 'block_pos', 'digest'];
     await write(async (trx) => {
+      // one page of an integration at a time: each sees what the one before it stored (SQLite's write lock does this)
+      if (db.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${BLOCK_LOCKS}, hashtext(${`${blocks}/${integrationId}`}))`.execute(trx);
       const all = [...unique.values()];
       for (let i = 0; i < all.length; i += CHUNK) {
         const chunk = all.slice(i, i + CHUNK).map((x) => ({ ...x, digest: digestOf(x.text) }));
@@ -387,12 +387,12 @@ export function createDatasetRepo(db: Db) {
     return counts;
   }
 
-  /** A batch of rows with their records, out of their blocks, as `raw`. */
-  async function withRecords(blocks: string, rows: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+  /** A batch of rows with their records, out of their blocks, as `raw` (read in the rows' snapshot). */
+  async function withRecords(trx: AnyKysely, blocks: string, rows: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
     const ids = [...new Set(rows.filter((r) => r.block_id != null).map((r) => Number(r.block_id)))];
     const opened = new Map<number, string[]>();
     for (let i = 0; i < ids.length; i += 100) {
-      for (const b of await k.selectFrom(blocks).select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute()) opened.set(Number(b.id), decompressBlock(b.data as Uint8Array));
+      for (const b of await trx.selectFrom(blocks).select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute()) opened.set(Number(b.id), decompressBlock(b.data as Uint8Array));
     }
     return rows.map((r) => (r.block_id == null ? r : { ...r, raw: opened.get(Number(r.block_id))![Number(r.block_pos)] }));
   }
@@ -546,8 +546,12 @@ export function createDatasetRepo(db: Db) {
           if (after) query = query.where('id', '>', after.id);
           query = query.orderBy('id');
         }
-        const rows = (await query.limit(batch).execute()) as Array<Record<string, unknown>>;
-        for (const row of spec.blocks ? await withRecords(spec.blocks, rows) : rows) yield row;
+        const page = query.limit(batch).compile();
+        // a row and the block it points at are read as of one moment (a newer version may replace the block)
+        const rows = spec.blocks
+          ? await readSnapshot(db, async (trx) => withRecords(untyped(trx), spec.blocks!, (await trx.executeQuery(page)).rows as Array<Record<string, unknown>>))
+          : ((await k.executeQuery(page)).rows as Array<Record<string, unknown>>);
+        for (const row of rows) yield row;
         if (rows.length < batch) return;
         const last = rows[rows.length - 1] as Record<string, unknown>;
         after = { t: timeCol ? Number(last[timeCol]) : 0, id: String(last.id) };
@@ -602,7 +606,7 @@ export function createDatasetRepo(db: Db) {
         if (name) out[name] = 0;
         for (;;) {
           if (opts.stopped?.()) return out;
-          const deleted = await write(async (trx) => Number((await batchDelete(table, integrationId, rows).execute(trx)).numAffectedRows ?? 0));
+          const deleted = await write(async (trx) => Number((await deleteBatch(db, table, 'integration_id', integrationId, rows).execute(trx)).numAffectedRows ?? 0));
           if (name) out[name]! += deleted;
           if (deleted < rows) break;
         }

@@ -11,8 +11,8 @@ import * as m0003 from './migrations/0003_collection.js';
 import * as m0004 from './migrations/0004_collection_sweep.js';
 import * as m0005 from './migrations/0005_datasets.js';
 import * as m0006 from './migrations/0006_collection_chains.js';
-import * as m0008 from './migrations/0008_compact_signins.js';
-import * as m0009 from './migrations/0009_compact_audits.js';
+import * as m0007 from './migrations/0007_compact_signins.js';
+import * as m0008 from './migrations/0008_compact_audits.js';
 import { convertLegacySignIns, type ConversionProgress } from './signins-conversion.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -24,8 +24,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0004_collection_sweep': m0004,
   '0005_datasets': m0005,
   '0006_collection_chains': m0006,
-  '0008_compact_signins': m0008,
-  '0009_compact_audits': m0009,
+  '0007_compact_signins': m0007,
+  '0008_compact_audits': m0008,
 };
 
 export interface MigrateOutcome {

@@ -119,7 +119,7 @@ export interface VaultKeyTable {
   created_at: number;
 }
 
-/** The sign-in store before it was compact (migration 0008): rows are converted, then it goes. */
+/** The sign-in store before it was compact (migration 0007): rows are converted, then it goes. */
 export interface LegacySignInTable {
   integration_id: string;
   sign_in_id: string;

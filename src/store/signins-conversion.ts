@@ -1,4 +1,4 @@
-// Converting sign-ins stored before the store was compact (migration 0008 kept them as
+// Converting sign-ins stored before the store was compact (migration 0007 kept them as
 // signins_legacy) into the compact store, in place: a thousand at a time through the store's
 // own upsert, each record's text kept as it was, then deleted from the old table. A batch stored
 // but not yet deleted is stored again as unchanged, so a stop or crash at any point resumes where
@@ -46,7 +46,15 @@ async function convert(db: Db, progress: { converted: number }, onProgress?: (p:
   const total = Number((await k.selectFrom('signins_legacy').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   for (; total > 0; ) {
     onProgress?.({ converted: progress.converted, total });
-    const rows = await k.selectFrom('signins_legacy').select(['integration_id', 'collected_at', 'raw', rowRef.as('ref')]).limit(BATCH).execute();
+    // in key order (its index serves it): an hour's records, fetched together, make full blocks
+    const rows = await k
+      .selectFrom('signins_legacy')
+      .select(['integration_id', 'collected_at', 'raw', rowRef.as('ref')])
+      .orderBy('integration_id')
+      .orderBy('hour')
+      .orderBy('sign_in_id')
+      .limit(BATCH)
+      .execute();
     if (rows.length === 0) break;
     // a batch of the store is one integration and one fetch time (its block's), as when collected
     const groups = new Map<string, typeof rows>();

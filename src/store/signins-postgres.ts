@@ -15,15 +15,17 @@ const UPSERT_ROWS = `insert into signins (${ROW_COLUMNS.join(', ')})
   on conflict (integration_no, hour, sign_in_id) do update set ${SET}`;
 
 /**
- * Each integration's texts as dictionary numbers, cached (emptied when large). A text is numbered
- * in a statement of its own, committed at once, so concurrent writers agree on its number; a
- * batch that fails afterwards leaves numbered texts nobody points at, which cost nothing.
+ * Each integration's texts as dictionary numbers, cached (emptied when large). Texts are looked
+ * up, and the new ones numbered, on the batch's own connection inside its transaction, after the
+ * integration's lock: no second connection is needed (a pool whose connections all wait for one
+ * would wait forever), and no other writer of the integration numbers a text meanwhile. The
+ * cache learns the new numbers only once the batch commits.
  */
 export function postgresDictionary() {
   let cache = new Map<string, number>();
   const key = (no: number, value: string) => `${no}\n${value}`;
   return {
-    async ids(pool: pg.Pool, no: number, values: ReadonlySet<string>): Promise<Map<string, number>> {
+    async ids(client: pg.PoolClient, no: number, values: ReadonlySet<string>): Promise<{ ids: Map<string, number>; committed(): void }> {
       const ids = new Map<string, number>();
       const missing: string[] = [];
       for (const v of values) {
@@ -31,17 +33,27 @@ export function postgresDictionary() {
         if (id === undefined) missing.push(v);
         else ids.set(v, id);
       }
+      const learnt: Array<[string, number]> = [];
       for (let i = 0; i < missing.length; i += 5_000) {
         const part = missing.slice(i, i + 5_000);
-        await pool.query('insert into signin_strings (integration_no, value) select $1, unnest($2::text[]) on conflict (integration_no, value) do nothing', [no, part]);
-        const found = await pool.query<{ id: number; value: string }>('select id, value from signin_strings where integration_no = $1 and value = any($2::text[])', [no, part]);
-        if (cache.size + found.rows.length > 200_000) cache = new Map();
-        for (const r of found.rows) {
-          cache.set(key(no, r.value), Number(r.id));
-          ids.set(r.value, Number(r.id));
+        const found = await client.query<{ id: number; value: string }>('select id, value from signin_strings where integration_no = $1 and value = any($2::text[])', [no, part]);
+        for (const r of found.rows) learnt.push([r.value, Number(r.id)]);
+        const known = new Set(found.rows.map((r) => r.value));
+        const fresh = part.filter((v) => !known.has(v));
+        // (only texts it does not have: an insert that conflicts would still use up a number)
+        if (fresh.length > 0) {
+          const added = await client.query<{ id: number; value: string }>('insert into signin_strings (integration_no, value) select $1, unnest($2::text[]) returning id, value', [no, fresh]);
+          for (const r of added.rows) learnt.push([r.value, Number(r.id)]);
         }
       }
-      return ids;
+      for (const [value, id] of learnt) ids.set(value, id);
+      return {
+        ids,
+        committed() {
+          if (cache.size + learnt.length > 200_000) cache = new Map();
+          for (const [value, id] of learnt) cache.set(key(no, value), id);
+        },
+      };
     },
   };
 }
@@ -61,13 +73,16 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
     );
     const stored = new Map<string, StoredVersion>(existing.rows.map((r) => [r.sign_in_id, { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) }]));
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    let learnt: (() => void) | undefined;
     const { spans, digests } = recordsOf(batch);
     const writes = classify(batch, digests, (row) => stored.get(batch.ids[row]!), counts);
     if (writes.length > 0) {
       const used = new Set<string>();
       for (const w of writes) for (const i of batchTexts(batch, w.row)) if (i >= 0) used.add(batch.strings[i]!);
       const blocks = blocksOf(batch, spans, writes);
-      const [ids, compressed] = await Promise.all([dictionary.ids(pool, no, used), Promise.all(blocks.map((b) => compressBlockAsync(b.lines)))]);
+      const [numbered, compressed] = await Promise.all([dictionary.ids(client, no, used), Promise.all(blocks.map((b) => compressBlockAsync(b.lines)))]);
+      const ids = numbered.ids;
+      learnt = numbered.committed;
       const textId = (i: number): number => {
         const id = ids.get(batch.strings[i]!);
         if (id === undefined) throw new Error(`internal error: the text ${JSON.stringify(batch.strings[i]!.slice(0, 40))} has no number`);
@@ -93,6 +108,7 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
       if (counts.inserted > 0) await client.query('update signin_integrations set signins = signins + $1 where no = $2', [counts.inserted, no]);
     }
     await client.query('commit');
+    learnt?.();
     return counts;
   } catch (err) {
     await client.query('rollback').catch(() => undefined);

@@ -1,13 +1,15 @@
 // The sign-in store: a narrow row per sign-in with the typed columns checks and insights filter
 // on (texts as dictionary numbers), and every Graph record byte for byte in compressed blocks
-// (migrations/0008_compact_signins.ts). Writes go through one batch writer per database (SQLite:
+// (migrations/0007_compact_signins.ts). Writes go through one batch writer per database (SQLite:
 // signin-writes.ts on a thread of its own; PostgreSQL: signins-postgres.ts); reads give rows
 // back with their texts and, when asked, their records.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
+import { deleteBatch } from './batch-delete.js';
 import { decompressBlock } from './record-blocks.js';
-import type { SignInTable } from './schema.js';
+import type { Database, SignInTable } from './schema.js';
+import { readSnapshot } from './tx.js';
 import { buildBatch, hourOf, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
 import { postgresDictionary, writeSignInsPostgres } from './signins-postgres.js';
 import type { UpsertCounts } from './signin-writes.js';
@@ -82,27 +84,27 @@ export function createSignInRepo(db: Db) {
 
   /**
    * Rows as stored sign-ins: texts looked up (and kept for the next batch), records opened when
-   * asked. Rows in time order come from a few blocks each batch; a few recently opened blocks are
-   * kept open, so memory stays bounded however the rows are spread.
+   * asked. Rows in time order come from a few blocks each batch; the last sixteen blocks opened
+   * stay open, so memory stays bounded however the rows are spread. Read in the rows' snapshot.
    */
   function decoder(withRaw: boolean) {
     let texts = new Map<number, string>();
     const opened = new Map<number, string[]>();
-    return async (rows: Row[]): Promise<StoredSignIn[]> => {
+    return async (trx: Kysely<Database>, rows: Row[]): Promise<StoredSignIn[]> => {
       if (texts.size > 200_000) texts = new Map();
       const wanted = new Set<number>();
       for (const r of rows) for (const c of TEXT_COLUMNS) if (r[c] !== null && !texts.has(Number(r[c]))) wanted.add(Number(r[c]));
       const ids = [...wanted];
       for (let i = 0; i < ids.length; i += 500) {
-        for (const t of await k.selectFrom('signin_strings').select(['id', 'value']).where('id', 'in', ids.slice(i, i + 500)).execute()) texts.set(Number(t.id), t.value);
+        for (const t of await trx.selectFrom('signin_strings').select(['id', 'value']).where('id', 'in', ids.slice(i, i + 500)).execute()) texts.set(Number(t.id), t.value);
       }
       const blocks = new Map<number, { collectedAt: number; data?: Uint8Array }>();
       const blockIds = [...new Set(rows.map((r) => Number(r.block_id)))];
       for (let i = 0; i < blockIds.length; i += 100) {
         const part = blockIds.slice(i, i + 100);
-        for (const b of await k.selectFrom('signin_blocks').select(['id', 'collected_at']).where('id', 'in', part).execute()) blocks.set(Number(b.id), { collectedAt: Number(b.collected_at) });
+        for (const b of await trx.selectFrom('signin_blocks').select(['id', 'collected_at']).where('id', 'in', part).execute()) blocks.set(Number(b.id), { collectedAt: Number(b.collected_at) });
         const closed = withRaw ? part.filter((id) => !opened.has(id)) : [];
-        if (closed.length > 0) for (const b of await k.selectFrom('signin_blocks').select(['id', 'data']).where('id', 'in', closed).execute()) blocks.get(Number(b.id))!.data = b.data;
+        if (closed.length > 0) for (const b of await trx.selectFrom('signin_blocks').select(['id', 'data']).where('id', 'in', closed).execute()) blocks.get(Number(b.id))!.data = b.data;
       }
       // the blocks open now stay open for this batch; any other is read again if it had to be closed
       const pinned = new Map(blockIds.flatMap((id) => (opened.has(id) ? [[id, opened.get(id)!] as const] : [])));
@@ -127,7 +129,7 @@ export function createSignInRepo(db: Db) {
   }
 
   /** The dictionary numbers of `values` in the integration's texts, as a subquery. */
-  const textIn = (no: number, values: readonly string[]) => k.selectFrom('signin_strings').select('id').where('integration_no', '=', no).where('value', 'in', [...values]);
+  const textIn = (trx: Kysely<Database>, no: number, values: readonly string[]) => trx.selectFrom('signin_strings').select('id').where('integration_no', '=', no).where('value', 'in', [...values]);
 
   return {
     /**
@@ -150,18 +152,22 @@ export function createSignInRepo(db: Db) {
     async get(integrationId: string, signInId: string, createdAt: number): Promise<StoredSignIn | undefined> {
       const no = await numberOf(integrationId, false);
       if (no === undefined) return undefined;
-      const row = await k.selectFrom('signins').selectAll().where('integration_no', '=', no).where('hour', '=', hourOf(createdAt)).where('sign_in_id', '=', signInId).executeTakeFirst();
-      return row && (await decoder(true)([row]))[0];
+      return readSnapshot(db, async (trx) => {
+        const row = await trx.selectFrom('signins').selectAll().where('integration_no', '=', no).where('hour', '=', hourOf(createdAt)).where('sign_in_id', '=', signInId).executeTakeFirst();
+        return row && (await decoder(true)(trx, [row]))[0];
+      });
     },
 
     /** Sign-ins in [since, until), newest first, with their records; optionally one user's. */
     async list(q: SignInQuery): Promise<StoredSignIn[]> {
       const no = await numberOf(q.integrationId, false);
       if (no === undefined) return [];
-      let query = k.selectFrom('signins').selectAll().where('integration_no', '=', no).where('created_at', '>=', q.since).where('created_at', '<', q.until).orderBy('created_at', 'desc').orderBy('sign_in_id');
-      if (q.userId !== undefined) query = query.where('hour', 'in', hoursBetween(q.since, q.until)).where('user_id', 'in', textIn(no, [q.userId]));
-      if (q.limit !== undefined) query = query.limit(q.limit);
-      return decoder(true)(await query.execute());
+      return readSnapshot(db, async (trx) => {
+        let query = trx.selectFrom('signins').selectAll().where('integration_no', '=', no).where('created_at', '>=', q.since).where('created_at', '<', q.until).orderBy('created_at', 'desc').orderBy('sign_in_id');
+        if (q.userId !== undefined) query = query.where('hour', 'in', hoursBetween(q.since, q.until)).where('user_id', 'in', textIn(trx, no, [q.userId]));
+        if (q.limit !== undefined) query = query.limit(q.limit);
+        return decoder(true)(trx, await query.execute());
+      });
     },
 
     /**
@@ -175,18 +181,22 @@ export function createSignInRepo(db: Db) {
       const decode = decoder(q.raw ?? true);
       let after: { t: number; id: string } | undefined;
       for (;;) {
-        let query = k.selectFrom('signins').selectAll().where('integration_no', '=', no);
+        let query = db.kysely.selectFrom('signins').selectAll().where('integration_no', '=', no);
         if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
         if (q.until !== undefined) query = query.where('created_at', '<', q.until);
-        if (q.eventTypes) query = q.eventTypes.length > 0 ? query.where('event_type', 'in', textIn(no, q.eventTypes)) : query.where(sql<boolean>`false`);
-        if (q.exceptEventTypes && q.exceptEventTypes.length > 0) query = query.where('event_type', 'not in', textIn(no, q.exceptEventTypes));
+        if (q.eventTypes) query = q.eventTypes.length > 0 ? query.where('event_type', 'in', textIn(db.kysely, no, q.eventTypes)) : query.where(sql<boolean>`false`);
+        if (q.exceptEventTypes && q.exceptEventTypes.length > 0) query = query.where('event_type', 'not in', textIn(db.kysely, no, q.exceptEventTypes));
         if (after) {
           const a = after;
           // The plain lower bound lets the (integration_no, created_at) index start at the cursor.
           query = query.where('created_at', '>=', a.t).where((eb) => eb.or([eb('created_at', '>', a.t), eb('sign_in_id', '>', a.id)]));
         }
-        const rows = await query.orderBy('created_at').orderBy('sign_in_id').limit(batch).execute();
-        for (const row of await decode(rows)) yield row as Raw extends false ? SignInColumns : StoredSignIn;
+        const ordered = query.orderBy('created_at').orderBy('sign_in_id').limit(batch).compile();
+        const [rows, decoded] = await readSnapshot(db, async (trx) => {
+          const found = (await trx.executeQuery(ordered)).rows;
+          return [found, await decode(trx, found)] as const;
+        });
+        for (const row of decoded) yield row as Raw extends false ? SignInColumns : StoredSignIn;
         if (rows.length < batch) return;
         const last = rows[rows.length - 1]!;
         after = { t: Number(last.created_at), id: last.sign_in_id };
@@ -212,7 +222,7 @@ export function createSignInRepo(db: Db) {
       for (const table of ['signins', 'signin_blocks', 'signin_strings'] as const) {
         for (;;) {
           if (opts.stopped?.()) return signIns;
-          const deleted = Number((await batchDelete(db, table, no, rows).execute(k)).numAffectedRows ?? 0);
+          const deleted = Number((await deleteBatch(db, table, 'integration_no', no, rows).execute(k)).numAffectedRows ?? 0);
           if (table === 'signins') signIns += deleted;
           if (deleted < rows) break;
         }
@@ -224,10 +234,3 @@ export function createSignInRepo(db: Db) {
   };
 }
 export type SignInRepo = ReturnType<typeof createSignInRepo>;
-
-/** One batch of an integration's rows of `table`, by SQLite's rowid or PostgreSQL's ctid. */
-function batchDelete(db: Db, table: 'signins' | 'signin_blocks' | 'signin_strings', no: number, rows: number) {
-  return db.dialect === 'sqlite'
-    ? sql`delete from ${sql.table(table)} where rowid in (select rowid from ${sql.table(table)} where integration_no = ${no} limit ${rows})`
-    : sql`delete from ${sql.table(table)} where ctid = any(array(select ctid from ${sql.table(table)} where integration_no = ${no} limit ${rows}))`;
-}

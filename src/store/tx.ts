@@ -28,3 +28,13 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) =>
 export async function syncToDisk(db: Db): Promise<void> {
   if (db.dialect === 'sqlite') await sql`pragma wal_checkpoint(full)`.execute(db.kysely);
 }
+
+/**
+ * Reads that must see one state of the store: what a row points at (a block of records) may be
+ * replaced and deleted by a writer between two plain statements. SQLite's transaction sees the
+ * database as of its first read; PostgreSQL's needs REPEATABLE READ to.
+ */
+export async function readSnapshot<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  const t = db.kysely.transaction();
+  return (db.dialect === 'postgres' ? t.setIsolationLevel('repeatable read').setAccessMode('read only') : t).execute(fn);
+}

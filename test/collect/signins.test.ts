@@ -154,7 +154,7 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
         }),
       );
       assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), null, 'the cursor did not move');
-      const pending = (await createCollectionRepo(r.db).pendingChains(r.integrationId, 'signIns')).filter((c) => !c.done);
+      const pending = (await createCollectionRepo(r.db).planInProgress(r.integrationId, 'signIns')).filter((c) => !c.done);
       assert.ok(pending.length > 0, 'chains left');
       assert.ok(pending.some((c) => c.resumeAt < c.end), 'a chain resumes below its end');
       const second = await collect(r);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
-import { convertStoredAudits } from '../../src/store/migrations/0009_compact_audits.js';
+import { convertStoredAudits } from '../../src/store/migrations/0008_compact_audits.js';
 import { createDatasetRepo, DATASETS, type DatasetRepo } from '../../src/store/datasets.js';
 import { DIALECTS, openMigrated, skipReason } from '../helpers/databases.js';
 

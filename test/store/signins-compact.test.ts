@@ -4,7 +4,7 @@
 // a store from before, in place, resumable, with its progress.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { signInFields } from '../../src/store/signin-columns.js';
 import { createSignInRepo, type SignInRepo } from '../../src/store/signins.js';
 import { convertLegacySignIns, type ConversionProgress } from '../../src/store/signins-conversion.js';
@@ -75,6 +75,38 @@ for (const dialect of DIALECTS) {
       assert.equal(live.reduce((a, b) => a + b, 0), 300);
       assert.equal((await storedSignIns(fixture.db, 'int-move')).filter((s) => JSON.parse(s.raw).riskState === 'atRisk').length, 150);
       assert.equal(await repo.count('int-move'), 300);
+    });
+
+    it('many pages at once, of two integrations, are all stored (no writer waits for a connection another holds)', async () => {
+      const pages = Array.from({ length: 24 }, (_, i) => take(signIns({ seed: 100 + i, users: 30 }), 200));
+      const all = Promise.all(pages.map((p, i) => repo.upsert(i % 2 ? 'int-many-a' : 'int-many-b', p, T)));
+      const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error('writes still waiting after 30 s')), 30_000).unref());
+      const counts = (await Promise.race([all, stuck])) as Array<{ inserted: number }>;
+      assert.equal(counts.reduce((n, c) => n + c.inserted, 0), 24 * 200);
+      assert.equal((await repo.count('int-many-a')) + (await repo.count('int-many-b')), 24 * 200);
+    });
+
+    it('a read sees one state of the store, though a block is replaced and deleted while it reads', async () => {
+      const t = T - 3_600_000;
+      const page = (v: number) => Array.from({ length: 3 }, (_, i) => ({ id: `race-${i}`, createdDateTime: new Date(t + i * 1000).toISOString(), userId: 'u', mfaDetail: { v } }));
+      await repo.upsert('int-race', page(1), T);
+      let armed = true;
+      // right after the rows are read, before their blocks are: every record of their block gets a new version
+      const plugin: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        async transformResult(a) {
+          if (armed && a.result.rows.length > 0 && 'block_pos' in (a.result.rows[0] as object)) {
+            armed = false;
+            await repo.upsert('int-race', page(2), T + 1);
+          }
+          return a.result;
+        },
+      };
+      const reader = createSignInRepo({ ...fixture.db, kysely: fixture.db.kysely.withPlugin(plugin) });
+      const rows = await reader.list({ integrationId: 'int-race', since: t - 1, until: t + 10_000 });
+      assert.equal(armed, false, 'the writer ran between the reads');
+      assert.deepEqual(rows.map((r) => JSON.parse(r.raw).mfaDetail.v), [1, 1, 1], 'the versions of the moment the read began');
+      assert.deepEqual((await repo.list({ integrationId: 'int-race', since: t - 1, until: t + 10_000 })).map((r) => JSON.parse(r.raw).mfaDetail.v), [2, 2, 2]);
     });
 
     it('purges in batches: stopped midway, the next purge finishes, and nothing of the integration is left', async () => {

@@ -59,7 +59,9 @@ export function registerCollectCommands(program: Command): void {
           void supervisor.stop(`idsight received ${signal}`);
         });
         const outcomes = await ctx.supervisor.run(id, { ...(types ? { types } : {}), trigger: 'manual', onProgress: progressPrinter(Boolean(opts.json)) });
-        await ctx.audit.record({ actor: cliActor(), action: 'integrations.collect', target: id, outcome: outcomes.some((o) => o.status === 'failed') ? 'failure' : 'success', detail: { types: types ?? 'enabled' } });
+        // a run that failed or was interrupted did not do what was asked
+        const incomplete = outcomes.filter((o) => o.status === 'failed' || o.status === 'interrupted').map((o) => `${o.dataType} ${o.status}`);
+        await ctx.audit.record({ actor: cliActor(), action: 'integrations.collect', target: id, outcome: incomplete.length > 0 ? 'failure' : 'success', detail: { types: types ?? 'enabled', ...(incomplete.length > 0 ? { incomplete } : {}) } });
         if (opts.json) printJson(outcomes);
         else {
           printTable(

@@ -26,24 +26,35 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await convertStoredAudits(db);
 }
 
-/** Moves the records of audit rows not yet in blocks into blocks: a block per integration and fetch time (256 records at most). */
+/**
+ * Moves the records of audit rows not yet in blocks into blocks: rows in key order, a block per
+ * run of rows of one integration and fetch time (256 records at most).
+ */
 export async function convertStoredAudits(db: Kysely<unknown>): Promise<void> {
-  for (;;) {
+  // keyset paging on the key: each batch starts where the last one ended, not at the table's start
+  for (let after: { integration: string; id: string } | undefined; ; ) {
     const { rows } = await sql<{ integration_id: string; id: string; collected_at: number; raw: string }>`
-      select integration_id, id, collected_at, raw from directory_audits where block_id is null
-      order by integration_id, collected_at, activity_at, id limit 256`.execute(db);
+      select integration_id, id, collected_at, raw from directory_audits
+      where block_id is null ${after ? sql`and (integration_id > ${after.integration} or (integration_id = ${after.integration} and id > ${after.id}))` : sql``}
+      order by integration_id, id limit 1000`.execute(db);
     if (rows.length === 0) break;
-    const first = rows[0]!;
-    const group = rows.filter((r) => r.integration_id === first.integration_id && Number(r.collected_at) === Number(first.collected_at));
-    for (const [a, z] of blockRanges(group.length)) {
-      const part = group.slice(a, z);
-      const inserted = await sql<{ id: number }>`
-        insert into audit_blocks (integration_id, collected_at, live, data)
-        values (${first.integration_id}, ${first.collected_at}, ${part.length}, ${compressBlock(part.map((r) => r.raw).join('\n'))}) returning id`.execute(db);
-      const blockId = Number(inserted.rows[0]!.id);
-      for (const [pos, r] of part.entries()) {
-        await sql`update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = '' where integration_id = ${r.integration_id} and id = ${r.id}`.execute(db);
+    const last = rows[rows.length - 1]!;
+    after = { integration: last.integration_id, id: last.id };
+    for (let i = 0; i < rows.length; ) {
+      const first = rows[i]!;
+      let j = i;
+      while (j < rows.length && rows[j]!.integration_id === first.integration_id && Number(rows[j]!.collected_at) === Number(first.collected_at)) j++;
+      for (const [a, z] of blockRanges(j - i)) {
+        const part = rows.slice(i + a, i + z);
+        const inserted = await sql<{ id: number }>`
+          insert into audit_blocks (integration_id, collected_at, live, data)
+          values (${first.integration_id}, ${first.collected_at}, ${part.length}, ${compressBlock(part.map((r) => r.raw).join('\n'))}) returning id`.execute(db);
+        const blockId = Number(inserted.rows[0]!.id);
+        for (const [pos, r] of part.entries()) {
+          await sql`update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = '' where integration_id = ${r.integration_id} and id = ${r.id}`.execute(db);
+        }
       }
+      i = j;
     }
   }
 }
