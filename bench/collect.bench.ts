@@ -16,7 +16,11 @@ const TARGET: Record<Dialect, number> = { sqlite: 20_000, postgres: 10_000 };
 const TARGET_RSS_MB = 300;
 /** On disk per stored sign-in, indexes included (DESIGN §5). */
 const TARGET_BYTES = 800;
-/** The data types collected (BENCH_COLLECT_TYPES): interactive sign-ins by default; add nonInteractiveSignIns for a tenant's whole volume. */
+/**
+ * The data types collected (BENCH_COLLECT_TYPES): interactive sign-ins by default; add
+ * nonInteractiveSignIns for a tenant's whole volume. BENCH_COLLECT_USERS and
+ * BENCH_COLLECT_DIALECTS choose the tenants and the stores.
+ */
 const TYPES = process.env.BENCH_COLLECT_TYPES ?? 'signIns';
 
 /** Polls a process's peak resident set (VmHWM) and CPU time until it exits; the last readings are its totals. */
@@ -117,7 +121,7 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
 }
 
 if (!process.env.IDSIGHT_TEST_PG_URL && process.env.IDSIGHT_BENCH_PG_URL) process.env.IDSIGHT_TEST_PG_URL = process.env.IDSIGHT_BENCH_PG_URL;
-const dialects: Dialect[] = process.env.IDSIGHT_TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+const dialects = (process.env.BENCH_COLLECT_DIALECTS ?? (process.env.IDSIGHT_TEST_PG_URL ? 'sqlite,postgres' : 'sqlite')).split(',') as Dialect[];
 const sizes = (process.env.BENCH_COLLECT_USERS ?? '1000,10000').split(',').map(Number);
 for (const dialect of dialects) {
   // 4 interactive sign-ins per active user per day: ~100,000 and ~1,000,000 over 30 days
