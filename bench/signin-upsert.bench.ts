@@ -7,7 +7,7 @@
 // slices, up to two pages each): PostgreSQL writes them on several connections, SQLite maps the
 // next batch while its writer thread stores the last.
 // PostgreSQL runs when IDSIGHT_BENCH_PG_URL or IDSIGHT_TEST_PG_URL is set.
-import { arrayItemTexts } from '../src/entra/page-text.js';
+import { arrayItemSpans } from '../src/entra/page-text.js';
 import type { Db, Dialect } from '../src/store/db.js';
 import { createSignInRepo, type GraphSignIn } from '../src/store/signins.js';
 import { signIns, take } from '../test/fixtures/signin-factory.js';
@@ -28,12 +28,15 @@ async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'uncha
     // Generation is not timed; each round stores `inFlight` pages concurrently.
     const pages: GraphSignIn[][] = [];
     for (let i = 0; i < inFlight && done + i * PAGE < n; i++) pages.push(take(source, Math.min(PAGE, n - done - i * PAGE)));
-    const texts = pages.map((page) => arrayItemTexts(JSON.stringify({ value: page }), 'value'));
+    const received = pages.map((page) => {
+      const bytes = Buffer.from(JSON.stringify({ value: page }));
+      return { bytes, spans: arrayItemSpans(bytes, 'value')! };
+    });
     // Collect the generator's garbage now, so its collection is not billed to the upsert
     // (run-bench passes --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
-    const counts = await Promise.all(pages.map((page, i) => repo.upsert(INTEGRATION, page, Date.now(), texts[i])));
+    const counts = await Promise.all(pages.map((page, i) => repo.upsert(INTEGRATION, page, Date.now(), received[i])));
     timedMs += performance.now() - t0;
     counts.forEach((c, i) => {
       if (c[expect] !== pages[i]!.length) throw new Error(`expected ${pages[i]!.length} ${expect}, got ${JSON.stringify(c)}`);

@@ -18,9 +18,10 @@
 // The decisions themselves (how many chains, where to split) are pure, in event-chains.ts.
 import type { Clock } from '../clock.js';
 import type { GraphClient, GraphPage } from '../entra/graph.js';
-import { arrayItemTexts } from '../entra/page-text.js';
+import { arrayItemSpans } from '../entra/page-text.js';
 import type { Chain, CollectionRepo } from '../store/collection.js';
 import type { UpsertCounts } from '../store/signins.js';
+import type { ReceivedRecords } from '../store/signin-columns.js';
 import { chainsWanted, createChainPool, eventsUrl, pageSpan, POOL_PAGES, releasePage, splitPoint, takePage, type ChainPool } from './event-chains.js';
 import { tallyPage } from './tally.js';
 
@@ -102,8 +103,8 @@ export interface EventCollectorDeps {
   timeProperty?: string;
   graph: GraphClient;
   collection: CollectionRepo;
-  /** `texts`: each record's JSON as received, when the page's text had them (page-text.ts). */
-  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, texts?: ReadonlyArray<string | undefined>): Promise<UpsertCounts> };
+  /** `received`: the records' JSON as Graph sent it, when the page has it (page-text.ts). */
+  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, received?: ReceivedRecords): Promise<UpsertCounts> };
   clock: Clock;
   settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
@@ -306,13 +307,14 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
       return undefined;
     }
     const page = next.value;
-    const texts = page.text === undefined ? undefined : arrayItemTexts(page.text, 'value');
+    const spans = page.bytes && arrayItemSpans(page.bytes, 'value');
+    const received = spans && { bytes: page.bytes!, spans };
     const fetched = page.value.length;
     const span = pageSpan(page.value, property);
     if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
     if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
     pool.latencyMs = pool.latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
-    const stored = deps.store.upsert(integrationId, page.value, deps.clock.now(), texts).finally(() => releasePage(pool));
+    const stored = deps.store.upsert(integrationId, page.value, deps.clock.now(), received).finally(() => releasePage(pool));
     // the resume point moves only once every page before this one is stored too
     const latest = Promise.all([previous, stored]).then(([, counts]) => {
       tallyPage(stats, fetched, counts);

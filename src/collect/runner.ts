@@ -12,6 +12,7 @@ import { createDatasetRepo, DATASETS, type DatasetRepo } from '../store/datasets
 import type { Db } from '../store/db.js';
 import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo, type SignInRepo } from '../store/signins.js';
+import { spanTexts } from '../entra/page-text.js';
 import { collectDelta } from './delta.js';
 import { createChainPool, eventsUrl, type ChainPool } from './event-chains.js';
 import { collectEvents, type EventCollectionSettings } from './events.js';
@@ -126,7 +127,7 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
       url: eventsUrl('/v1.0/auditLogs/directoryAudits', 'activityDateTime'),
       timeProperty: 'activityDateTime',
       priority: 1,
-      store: { upsert: (id, records, at, texts) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at, ...(texts ? { texts } : {}) }) },
+      store: { upsert: (id, records, at, received) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at, ...(received ? { texts: spanTexts(received.bytes, received.spans) } : {}) }) },
       settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
     }),
   users: delta('users'),

@@ -90,7 +90,7 @@ export interface GraphResponse<T = unknown> {
   /** Parsed JSON, or undefined for an empty body. */
   body: T;
   /** The body as received. */
-  text: string;
+  bytes: Buffer;
   /** From sending the last attempt to its whole body, ms. */
   latencyMs: number;
 }
@@ -99,8 +99,8 @@ export interface GraphPage<T> {
   value: T[];
   nextLink?: string;
   deltaLink?: string;
-  /** The page's JSON as received: stores that keep records whole slice them out of it (page-text.ts). */
-  text?: string;
+  /** The page's JSON as received (UTF-8): stores that keep records whole slice them out of it (page-text.ts). */
+  bytes?: Uint8Array;
   /** How long Graph took to answer it, ms (from sending the request to the whole body; no throttle wait). */
   latencyMs?: number;
 }
@@ -213,7 +213,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const forward = () => limiter.abort(o.signal?.reason);
       o.signal?.addEventListener('abort', forward, { once: true });
       let res;
-      let text: string;
+      let bytes: Buffer;
       try {
         res = await fetch(url, {
           method,
@@ -227,7 +227,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           dispatcher: opts.dispatcher,
           signal: limiter.signal,
         });
-        text = decodeBody(Buffer.from(await res.arrayBuffer()));
+        bytes = Buffer.from(await res.arrayBuffer());
       } catch (err) {
         permit?.done();
         if (o.signal?.aborted) {
@@ -254,6 +254,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       permit?.done(res.status);
       let body: unknown;
       let malformed = false;
+      const text = decodeBody(bytes);
       if (text) {
         try {
           body = JSON.parse(text);
@@ -266,7 +267,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         const problem = malformed ? 'The response body is not valid JSON.' : check?.(body);
         if (problem === undefined) {
           report({ status: res.status });
-          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, text, latencyMs: performance.now() - sentAt };
+          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, bytes, latencyMs: performance.now() - sentAt };
         }
         report({ status: res.status, code: 'MalformedResponse' });
         if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))) continue;
@@ -332,10 +333,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 
   /** One page of a collection, in a box its taker empties (see pages). */
   async function readPage<T>(url: string, o: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<{ page?: GraphPage<T>; nextLink?: string }> {
-    const { body, text, latencyMs } = await send<Record<string, unknown>>(url, o, pageProblem);
+    const { body, bytes, latencyMs } = await send<Record<string, unknown>>(url, o, pageProblem);
     const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
     const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
-    return { page: { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), text, latencyMs }, ...(nextLink ? { nextLink } : {}) };
+    return { page: { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), bytes, latencyMs }, ...(nextLink ? { nextLink } : {}) };
   }
 
   async function* pages<T>(pathOrUrl: string, o: Omit<GraphRequestOptions, 'method' | 'body'> = {}): AsyncGenerator<GraphPage<T>> {

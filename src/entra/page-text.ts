@@ -1,9 +1,10 @@
 // The verbatim text of each record on a collection page. Stores keep the whole Graph record as
-// JSON; slicing it out of the page as received costs about half of serialising the parsed record
-// again (JSON.stringify), and keeps Graph's own bytes.
+// JSON; slicing it out of the page's bytes as received costs less than serialising the parsed
+// record again (JSON.stringify) and keeps Graph's own bytes.
 // Hand-written rather than a streaming JSON parser: the page was parsed already (JSON.parse, which
 // validated it); this only finds where the items of one top-level array begin and end, and
-// streaming parsers rebuild every value, which is the cost being avoided.
+// streaming parsers rebuild every value, which is the cost being avoided. It reads UTF-8 bytes:
+// JSON's structure is ASCII, and no byte of a multi-byte character is below 0x80.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -14,28 +15,29 @@ const isClose = (c: number) => c === 0x7d || c === 0x5d; // } ]
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
- * The text of each item of the array under `key` in the top-level object of `json`, in order;
- * undefined when there is no such array. An item laid out over whitespace (a pretty-printed page)
- * is undefined too: stored records are one line each (JSON Lines exports rely on it). `json` must
- * be valid JSON (parse it first).
+ * Where each item of the array under `key` in the top-level object of `json` lies: [start, end)
+ * byte offsets per item, in order; undefined when there is no such array. An item laid out over
+ * whitespace (a pretty-printed page) gets [0, 0], as no item is empty: stored records are one
+ * line each (JSON Lines exports rely on it). `json` must be valid JSON (parse it first).
  */
-export function arrayItemTexts(json: string, key: string): Array<string | undefined> | undefined {
-  const n = json.length;
+export function arrayItemSpans(json: Uint8Array, key: string): Uint32Array | undefined {
+  const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  const n = bytes.length;
   let depth = 0;
   let expectingKey = false; // in the top-level object, the next string is a member name
   let member = ''; // the top-level member being read
-  let items: Array<string | undefined> | undefined;
+  let items: number[] | undefined;
   let inItems = false; // inside the array under `key`
   let itemStart = -1;
-  let itemEnd = -1; // just past the current item's last character
+  let itemEnd = -1; // just past the current item's last byte
   let spaced = false; // the current item has whitespace between its tokens
   const push = () => {
-    items!.push(spaced ? undefined : json.slice(itemStart, itemEnd));
+    items!.push(spaced ? 0 : itemStart, spaced ? 0 : itemEnd);
     itemStart = -1;
     spaced = false;
   };
   for (let i = 0; i < n; i++) {
-    const c = json.charCodeAt(i);
+    const c = bytes[i]!;
     if (isSpace(c)) {
       if (inItems && depth > 2) spaced = true;
       continue;
@@ -45,13 +47,13 @@ export function arrayItemTexts(json: string, key: string): Array<string | undefi
       const start = i;
       // to the closing quote: one not preceded by an odd number of backslashes
       for (;;) {
-        i = json.indexOf('"', i + 1);
+        i = bytes.indexOf(QUOTE, i + 1);
         let k = i - 1;
-        while (json.charCodeAt(k) === BACKSLASH) k--;
+        while (bytes[k] === BACKSLASH) k--;
         if ((i - 1 - k) % 2 === 0) break;
       }
       if (depth === 1 && expectingKey) {
-        member = json.slice(start + 1, i);
+        member = bytes.toString('utf8', start + 1, i);
         if (member.includes('\\')) member = JSON.parse(`"${member}"`) as string; // "val\u0075e" is "value"
         expectingKey = false;
       }
@@ -79,5 +81,17 @@ export function arrayItemTexts(json: string, key: string): Array<string | undefi
     }
     itemEnd = i + 1;
   }
-  return items;
+  return items && Uint32Array.from(items);
+}
+
+/** The text of each item of the array under `key` (see arrayItemSpans); undefined for an item laid out over whitespace. */
+export function arrayItemTexts(json: Uint8Array, key: string): Array<string | undefined> | undefined {
+  const spans = arrayItemSpans(json, key);
+  return spans && spanTexts(json, spans);
+}
+
+/** The texts at `spans` (from arrayItemSpans) of `json`; undefined for [0, 0]. */
+export function spanTexts(json: Uint8Array, spans: Uint32Array): Array<string | undefined> {
+  const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  return Array.from({ length: spans.length / 2 }, (_, i) => (spans[2 * i + 1] === 0 ? undefined : bytes.toString('utf8', spans[2 * i], spans[2 * i + 1])));
 }

@@ -21,19 +21,21 @@ export function blockRanges(n: number): Array<[number, number]> {
   return Array.from({ length: blocks }, (_, b) => [Math.floor((b * n) / blocks), Math.floor(((b + 1) * n) / blocks)]);
 }
 
-/** Compresses records given as their lines (one record each, joined by newlines). */
-export const compressBlock = (lines: string): Buffer => brotliCompressSync(Buffer.from(lines, 'utf8'), OPTIONS);
+/** Compresses records given as their lines (one record each, joined by newlines; UTF-8 when bytes). */
+export const compressBlock = (lines: string | Uint8Array): Buffer => brotliCompressSync(lines, OPTIONS);
 
-const compressAsync = promisify(brotliCompress) as (buf: Buffer, o: typeof OPTIONS) => Promise<Buffer>;
+const compressAsync = promisify(brotliCompress) as (buf: string | Uint8Array, o: typeof OPTIONS) => Promise<Buffer>;
 /** The same, on libuv's thread pool: the caller's thread goes on meanwhile. */
-export const compressBlockAsync = (lines: string): Promise<Buffer> => compressAsync(Buffer.from(lines, 'utf8'), OPTIONS);
+export const compressBlockAsync = (lines: string | Uint8Array): Promise<Buffer> => compressAsync(lines, OPTIONS);
 
-/** The lines of records `indexes` of a batch (`spans` from recordSpans): one slice when they are consecutive. */
-export function blockLines(records: string, spans: Uint32Array, indexes: readonly number[]): string {
+const NEWLINE = Buffer.from('\n');
+
+/** The lines of records `indexes` of a batch (`spans` from recordSpans, in bytes): a view when they are consecutive. */
+export function blockLines(records: Uint8Array, spans: Uint32Array, indexes: readonly number[]): Uint8Array {
   const first = indexes[0]!;
   const last = indexes[indexes.length - 1]!;
-  if (last - first === indexes.length - 1) return records.slice(spans[2 * first], spans[2 * last + 1]);
-  return indexes.map((i) => records.slice(spans[2 * i], spans[2 * i + 1])).join('\n');
+  if (last - first === indexes.length - 1) return records.subarray(spans[2 * first], spans[2 * last + 1]);
+  return Buffer.concat(indexes.flatMap((i, k) => [...(k > 0 ? [NEWLINE] : []), records.subarray(spans[2 * i], spans[2 * i + 1])]));
 }
 
 /** The records of a block, in the order they were stored. */
@@ -46,6 +48,6 @@ export function decompressBlock(data: Uint8Array): string[] {
  * database. Versions of a record are compared by it, so a re-read record that has not changed
  * is recognised without opening its block.
  */
-export function digestOf(text: string): number {
+export function digestOf(text: string | Uint8Array): number {
   return hash('sha256', text, 'buffer').readUIntBE(0, 6);
 }

@@ -97,9 +97,19 @@ const N = NUMBER_FIELDS.length;
 const T = TEXT_COLUMNS.length;
 
 /**
+ * Records as Graph sent them: a page's JSON (UTF-8) and where each record lies in it, [start, end)
+ * per record ([0, 0]: not known; see page-text.ts). The store may take the bytes over.
+ */
+export interface ReceivedRecords {
+  bytes: Uint8Array;
+  spans: Uint32Array;
+}
+
+/**
  * A page of sign-ins as the store receives it, ids unique. Laid out for the trip to the SQLite
- * writer's thread, which copies it: a few typed arrays and strings rather than thousands of small
- * objects, each text of the page once, and every record's JSON in one string.
+ * writer's thread: a few typed arrays and strings rather than thousands of small objects, each
+ * text of the page once, and every record's JSON as UTF-8 in one buffer, which moves to the
+ * thread rather than being copied (and is what the blocks compress and the digests hash).
  */
 export interface SignInBatch {
   integrationNo: number;
@@ -111,16 +121,20 @@ export interface SignInBatch {
   /** The page's distinct texts; `textRefs` holds, per sign-in and TEXT_COLUMNS, 1 + the index of its text here (0: none). */
   strings: string[];
   textRefs: Uint32Array<ArrayBuffer>;
-  /** The records' JSON, one per line, in order (a stored record is always one line). */
-  records: string;
+  /** The records' JSON as UTF-8, one per line, in order (a stored record is always one line). */
+  records: Uint8Array<ArrayBuffer>;
+  /** Where each record's line is in `records`: [start, end) per sign-in. */
+  spans: Uint32Array<ArrayBuffer>;
 }
+
+const NEWLINE = 0x0a;
 
 /**
  * The batch of a page: each record's typed columns, a record repeated within the page
- * kept once (its last copy). `texts` are the records' JSON as received, where known; the others
- * are serialised. Throws ValidationError for a malformed record before anything is stored.
+ * kept once (its last copy). The records' JSON is as received where known, serialised otherwise.
+ * Throws ValidationError for a malformed record before anything is stored.
  */
-export function buildBatch(records: readonly GraphSignIn[], texts: ReadonlyArray<string | undefined> | undefined, collectedAt: number): Omit<SignInBatch, 'integrationNo'> {
+export function buildBatch(records: readonly GraphSignIn[], received: ReceivedRecords | undefined, collectedAt: number): Omit<SignInBatch, 'integrationNo'> {
   const fields = records.map(signInFields);
   const last = new Map<string, number>();
   fields.forEach((f, i) => last.set(f.sign_in_id, i));
@@ -129,12 +143,8 @@ export function buildBatch(records: readonly GraphSignIn[], texts: ReadonlyArray
   const textRefs = new Uint32Array(kept.length * T);
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
-  const lines: string[] = [];
   kept.forEach((i, row) => {
     const f = fields[i]!;
-    const given = texts?.[i];
-    const text = given !== undefined && !given.includes('\n') ? given : JSON.stringify(records[i]);
-    lines.push(text);
     const [latitude, longitude, errorCode, isInteractive] = f.values as Array<number | null>;
     numbers.set([f.hour, f.created_at, latitude ?? NaN, longitude ?? NaN, errorCode ?? NaN, isInteractive ?? NaN], row * N);
     f.texts.forEach((t, c) => {
@@ -154,8 +164,57 @@ export function buildBatch(records: readonly GraphSignIn[], texts: ReadonlyArray
     correlationIds: kept.map((i) => fields[i]!.values[4] as string | null),
     strings,
     textRefs,
-    records: lines.join('\n'),
+    ...recordLines(records, kept, received?.spans.length === 2 * records.length ? received : undefined),
   };
+}
+
+/**
+ * The kept records' lines. A compact page whose records are all kept becomes its own lines: the
+ * comma between two records is overwritten with a newline, and the page's buffer is used as it is
+ * (its records are most of it). Otherwise the lines are copied into a buffer of their own.
+ */
+function recordLines(records: readonly GraphSignIn[], kept: number[], received: ReceivedRecords | undefined): Pick<SignInBatch, 'records' | 'spans'> {
+  const n = kept.length;
+  if (received && n > 0 && n === records.length && ownsBuffer(received.bytes)) {
+    const { bytes, spans } = received;
+    let adjacent = spans[1]! > 0;
+    for (let i = 1; i < n && adjacent; i++) adjacent = spans[2 * i]! === spans[2 * i - 1]! + 1 && spans[2 * i + 1]! > 0;
+    if (adjacent) {
+      for (let i = 1; i < n; i++) bytes[spans[2 * i]! - 1] = NEWLINE;
+      const first = spans[0]!;
+      return { records: bytes.subarray(first, spans[2 * n - 1]) as Uint8Array<ArrayBuffer>, spans: spans.map((x) => x - first) };
+    }
+  }
+  const encoder = new TextEncoder();
+  const lines = kept.map((i) => {
+    const [start, end] = received ? [received.spans[2 * i]!, received.spans[2 * i + 1]!] : [0, 0];
+    return end > 0 ? received!.bytes.subarray(start, end) : encoder.encode(JSON.stringify(records[i]));
+  });
+  const out = new Uint8Array(lines.reduce((sum, l) => sum + l.length + 1, -1));
+  const spans = new Uint32Array(2 * n);
+  let at = 0;
+  lines.forEach((line, row) => {
+    if (row > 0) out[at++] = NEWLINE;
+    out.set(line, at);
+    spans[2 * row] = at;
+    spans[2 * row + 1] = at += line.length;
+  });
+  return { records: out, spans };
+}
+
+/** Whether a view is the whole of its buffer, which may then move to another thread (a pooled Buffer's may not). */
+const ownsBuffer = (bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> => bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+
+/** Texts of records (an old store's, say) as received records; a text over several lines is not kept. */
+export function receivedOf(texts: readonly string[]): ReceivedRecords {
+  const spans = new Uint32Array(2 * texts.length);
+  let start = 0;
+  texts.forEach((text, i) => {
+    const end = start + Buffer.byteLength(text);
+    if (!text.includes('\n')) spans.set([start, end], 2 * i);
+    start = end + 1;
+  });
+  return { bytes: new TextEncoder().encode(texts.join('\n')), spans };
 }
 
 /** A number of a batch's sign-in (null for none). */
@@ -166,17 +225,3 @@ export const batchNumber = (b: Pick<SignInBatch, 'numbers'>, row: number, field:
 
 /** The texts of a batch's sign-in, as indexes into `strings` (-1: none), in TEXT_COLUMNS order. */
 export const batchTexts = (b: Pick<SignInBatch, 'textRefs'>, row: number): number[] => Array.from(b.textRefs.subarray(row * T, row * T + T), (r) => r - 1);
-
-/** Where each record of a batch starts and ends in `records`: [start, end) per line. */
-export function recordSpans(records: string, count: number): Uint32Array {
-  const spans = new Uint32Array(count * 2);
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const nl = records.indexOf('\n', start);
-    const end = nl < 0 ? records.length : nl;
-    spans[2 * i] = start;
-    spans[2 * i + 1] = end;
-    start = end + 1;
-  }
-  return spans;
-}

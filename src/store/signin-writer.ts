@@ -25,7 +25,7 @@ export class SignInWriter {
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref(); // an idle writer does not keep the process alive; a busy one does
-      worker.postMessage({ id, batch } satisfies WriterRequest, [batch.numbers.buffer, batch.textRefs.buffer]); // the arrays move, not copied
+      worker.postMessage({ id, batch } satisfies WriterRequest, [batch.numbers.buffer, batch.textRefs.buffer, batch.records.buffer, batch.spans.buffer]); // the arrays move, not copied
     });
   }
 

@@ -5,7 +5,7 @@
 // once per connection, in better-sqlite3's transaction wrapper.
 import type SQLite from 'better-sqlite3';
 import { blockLines, blockRanges, compressBlock, digestOf } from './record-blocks.js';
-import { batchNumber, recordSpans, TEXT_COLUMNS, VALUE_COLUMNS, type SignInBatch } from './signin-columns.js';
+import { batchNumber, TEXT_COLUMNS, VALUE_COLUMNS, type SignInBatch } from './signin-columns.js';
 
 export type { SignInBatch } from './signin-columns.js';
 
@@ -28,8 +28,8 @@ export type Write = { row: number; replaces?: StoredVersion };
 
 /** A batch's records, as where each starts and ends in its `records`, and their digests (record-blocks.ts). */
 export function recordsOf(batch: SignInBatch): { spans: Uint32Array; digests: number[] } {
-  const spans = recordSpans(batch.records, batch.ids.length);
-  return { spans, digests: batch.ids.map((_, i) => digestOf(batch.records.slice(spans[2 * i], spans[2 * i + 1]))) };
+  const { spans } = batch;
+  return { spans, digests: batch.ids.map((_, i) => digestOf(batch.records.subarray(spans[2 * i], spans[2 * i + 1]))) };
 }
 
 /**
@@ -62,7 +62,7 @@ export function rowValues(batch: SignInBatch, row: number, digest: number, textI
 }
 
 /** The writes in blocks: each block's records' lines and the writes it holds. */
-export function blocksOf(batch: SignInBatch, spans: Uint32Array, writes: Write[]): Array<{ lines: string; writes: Write[] }> {
+export function blocksOf(batch: SignInBatch, spans: Uint32Array, writes: Write[]): Array<{ lines: Uint8Array; writes: Write[] }> {
   return blockRanges(writes.length).map(([a, z]) => {
     const part = writes.slice(a, z);
     return { lines: blockLines(batch.records, spans, part.map((w) => w.row)), writes: part };

@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { createSignInRepo } from './signins.js';
+import { receivedOf } from './signin-columns.js';
 
 export interface ConversionProgress {
   converted: number;
@@ -64,7 +65,7 @@ async function convert(db: Db, progress: { converted: number }, onProgress?: (p:
     }
     for (const group of groups.values()) {
       const texts = group.map((r) => r.raw);
-      await repo.upsert(group[0]!.integration_id, texts.map((t) => JSON.parse(t) as Record<string, unknown>), Number(group[0]!.collected_at), texts);
+      await repo.upsert(group[0]!.integration_id, texts.map((t) => JSON.parse(t) as Record<string, unknown>), Number(group[0]!.collected_at), receivedOf(texts));
     }
     const refs = rows.map((r) => r.ref);
     if (db.dialect === 'sqlite') await k.deleteFrom('signins_legacy').where(sql`rowid`, 'in', refs.map(Number)).execute();

@@ -10,7 +10,7 @@ import { deleteBatch } from './batch-delete.js';
 import { decompressBlock } from './record-blocks.js';
 import type { Database, SignInTable } from './schema.js';
 import { readSnapshot } from './tx.js';
-import { buildBatch, hourOf, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
+import { buildBatch, hourOf, type ReceivedRecords, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
 import { postgresDictionary, writeSignInsPostgres } from './signins-postgres.js';
 import type { UpsertCounts } from './signin-writes.js';
 
@@ -135,13 +135,13 @@ export function createSignInRepo(db: Db) {
     /**
      * Stores a page in one transaction. The newest fetch of a record wins: a version fetched
      * earlier than the stored one (a slow, overlapping chain) never replaces it, and an identical
-     * one changes nothing. `texts`, when given, are the records' JSON as received (one per record;
-     * undefined where there is none), kept as they are.
+     * one changes nothing. `received`, when given, is the records' JSON as Graph sent it, kept as it
+     * is (the store may take its bytes over).
      */
-    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, texts?: ReadonlyArray<string | undefined>): Promise<UpsertCounts> {
+    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, received?: ReceivedRecords): Promise<UpsertCounts> {
       if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
       // Map everything before touching the database: one malformed record fails the whole batch.
-      const batch = buildBatch(records, texts?.length === records.length ? texts : undefined, collectedAt);
+      const batch = buildBatch(records, received, collectedAt);
       const full = { ...batch, integrationNo: (await numberOf(integrationId, true))! };
       if (db.pgPool) return writeSignInsPostgres(db.pgPool, dictionary!, full);
       if (!db.signInWriter) throw new Error('internal error: this SQLite store was opened without its sign-in writer');

@@ -1,8 +1,9 @@
 // Write transactions. On SQLite a plain BEGIN is deferred: a transaction that reads first and
 // writes later can fail with SQLITE_BUSY when another process wrote in between, without waiting.
-// BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies instead.
+// BEGIN IMMEDIATE takes the write lock up front, so waiting for the lock applies instead (db.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
-import type { Db } from './db.js';
+import { BUSY_WAIT_MS, type Db } from './db.js';
 import type { Database } from './schema.js';
 
 export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -26,7 +27,14 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) =>
  * FULL checkpoint syncs the WAL and the database file.
  */
 export async function syncToDisk(db: Db): Promise<void> {
-  if (db.dialect === 'sqlite') await sql`pragma wal_checkpoint(full)`.execute(db.kysely);
+  if (db.dialect !== 'sqlite') return;
+  // without a busy timeout (db.ts) a checkpoint that meets a writer says so rather than waiting
+  for (let waited = 0; ; waited += 5) {
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(full)`.execute(db.kysely);
+    if (rows[0]?.busy === 0) return;
+    if (waited >= BUSY_WAIT_MS) throw new Error('the SQLite database stayed busy: its last changes could not be synced to disk');
+    await sleep(5);
+  }
 }
 
 /**

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { arrayItemTexts } from '../../src/entra/page-text.js';
+import { arrayItemSpans, arrayItemTexts as textsOfBytes } from '../../src/entra/page-text.js';
+
+/** The scanner reads bytes (UTF-8), as a page arrives. */
+const arrayItemTexts = (json: string, key: string) => textsOfBytes(Buffer.from(json), key);
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/microsoft/graph-v1');
 
@@ -69,6 +72,16 @@ describe('record texts of a collection page', () => {
     assertItems(JSON.stringify({ value }, null, 2), false);
     // whitespace between the items and around the page is not the items': all keep their text
     assertItems(` \n { "x" : "value" , "value" : [ ${value.map((v) => JSON.stringify(v)).join(' ,\n ')} ] , "y" : [ 1 ] } `, true);
+  });
+
+  test('spans are byte offsets into the UTF-8 page; an item over whitespace spans nothing', () => {
+    const value = [{ city: 'Zürich', name: '東京 "x"' }, { a: [1, 2] }, 'é'];
+    const page = Buffer.from(`{"@odata.context":"ü","value":[${JSON.stringify(value[0])},{ "a": [1, 2] },"é"]}`);
+    const spans = arrayItemSpans(page, 'value')!;
+    assert.equal(spans.length, 6);
+    assert.deepEqual(JSON.parse(page.subarray(spans[0], spans[1]).toString('utf8')), value[0]);
+    assert.deepEqual([spans[2], spans[3]], [0, 0]);
+    assert.equal(page.subarray(spans[4], spans[5]).toString('utf8'), '"é"');
   });
 
   test('the top-level member only; a repeated member counts once, the last, as in JSON.parse', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { arrayItemTexts } from '../../src/entra/page-text.js';
+import { arrayItemSpans, spanTexts } from '../../src/entra/page-text.js';
 import { ValidationError } from '../../src/errors.js';
 import { createSignInRepo, type GraphSignIn, type SignInRepo } from '../../src/store/signins.js';
 import { DIALECTS, openMigrated, skipReason } from '../helpers/databases.js';
@@ -54,20 +54,40 @@ for (const dialect of DIALECTS) {
       const records = loadFixture('signins-list.json').value;
       // compact, as Graph answers, with an escape JSON.stringify would not write
       const page = JSON.stringify({ value: records }).replace('"Redmond"', '"Redm\\u006fnd"');
-      const texts = arrayItemTexts(page, 'value')!;
+      const received = { bytes: Buffer.from(page), spans: arrayItemSpans(Buffer.from(page), 'value')! };
+      const texts = spanTexts(received.bytes, received.spans);
       assert.ok(texts[0]!.includes('Redm\\u006fnd'));
-      await repo.upsert('int-verbatim', records, T, texts);
+      await repo.upsert('int-verbatim', records, T, received);
       const row = await repo.get('int-verbatim', String(records[0]!.id), at(records[0]!));
       assert.equal(row?.raw, texts[0]);
       assert.equal(row?.city, 'Redmond');
       // a pretty-printed page has no one-line texts: the record is serialised (stored records are one line)
       const pretty = readFileSync(fixturePath('signins-list.json'), 'utf8');
-      await repo.upsert('int-verbatim-2', records, T, arrayItemTexts(pretty, 'value'));
+      await repo.upsert('int-verbatim-2', records, T, { bytes: Buffer.from(pretty), spans: arrayItemSpans(Buffer.from(pretty), 'value')! });
       const other = await repo.get('int-verbatim-2', String(records[0]!.id), at(records[0]!));
       assert.equal(other?.raw, JSON.stringify(records[0]));
       // texts that do not match the records one for one are not used
-      await repo.upsert('int-verbatim-3', records, T, texts.slice(1));
+      await repo.upsert('int-verbatim-3', records, T, { bytes: Buffer.from(page), spans: received.spans.slice(2) });
       assert.equal((await repo.get('int-verbatim-3', String(records[0]!.id), at(records[0]!)))?.raw, JSON.stringify(records[0]));
+    });
+
+    it("takes over a page's own buffer, and never a buffer it shares (Node's pool for small Buffers)", async () => {
+      const records = loadFixture('signins-list.json').value.slice(0, 2);
+      for (const [name, bytes] of [
+        ['own', new TextEncoder().encode(JSON.stringify({ value: records }))],
+        ['pooled', Buffer.from(JSON.stringify({ value: records.slice(0, 1) }))],
+      ] as const) {
+        const kept = records.slice(0, name === 'own' ? 2 : 1);
+        const before = Buffer.from(bytes).toString('utf8');
+        const pooled = name === 'pooled' && bytes.buffer.byteLength > bytes.byteLength;
+        await repo.upsert(`int-${name}`, kept, T, { bytes, spans: arrayItemSpans(bytes, 'value')! });
+        for (const r of kept) assert.equal((await repo.get(`int-${name}`, String(r.id), at(r)))?.raw, JSON.stringify(r), name);
+        if (name === 'pooled') {
+          assert.ok(pooled, 'the small page shares a pool');
+          assert.equal(Buffer.from(bytes).toString('utf8'), before, 'a shared buffer is neither changed nor moved');
+          assert.equal(Buffer.from('still usable').toString(), 'still usable');
+        }
+      }
     });
 
     if (dialect === 'sqlite') {
