@@ -20,8 +20,8 @@ import type { Clock } from '../clock.js';
 import type { GraphClient, GraphPage } from '../entra/graph.js';
 import { arrayItemSpans } from '../entra/page-text.js';
 import type { Chain, CollectionRepo } from '../store/collection.js';
-import type { UpsertCounts } from '../store/signins.js';
 import type { ReceivedRecords } from '../store/signin-columns.js';
+import type { UpsertCounts } from '../store/signins.js';
 import { chainsWanted, createChainPool, eventsUrl, pageSpan, POOL_PAGES, releasePage, splitPoint, takePage, type ChainPool } from './event-chains.js';
 import { tallyPage } from './tally.js';
 
