@@ -4,10 +4,10 @@
 import type { Clock } from '../clock.js';
 import { EntraError, GraphRequestError } from '../entra/errors.js';
 import type { GraphClient } from '../entra/graph.js';
+import { spanTexts } from '../entra/page-text.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { isDataTypeId, type DataTypeId } from '../integrations/capabilities.js';
 import type { IntegrationService, IntegrationView } from '../integrations/service.js';
-import { spanTexts } from '../entra/page-text.js';
 import { ABANDONED_ERROR, createCollectionRepo, type CollectionRepo } from '../store/collection.js';
 import { createDatasetRepo, DATASETS, type DatasetRepo } from '../store/datasets.js';
 import type { Db } from '../store/db.js';
