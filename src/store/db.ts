@@ -1,8 +1,8 @@
 // The database behind one door: Kysely over better-sqlite3 (embedded default) or pg.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type SQLite from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -97,7 +97,7 @@ function withStatementCache(sqlite: SQLite.Database, capacity = 200, maxChars = 
 }
 
 /** How long a statement waits for SQLite's write lock before SQLITE_BUSY is the caller's (as the busy timeout of the other connections). */
-export const BUSY_WAIT_MS = 10_000;
+const BUSY_WAIT_MS = 10_000;
 
 /**
  * Waits for SQLite's write lock without blocking the event loop. The sign-in writer's thread (and
@@ -117,19 +117,22 @@ class PatientSqliteDialect extends SqliteDialect {
 
 function patient(connection: DatabaseConnection): DatabaseConnection {
   return {
-    async executeQuery(query) {
-      for (let waited = 0, pause = 1; ; pause = Math.min(2 * pause, 16)) {
-        try {
-          return await connection.executeQuery(query);
-        } catch (err) {
-          if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || waited >= BUSY_WAIT_MS) throw err;
-          await sleep(pause);
-          waited += pause;
-        }
-      }
-    },
+    executeQuery: (query) => whileBusy(() => connection.executeQuery(query)),
     streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
   };
+}
+
+/** Runs `attempt` again, after a growing pause, while it fails with SQLITE_BUSY, for up to BUSY_WAIT_MS. */
+export async function whileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let waited = 0, pause = 1; ; pause = Math.min(2 * pause, 16)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || waited >= BUSY_WAIT_MS) throw err;
+      await sleep(pause);
+      waited += pause;
+    }
+  }
 }
 
 export function redactUrl(url: string): string {

@@ -26,10 +26,9 @@ export interface StoredVersion {
 /** A record to write: its row in the batch, and the version it replaces (none: new). */
 export type Write = { row: number; replaces?: StoredVersion };
 
-/** A batch's records, as where each starts and ends in its `records`, and their digests (record-blocks.ts). */
-export function recordsOf(batch: SignInBatch): { spans: Uint32Array; digests: number[] } {
-  const { spans } = batch;
-  return { spans, digests: batch.ids.map((_, i) => digestOf(batch.records.subarray(spans[2 * i], spans[2 * i + 1]))) };
+/** The digests of a batch's records (record-blocks.ts). */
+export function digestsOf({ ids, records, spans }: SignInBatch): number[] {
+  return ids.map((_, i) => digestOf(records.subarray(spans[2 * i], spans[2 * i + 1])));
 }
 
 /**
@@ -62,10 +61,10 @@ export function rowValues(batch: SignInBatch, row: number, digest: number, textI
 }
 
 /** The writes in blocks: each block's records' lines and the writes it holds. */
-export function blocksOf(batch: SignInBatch, spans: Uint32Array, writes: Write[]): Array<{ lines: Uint8Array; writes: Write[] }> {
+export function blocksOf(batch: SignInBatch, writes: Write[]): Array<{ lines: Uint8Array; writes: Write[] }> {
   return blockRanges(writes.length).map(([a, z]) => {
     const part = writes.slice(a, z);
-    return { lines: blockLines(batch.records, spans, part.map((w) => w.row)), writes: part };
+    return { lines: blockLines(batch.records, batch.spans, part.map((w) => w.row)), writes: part };
   });
 }
 
@@ -124,7 +123,7 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
   const transaction = sqlite.transaction((batch: SignInBatch): UpsertCounts => {
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const no = batch.integrationNo;
-    const { spans, digests } = recordsOf(batch);
+    const digests = digestsOf(batch);
     const writes = classify(
       batch,
       digests,
@@ -138,7 +137,7 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
     const ids: number[] = [];
     const textId = (i: number) => (ids[i] ??= dictionary.id(no, batch.strings[i]!));
     const emptied = new Set<number>();
-    for (const block of blocksOf(batch, spans, writes)) {
+    for (const block of blocksOf(batch, writes)) {
       const blockId = Number(insertBlock.run(no, batch.collectedAt, block.writes.length, compressBlock(block.lines)).lastInsertRowid);
       block.writes.forEach((w, pos) => {
         const row = rowValues(batch, w.row, digests[w.row]!, textId, blockId, pos);

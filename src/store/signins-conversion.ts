@@ -5,8 +5,8 @@
 // it was; the old table goes once it is empty.
 import { sql } from 'kysely';
 import type { Db } from './db.js';
-import { createSignInRepo } from './signins.js';
 import { receivedOf } from './signin-columns.js';
+import { createSignInRepo } from './signins.js';
 
 export interface ConversionProgress {
   converted: number;

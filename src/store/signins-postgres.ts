@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { compressBlockAsync } from './record-blocks.js';
 import { batchNumber, batchTexts } from './signin-columns.js';
-import { blocksOf, classify, recordsOf, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
+import { blocksOf, classify, digestsOf, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
 
 /** The first key of the advisory locks that serialise an integration's batches (any constant of ours). */
 const SIGN_IN_LOCKS = 0x5167;
@@ -74,12 +74,12 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
     const stored = new Map<string, StoredVersion>(existing.rows.map((r) => [r.sign_in_id, { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) }]));
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     let learnt: (() => void) | undefined;
-    const { spans, digests } = recordsOf(batch);
+    const digests = digestsOf(batch);
     const writes = classify(batch, digests, (row) => stored.get(batch.ids[row]!), counts);
     if (writes.length > 0) {
       const used = new Set<string>();
       for (const w of writes) for (const i of batchTexts(batch, w.row)) if (i >= 0) used.add(batch.strings[i]!);
-      const blocks = blocksOf(batch, spans, writes);
+      const blocks = blocksOf(batch, writes);
       const [numbered, compressed] = await Promise.all([dictionary.ids(client, no, used), Promise.all(blocks.map((b) => compressBlockAsync(b.lines)))]);
       const ids = numbered.ids;
       learnt = numbered.committed;

@@ -10,7 +10,7 @@ import { deleteBatch } from './batch-delete.js';
 import { decompressBlock } from './record-blocks.js';
 import type { Database, SignInTable } from './schema.js';
 import { readSnapshot } from './tx.js';
-import { buildBatch, hourOf, type ReceivedRecords, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type TextColumn, type ValueColumn } from './signin-columns.js';
+import { buildBatch, hourOf, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type ReceivedRecords, type TextColumn, type ValueColumn } from './signin-columns.js';
 import { postgresDictionary, writeSignInsPostgres } from './signins-postgres.js';
 import type { UpsertCounts } from './signin-writes.js';
 

@@ -1,9 +1,8 @@
 // Write transactions. On SQLite a plain BEGIN is deferred: a transaction that reads first and
 // writes later can fail with SQLITE_BUSY when another process wrote in between, without waiting.
 // BEGIN IMMEDIATE takes the write lock up front, so waiting for the lock applies instead (db.ts).
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
-import { BUSY_WAIT_MS, type Db } from './db.js';
+import { whileBusy, type Db } from './db.js';
 import type { Database } from './schema.js';
 
 export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -29,12 +28,10 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Kysely<Database>) =>
 export async function syncToDisk(db: Db): Promise<void> {
   if (db.dialect !== 'sqlite') return;
   // without a busy timeout (db.ts) a checkpoint that meets a writer says so rather than waiting
-  for (let waited = 0; ; waited += 5) {
+  await whileBusy(async () => {
     const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(full)`.execute(db.kysely);
-    if (rows[0]?.busy === 0) return;
-    if (waited >= BUSY_WAIT_MS) throw new Error('the SQLite database stayed busy: its last changes could not be synced to disk');
-    await sleep(5);
-  }
+    if (rows[0]?.busy !== 0) throw Object.assign(new Error('the SQLite database stayed busy: its last changes could not be synced to disk'), { code: 'SQLITE_BUSY' });
+  });
 }
 
 /**
