@@ -167,6 +167,21 @@ describe('Graph client against a scripted server', () => {
     );
   });
 
+  test('a page of many chunks arrives whole, byte for byte, with or without Content-Length', async () => {
+    // ~1.6 MB with multi-byte UTF-8 (names are not all ASCII): many chunks, more than the first buffer (1 MiB) holds without Content-Length
+    const value = Array.from({ length: 8_000 }, (_, i) => ({ id: `u${i}`, displayName: `Zoë 漢字 ${'x'.repeat(150)} ${i}` }));
+    const body = JSON.stringify({ value });
+    const declared: Scripted = { status: 200, headers: { 'content-length': String(Buffer.byteLength(body)) }, body };
+    reset([{ status: 200, body }, declared]);
+    for (const how of ['chunked', 'Content-Length']) {
+      const pages = [];
+      for await (const page of client().pages('/v1.0/users')) pages.push(page);
+      assert.equal(pages.length, 1, how);
+      assert.ok(Buffer.from(pages[0]!.bytes!).equals(Buffer.from(body)), `${how}: the body as sent`);
+      assert.deepEqual(pages[0]!.value, value, how);
+    }
+  });
+
   test('a 2xx page that is not a collection is MalformedResponse: read again, then refused, nothing yielded', async () => {
     const shapes = ['{"foo":1}', '{"value":{}}', '[]', '"value"', '', '{"value":[],"@odata.nextLink":5}', '{"value":[],"@odata.deltaLink":{}}'];
     for (const body of shapes) {
