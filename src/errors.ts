@@ -50,8 +50,8 @@ export class NotFoundError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(message: string) {
-    super('conflict', message, 409);
+  constructor(message: string, details?: unknown) {
+    super('conflict', message, 409, details);
   }
 }
 

@@ -2,7 +2,7 @@
 // exit codes (0 ok, 1 failure, 2 bad usage or configuration), one-line errors on stderr, and
 // the audit trail of what it changed. Independent processes run concurrently to keep this quick.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
@@ -53,6 +53,28 @@ describe('idsight CLI', { concurrency: true }, () => {
     assert.equal(text.stdout, `idsight ${VERSION}\n`);
     assertOk(json, 'version --json');
     assert.deepEqual(JSON.parse(json.stdout), { name: 'idsight', version: VERSION, node: process.versions.node });
+  });
+
+  it('integrations permissions lists what the registration doc lists: the read-only set, and with --readwrite the remediation permissions', async () => {
+    const [text, readOnly, readWrite] = await Promise.all([
+      cli(['integrations', 'permissions'], scratchEnv()),
+      cli(['integrations', 'permissions', '--json'], scratchEnv()),
+      cli(['integrations', 'permissions', '--readwrite', '--json'], scratchEnv()),
+    ]);
+    for (const [r, what] of [[text, 'text'], [readOnly, 'read-only'], [readWrite, 'read/write']] as const) assertOk(r, what);
+    type Use = { permission: string; set: string; allows: string[] };
+    const ro = JSON.parse(readOnly.stdout) as Use[];
+    const rw = JSON.parse(readWrite.stdout) as Use[];
+    assert.ok(ro.every((p) => p.set === 'read-only' && p.allows.length > 0));
+    assert.ok(ro.some((p) => p.permission === 'AuditLog.Read.All' && p.allows.includes('Interactive sign-ins (needs Entra ID P1 or P2)')), readOnly.stdout);
+    assert.deepEqual(rw.filter((p) => p.set === 'read-write').map((p) => p.permission), ['User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All']);
+    assert.deepEqual(rw.find((p) => p.permission === 'User.ReadWrite.All')!.allows, ['Update User Type', 'Delete Guest User', 'User Log out']);
+    assert.match(text.stdout, /docs\/entra-app-registration\.md/);
+    for (const p of ro) assert.match(text.stdout, new RegExp(`^${p.permission.replaceAll('.', '\\.')} +read-only `, 'm'));
+    // the doc a newcomer follows names exactly these permissions in its two tables
+    const doc = readFileSync(new URL('../docs/entra-app-registration.md', import.meta.url), 'utf8');
+    const tabled = [...doc.matchAll(/^\| `([A-Z][A-Za-z]*\.[A-Za-z.]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(tabled.sort(), rw.map((p) => p.permission).sort());
   });
 
   it('keys generate prints a new 256-bit key as 44 base64 characters, and nothing else', async () => {
@@ -285,6 +307,41 @@ describe('idsight CLI', { concurrency: true }, () => {
         assert.equal(entries.find((e) => e.action === 'users.remove')?.detail?.email, 'stdin@example.com');
         const text = JSON.stringify(await lib.audit.list({ limit: 500 }));
         for (const secret of [PW, adminPassword, ...(token ? [token] : []), '$argon2']) assert.ok(!text.includes(secret), 'no secret in the audit log');
+      });
+
+      it('idsight audit reads the log newest first, filtered, with ISO times; bad filters exit 2 naming the flag', async () => {
+        const all = await cli(['audit', '--json'], env);
+        assertOk(all, 'audit');
+        const entries = JSON.parse(all.stdout) as Array<{ id: number; at: string; action: string; outcome: string }>;
+        const stored = (await (await library()).audit.list({ limit: 50 })).map((e) => [e.id, e.action]);
+        assert.deepEqual(entries.map((e) => [e.id, e.action]), stored, 'what the log holds, newest first');
+        assert.ok(entries.every((e) => new Date(e.at).toISOString() === e.at), 'times in ISO 8601');
+        const removals = JSON.parse((await cli(['audit', '--action', 'users.remove', '--outcome', 'success', '--json'], env)).stdout) as typeof entries;
+        assert.deepEqual(removals.map((e) => e.action), ['users.remove']);
+        const page = JSON.parse((await cli(['audit', '--limit', '2', '--before', String(entries[0]!.id), '--json'], env)).stdout) as typeof entries;
+        assert.deepEqual(page.map((e) => e.id), entries.slice(1, 3).map((e) => e.id));
+        const future = JSON.parse((await cli(['audit', '--since', '2999-01-01', '--json'], env)).stdout) as typeof entries;
+        assert.deepEqual(future, []);
+        const text = await cli(['audit', '--action', 'users.set_role'], env);
+        assertOk(text, 'audit as a table');
+        assert.match(text.stdout, /^ID +AT +ACTOR +ACTION +TARGET +OUTCOME +DETAIL\n\d+ +\d{4}-\d\d-\d\dT[\d:.]+Z +cli \S+@\S+ +users\.set_role /);
+        assertFails(await cli(['audit', '--outcome', 'maybe'], env), 2, /--outcome wants success, failure, denied, not "maybe"/, 'bad outcome');
+        assertFails(await cli(['audit', '--since', 'yesterday'], env), 2, /--since wants an ISO 8601 date/, 'bad since');
+        assertFails(await cli(['audit', '--limit', '0'], env), 2, /--limit wants a whole number from 1 to 500/, 'bad limit');
+      });
+
+      it('users reset-password prints a new password once: it signs in, the old one no longer does, and the log says so', async () => {
+        const r = await cli(['users', 'reset-password', 'admin@example.com'], env);
+        assertOk(r, 'reset-password');
+        const m = /^new password for admin@example\.com \(shown once\): (\S+)\nsessions ended, \d+ API token\(s\) revoked\n$/.exec(r.stdout);
+        assert.ok(m, r.stdout);
+        const lib = await library();
+        assert.equal((await lib.auth.login({ email: 'admin@example.com', password: m[1]!, ip: null, userAgent: null })).user.id, adminId);
+        await assert.rejects(lib.auth.login({ email: 'admin@example.com', password: adminPassword, ip: null, userAgent: null }));
+        const [entry] = await lib.audit.list({ limit: 1 });
+        assert.deepEqual([entry!.action, entry!.target, entry!.outcome], ['users.reset_password', adminId, 'success']);
+        assert.ok(!JSON.stringify(entry).includes(m[1]!), 'the new password is not in the log');
+        assertFails(await cli(['users', 'reset-password', 'nobody@example.com'], env), 1, /nobody@example\.com/, 'unknown user');
       });
     });
   }

@@ -365,7 +365,7 @@ for (const dialect of DIALECTS) describe(`export of collected data (${dialect})`
 
     const unknown = await idsight(['export', 'no-such-integration', '--type', 'users', '--output', path.join(dir, 'x.jsonl')], cliEnv());
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /no integration no-such-integration/);
+    assert.match(unknown.stderr, /^idsight: no integration is named "no-such-integration"/);
     const nowhere = await idsight(['export', id, '--type', 'users', '--output', path.join(dir, 'missing-dir', 'users.jsonl')], cliEnv());
     assert.equal(nowhere.code, 1);
     assert.ok(!existsSync(path.join(dir, 'missing-dir')));

@@ -23,7 +23,8 @@ export interface AuditEvent {
 
 export interface AuditEntry {
   id: number;
-  at: number;
+  /** ISO 8601, UTC, to the millisecond, as every time idsight shows. */
+  at: string;
   actor: Actor;
   action: string;
   target: string | null;
@@ -53,7 +54,7 @@ export function createAuditLog(deps: { db: Db; clock: Clock }) {
     async list(q: AuditQuery): Promise<AuditEntry[]> {
       return (await repo.list(q)).map((r) => ({
         id: Number(r.id),
-        at: r.at,
+        at: new Date(r.at).toISOString(),
         actor: { type: r.actor_type, id: r.actor_id, label: r.actor_label },
         action: r.action,
         target: r.target,

@@ -2,6 +2,7 @@
 // idsight command line: `idsight --help` lists the commands.
 import { Command, CommanderError } from 'commander';
 import { NAME, VERSION } from '../version.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerCollectCommands } from './commands/collect.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -31,6 +32,7 @@ registerIntegrationCommands(program);
 registerCollectCommands(program);
 registerExportCommand(program);
 registerKeyCommands(program);
+registerAuditCommand(program);
 program
   .command('version')
   .description('print the version')

@@ -39,6 +39,10 @@ export async function withContext(fn: (ctx: Context) => Promise<void>, config?: 
   }
 }
 
+/** withContext for a command about one integration, which the user names by id or by its unique name. */
+export const withIntegration = (ref: string, fn: (ctx: Context, id: string) => Promise<void>): Promise<void> =>
+  withContext(async (ctx) => fn(ctx, await ctx.integrations.idOf(ref)));
+
 export function cliActor(): Actor {
   let who = 'unknown';
   try {
@@ -47,6 +51,18 @@ export function cliActor(): Actor {
     // no passwd entry (containers): keep "unknown"
   }
   return { type: 'cli', id: null, label: `${who}@${hostname()}` };
+}
+
+/** Runs a change and records it in the audit log as the CLI's, with its outcome (and the error's message when it fails). */
+export async function audited<T>(ctx: Context, action: string, target: string | null, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  try {
+    const result = await fn();
+    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail });
+    return result;
+  } catch (err) {
+    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'failure', detail: { ...detail, error: err instanceof Error ? err.message : String(err) } });
+    throw err;
+  }
 }
 
 export function printJson(value: unknown): void {

@@ -5,6 +5,9 @@
 // characters, bounded in length.
 import { CLOUD_LABELS, type CloudEndpoints } from './clouds.js';
 
+/** Where the repository explains registering the app, its permissions and secret (linked from guidance). */
+export const APP_REGISTRATION_DOC = 'docs/entra-app-registration.md';
+
 export type ProblemCode =
   | 'invalid_input'
   | 'tenant_not_found'
@@ -157,7 +160,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         message: `Microsoft Entra has no tenant "${ctx.tenantId}" in the ${cloud} cloud.`,
         guidance:
           `Check the Directory (tenant) ID: it is on the Overview page of the app registration (and of Microsoft Entra ID) in the Entra admin center, as a GUID or one of the tenant's domain names. ` +
-          `If the tenant lives in another Microsoft cloud (US Government, China), choose that cloud.`,
+          `If the tenant lives in another Microsoft cloud (US Government, China), choose that cloud (${APP_REGISTRATION_DOC}, National clouds).`,
       });
     case 'AADSTS900023':
       return withStatus({
@@ -176,7 +179,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
             ? 'The secret you entered looks like a Secret ID (a GUID), not the secret itself. '
             : '') +
           'Enter the secret\'s Value, not its Secret ID: under App registrations → the app → Certificates & secrets, the Value column is shown in full only right after the secret is created. ' +
-          'If it was not copied then, create a new client secret and paste its Value.',
+          `If it was not copied then, create a new client secret and paste its Value (${APP_REGISTRATION_DOC}, step 4).`,
       });
     case 'AADSTS7000222':
       return withStatus({
@@ -194,7 +197,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         message: `No application with client ID ${ctx.clientId} was found in tenant "${ctx.tenantId}" (${cloud} cloud).`,
         guidance:
           'Check the Application (client) ID on the app registration\'s Overview page. The app must be registered in this tenant or, for a multitenant app, consented to by an administrator of this tenant. ' +
-          'Also check the Directory (tenant) ID points at that tenant and the cloud is the one the tenant lives in.',
+          `Also check the Directory (tenant) ID points at that tenant and the cloud is the one the tenant lives in (${APP_REGISTRATION_DOC}).`,
       });
     case 'AADSTS7000218':
       return withStatus({

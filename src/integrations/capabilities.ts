@@ -171,6 +171,36 @@ export const ACTIONS: readonly ActionDef[] = [
 /** Reading the app's own passwordCredentials: /applications (graph-facts §4, application-list permissions). */
 export const OWN_SECRET_PERMISSIONS: PermissionRequirement = [['Application.Read.All', 'Application.ReadWrite.OwnedBy', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All']];
 
+const LICENCE_NOTES: Record<LicenceNeed, string> = { none: '', p1: ' (needs Entra ID P1 or P2)', p2: ' (needs Entra ID P2)', intune: ' (needs an Intune licence)' };
+
+/** A permission to grant and what it lets idsight do. */
+export interface PermissionUse {
+  permission: string;
+  set: 'read-only' | 'read-write';
+  /** The data types (with the licence each needs) or the actions it allows. */
+  allows: string[];
+}
+
+/**
+ * The permissions to ask for, as docs/entra-app-registration.md lists them: the least privileged
+ * permission of every set a data type needs (and, for `readWrite`, every remediation action), in
+ * order of first use, with what each allows.
+ */
+export function permissionsToGrant(readWrite: boolean): PermissionUse[] {
+  const uses = new Map<string, PermissionUse>();
+  const need = (requirement: PermissionRequirement, set: PermissionUse['set'], what: string) => {
+    for (const [permission] of requirement) {
+      const use = uses.get(permission!) ?? { permission: permission!, set, allows: [] };
+      use.allows.push(what);
+      uses.set(permission!, use);
+    }
+  };
+  for (const def of DATA_TYPES) need(def.permissions, 'read-only', def.label + LICENCE_NOTES[def.licence]);
+  need(OWN_SECRET_PERMISSIONS, 'read-only', "This app's own client secret expiry");
+  if (readWrite) for (const a of ACTIONS) need(a.permissions, 'read-write', a.label);
+  return [...uses.values()];
+}
+
 /** The permissions to ask for (the least privileged of each unmet set); [] when all are met. */
 export function missingPermissions(requirement: PermissionRequirement, roles: Iterable<string>): string[] {
   const granted = new Set(roles);

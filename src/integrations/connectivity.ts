@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import type { CloudEndpoints } from '../entra/clouds.js';
 import { createTokenSource, validateCredentials, type AccessToken, type CredentialInput } from '../entra/credentials.js';
-import { EntraError, formatSeconds, GraphRequestError, hostOf, isGuid, redact, timeoutProblem, untrusted, type EntraProblem, type ProblemCode } from '../entra/errors.js';
+import { APP_REGISTRATION_DOC, EntraError, formatSeconds, GraphRequestError, hostOf, isGuid, redact, timeoutProblem, untrusted, type EntraProblem, type ProblemCode } from '../entra/errors.js';
 import type { IntegrationBudget } from '../entra/budget.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
 import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
@@ -184,8 +184,8 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
             ? 'The app signed in, but its token carries no application permissions: admin consent has not been granted.'
             : 'The app signed in, but none of the application permissions idsight reads has admin consent.',
           guidance:
-            'In the Entra admin center, open App registrations → the app → API permissions, add the Microsoft Graph application permissions idsight lists ' +
-            '(read-only set: AuditLog.Read.All, Directory.Read.All, …) and click "Grant admin consent for" your tenant. Consent can take a few minutes to reach new tokens.',
+            'In the Entra admin center, open App registrations → the app → API permissions, add the Microsoft Graph application permissions of idsight\'s read-only set ' +
+            `(\`idsight integrations permissions\` lists them) and select "Grant admin consent for" your tenant; step by step in ${APP_REGISTRATION_DOC}. Consent can take a few minutes to reach new tokens.`,
         },
         { ...known, capabilities: DATA_TYPES.map((d) => gaps.get(d.id)!), ownSecret: { unavailable: ownSecretUnavailable(roles) ?? 'Not read: admin consent is missing.' } },
       );
@@ -378,7 +378,7 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
     return {
       ...unavailable,
       reasonCode: 'missing_permission',
-      reason: `Microsoft Graph refused for lack of permission (${said}). Grant ${missing.join(' and ')} with admin consent.`,
+      reason: `Microsoft Graph refused for lack of permission (${said}). Grant ${missing.join(' and ')} with admin consent (${APP_REGISTRATION_DOC}).`,
       missingPermissions: missing,
     };
   }

@@ -9,7 +9,7 @@ import type { ThrottleBudgets } from '../entra/budget.js';
 import { createTokenSource, validateCredentials } from '../entra/credentials.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
 import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
-import { secretLooksLikeId } from '../entra/errors.js';
+import { isGuid, secretLooksLikeId } from '../entra/errors.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -250,7 +250,14 @@ export function createIntegrationService(deps: {
       if (existing?.status === 'removing') {
         throw new ConflictError(`the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed (its collected data is being deleted); add it again once that has finished`);
       }
-      if (existing) throw new ConflictError(`an integration for app ${c.clientId} in tenant ${c.tenantId} already exists`);
+      if (existing) {
+        throw new ConflictError(
+          `app ${c.clientId} in tenant ${c.tenantId} is already connected as integration "${existing.name}" (${existing.id}): ` +
+            `see it with \`idsight integrations show ${existing.id}\`, give it a new secret with \`integrations reset-credentials\`, or remove it with \`integrations remove\` before adding it again; ` +
+            'a second integration of the same tenant needs another app registration',
+          { integrationId: existing.id },
+        );
+      }
       const report = await runTest(c, { clock: deps.clock });
       if (!report.connected && !opts.saveUntested) throw new ConnectionFailedError(report);
       const id = randomUUID();
@@ -271,6 +278,15 @@ export function createIntegrationService(deps: {
     },
 
     list: async (): Promise<IntegrationView[]> => Promise.all((await repo.list()).map(view)),
+
+    /** The id of the integration `ref` names: its id, or its name when no other integration has it. */
+    async idOf(ref: string): Promise<string> {
+      if (isGuid(ref)) return ref.toLowerCase();
+      const named = (await repo.list()).filter((row) => row.name === ref);
+      if (named.length === 1) return named[0]!.id;
+      if (named.length === 0) throw new NotFoundError(`no integration is named "${ref}" (\`idsight integrations list\` shows their names and ids)`);
+      throw new ValidationError(`${named.length} integrations are named "${ref}": name one by its id (${named.map((row) => row.id).join(', ')})`);
+    },
     get: async (id: string): Promise<IntegrationView> => view(await mustGet(id)),
 
     /** Tests a saved integration with its stored secret and keeps the report. */
@@ -326,6 +342,24 @@ export function createIntegrationService(deps: {
       const report = await runTest({ ...stored, clientSecret }, { clock: deps.clock });
       if (!report.connected) throw new ConnectionFailedError(report);
       await repo.setSecretEnvelope(id, deps.vault.encrypt(clientSecret, integrationSecretAad(id)), deps.clock.now());
+      await recordTest(id, report);
+      return { integration: await view(await mustGet(id)), report };
+    },
+
+    /**
+     * A custom cloud's endpoints or CA move (a simulator or test rig restarted elsewhere): the
+     * integration is tested at the new place with its stored secret, and the change is kept only
+     * if it connects. The national clouds' endpoints are fixed.
+     */
+    async setEndpoints(id: string, change: { authorityHost?: string; graphUrl?: string; caPem?: string }): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+      const row = await mustGet(id);
+      const stored = credentialsOf(row);
+      if (stored.cloud.name !== 'custom') throw new ValidationError(`the endpoints of the ${stored.cloud.name} cloud are fixed: only a custom cloud's authority host, Graph URL and CA can change`);
+      const { authorityHost, graphUrl, caPem } = { ...stored.cloud, ...change };
+      const cloud = resolveCloud('custom', { authorityHost, graphUrl, ...(caPem ? { caPem } : {}) });
+      const report = await runTest({ ...stored, cloud }, { clock: deps.clock });
+      if (!report.connected) throw new ConnectionFailedError(report);
+      await repo.setCustomCloud(id, { authorityHost: cloud.authorityHost, graphUrl: cloud.graphUrl, ...(cloud.caPem ? { caPem: cloud.caPem } : {}) }, deps.clock.now());
       await recordTest(id, report);
       return { integration: await view(await mustGet(id)), report };
     },

@@ -87,6 +87,9 @@ export function createIntegrationRepo(db: Kysely<Database>) {
     async setSecretEnvelope(id: string, envelope: string, now: number): Promise<void> {
       await db.updateTable('integrations').set({ secret_envelope: envelope, updated_at: now }).where('id', '=', id).execute();
     },
+    async setCustomCloud(id: string, customCloud: Record<string, unknown>, now: number): Promise<void> {
+      await db.updateTable('integrations').set({ custom_cloud: JSON.stringify(customCloud), updated_at: now }).where('id', '=', id).execute();
+    },
   };
 }
 export type IntegrationRepo = ReturnType<typeof createIntegrationRepo>;

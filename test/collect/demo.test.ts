@@ -45,7 +45,8 @@ describe('idsight demo', () => {
     first.child.kill('SIGTERM');
     assert.equal(await first.exited, 0);
 
-    const second = demo(env, simPort);
+    // another simulator port: the integration follows it
+    const second = demo(env, await freePort());
     const again = await second.ready;
     assert.doesNotMatch(again, /Dashboard administrator/, 'the admin exists already');
     assert.match(again, /exists: collecting what is new/);
@@ -53,5 +54,22 @@ describe('idsight demo', () => {
     assert.ok(fetched < backfilled / 10, `incremental: ${fetched} fetched`);
     second.child.kill('SIGINT');
     assert.equal(await second.exited, 0);
+
+    // what the demo changed is in the audit log, as the CLI's
+    const audit = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let json = '';
+    audit.stdout.setEncoding('utf8').on('data', (d: string) => (json += d));
+    await new Promise((resolve) => audit.once('exit', resolve));
+    const entries = (JSON.parse(json) as Array<{ action: string; outcome: string; actor: { type: string }; detail: { by?: string } | null }>).reverse();
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.outcome, e.actor.type, e.detail?.by]),
+      [
+        ['users.create', 'success', 'cli', 'demo'],
+        ['integrations.create', 'success', 'cli', 'demo'],
+        ['integrations.collect', 'success', 'cli', 'demo'],
+        ['integrations.set_endpoints', 'success', 'cli', 'demo'],
+        ['integrations.collect', 'success', 'cli', 'demo'],
+      ],
+    );
   });
 });

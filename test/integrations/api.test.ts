@@ -135,6 +135,21 @@ for (const dialect of DIALECTS) {
       assert.ok(good.body.integration.secretDaysLeft < 90, 'now the secret expiring soon is in use');
     });
 
+    test('endpoints: a custom cloud that does not answer is refused (422, nothing changed); the same place is kept; analysts may not', async () => {
+      const before = (await admin.get<any>(`/api/integrations/${contosoId}`)).body.integration.customCloud;
+      const nowhere = 'https://127.0.0.1:9';
+      const refused = await admin.request<any>('PUT', `/api/integrations/${contosoId}/endpoints`, { json: { authorityHost: nowhere, graphUrl: nowhere } });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.details.report.connected, false);
+      assert.deepEqual((await admin.get<any>(`/api/integrations/${contosoId}`)).body.integration.customCloud, before);
+      const bad = await admin.request<any>('PUT', `/api/integrations/${contosoId}/endpoints`, { json: { graphUrl: 'http://127.0.0.1:9' } });
+      assert.equal(bad.status, 400);
+      const same = await admin.request<any>('PUT', `/api/integrations/${contosoId}/endpoints`, { json: { graphUrl: before.graphUrl } });
+      assert.equal(same.status, 200, JSON.stringify(same.body));
+      assert.equal(same.body.report.connected, true);
+      assert.equal((await analyst.request<any>('PUT', `/api/integrations/${contosoId}/endpoints`, { json: { graphUrl: before.graphUrl } })).status, 403);
+    });
+
     test('remove keeps collected data unless purge, and says how much', async () => {
       const signInsRepo = createSignInRepo(app.ctx.db);
       const fab = (await admin.get<any>('/api/integrations')).body.integrations.find((i: any) => i.name === 'Fabrikam EU');
@@ -153,7 +168,7 @@ for (const dialect of DIALECTS) {
     test('every write is audited, and no secret is anywhere: database files, logs, responses, audit', async () => {
       const audit = await admin.get<any>('/api/audit?limit=200');
       const actions = new Set(audit.body.entries.map((e: any) => e.action));
-      for (const a of ['integrations.test', 'integrations.create', 'integrations.update', 'integrations.retest', 'integrations.reset_credentials', 'integrations.remove']) assert.ok(actions.has(a), a);
+      for (const a of ['integrations.test', 'integrations.create', 'integrations.update', 'integrations.retest', 'integrations.reset_credentials', 'integrations.set_endpoints', 'integrations.remove']) assert.ok(actions.has(a), a);
       const haystacks = [app.logs(), JSON.stringify(audit.body), ...admin.received, ...analyst.received];
       if (dialect === 'sqlite') {
         for (const f of readdirSync(app.database.dataDir)) if (f.startsWith('idsight.db')) haystacks.push(readFileSync(path.join(app.database.dataDir, f)).toString('latin1'));

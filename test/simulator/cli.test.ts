@@ -48,6 +48,32 @@ describe('idsight simulate', () => {
     });
   }
 
+  test('a restart answers where the last start did, with the same tenants and secrets, unless the port is taken or --fresh', async () => {
+    const stateDir = tempDir('idsight-sim-cli-');
+    const start = async (args: string[] = []) => {
+      const child = simulate(['--json', '--users', '40', '--state-dir', stateDir, ...args]);
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const summary = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))) as SimulatorSummary;
+      return { summary, stop: async () => (child.kill('SIGTERM'), await exited(child), stderr) };
+    };
+    const credentials = (s: SimulatorSummary) => s.tenants.map((t) => [t.tenantId, t.apps.map((a) => [a.clientId, a.secrets[0]!.value])]);
+    const first = await start(['--seed', '7']);
+    await first.stop();
+    const again = await start();
+    assert.equal(again.summary.graphUrl, first.summary.graphUrl, 'the same port');
+    assert.deepEqual(credentials(again.summary), credentials(first.summary), 'the seed of the last start: the same tenants, apps and secrets');
+    // the port is taken meanwhile (the simulator still runs): another port, the same tenants, and a line saying what breaks
+    const crowded = await start();
+    assert.notEqual(crowded.summary.graphUrl, first.summary.graphUrl);
+    assert.deepEqual(credentials(crowded.summary), credentials(first.summary));
+    assert.match(await crowded.stop(), new RegExp(`^Port ${new URL(first.summary.graphUrl).port} of the last start is taken: .*integrations set <integration> --authority-host <url> --graph-url <url>\\n$`));
+    await again.stop();
+    const fresh = await start(['--fresh']);
+    assert.notDeepEqual(credentials(fresh.summary), credentials(first.summary), '--fresh: seed 1 again');
+    await fresh.stop();
+  });
+
   test('bad flags: exit code 2 and one line naming the flag', async () => {
     for (const [args, flag] of [
       [['--scenario', 'chaos'], '--scenario'],

@@ -28,7 +28,7 @@ export const auditRoutes =
               entries: z.array(
                 z.object({
                   id: z.number(),
-                  at: z.number(),
+                  at: z.string().describe('ISO 8601 UTC'),
                   actor: z.object({ type: z.string(), id: z.string().nullable(), label: z.string().nullable() }),
                   action: z.string(),
                   target: z.string().nullable(),

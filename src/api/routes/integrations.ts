@@ -179,6 +179,24 @@ export const integrationRoutes =
       },
     );
 
+    app.put(
+      '/api/integrations/:id/endpoints',
+      {
+        config: { access: admin, audit: 'integrations.set_endpoints' },
+        schema: {
+          params: idParams,
+          body: z.object({ authorityHost: z.string().max(2048).optional(), graphUrl: z.string().max(2048).optional(), caPem: z.string().max(1_000_000).optional() }).strict(),
+          response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors },
+          description: "A custom cloud's new authority host, Graph URL or CA: tested with the stored secret, kept only if it connects (422 with the report otherwise).",
+        },
+      },
+      async (request) => {
+        request.auditTarget = request.params.id;
+        request.auditDetail = { authorityHost: request.body.authorityHost ?? null, graphUrl: request.body.graphUrl ?? null, caPem: request.body.caPem === undefined ? null : 'replaced' };
+        return ctx.integrations.setEndpoints(request.params.id, request.body);
+      },
+    );
+
     const runSchema = z.object({
       id: z.string(),
       dataType: z.string(),

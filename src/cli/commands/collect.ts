@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { etaSeconds, percentDone, type Progress } from '../../collect/runner.js';
-import { cliActor, printJson, printTable, withContext } from '../run.js';
+import { cliActor, printJson, printTable, withIntegration } from '../run.js';
 import { onStopSignals, SIGNAL_EXIT_CODES, type StopSignal } from '../signals.js';
 
 const formatEta = (seconds: number): string => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`);
@@ -43,12 +43,12 @@ export function progressPrinter(json: boolean): (p: Progress) => void {
 
 export function registerCollectCommands(program: Command): void {
   program
-    .command('collect <id>')
+    .command('collect <integration>')
     .description('collect now: every data type turned on (sign-ins and audits: first the whole retention window, then only what is new); Ctrl+C interrupts it cleanly, resumable')
     .option('--types <list>', 'comma-separated data types (default: those turned on)')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { types?: string; json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { types?: string; json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const types = opts.types?.split(',').map((t) => t.trim()).filter(Boolean);
         // Ctrl+C (or SIGTERM) interrupts the runs at a page boundary and records them as
         // interrupted, leases released; the table below still shows where each stopped.
@@ -75,12 +75,12 @@ export function registerCollectCommands(program: Command): void {
     );
 
   program
-    .command('runs <id>')
+    .command('runs <integration>')
     .description('the collection run history of an integration, newest first')
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { limit: string; json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { limit: string; json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const runs = await ctx.collector.runs(id, Math.max(1, Math.min(500, Number(opts.limit) || 20)));
         if (opts.json) return printJson(runs);
         printTable(

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import type { Context } from '../../context.js';
 import { assertCanListen, listenProblem, type PortSource } from '../ports.js';
-import { exitCodeFor, printTable, reportError, UsageError } from '../run.js';
+import { audited, exitCodeFor, printTable, reportError, UsageError } from '../run.js';
 import { gracefulStop } from '../signals.js';
 import { apiPort, serveUntilStopped } from './serve.js';
 import { progressPrinter } from './collect.js';
@@ -32,7 +32,7 @@ export function registerDemoCommand(program: Command): void {
         // collection and then fail.
         const simPort = Number(opts.simPort);
         if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) throw new UsageError(`--sim-port must be a port number from 0 to 65535 (got ${JSON.stringify(opts.simPort)})`);
-        const simSource: PortSource = { host: '127.0.0.1', port: simPort, remedy: 'pass --sim-port with a free port (the integration is re-created for the new one)' };
+        const simSource: PortSource = { host: '127.0.0.1', port: simPort, remedy: 'pass --sim-port with a free port (the integration follows it)' };
         await assertCanListen(apiPort(config));
         await assertCanListen(simSource);
         const [{ startSimulator }, { openContext }, { SimulatorOptionError }] = await Promise.all([
@@ -65,33 +65,37 @@ export function registerDemoCommand(program: Command): void {
         const out = (line: string) => process.stdout.write(`${line}\n`);
         out(`Simulated Entra tenant (attack scenario, ${opts.users} users, 30 days) at ${sim.url}`);
 
+        // the demo's own changes are in the audit log like any other CLI command's
         if ((await ctx.auth.listUsers()).length === 0) {
-          const created = await ctx.auth.createUser({ email: DEMO_ADMIN, role: 'admin' });
+          const created = await audited(ctx, 'users.create', null, { email: DEMO_ADMIN, role: 'admin', by: 'demo' }, () => ctx!.auth.createUser({ email: DEMO_ADMIN, role: 'admin' }));
           out(`Dashboard administrator: ${DEMO_ADMIN}  password (shown once): ${created.generatedPassword}`);
+          out(`  (lost it? npm run idsight -- users reset-password ${DEMO_ADMIN} prints a new one)`);
         }
 
         const tenant = sim.tenants[0]!;
         const app = tenant.apps.find((a) => a.state === 'readwrite')!;
         let integration = (await ctx.integrations.list()).find((i) => i.tenantId === tenant.id && i.clientId === app.appId);
+        const endpoints = { authorityHost: sim.url, graphUrl: sim.url, caPem: sim.ca };
         if (!integration) {
-          const added = await ctx.integrations.add({
-            name: `${tenant.displayName} (simulated)`,
-            tenantId: tenant.id,
-            clientId: app.appId,
-            clientSecret: app.secrets[0]!.secretText,
-            cloud: 'custom',
-            authorityHost: sim.url,
-            graphUrl: sim.url,
-            caPem: sim.ca,
-          });
+          const name = `${tenant.displayName} (simulated)`;
+          const input = { name, tenantId: tenant.id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud: 'custom' as const, ...endpoints };
+          const added = await audited(ctx, 'integrations.create', null, { name, tenantId: tenant.id, clientId: app.appId, cloud: 'custom', by: 'demo' }, () => ctx!.integrations.add(input));
           integration = added.integration;
           out(`Integration "${integration.name}" (${integration.id}): ${added.report.message}`);
         } else {
+          if (integration.customCloud?.graphUrl !== sim.url) {
+            // the simulated tenant moved (--sim-port): the integration follows it
+            const { id } = integration;
+            integration = (await audited(ctx, 'integrations.set_endpoints', id, { authorityHost: sim.url, graphUrl: sim.url, by: 'demo' }, () => ctx!.integrations.setEndpoints(id, endpoints))).integration;
+          }
           out(`Integration "${integration.name}" (${integration.id}) exists: collecting what is new`);
         }
 
         // At a terminal, the progress bar of `idsight collect`; elsewhere only the table below.
-        const outcomes = await ctx.supervisor.run(integration.id, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) });
+        const collecting = integration.id;
+        const outcomes = await audited(ctx, 'integrations.collect', collecting, { types: 'enabled', by: 'demo' }, () =>
+          ctx!.supervisor.run(collecting, { trigger: 'manual', ...(process.stderr.isTTY ? { onProgress: progressPrinter(false) } : {}) }),
+        );
         printTable(
           outcomes.map((o) => ({ 'data type': o.dataType, status: o.status, fetched: String(o.stats.fetched ?? ''), new: String(o.stats.inserted ?? ''), note: o.error ?? '' })),
           ['data type', 'status', 'fetched', 'new', 'note'],

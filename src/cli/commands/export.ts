@@ -5,7 +5,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { EXPORT_TYPES, openExport, type ExportOptions, type OpenExport } from '../../export/export.js';
-import { cliActor, withContext } from '../run.js';
+import { cliActor, withIntegration } from '../run.js';
 
 interface ExportFlags {
   type: string;
@@ -79,7 +79,7 @@ async function toFile(exp: OpenExport, file: string): Promise<number> {
 
 export function registerExportCommand(program: Command): void {
   program
-    .command('export <id>')
+    .command('export <integration>')
     .description('stream stored records: jsonl (the Graph records exactly as collected) or csv (the typed columns)')
     .requiredOption('--type <type>', `what to export: ${EXPORT_TYPES.join(', ')}`)
     .option('--since <iso>', 'records from this time on (ISO 8601; types with a time only)')
@@ -87,8 +87,8 @@ export function registerExportCommand(program: Command): void {
     .option('--format <format>', 'jsonl or csv', 'jsonl')
     .option('--output <file>', 'write this file (mode 0600) instead of standard output')
     .option('--include-deleted', 'also records that have left the tenant')
-    .action((id: string, flags: ExportFlags) =>
-      withContext(async (ctx) => {
+    .action((ref: string, flags: ExportFlags) =>
+      withIntegration(ref, async (ctx, id) => {
         const options: ExportOptions = { type: flags.type, format: flags.format, since: flags.since, until: flags.until, includeDeleted: Boolean(flags.includeDeleted) };
         const detail: Record<string, unknown> = {
           type: flags.type,

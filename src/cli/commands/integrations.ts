@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { APP_REGISTRATION_DOC } from '../../entra/errors.js';
+import { permissionsToGrant } from '../../integrations/capabilities.js';
 import type { ConnectionReport } from '../../integrations/connectivity.js';
 import type { IntegrationView } from '../../integrations/service.js';
-import type { Context } from '../../context.js';
-import { cliActor, printJson, printTable, readStdinLine, UsageError, withContext } from '../run.js';
+import { audited, printJson, printTable, readStdinLine, UsageError, withContext, withIntegration } from '../run.js';
 
 /** The connectivity verdict and the capability table, as an administrator reads them. */
 function printReport(report: ConnectionReport): void {
@@ -17,8 +18,9 @@ function printReport(report: ConnectionReport): void {
   );
   process.stdout.write('\n');
   printTable(
-    report.actions.map((a) => ({ remediation: a.label, enabled: a.enabled ? 'yes' : 'no', missing: a.missingPermissions.join(', ') })),
-    ['remediation', 'enabled', 'missing'],
+    // the actions themselves are not built yet: what the tenant granted is all there is to say
+    report.actions.map((a) => ({ remediation: a.label, 'permission granted': a.enabled ? 'yes' : 'no', missing: a.missingPermissions.join(', ') })),
+    ['remediation', 'permission granted', 'missing'],
   );
   if (report.ownSecret) {
     process.stdout.write(
@@ -30,13 +32,27 @@ function printReport(report: ConnectionReport): void {
 }
 
 function printIntegration(i: IntegrationView): void {
-  process.stdout.write(`${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}, status ${i.status}\n`);
+  const endpoints = i.customCloud ? ` (authority ${i.customCloud.authorityHost}, Graph ${i.customCloud.graphUrl}${i.customCloud.hasCaCertificate ? ', own CA' : ''})` : '';
+  process.stdout.write(`${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}${endpoints}, status ${i.status}\n`);
   if (i.secretDaysLeft !== null) process.stdout.write(`  client secret expires in ${i.secretDaysLeft} days\n`);
   process.stdout.write(`  collected: ${i.storedData.signIns} sign-ins\n`);
   const on = Object.entries(i.settings.dataTypes).filter(([, v]) => v).map(([k]) => k);
   process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
   const s = i.settings;
   process.stdout.write(`  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`);
+}
+
+interface SetFlags {
+  name?: string;
+  dataType?: string[];
+  schedule?: string[];
+  signInEventTypes?: string;
+  lagMinutes?: string;
+  overlapMinutes?: string;
+  authorityHost?: string;
+  graphUrl?: string;
+  caFile?: string;
+  json?: boolean;
 }
 
 /** `NAME=on|off` pairs for --data-type. */
@@ -52,19 +68,36 @@ function toggles(pairs: string[]): Record<string, boolean> {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-async function audited<T>(ctx: Context, action: string, target: string | null, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+/** The PEM file --ca-file names, or a usage error saying what is wrong with it. */
+function readCaFile(file: string): string {
   try {
-    const result = await fn();
-    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail });
-    return result;
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'failure', detail: { ...detail, error: err instanceof Error ? err.message : String(err) } });
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable (permission denied)' : code === 'EISDIR' ? 'a directory, not a file' : (err as Error).message;
+    throw new UsageError(`--ca-file ${file}: ${why}; give the PEM file of the CA certificate(s) to trust`);
   }
 }
 
+
 export function registerIntegrationCommands(program: Command): void {
-  const cmd = program.command('integrations').description('Microsoft Entra ID integrations: add, test, list, show, set, reset-credentials, remove');
+  const cmd = program.command('integrations').description('Microsoft Entra ID integrations: permissions, add, test, list, show, set, reset-credentials, remove');
+
+  cmd
+    .command('permissions')
+    .description(`the Microsoft Graph application permissions to grant the app idsight signs in as (${APP_REGISTRATION_DOC})`)
+    .option('--readwrite', 'add the permissions remediation needs')
+    .option('--json', 'machine-readable output')
+    .action((opts: { readwrite?: boolean; json?: boolean }) => {
+      const list = permissionsToGrant(Boolean(opts.readwrite));
+      if (opts.json) return printJson(list);
+      process.stdout.write(`In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\nApplication permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`);
+      printTable(
+        list.map((p) => ({ permission: p.permission, set: p.set, 'what it allows': p.allows.join('; ') })),
+        ['permission', 'set', 'what it allows'],
+      );
+      if (!opts.readwrite) process.stdout.write('\nRemediation (read/write) needs more: idsight integrations permissions --readwrite\n');
+    });
 
   cmd
     .command('add')
@@ -82,8 +115,11 @@ export function registerIntegrationCommands(program: Command): void {
     .action(
       (opts: { name: string; tenantId: string; clientId: string; cloud: string; authorityHost?: string; graphUrl?: string; caFile?: string; saveUntested?: boolean; json?: boolean }) =>
         withContext(async (ctx) => {
+          if (opts.cloud === 'custom' && (!opts.authorityHost || !opts.graphUrl)) {
+            throw new UsageError('--cloud custom needs --authority-host and --graph-url (and --ca-file when its certificates come from a private CA)');
+          }
+          const caPem = opts.caFile ? readCaFile(opts.caFile) : undefined;
           const clientSecret = await readStdinLine('client secret');
-          const caPem = opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined;
           const input = {
             name: opts.name,
             tenantId: opts.tenantId,
@@ -111,17 +147,26 @@ export function registerIntegrationCommands(program: Command): void {
           }
           if (opts.json) return printJson({ saved: true, ...result });
           printReport(result.report);
-          process.stdout.write(`\nSaved as ${result.integration.id}\n`);
-          if (!result.report.connected) process.exitCode = 1;
+          const { id, name } = result.integration;
+          process.stdout.write(`\nSaved as "${name}" (${id}).\n`);
+          if (!result.report.connected) {
+            process.exitCode = 1;
+            process.stdout.write(`When the problem above is fixed: idsight integrations test ${id}\n`);
+            return;
+          }
+          process.stdout.write(
+            `Next: collect now (the first run reads the last 30 days) with\n  idsight collect ${id}\n` +
+              'or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ' + id + '\n',
+          );
         }),
     );
 
   cmd
-    .command('test <id>')
+    .command('test <integration>')
     .description('test a saved integration with its stored secret')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const report = await audited(ctx, 'integrations.retest', id, {}, () => ctx.integrations.retest(id));
         if (opts.json) printJson(report);
         else printReport(report);
@@ -145,11 +190,11 @@ export function registerIntegrationCommands(program: Command): void {
     );
 
   cmd
-    .command('show <id>')
+    .command('show <integration>')
     .description('show an integration, its capabilities and settings')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const i = await ctx.integrations.get(id);
         if (opts.json) return printJson(i);
         printIntegration(i);
@@ -161,17 +206,45 @@ export function registerIntegrationCommands(program: Command): void {
     );
 
   cmd
-    .command('set <id>')
-    .description('change the name, data types (--data-type NAME=on|off, repeatable) or schedule (--schedule NAME=MINUTES)')
+    .command('set <integration>')
+    .description('change the name, data types (--data-type NAME=on|off, repeatable), schedule (--schedule NAME=MINUTES), or a custom cloud\'s endpoints')
     .option('--name <name>', 'new name')
     .option('--data-type <NAME=on|off>', 'turn a data type on or off', collect)
     .option('--schedule <NAME=MINUTES>', 'minutes between collections of a data type', collect)
     .option('--sign-in-event-types <list>', 'beta sign-in streams to collect: comma-separated nonInteractiveUser, servicePrincipal, managedIdentity (or "none")')
     .option('--lag-minutes <n>', 'event logs are read up to now minus this (default 15)')
     .option('--overlap-minutes <n>', 'every run re-reads this much before where the last ended (default 15)')
+    .option('--authority-host <url>', 'custom cloud: a new token authority (tested first, kept only if it connects)')
+    .option('--graph-url <url>', 'custom cloud: a new Graph root (likewise)')
+    .option('--ca-file <pem>', 'custom cloud: new CA certificate(s) to trust (likewise)')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { name?: string; dataType?: string[]; schedule?: string[]; signInEventTypes?: string; lagMinutes?: string; overlapMinutes?: string; json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: SetFlags) =>
+      withIntegration(ref, async (ctx, id) => {
+        const endpoints = {
+          ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
+          ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
+          ...(opts.caFile ? { caPem: readCaFile(opts.caFile) } : {}),
+        };
+        if (Object.keys(endpoints).length > 0) {
+          const detail = { ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}), ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}), caFile: opts.caFile ?? null };
+          try {
+            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () => ctx.integrations.setEndpoints(id, endpoints));
+            if (!opts.json) {
+              printReport(report);
+              process.stdout.write('\nThe new endpoints are in use.\n\n');
+            }
+          } catch (err) {
+            const report = (err as { report?: ConnectionReport }).report;
+            if (!report) throw err;
+            if (opts.json) printJson({ changed: false, report });
+            else {
+              printReport(report);
+              process.stdout.write('\nThe integration keeps its old endpoints.\n');
+            }
+            process.exitCode = 1;
+            return;
+          }
+        }
         const schedule = Object.fromEntries(
           (opts.schedule ?? []).map((p) => {
             const m = /^([A-Za-z0-9_-]+)=(\d+)$/.exec(p);
@@ -195,19 +268,20 @@ export function registerIntegrationCommands(program: Command): void {
           ...(lagMinutes !== undefined ? { lagMinutes } : {}),
           ...(overlapMinutes !== undefined ? { overlapMinutes } : {}),
         };
-        const i = await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch));
+        const settingsChanged = [opts.name, opts.dataType, opts.schedule, eventTypes, lagMinutes, overlapMinutes].some((v) => v !== undefined);
+        const i = settingsChanged || Object.keys(endpoints).length === 0 ? await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch)) : await ctx.integrations.get(id);
         if (opts.json) return printJson(i);
         printIntegration(i);
       }),
     );
 
   cmd
-    .command('reset-credentials <id>')
+    .command('reset-credentials <integration>')
     .description('replace the client secret: the new one is tested first and kept only if it connects')
     .requiredOption('--secret-stdin', 'read the new client secret value from the first line of standard input')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const secret = await readStdinLine('client secret');
         try {
           const result = await audited(ctx, 'integrations.reset_credentials', id, {}, () => ctx.integrations.resetCredentials(id, secret));
@@ -228,12 +302,12 @@ export function registerIntegrationCommands(program: Command): void {
     );
 
   cmd
-    .command('remove <id>')
+    .command('remove <integration>')
     .description('remove an integration (collection stops); --purge also deletes its collected data')
     .option('--purge', 'delete the data collected from this tenant')
     .option('--json', 'machine-readable output')
-    .action((id: string, opts: { purge?: boolean; json?: boolean }) =>
-      withContext(async (ctx) => {
+    .action((ref: string, opts: { purge?: boolean; json?: boolean }) =>
+      withIntegration(ref, async (ctx, id) => {
         const result = await audited(ctx, 'integrations.remove', id, { purge: Boolean(opts.purge) }, () => ctx.integrations.remove(id, { purge: Boolean(opts.purge) }));
         if (opts.json) return printJson(result);
         process.stdout.write(

@@ -1,13 +1,49 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { SimulatorOptionError } from '../../simulator/options.js';
+import { assertCanListen } from '../ports.js';
 import { reportError, UsageError } from '../run.js';
+
+/**
+ * The port and seed of the last start, kept in the state folder: a restarted simulator answers
+ * where it did, with the same tenants, apps and secrets (they follow from the seed), so the
+ * integrations made against it keep working.
+ */
+interface LastStart {
+  port: number;
+  seed: string;
+}
+const LAST_START = 'last-start.json';
+
+function readLastStart(stateDir: string): LastStart | undefined {
+  try {
+    const last = JSON.parse(readFileSync(path.join(stateDir, LAST_START), 'utf8')) as Partial<LastStart>;
+    return Number.isInteger(last.port) && typeof last.seed === 'string' ? { port: last.port!, seed: last.seed } : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: start afresh
+  }
+}
+
+/** The remembered port when it is still free; otherwise any free port, saying what that breaks. */
+async function portToReuse(host: string, last: LastStart): Promise<number> {
+  try {
+    await assertCanListen({ host, port: last.port, remedy: '' });
+    return last.port;
+  } catch {
+    process.stderr.write(
+      `Port ${last.port} of the last start is taken: listening on another. Integrations made against the old port need its new address: ` +
+        'idsight integrations set <integration> --authority-host <url> --graph-url <url>\n',
+    );
+    return 0;
+  }
+}
 
 interface SimulateFlags {
   host: string;
-  port: string;
-  seed: string;
+  port?: string;
+  seed?: string;
   users: string;
   days: string;
   signinsPerUserDay?: string;
@@ -18,6 +54,7 @@ interface SimulateFlags {
   clock: string;
   stateDir?: string;
   control?: boolean;
+  fresh?: boolean;
   json?: boolean;
 }
 
@@ -26,8 +63,8 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('serve a simulated Entra tenant (token endpoint and Microsoft Graph) over HTTPS until stopped')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0 = any free port)', '0')
-    .option('--seed <n>', 'seed of the generated data', '1')
+    .option('--port <port>', 'port (0 = any free port; default: the last start\'s port if free, else any)')
+    .option('--seed <n>', 'seed of the generated data (default: the last start\'s, else 1)')
     .option('--users <n>', 'users in the main tenant', '500')
     .option('--days <n>', 'days of sign-in history', '30')
     .option('--signins-per-user-day <n>', 'interactive sign-ins per active user per day (default 4; quiet 0.5)')
@@ -36,17 +73,21 @@ export function registerSimulateCommand(program: Command): void {
     .option('--throttle-scale <s>', 'multiply throttle windows and Retry-After by s (0 < s <= 1), for short benchmarks', '1')
     .option('--faults <k=v,...>', 'fault knobs, e.g. rate429=0.1,lateMinutes=20,tokenLifetime=60')
     .option('--clock <spec>', 'real | fixed:<ISO timestamp>', 'real')
-    .option('--state-dir <dir>', 'where the CA certificate is kept (default <data dir>/simulator)')
+    .option('--state-dir <dir>', 'where the CA certificate and the last start\'s port and seed are kept (default <data dir>/simulator)')
+    .option('--fresh', 'ignore the last start\'s port and seed')
     .option('--control', 'serve the /_sim/ control API (token printed at start)')
     .option('--json', 'print only the JSON start-up line')
     .action(async (flags: SimulateFlags) => {
       try {
         const stateDir = flags.stateDir ?? path.join(loadConfig().dataDir, 'simulator');
+        const last = flags.fresh ? undefined : readLastStart(stateDir);
+        const port = flags.port ?? (last ? String(await portToReuse(flags.host, last)) : '0');
+        const seed = flags.seed ?? last?.seed ?? '1';
         const { startSimulator } = await import('../../simulator/server.js');
         const sim = await startSimulator({
           host: flags.host,
-          port: flags.port,
-          seed: flags.seed,
+          port,
+          seed,
           users: flags.users,
           days: flags.days,
           ...(flags.signinsPerUserDay !== undefined ? { signinsPerUserDay: flags.signinsPerUserDay } : {}),
@@ -58,6 +99,8 @@ export function registerSimulateCommand(program: Command): void {
           stateDir,
           control: Boolean(flags.control),
         } as Parameters<typeof import('../../simulator/server.js').startSimulator>[0]);
+        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+        writeFileSync(path.join(stateDir, LAST_START), `${JSON.stringify({ port: Number(new URL(sim.url).port), seed } satisfies LastStart)}\n`);
         const summary = sim.summary();
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         if (!flags.json) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { generatePassword } from '../../auth/passwords.js';
 import { cliActor, iso, printJson, printTable, readStdinLine, withContext } from '../run.js';
 
 export function registerUserCommands(program: Command): void {
@@ -74,6 +75,21 @@ export function registerUserCommands(program: Command): void {
         const { tokensRevoked } = await ctx.auth.setPassword(user.id, await readStdinLine('new password'));
         await ctx.audit.record({ actor: cliActor(), action: 'users.set_password', target: user.id, outcome: 'success', detail: { email: user.email, tokensRevoked } });
         process.stdout.write(`password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`);
+      }),
+    );
+
+  users
+    .command('reset-password <user>')
+    .description('the way back from a lost password: a new one is generated and printed once; the user’s sessions end and their API tokens are revoked')
+    .option('--json', 'machine-readable output')
+    .action((who: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        const password = generatePassword();
+        const { tokensRevoked } = await ctx.auth.setPassword(user.id, password);
+        await ctx.audit.record({ actor: cliActor(), action: 'users.reset_password', target: user.id, outcome: 'success', detail: { email: user.email, tokensRevoked } });
+        if (opts.json) return printJson({ email: user.email, password, tokensRevoked });
+        process.stdout.write(`new password for ${user.email} (shown once): ${password}\nsessions ended, ${tokensRevoked} API token(s) revoked\n`);
       }),
     );
 }
