@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'vault_key_error'
   | 'unavailable'
+  | 'upstream'
   | 'internal';
 
 export class AppError extends Error {
@@ -59,6 +60,13 @@ export class ConflictError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message: string) {
     super('unavailable', message, 503);
+  }
+}
+
+/** Microsoft (its token service or Graph) failed us: 502, with what it said in `details`. */
+export class UpstreamError extends AppError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('upstream', message, 502, details);
   }
 }
 

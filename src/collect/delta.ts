@@ -42,7 +42,7 @@ const INITIAL = {
 
 /** Graph no longer knows the delta token: only a full round helps. */
 function needsResync(err: unknown): boolean {
-  return err instanceof GraphRequestError && (err.status === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(err.code));
+  return err instanceof GraphRequestError && (err.graphStatus === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(err.graphCode));
 }
 
 /** '#microsoft.graph.user' → 'user'. */

@@ -227,11 +227,11 @@ function explain(err: unknown): { error: string; guidance: string } {
   if (err instanceof EntraError) return { error: err.message, guidance: err.problem.guidance };
   if (err instanceof GraphRequestError) {
     const guidance =
-      err.code === 'MalformedResponse'
+      err.graphCode === 'MalformedResponse'
         ? 'Microsoft Graph sent an unreadable page; nothing from it was stored. The next run reads those records again.'
-        : err.status === 429 || err.status >= 500
+        : err.graphStatus === 429 || err.graphStatus >= 500
           ? 'Microsoft Graph was throttling or unavailable longer than the retries allow; the next run resumes where this one stopped.'
-          : err.status === 403
+          : err.graphStatus === 403
             ? 'The app lacks a permission or the tenant a licence for this data: run the connectivity test to see which.'
             : 'See the Graph error; the next run retries.';
     return { error: err.message, guidance };

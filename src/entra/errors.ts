@@ -3,6 +3,7 @@
 // (§7), and the network below both (refused connections, untrusted certificates, time-outs).
 // Everything Microsoft sends is treated as untrusted text: cut to one line, stripped of control
 // characters, bounded in length.
+import { UpstreamError } from '../errors.js';
 import { CLOUD_LABELS, type CloudEndpoints } from './clouds.js';
 
 /** Where the repository explains registering the app, its permissions and secret (linked from guidance). */
@@ -38,10 +39,9 @@ export interface EntraProblem {
 }
 
 /** A problem reaching or authenticating to Microsoft, carrying its user-facing description. */
-export class EntraError extends Error {
+export class EntraError extends UpstreamError {
   constructor(readonly problem: EntraProblem) {
-    super(problem.message);
-    this.name = 'EntraError';
+    super(problem.message, { problem: problem.code, ...(problem.microsoftCode ? { microsoftCode: problem.microsoftCode } : {}), guidance: problem.guidance });
   }
 }
 
@@ -63,19 +63,18 @@ export class ProxyError extends Error {
 }
 
 /** A Graph answer outside 2xx, with Graph's own code and message (untrusted, cleaned). */
-export class GraphRequestError extends Error {
+export class GraphRequestError extends UpstreamError {
   constructor(
-    readonly status: number,
+    readonly graphStatus: number,
     /** Graph's error.code ("Authorization_RequestDenied"), or "HTTP <status>" when the body had none. */
-    readonly code: string,
+    readonly graphCode: string,
     /** Graph's error.message, cleaned; may be empty. */
     readonly graphMessage: string,
     readonly requestId?: string,
     /** Retry-After in ms, when the answer carried one. */
     readonly retryAfterMs?: number,
   ) {
-    super(`Microsoft Graph answered ${status} ${code}${graphMessage ? `: ${graphMessage}` : ''}`);
-    this.name = 'GraphRequestError';
+    super(`Microsoft Graph answered ${graphStatus} ${graphCode}${graphMessage ? `: ${graphMessage}` : ''}`, { graphStatus, graphCode, ...(requestId ? { requestId } : {}) });
   }
 }
 

@@ -275,7 +275,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       }
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       const error = graphErrorOf(res.status, body, res.headers, retryAfter);
-      report({ status: res.status, code: error.code, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
+      report({ status: res.status, code: error.graphCode, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
       if (res.status === 429) counters.throttled++;
       if (res.status === 401 && !refreshed) {
         // An expired or revoked token: one fresh token, then give up (graph-facts §7).
@@ -286,12 +286,12 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       if (res.status === 429 && budget && family) {
         // the whole family waits (every caller of this integration), through the budget
         const pause = budget.penalize(family, retryAfter);
-        if (attempt < attempts && pause <= maxWait && announce(pause, attempt, error.code, res.status, o)) continue;
+        if (attempt < attempts && pause <= maxWait && announce(pause, attempt, error.graphCode, res.status, o)) continue;
         throw error;
       }
       if (RETRYABLE.has(res.status) && attempt < attempts) {
         const delay = retryAfter ?? backoffMs(attempt, random);
-        if (delay <= maxWait && (await wait(delay, attempt, error.code, res.status, o))) continue;
+        if (delay <= maxWait && (await wait(delay, attempt, error.graphCode, res.status, o))) continue;
       }
       throw error;
     }

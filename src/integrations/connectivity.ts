@@ -208,7 +208,7 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     /** One data type, with the licence refusal retried once (it is intermittent on licensed tenants). */
     async function probeType(def: DataTypeDef): Promise<void> {
       let outcome = await probe(def.probe);
-      if (outcome.kind === 'graph' && outcome.error.code === NON_PREMIUM && remaining() > NON_PREMIUM_RETRY_MS) {
+      if (outcome.kind === 'graph' && outcome.error.graphCode === NON_PREMIUM && remaining() > NON_PREMIUM_RETRY_MS) {
         await pause(NON_PREMIUM_RETRY_MS, signal);
         if (!signal.aborted) outcome = await probe(def.probe);
       }
@@ -255,12 +255,12 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     const network = ran.find((o): o is Extract<ProbeOutcome, { kind: 'network' }> => o.kind === 'network');
     if (answered.length === 0 && network) return failed(clean(network.problem), full);
     if (answered.length === 0 && signal.aborted) return failed(timeoutProblem(hostOf(cloud.graphUrl), 'graph', limit), full);
-    if (answered.length > 0 && answered.every((o) => o.kind === 'graph' && o.error.status === 401)) {
+    if (answered.length > 0 && answered.every((o) => o.kind === 'graph' && o.error.graphStatus === 401)) {
       const first = answered[0] as Extract<ProbeOutcome, { kind: 'graph' }>;
       return failed(
         {
           code: 'unexpected',
-          microsoftCode: first.error.code,
+          microsoftCode: first.error.graphCode,
           httpStatus: 401,
           message: `Microsoft Graph at ${hostOf(cloud.graphUrl)} rejected the token${first.error.graphMessage ? `: ${first.error.graphMessage}` : '.'}`,
           guidance: 'The token service and Graph do not belong together: check the cloud setting (a custom cloud\'s Graph URL must be the Graph of the same cloud as its authority host).',
@@ -288,7 +288,7 @@ async function runProbe(graph: GraphClient, path: string, signal: AbortSignal, r
     return { kind: 'ok', body };
   } catch (err) {
     if (signal.aborted) return { kind: 'stopped', why: 'deadline' };
-    if (err instanceof GraphRequestError) return err.status === 429 ? { kind: 'stopped', why: 'throttled', error: err } : { kind: 'graph', error: err };
+    if (err instanceof GraphRequestError) return err.graphStatus === 429 ? { kind: 'stopped', why: 'throttled', error: err } : { kind: 'graph', error: err };
     if (err instanceof EntraError) return { kind: 'network', problem: err.problem };
     throw err;
   }
@@ -355,24 +355,24 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
   if (outcome.kind === 'ok') return { ...base, available: true, status: 'available' };
   if (outcome.kind === 'network') return { ...base, available: false, status: 'unknown', reasonCode: 'not_checked', reason: `Not checked: ${outcome.problem.message}` };
   const { error } = outcome;
-  const graphCode = error.code;
+  const graphCode = error.graphCode;
   const said = error.graphMessage ? `${graphCode}: ${error.graphMessage}` : graphCode;
   const unavailable = { ...base, available: false, status: 'unavailable' as const, graphCode };
-  if (error.code === NON_PREMIUM) {
+  if (error.graphCode === NON_PREMIUM) {
     if (def.licence === 'p2') {
       const has = plans?.p1 ? ' (the tenant has P1)' : '';
       return { ...unavailable, reasonCode: 'no_p2', reason: `Needs Microsoft Entra ID P2${has}: Microsoft Graph refused for lack of a premium licence.` };
     }
     return { ...unavailable, reasonCode: 'no_premium', reason: 'Needs Microsoft Entra ID P1 or P2: Microsoft Graph serves this only to tenants with a premium licence.' };
   }
-  if (def.licence === 'intune' && error.status === 403 && !PERMISSION_CODES.has(error.code)) {
+  if (def.licence === 'intune' && error.graphStatus === 403 && !PERMISSION_CODES.has(error.graphCode)) {
     const plan = plans && !plans.intune ? ' (no Intune plan among the tenant\'s subscriptions)' : '';
     return { ...unavailable, reasonCode: 'no_intune', reason: `Needs an active Microsoft Intune licence${plan}: Intune refused the request.` };
   }
-  if (error.status === 403 && def.licence === 'p2' && plans && !plans.p2 && !PERMISSION_CODES.has(error.code)) {
+  if (error.graphStatus === 403 && def.licence === 'p2' && plans && !plans.p2 && !PERMISSION_CODES.has(error.graphCode)) {
     return { ...unavailable, reasonCode: 'no_p2', reason: `Needs Microsoft Entra ID P2 (${said}).` };
   }
-  if (error.status === 403 && PERMISSION_CODES.has(error.code)) {
+  if (error.graphStatus === 403 && PERMISSION_CODES.has(error.graphCode)) {
     const named = permissionsIn(error.graphMessage);
     const missing = named.length > 0 ? named : def.permissions.map((set) => set[0]!);
     return {
@@ -382,17 +382,17 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
       missingPermissions: missing,
     };
   }
-  return { ...unavailable, reasonCode: 'graph_error', reason: `Microsoft Graph answered ${error.status} ${said}` };
+  return { ...unavailable, reasonCode: 'graph_error', reason: `Microsoft Graph answered ${error.graphStatus} ${said}` };
 }
 
 function readOwnSecret(outcome: ProbeOutcome | undefined, secret: string, now: number, limit: number): OwnSecret | { unavailable: string } {
   if (!outcome || outcome.kind === 'stopped') return { unavailable: `Not read: the connection test reached its ${formatSeconds(limit)} limit (or Graph's throttling) first.` };
   if (outcome.kind === 'network') return { unavailable: `Not read: ${outcome.problem.message}` };
   if (outcome.kind === 'graph') {
-    if (outcome.error.status === 403) {
-      return { unavailable: `Microsoft Graph refused to read the app registration (${outcome.error.code}): it needs the Application.Read.All application permission (Directory.Read.All also allows it).` };
+    if (outcome.error.graphStatus === 403) {
+      return { unavailable: `Microsoft Graph refused to read the app registration (${outcome.error.graphCode}): it needs the Application.Read.All application permission (Directory.Read.All also allows it).` };
     }
-    return { unavailable: `Not read: Microsoft Graph answered ${outcome.error.status} ${outcome.error.code}.` };
+    return { unavailable: `Not read: Microsoft Graph answered ${outcome.error.graphStatus} ${outcome.error.graphCode}.` };
   }
   const app = valueOf(outcome.body)[0];
   if (!app) {

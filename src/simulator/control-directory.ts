@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Directory, DirUser, MemberRef } from './data/directory.js';
 import { groupRecord } from './graph/groups.js';
 import { userRecord } from './graph/user-record.js';
-import type { SimState } from './server.js';
+import type { SimState } from './state.js';
 import { findTenant, type SimTenant } from './tenants.js';
 
 const tenantQuery = z.object({ tenant: z.string().min(1) });

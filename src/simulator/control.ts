@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, visibleAt } from './data/signins.js';
 import { DAY, HOUR } from './data/time.js';
 import { controlTenant, registerDirectoryControl } from './control-directory.js';
-import type { SimState } from './server.js';
+import type { SimState } from './state.js';
 
 const windowQuery = z.object({
   tenant: z.string().min(1),

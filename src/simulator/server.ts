@@ -4,12 +4,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createPostureOverlay, type PostureOverlay } from './data/auth-methods.js';
-import { directoryCache, type Directory } from './data/directory.js';
-import { buildIncidents, type Incident } from './data/scenarios.js';
-import { createSignInSource, type SignInSource, type SignInSpec } from './data/signins.js';
-import { createFaultDice, updateFaults, type Faults } from './faults.js';
-import { registerGraph, type WriteCall } from './graph/dispatch.js';
+import { createPostureOverlay } from './data/auth-methods.js';
+import { directoryCache } from './data/directory.js';
+import { buildIncidents } from './data/scenarios.js';
+import { createSignInSource, type SignInSource } from './data/signins.js';
+import { createFaultDice, updateFaults } from './faults.js';
+import { registerGraph } from './graph/dispatch.js';
 import { applicationRoutes } from './graph/apps.js';
 import { auditRoute } from './graph/audits.js';
 import { authMethodRoutes } from './graph/auth-methods.js';
@@ -26,32 +26,13 @@ import type { GraphRoute } from './graph/route.js';
 import { signInRoutes } from './graph/signins.js';
 import { createThrottle, seededRandom } from './graph/throttle.js';
 import { userWriteRoutes } from './graph/user-writes.js';
-import { parseSimulatorOptions, type SimulatorOptions, type SimulatorOptionsInput } from './options.js';
-import { createSimClock, type SimClock } from './sim-clock.js';
+import { parseSimulatorOptions, type SimulatorOptionsInput } from './options.js';
+import { createSimClock } from './sim-clock.js';
 import { registerControl } from './control.js';
 import { buildTenants, type SimTenant } from './tenants.js';
 import { ensureTls } from './tls.js';
+import type { SimState } from './state.js';
 import { createTokenService } from './token.js';
-
-/** Everything the routes and the control API share. */
-export interface SimState {
-  options: SimulatorOptions;
-  clock: SimClock;
-  start: number;
-  tenants: SimTenant[];
-  faults: Faults;
-  setFaults(changes: Record<string, unknown>): Faults;
-  signIns(tenant: SimTenant): SignInSource;
-  /** The attack scenario's incidents (ground truth) and their sign-ins, built once per tenant. */
-  incidents(tenant: SimTenant): Incident[];
-  incidentSignIns(tenant: SimTenant): SignInSpec[];
-  writes: WriteCall[];
-  resetThrottle(): void;
-  /** Authentication methods deleted through Graph (per tenant and user). */
-  posture: PostureOverlay;
-  /** Each tenant's users and groups with the changes made at run time. */
-  directory(tenant: SimTenant): Directory;
-}
 
 export interface Simulator {
   /** https://host:port — the authority host and the Graph root. */

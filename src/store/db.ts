@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SignInWriter } from './signin-writer.js';
@@ -21,6 +21,11 @@ export interface Db {
   /** Where the data is, for people: the SQLite file or the PostgreSQL URL without its password. */
   location: string;
   close(): Promise<void>;
+}
+
+/** Whether the database answers (the health check). */
+export async function pingDb(db: Db): Promise<void> {
+  await sql`select 1`.execute(db.kysely);
 }
 
 export interface DbOptions {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClientAuthError, ServerError } from '@azure/msal-node';
 import { resolveCloud } from '../../src/entra/clouds.js';
-import { classifyNetworkError, graphErrorOf, networkProblem, redact, secretLooksLikeId, tokenProblem, untrusted } from '../../src/entra/errors.js';
+import { AppError } from '../../src/errors.js';
+import { classifyNetworkError, EntraError, graphErrorOf, networkProblem, redact, secretLooksLikeId, tokenProblem, untrusted } from '../../src/entra/errors.js';
 
 const cloud = resolveCloud('global');
 const ctx = { tenantId: 'contoso.onmicrosoft.com', clientId: '535fb089-9ff3-47b6-9bfb-4f1264799865', cloud, secretLooksLikeId: false };
@@ -114,12 +115,23 @@ describe('untrusted text', () => {
   test('Graph error envelopes are read defensively', () => {
     const headers = new Headers({ 'request-id': 'r-1' });
     const denied = graphErrorOf(403, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges\r\nto complete the operation.', innerError: { 'request-id': 'r-2' } } }, headers);
-    assert.deepEqual([denied.status, denied.code, denied.graphMessage, denied.requestId], [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', 'r-1']);
+    assert.deepEqual([denied.graphStatus, denied.graphCode, denied.graphMessage, denied.requestId], [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', 'r-1']);
     const html = graphErrorOf(502, undefined, new Headers());
-    assert.deepEqual([html.code, html.graphMessage], ['HTTP 502', '']);
+    assert.deepEqual([html.graphCode, html.graphMessage], ['HTTP 502', '']);
     const odd = graphErrorOf(400, { error: 'not an object' }, new Headers(), 1500);
-    assert.deepEqual([odd.code, odd.retryAfterMs], ['HTTP 400', 1500]);
+    assert.deepEqual([odd.graphCode, odd.retryAfterMs], ['HTTP 400', 1500]);
     const inner = graphErrorOf(404, { error: { code: 42, message: ['x'], innerError: { 'request-id': 'r-3' } } }, new Headers());
-    assert.deepEqual([inner.code, inner.graphMessage, inner.requestId], ['HTTP 404', '', 'r-3']);
+    assert.deepEqual([inner.graphCode, inner.graphMessage, inner.requestId], ['HTTP 404', '', 'r-3']);
+  });
+
+  test("Microsoft's failures are the application's upstream errors: 502, with Graph's code and request id, or the problem and its guidance", () => {
+    const denied = graphErrorOf(403, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges' } }, new Headers({ 'request-id': 'r-9' }));
+    assert.ok(denied instanceof AppError);
+    assert.deepEqual([denied.code, denied.status, denied.details], ['upstream', 502, { graphStatus: 403, graphCode: 'Authorization_RequestDenied', requestId: 'r-9' }]);
+    const problem = tokenProblem(serverError({ error: 'invalid_client', error_description: `AADSTS7000222: The provided client secret keys for app are expired.${trailer}`, error_codes: [7000222] }, 401), ctx);
+    const entra = new EntraError(problem);
+    assert.ok(entra instanceof AppError);
+    assert.deepEqual([entra.code, entra.status, entra.name, entra.message], ['upstream', 502, 'EntraError', problem.message]);
+    assert.deepEqual(entra.details, { problem: 'expired_secret', microsoftCode: 'AADSTS7000222', guidance: problem.guidance });
   });
 });

@@ -117,23 +117,23 @@ describe('Graph client against a scripted server', () => {
     assert.deepEqual(refreshes, [false, true]);
     assert.deepEqual(seen.map((s) => s.auth), ['Bearer cached', 'Bearer fresh']);
     reset([graphError(401, 'InvalidAuthenticationToken'), graphError(401, 'InvalidAuthenticationToken')]);
-    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.status === 401 && err.code === 'InvalidAuthenticationToken');
+    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphStatus === 401 && err.graphCode === 'InvalidAuthenticationToken');
     assert.equal(seen.length, 2);
   });
 
   test('other errors are not retried and carry Graph\'s code and message', async () => {
     reset([graphError(403, 'Authorization_RequestDenied')]);
-    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.code === 'Authorization_RequestDenied' && err.graphMessage === 'Authorization_RequestDenied happened');
+    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphCode === 'Authorization_RequestDenied' && err.graphMessage === 'Authorization_RequestDenied happened');
     assert.equal(seen.length, 1);
   });
 
   test('a wait longer than allowed, or than the time left, is not started', async () => {
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '120' })]);
-    await assert.rejects(client({ maxRetryWaitMs: 60_000 }).get('/v1.0/auditLogs/signIns'), (err) => err instanceof GraphRequestError && err.status === 429 && err.retryAfterMs === 120_000);
+    await assert.rejects(client({ maxRetryWaitMs: 60_000 }).get('/v1.0/auditLogs/signIns'), (err) => err instanceof GraphRequestError && err.graphStatus === 429 && err.retryAfterMs === 120_000);
     assert.equal(seen.length, 1);
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '2' })]);
     const started = performance.now();
-    await assert.rejects(client().get('/v1.0/auditLogs/signIns', { remainingMs: () => 1_000 }), (err) => err instanceof GraphRequestError && err.status === 429);
+    await assert.rejects(client().get('/v1.0/auditLogs/signIns', { remainingMs: () => 1_000 }), (err) => err instanceof GraphRequestError && err.graphStatus === 429);
     assert.ok(performance.now() - started < 500);
   });
 
@@ -191,7 +191,7 @@ describe('Graph client against a scripted server', () => {
         (async () => {
           for await (const page of client().pages('/v1.0/users', { maxAttempts: 1 })) yielded.push(page);
         })(),
-        (err) => err instanceof GraphRequestError && err.status === 200 && err.code === 'MalformedResponse' && /^Microsoft Graph answered 200 MalformedResponse: The page/.test(err.message),
+        (err) => err instanceof GraphRequestError && err.graphStatus === 200 && err.graphCode === 'MalformedResponse' && /^Microsoft Graph answered 200 MalformedResponse: The page/.test(err.message),
         body,
       );
       assert.deepEqual(yielded, [], body);
@@ -204,7 +204,7 @@ describe('Graph client against a scripted server', () => {
       (async () => {
         for await (const { bytes: _bytes, latencyMs: _latency, ...page } of client().pages('/v1.0/users', { maxAttempts: 2, onRetry: (r) => retries.push(r.code) })) seenPages.push(page);
       })(),
-      (err) => err instanceof GraphRequestError && err.code === 'MalformedResponse' && /not valid JSON/.test(err.graphMessage),
+      (err) => err instanceof GraphRequestError && err.graphCode === 'MalformedResponse' && /not valid JSON/.test(err.graphMessage),
     );
     assert.deepEqual(seenPages, [{ value: [{ id: 'a' }], nextLink: `${base}/v1.0/users?$skiptoken=x` }]);
     assert.deepEqual(retries, ['MalformedResponse']);
@@ -276,7 +276,7 @@ describe('Graph client against a scripted server', () => {
     assert.deepEqual([budget.stats().directory.requests, budget.stats().directory.throttled], [3, 1]);
     // a 429 whose Retry-After is too long still pauses the family, then fails
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '120' })]);
-    await assert.rejects(graph.get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.status === 429);
+    await assert.rejects(graph.get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphStatus === 429);
     assert.equal(budget.stats().directory.throttled, 2);
     await assert.rejects(graph.get('/v1.0/users', { signal: AbortSignal.timeout(100) }), (err) => err instanceof DOMException && err.name === 'TimeoutError');
     assert.equal(seen.length, 1, 'nothing sent while paused');
@@ -339,7 +339,7 @@ describe('Graph client against the simulator', () => {
     assert.deepEqual(ids, expected);
     assert.ok(count > 1);
     assert.deepEqual(graph.stats, { requests: count, throttled: 0, retries: 0 });
-    await assert.rejects(graph.get('/v1.0/auditLogs/signIns?$filter=createdDateTime ge \'2026-11-01\''), (err) => err instanceof GraphRequestError && err.status === 400 && err.code === 'BadRequest' && err.graphMessage === 'Invalid filter clause');
+    await assert.rejects(graph.get('/v1.0/auditLogs/signIns?$filter=createdDateTime ge \'2026-11-01\''), (err) => err instanceof GraphRequestError && err.graphStatus === 400 && err.graphCode === 'BadRequest' && err.graphMessage === 'Invalid filter clause');
   });
 
   test('a per-request time-out (a slow Graph) is retried, then fails saying what did not answer', async () => {
@@ -380,7 +380,7 @@ describe('Graph client against the simulator', () => {
         (async () => {
           for await (const page of graph.pages('/v1.0/users?$top=10&$select=id')) yielded.push(page);
         })(),
-        (err) => err instanceof GraphRequestError && err.status === 200 && err.code === 'MalformedResponse' && err.message === 'Microsoft Graph answered 200 MalformedResponse: The response body is not valid JSON.' && /^[0-9a-f-]{36}$/.test(err.requestId ?? ''),
+        (err) => err instanceof GraphRequestError && err.graphStatus === 200 && err.graphCode === 'MalformedResponse' && err.message === 'Microsoft Graph answered 200 MalformedResponse: The response body is not valid JSON.' && /^[0-9a-f-]{36}$/.test(err.requestId ?? ''),
       );
       assert.deepEqual(yielded, []);
       assert.deepEqual(graph.stats, { requests: 2, throttled: 0, retries: 1 });

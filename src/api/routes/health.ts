@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Context } from '../../context.js';
+import { pingDb } from '../../store/db.js';
 import { NAME, VERSION } from '../../version.js';
 import { authErrors } from '../schemas.js';
 
@@ -16,7 +16,7 @@ export const healthRoutes =
       },
       async (_request, reply) => {
         try {
-          await sql`select 1`.execute(ctx.db.kysely);
+          await pingDb(ctx.db);
           return { status: 'ok' as const };
         } catch {
           return reply.status(503).send({ status: 'unavailable' as const, reason: 'the database does not answer' });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { APP_REGISTRATION_DOC } from '../../entra/errors.js';
 import { permissionsToGrant } from '../../integrations/capabilities.js';
 import type { ConnectionReport } from '../../integrations/connectivity.js';
-import type { IntegrationView } from '../../integrations/service.js';
+import { ConnectionFailedError, type IntegrationView } from '../../integrations/service.js';
 import { audited, printJson, printTable, readStdinLine, UsageError, withContext, withIntegration } from '../run.js';
 
 /** The connectivity verdict and the capability table, as an administrator reads them. */
@@ -135,8 +135,8 @@ export function registerIntegrationCommands(program: Command): void {
           try {
             result = await audited(ctx, 'integrations.create', null, detail, () => ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }));
           } catch (err) {
-            const report = (err as { report?: ConnectionReport }).report;
-            if (!report) throw err;
+            if (!(err instanceof ConnectionFailedError)) throw err;
+            const { report } = err;
             if (opts.json) printJson({ saved: false, report });
             else {
               printReport(report);
@@ -234,8 +234,8 @@ export function registerIntegrationCommands(program: Command): void {
               process.stdout.write('\nThe new endpoints are in use.\n\n');
             }
           } catch (err) {
-            const report = (err as { report?: ConnectionReport }).report;
-            if (!report) throw err;
+            if (!(err instanceof ConnectionFailedError)) throw err;
+            const { report } = err;
             if (opts.json) printJson({ changed: false, report });
             else {
               printReport(report);
@@ -289,8 +289,8 @@ export function registerIntegrationCommands(program: Command): void {
           printReport(result.report);
           process.stdout.write('\nThe new secret is in use.\n');
         } catch (err) {
-          const report = (err as { report?: ConnectionReport }).report;
-          if (!report) throw err;
+          if (!(err instanceof ConnectionFailedError)) throw err;
+          const { report } = err;
           if (opts.json) printJson({ replaced: false, report });
           else {
             printReport(report);

@@ -3,7 +3,7 @@
 // costs.
 import { applications, renderApplication, renderServicePrincipal, servicePrincipals } from '../data/apps.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { notFound } from './errors.js';
 import { directoryFilterError, type FilterSpec } from './filter-spec.js';
 import { listPage, single } from './list-page.js';

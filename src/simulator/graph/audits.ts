@@ -3,7 +3,7 @@
 import { auditCountIn, auditEvent, auditTimeOf } from '../data/audits.js';
 import { DAY, HOUR } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { GraphError, invalidFilter } from './errors.js';
 import { checkedFilter, reportFilterError, type FilterSpec } from './filter-spec.js';
 import { clauses, matches, timeBounds, type Clause } from './odata.js';

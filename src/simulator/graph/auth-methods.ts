@@ -6,7 +6,7 @@
 import { currentMethods, METHOD_COLLECTIONS, overlayKey, preferredMethod, type AuthMethod, type MethodCollection } from '../data/auth-methods.js';
 import type { DirUser } from '../data/directory.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { GraphError, notFound } from './errors.js';
 import { liveDirectory } from './live-directory.js';
 import { projectSelect, selectOf, type GraphContext, type GraphRoute } from './route.js';

@@ -2,7 +2,7 @@
 // Intune licence; others get Intune's own refusal.
 import { managedDevice } from '../data/devices.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { GraphError, newRequestId } from './errors.js';
 import { reportFilterError, type FilterSpec } from './filter-spec.js';
 import { listPage } from './list-page.js';

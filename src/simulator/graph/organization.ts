@@ -2,7 +2,7 @@
 // (data/licences.ts).
 import { renderOrganization, renderSubscribedSkus } from '../data/licences.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { listPage } from './list-page.js';
 import type { GraphRoute } from './route.js';
 

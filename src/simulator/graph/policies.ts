@@ -7,7 +7,7 @@ import { tenantCreated } from '../data/licences.js';
 import { ROLES } from '../data/roles.js';
 import { DAY, isoSeconds } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import type { SimTenant } from '../tenants.js';
 import { directoryFilterError, type FilterSpec } from './filter-spec.js';
 import { listPage } from './list-page.js';

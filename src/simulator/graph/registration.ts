@@ -7,7 +7,7 @@ import { personAt } from '../data/people.js';
 import { renderRegistration } from '../data/registration.js';
 import { isAdmin } from '../data/roles.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import type { SimTenant } from '../tenants.js';
 import { GraphError, notFound } from './errors.js';
 import { reportFilterError, type FilterSpec } from './filter-spec.js';

@@ -2,7 +2,7 @@
 // only, on the identity protection throttle (1 request a second per tenant).
 import { renderRiskDetection, renderRiskyUser, riskDetections, riskyUsers } from '../data/risk.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { reportFilterError, type FilterSpec } from './filter-spec.js';
 import { listPage } from './list-page.js';
 import type { GraphContext, GraphRoute } from './route.js';

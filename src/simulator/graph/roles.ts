@@ -5,7 +5,7 @@
 import type { Directory, DirUser } from '../data/directory.js';
 import { directoryRoles, roleAssignmentId, roleHolders, ROLES, type RoleKey } from '../data/roles.js';
 import { ACCEPTS } from '../permissions.js';
-import type { SimState } from '../server.js';
+import type { SimState } from '../state.js';
 import { GraphError, notFound } from './errors.js';
 import { directoryFilterError, type FilterSpec } from './filter-spec.js';
 import { carried, listPage } from './list-page.js';
