@@ -5,9 +5,18 @@ import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const RESTRICTED = {
-  store: { paths: ['kysely', 'better-sqlite3', 'pg'], message: 'Only src/store/ speaks to the database: add a repository method there.' },
-  entra: { paths: ['undici', '@azure/msal-node'], message: "Only src/entra/ talks to Microsoft: use its Graph client and token source." },
-  simulator: { patterns: ['**/simulator/**', '!./**'], message: 'The simulator is for the simulate and demo commands and the tests only.' },
+  store: {
+    paths: ['kysely', 'better-sqlite3', 'pg'],
+    message: 'Only src/store/ speaks to the database: add a repository method there.',
+  },
+  entra: {
+    paths: ['undici', '@azure/msal-node'],
+    message: 'Only src/entra/ talks to Microsoft: use its Graph client and token source.',
+  },
+  simulator: {
+    patterns: ['**/simulator/**', '!./**'],
+    message: 'The simulator is for the simulate and demo commands and the tests only.',
+  },
 };
 
 /** One no-restricted-imports entry per area, each file in one area only (the first that matches). */
@@ -41,7 +50,11 @@ export default tseslint.config(
       // node:test's describe/it return promises the runner itself tracks.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -101,14 +101,16 @@ type StreamId = 'signIns' | 'nonInteractiveUser' | 'servicePrincipal' | 'managed
 const NON_INTERACTIVE = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
 const SIGN_IN_STREAMS: readonly StreamId[] = ['signIns', ...NON_INTERACTIVE];
 
-const range = (property: string, from: string, to: string) => encodeURIComponent(`${property} ge ${from} and ${property} le ${to}`);
+const range = (property: string, from: string, to: string) =>
+  encodeURIComponent(`${property} ge ${from} and ${property} le ${to}`);
 /** Each stream's first request for [from, to], as idsight asks for it (src/collect/runner.ts, events.ts). */
 const STREAMS: Record<StreamId, (from: string, to: string) => string> = {
   signIns: (from, to) => `/v1.0/auditLogs/signIns?$top=1000&$filter=${range('createdDateTime', from, to)}`,
   nonInteractiveUser: beta('nonInteractiveUser'),
   servicePrincipal: beta('servicePrincipal'),
   managedIdentity: beta('managedIdentity'),
-  directoryAudits: (from, to) => `/v1.0/auditLogs/directoryAudits?$top=1000&$filter=${range('activityDateTime', from, to)}`,
+  directoryAudits: (from, to) =>
+    `/v1.0/auditLogs/directoryAudits?$top=1000&$filter=${range('activityDateTime', from, to)}`,
 };
 function beta(eventType: string) {
   return (from: string, to: string) =>
@@ -117,7 +119,10 @@ function beta(eventType: string) {
 
 /** The window idsight's first run reads: retention start + a 10-minute margin to now − 15 minutes (the default lag). */
 function backfillWindow(now: number, retentionDays: number): { from: string; to: string } {
-  return { from: new Date(now - retentionDays * DAY + 10 * MINUTE).toISOString(), to: new Date(now - 15 * MINUTE).toISOString() };
+  return {
+    from: new Date(now - retentionDays * DAY + 10 * MINUTE).toISOString(),
+    to: new Date(now - 15 * MINUTE).toISOString(),
+  };
 }
 
 // ------------------------------------------------------------------ the simulator's side
@@ -128,7 +133,11 @@ function controlApi(summary: SimulatorSummary, agent: Agent) {
   const control = summary.control!;
   return {
     async resetThrottle(): Promise<void> {
-      const res = await fetch(`${control.url}/throttle/reset`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${control.token}` } });
+      const res = await fetch(`${control.url}/throttle/reset`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${control.token}` },
+      });
       if (!res.ok) throw new Error(`throttle reset: ${res.status} ${await res.text()}`);
       await res.arrayBuffer().catch(() => undefined);
     },
@@ -156,7 +165,12 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
       method: 'POST',
       dispatcher: agent,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.secrets[0]!.value, scope: `${summary.graphUrl}/.default` }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: app.clientId,
+        client_secret: app.secrets[0]!.value,
+        scope: `${summary.graphUrl}/.default`,
+      }).toString(),
     });
     const body = (await res.json()) as { access_token?: string };
     if (!res.ok || !body.access_token) throw new Error(`token: ${res.status} ${JSON.stringify(body)}`);
@@ -168,7 +182,7 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
     },
     /** One page: retried after Retry-After (1 s if absent) on 429, with a new token once on 401. */
     async get(url: string): Promise<{ value: Array<Record<string, unknown>>; '@odata.nextLink'?: string }> {
-      for (let refreshed = false; ; ) {
+      for (let refreshed = false; ;) {
         token ??= await acquire();
         requests++;
         const res = await fetch(url, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
@@ -184,7 +198,8 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
           token = undefined;
           continue;
         }
-        if (!res.ok) throw Object.assign(new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`), { status: res.status });
+        if (!res.ok)
+          throw Object.assign(new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`), { status: res.status });
         return JSON.parse(text) as { value: Array<Record<string, unknown>>; '@odata.nextLink'?: string };
       }
     },
@@ -197,7 +212,13 @@ function plainClient(summary: SimulatorSummary, agent: Agent, tenant: Tenant, ap
  * retention, on the following pages too) starts again from the oldest record read, with a lower
  * bound moved in by what has expired meanwhile; the records at that instant are counted once.
  */
-async function runPager(summary: SimulatorSummary, agent: Agent, tenant: Tenant, app: Tenant['apps'][number], retention: Record<StreamId, number>): Promise<PagerFigures> {
+async function runPager(
+  summary: SimulatorSummary,
+  agent: Agent,
+  tenant: Tenant,
+  app: Tenant['apps'][number],
+  retention: Record<StreamId, number>,
+): Promise<PagerFigures> {
   const started = performance.now();
   const client = plainClient(summary, agent, tenant, app);
   const records = {} as Record<StreamId, number>;
@@ -209,7 +230,7 @@ async function runPager(summary: SimulatorSummary, agent: Agent, tenant: Tenant,
     let atOldest = new Set<unknown>(); // ids of the records read at `oldest`
     let repeats = new Set<unknown>(); // ids a restarted chain reads again
     records[stream] = 0;
-    for (let url: string | undefined = `${summary.graphUrl}${first(from, to)}`; url; ) {
+    for (let url: string | undefined = `${summary.graphUrl}${first(from, to)}`; url;) {
       let page;
       try {
         page = await client.get(url);
@@ -238,7 +259,13 @@ async function runPager(summary: SimulatorSummary, agent: Agent, tenant: Tenant,
 
 // ------------------------------------------------------------------ idsight's side
 
-type Stats = Record<string, unknown> & { inserted?: number; pages?: number; requests?: number; throttled?: number; eventTypes?: Record<string, Stats> };
+type Stats = Record<string, unknown> & {
+  inserted?: number;
+  pages?: number;
+  requests?: number;
+  throttled?: number;
+  eventTypes?: Record<string, Stats>;
+};
 interface Outcome {
   runId: string | null;
   dataType: string;
@@ -258,13 +285,25 @@ const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** di
 async function run(name: TenantName): Promise<Record<string, unknown>> {
   const { users } = TENANTS[name];
   const scale = Number(process.env[`BENCH_BACKFILL_SCALE_${name.toUpperCase()}`] ?? TENANTS[name].scale);
-  if (!(scale > 0 && scale <= 1)) throw new Error(`BENCH_BACKFILL_SCALE_${name.toUpperCase()} must be greater than 0 and at most 1`);
+  if (!(scale > 0 && scale <= 1))
+    throw new Error(`BENCH_BACKFILL_SCALE_${name.toUpperCase()} must be greater than 0 and at most 1`);
   const latencyMs = Math.round(REAL_LATENCY_MS * scale);
   const windowMs = REPORTS_WINDOW_MS * scale;
 
   const { child: simulator, summary } = await startSimulatorProcess([
-    '--users', String(users), '--days', String(DAYS), '--seed', String(SEED), '--throttle', 'microsoft', '--throttle-scale', String(scale),
-    '--faults', `latencyMs=${latencyMs}`, '--control',
+    '--users',
+    String(users),
+    '--days',
+    String(DAYS),
+    '--seed',
+    String(SEED),
+    '--throttle',
+    'microsoft',
+    '--throttle-scale',
+    String(scale),
+    '--faults',
+    `latencyMs=${latencyMs}`,
+    '--control',
   ]);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsight-bench-backfill-'));
   const agent = new Agent({ connect: { ca: readFileSync(summary.caCertificate, 'utf8') } });
@@ -275,19 +314,52 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     const control = controlApi(summary, agent);
     // the sign-ins' retention, and the audit log's (7 days on Entra ID Free, 30 on P1/P2)
     const retentionDays = tenant.licence === 'free' ? 7 : 30;
-    const retention = Object.fromEntries(Object.keys(STREAMS).map((s) => [s, retentionDays])) as Record<StreamId, number>;
+    const retention = Object.fromEntries(Object.keys(STREAMS).map((s) => [s, retentionDays])) as Record<
+      StreamId,
+      number
+    >;
 
-    const env: NodeJS.ProcessEnv = { ...process.env, IDSIGHT_DATA_DIR: dataDir, IDSIGHT_GRAPH_PACING: 'microsoft', IDSIGHT_GRAPH_PACING_SCALE: String(scale), IDSIGHT_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      IDSIGHT_DATA_DIR: dataDir,
+      IDSIGHT_GRAPH_PACING: 'microsoft',
+      IDSIGHT_GRAPH_PACING_SCALE: String(scale),
+      IDSIGHT_LOG_LEVEL: 'warn',
+    };
     delete env.IDSIGHT_DATABASE_URL;
     delete env.IDSIGHT_CONFIG_FILE;
     const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], { env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], {
+        env,
+        input,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
       return r.stdout;
     };
     const added = JSON.parse(
       cli(
-        ['integrations', 'add', '--name', 'bench', '--tenant-id', tenant.tenantId, '--client-id', app.clientId, '--secret-stdin', '--cloud', 'custom', '--authority-host', summary.authorityHost, '--graph-url', summary.graphUrl, '--ca-file', summary.caCertificate, '--json'],
+        [
+          'integrations',
+          'add',
+          '--name',
+          'bench',
+          '--tenant-id',
+          tenant.tenantId,
+          '--client-id',
+          app.clientId,
+          '--secret-stdin',
+          '--cloud',
+          'custom',
+          '--authority-host',
+          summary.authorityHost,
+          '--graph-url',
+          summary.graphUrl,
+          '--ca-file',
+          summary.caCertificate,
+          '--json',
+        ],
         `${app.secrets[0]!.value}\n`,
       ),
     ) as { integration: { id: string } };
@@ -306,7 +378,11 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     // ---- idsight: the first full collection of every event stream, spawn to exit
     const simulatorCpuBefore = cpuSeconds(simulator.pid!);
     const started = performance.now();
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', 'signIns,nonInteractiveSignIns,directoryAudits', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', 'signIns,nonInteractiveSignIns,directoryAudits', '--json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const usage = watchUsage(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -327,10 +403,16 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     // A failed data type is an error of the bench, but the figures of a long run are still
     // printed (marked incomplete), and the pager still runs.
     const errors = outcomes.filter((o) => o.status !== 'succeeded').map((o) => `${o.dataType} ${o.status}: ${o.error}`);
-    if (code !== 0 && errors.length === 0) errors.push(`idsight collect exited ${code}: ${lastErr.slice(-3).join(' | ')}`);
+    if (code !== 0 && errors.length === 0)
+      errors.push(`idsight collect exited ${code}: ${lastErr.slice(-3).join(' | ')}`);
     const complete = errors.length === 0;
     const byType = (t: string) => outcomes.find((o) => o.dataType === t)?.stats ?? {};
-    const runs = JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; dataType: string; startedAt: string; endedAt: string }>;
+    const runs = JSON.parse(cli(['runs', id, '--json'])) as Array<{
+      id: string;
+      dataType: string;
+      startedAt: string;
+      endedAt: string;
+    }>;
     const runSeconds = Object.fromEntries(
       outcomes.map((o) => {
         const r = runs.find((x) => x.id === o.runId);
@@ -342,13 +424,22 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     // the run reports one, else their pages — the run's retries are then only in its total)
     const streamStats: Record<StreamId, Stats> = {
       signIns: byType('signIns'),
-      ...(Object.fromEntries(NON_INTERACTIVE.map((t) => [t, byType('nonInteractiveSignIns').eventTypes?.[t] ?? {}])) as Record<(typeof NON_INTERACTIVE)[number], Stats>),
+      ...(Object.fromEntries(
+        NON_INTERACTIVE.map((t) => [t, byType('nonInteractiveSignIns').eventTypes?.[t] ?? {}]),
+      ) as Record<(typeof NON_INTERACTIVE)[number], Stats>),
       directoryAudits: byType('directoryAudits'),
     };
     const streams = Object.fromEntries(
       (Object.keys(STREAMS) as StreamId[]).map((s) => {
         const records = streamStats[s].inserted ?? 0;
-        return [s, { records, requests: streamStats[s].requests ?? streamStats[s].pages ?? 0, pagesNeeded: Math.max(1, Math.ceil(records / PAGE_SIZE)) }];
+        return [
+          s,
+          {
+            records,
+            requests: streamStats[s].requests ?? streamStats[s].pages ?? 0,
+            pagesNeeded: Math.max(1, Math.ceil(records / PAGE_SIZE)),
+          },
+        ];
       }),
     ) as Record<StreamId, { records: number; requests: number; pagesNeeded: number }>;
     const pagesNeeded = Object.values(streams).reduce((n, s) => n + s.pagesNeeded, 0);
@@ -356,7 +447,10 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     const throttled = outcomes.reduce((n, o) => n + (o.stats.throttled ?? 0), 0);
     const minimumMs = Math.floor((pagesNeeded - 1) / REPORTS_LIMIT) * windowMs + latencyMs;
     const ratio = wallMs / minimumMs;
-    const pacingFloorMs = Math.floor((pagesNeeded - 1) / REPORTS_LIMIT) * (windowMs + Math.min(Math.max(BUDGET_SKEW_FLOOR_MS, BUDGET_SKEW_MS * scale), latencyMs)) + latencyMs;
+    const pacingFloorMs =
+      Math.floor((pagesNeeded - 1) / REPORTS_LIMIT) *
+        (windowMs + Math.min(Math.max(BUDGET_SKEW_FLOOR_MS, BUDGET_SKEW_MS * scale), latencyMs)) +
+      latencyMs;
     const signInsStored = SIGN_IN_STREAMS.reduce((n, s) => n + streams[s].records, 0);
     const dbBytes = sqliteBytes(dataDir);
     const bytesPerSignIn = Math.round(dbBytes / Math.max(1, signInsStored));
@@ -396,7 +490,13 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
       runSeconds,
       ...(pager
         ? {
-            pager: { wallMs: Math.round(pager.wallMs), requests: pager.requests, throttled: pager.throttled, restarts: pager.restarts, records: pager.records },
+            pager: {
+              wallMs: Math.round(pager.wallMs),
+              requests: pager.requests,
+              throttled: pager.throttled,
+              restarts: pager.restarts,
+              records: pager.records,
+            },
             vsPager: round(pager.ratio),
             targetVsPager: TARGET_VS_PAGER,
             meetsVsPager: complete && pager.ratio <= TARGET_VS_PAGER,
@@ -420,8 +520,12 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
   }
 }
 
-const chosen = (process.env.BENCH_BACKFILL_TENANTS ?? 'small,medium,large').split(',').map((t) => t.trim()).filter(Boolean);
-for (const t of chosen) if (!(t in TENANTS)) throw new Error(`BENCH_BACKFILL_TENANTS: unknown tenant ${t} (small, medium, large)`);
+const chosen = (process.env.BENCH_BACKFILL_TENANTS ?? 'small,medium,large')
+  .split(',')
+  .map((t) => t.trim())
+  .filter(Boolean);
+for (const t of chosen)
+  if (!(t in TENANTS)) throw new Error(`BENCH_BACKFILL_TENANTS: unknown tenant ${t} (small, medium, large)`);
 for (const t of chosen as TenantName[]) {
   const figures = await run(t);
   console.log(JSON.stringify(figures));

@@ -51,25 +51,59 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
     IDSIGHT_GRAPH_PACING: 'off',
     IDSIGHT_LOG_LEVEL: 'warn',
   };
-  const { child: simulator, summary } = await startSimulatorProcess(['--users', String(users), '--days', String(days), '--throttle', 'off']);
+  const { child: simulator, summary } = await startSimulatorProcess([
+    '--users',
+    String(users),
+    '--days',
+    String(days),
+    '--throttle',
+    'off',
+  ]);
   try {
     const tenant = summary.tenants[0]!;
     const app = tenant.apps.find((a) => a.state === 'readwrite')!;
     const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], { env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], {
+        env,
+        input,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
       return r.stdout;
     };
     const added = JSON.parse(
       cli(
-        ['integrations', 'add', '--name', 'bench', '--tenant-id', tenant.tenantId, '--client-id', app.clientId, '--secret-stdin', '--cloud', 'custom', '--authority-host', summary.authorityHost, '--graph-url', summary.graphUrl, '--ca-file', summary.caCertificate, '--json'],
+        [
+          'integrations',
+          'add',
+          '--name',
+          'bench',
+          '--tenant-id',
+          tenant.tenantId,
+          '--client-id',
+          app.clientId,
+          '--secret-stdin',
+          '--cloud',
+          'custom',
+          '--authority-host',
+          summary.authorityHost,
+          '--graph-url',
+          summary.graphUrl,
+          '--ca-file',
+          summary.caCertificate,
+          '--json',
+        ],
         `${app.secrets[0]!.value}\n`,
       ),
     ) as { integration: { id: string } };
     const id = added.integration.id;
 
     const collect = async () => {
-      const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', TYPES, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', TYPES, '--json'], {
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       const usage = watch(child);
       const simulatorCpuBefore = cpuSeconds(simulator.pid!);
       let out = '';
@@ -78,10 +112,14 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
       if (code !== 0) throw new Error(`idsight collect exited ${code}: ${out}`);
       // one run per data type, one after the other: their counts added up, from the first start to the last end
       const outcomes = JSON.parse(out) as Array<{ runId: string; stats: Record<string, number> }>;
-      const runs = (JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; startedAt: string; endedAt: string }>).filter((x) => outcomes.some((o) => o.runId === x.id));
+      const runs = (
+        JSON.parse(cli(['runs', id, '--json'])) as Array<{ id: string; startedAt: string; endedAt: string }>
+      ).filter((x) => outcomes.some((o) => o.runId === x.id));
       const stats: Record<string, number> = {};
-      for (const o of outcomes) for (const key of ['inserted', 'pages', 'requests']) stats[key] = (stats[key] ?? 0) + (o.stats[key] ?? 0);
-      const ms = Math.max(...runs.map((x) => Date.parse(x.endedAt))) - Math.min(...runs.map((x) => Date.parse(x.startedAt)));
+      for (const o of outcomes)
+        for (const key of ['inserted', 'pages', 'requests']) stats[key] = (stats[key] ?? 0) + (o.stats[key] ?? 0);
+      const ms =
+        Math.max(...runs.map((x) => Date.parse(x.endedAt))) - Math.min(...runs.map((x) => Date.parse(x.startedAt)));
       return { stats, ms, ...usage(), simulatorCpuSeconds: cpuSeconds(simulator.pid!) - simulatorCpuBefore };
     };
     const backfill = await collect();
@@ -122,8 +160,11 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
   }
 }
 
-if (!process.env.IDSIGHT_TEST_PG_URL && process.env.IDSIGHT_BENCH_PG_URL) process.env.IDSIGHT_TEST_PG_URL = process.env.IDSIGHT_BENCH_PG_URL;
-const dialects = (process.env.BENCH_COLLECT_DIALECTS ?? (process.env.IDSIGHT_TEST_PG_URL ? 'sqlite,postgres' : 'sqlite')).split(',') as Dialect[];
+if (!process.env.IDSIGHT_TEST_PG_URL && process.env.IDSIGHT_BENCH_PG_URL)
+  process.env.IDSIGHT_TEST_PG_URL = process.env.IDSIGHT_BENCH_PG_URL;
+const dialects = (
+  process.env.BENCH_COLLECT_DIALECTS ?? (process.env.IDSIGHT_TEST_PG_URL ? 'sqlite,postgres' : 'sqlite')
+).split(',') as Dialect[];
 const sizes = (process.env.BENCH_COLLECT_USERS ?? '1000,10000').split(',').map(Number);
 for (const dialect of dialects) {
   // 4 interactive sign-ins per active user per day: ~100,000 and ~1,000,000 over 30 days

@@ -8,16 +8,33 @@ import { createInterface } from 'node:readline';
 import type { SimulatorSummary } from '../src/simulator/server.js';
 
 /** `node <this> …` runs idsight: the build, or the sources when there is none (or BENCH_SIM_SOURCES=1). */
-export const IDSIGHT = existsSync('dist/src/cli/main.js') && process.env.BENCH_SIM_SOURCES !== '1' ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+export const IDSIGHT =
+  existsSync('dist/src/cli/main.js') && process.env.BENCH_SIM_SOURCES !== '1'
+    ? ['dist/src/cli/main.js']
+    : ['--import', 'tsx', 'src/cli/main.ts'];
 
 /** Node flags for the idsight processes a benchmark starts, from BENCH_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
 export const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** Starts `idsight simulate --json` with these flags (and a fresh state dir); resolves once it has printed its summary. */
-export async function startSimulatorProcess(flags: string[]): Promise<{ child: ChildProcess; summary: SimulatorSummary }> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'simulate', '--json', ...flags, '--state-dir', mkdtempSync(path.join(tmpdir(), 'idsight-bench-sim-'))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function startSimulatorProcess(
+  flags: string[],
+): Promise<{ child: ChildProcess; summary: SimulatorSummary }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      ...IDSIGHT,
+      'simulate',
+      '--json',
+      ...flags,
+      '--state-dir',
+      mkdtempSync(path.join(tmpdir(), 'idsight-bench-sim-')),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
@@ -34,7 +51,9 @@ export function peakRssMb(pid: number): number {
 /** CPU seconds (user + system) a running process has used so far. */
 export function cpuSeconds(pid: number): number {
   // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
 

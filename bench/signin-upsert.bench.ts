@@ -15,19 +15,29 @@ import { openMigrated } from '../test/helpers/databases.js';
 import { storeBytes } from './store-size.js';
 
 const PAGE = Number(process.env.BENCH_BATCH ?? 1000);
-const ROWS: Record<Dialect, number> = { sqlite: Number(process.env.BENCH_SQLITE_ROWS ?? 200_000), postgres: Number(process.env.BENCH_PG_ROWS ?? 100_000) };
+const ROWS: Record<Dialect, number> = {
+  sqlite: Number(process.env.BENCH_SQLITE_ROWS ?? 200_000),
+  postgres: Number(process.env.BENCH_PG_ROWS ?? 100_000),
+};
 const TARGET: Record<Dialect, number> = { sqlite: 30_000, postgres: 10_000 };
 const INTEGRATION = '1f0c5a3e-9d2b-4c1e-8f7a-2b3c4d5e6f70';
 
 /** Upserts `n` generated sign-ins page by page with `inFlight` pages at a time; returns rows/s. */
-async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'unchanged', inFlight: number): Promise<number> {
+async function pass(
+  db: Db,
+  n: number,
+  seed: number,
+  expect: 'inserted' | 'unchanged',
+  inFlight: number,
+): Promise<number> {
   const repo = createSignInRepo(db);
   const source = signIns({ seed, users: 5000 });
   let timedMs = 0;
   for (let done = 0; done < n; done += PAGE * inFlight) {
     // Generation is not timed; each round stores `inFlight` pages concurrently.
     const pages: GraphSignIn[][] = [];
-    for (let i = 0; i < inFlight && done + i * PAGE < n; i++) pages.push(take(source, Math.min(PAGE, n - done - i * PAGE)));
+    for (let i = 0; i < inFlight && done + i * PAGE < n; i++)
+      pages.push(take(source, Math.min(PAGE, n - done - i * PAGE)));
     const received = pages.map((page) => {
       const bytes = Buffer.from(JSON.stringify({ value: page }));
       return { bytes, spans: arrayItemSpans(bytes, 'value')! };
@@ -39,7 +49,8 @@ async function pass(db: Db, n: number, seed: number, expect: 'inserted' | 'uncha
     const counts = await Promise.all(pages.map((page, i) => repo.upsert(INTEGRATION, page, Date.now(), received[i])));
     timedMs += performance.now() - t0;
     counts.forEach((c, i) => {
-      if (c[expect] !== pages[i]!.length) throw new Error(`expected ${pages[i]!.length} ${expect}, got ${JSON.stringify(c)}`);
+      if (c[expect] !== pages[i]!.length)
+        throw new Error(`expected ${pages[i]!.length} ${expect}, got ${JSON.stringify(c)}`);
     });
   }
   return Math.round(n / (timedMs / 1000));
@@ -79,6 +90,14 @@ if (pgUrl) {
   await run('postgres', 1);
   await run('postgres', 4);
 } else {
-  console.log(JSON.stringify({ benchmark: 'signin-upsert', dialect: 'postgres', skipped: 'set IDSIGHT_BENCH_PG_URL (or IDSIGHT_TEST_PG_URL) to a PostgreSQL server' }));
+  console.log(
+    JSON.stringify({
+      benchmark: 'signin-upsert',
+      dialect: 'postgres',
+      skipped: 'set IDSIGHT_BENCH_PG_URL (or IDSIGHT_TEST_PG_URL) to a PostgreSQL server',
+    }),
+  );
 }
-console.log(JSON.stringify({ benchmark: 'signin-upsert', peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(
+  JSON.stringify({ benchmark: 'signin-upsert', peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }),
+);

@@ -14,13 +14,27 @@ const SECONDS = Number(process.env.BENCH_SIM_SECONDS ?? 15);
 const CLOCK = '2026-11-20T12:00:00Z';
 
 async function run(users: number, inFlight: number): Promise<Record<string, number>> {
-  const { child, summary } = await startSimulatorProcess(['--users', String(users), '--days', '30', '--throttle', 'off', '--clock', `fixed:${CLOCK}`]);
+  const { child, summary } = await startSimulatorProcess([
+    '--users',
+    String(users),
+    '--days',
+    '30',
+    '--throttle',
+    'off',
+    '--clock',
+    `fixed:${CLOCK}`,
+  ]);
   try {
     const tenant = summary.tenants[0]!;
     const app = tenant.apps.find((a) => a.state === 'readwrite')!;
     const dispatcher = createEntraDispatcher({ ca: readFileSync(summary.caCertificate, 'utf8') });
     const cca = new ConfidentialClientApplication({
-      auth: { clientId: app.clientId, authority: `${summary.authorityHost}/${tenant.tenantId}`, clientSecret: app.secrets[0]!.value, knownAuthorities: [new URL(summary.authorityHost).host] },
+      auth: {
+        clientId: app.clientId,
+        authority: `${summary.authorityHost}/${tenant.tenantId}`,
+        clientSecret: app.secrets[0]!.value,
+        knownAuthorities: [new URL(summary.authorityHost).host],
+      },
       system: { networkClient: msalNetworkClient(dispatcher) },
     });
     const token = (await cca.acquireTokenByClientCredential({ scopes: [`${summary.graphUrl}/.default`] }))!.accessToken;
@@ -36,7 +50,8 @@ async function run(users: number, inFlight: number): Promise<Record<string, numb
       for (let day = k; performance.now() < deadline && day < 30; day += inFlight) {
         const until = new Date(end - day * 86_400_000).toISOString();
         const since = new Date(end - (day + 1) * 86_400_000).toISOString();
-        let url: string | undefined = `${summary.graphUrl}/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${since} and createdDateTime le ${until}`)}`;
+        let url: string | undefined =
+          `${summary.graphUrl}/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${since} and createdDateTime le ${until}`)}`;
         while (url && performance.now() < deadline) {
           const res = await request(url, { headers: { authorization: `Bearer ${token}` }, dispatcher });
           const page = JSON.parse(await res.body.text()) as { value: unknown[]; '@odata.nextLink'?: string };
@@ -50,7 +65,15 @@ async function run(users: number, inFlight: number): Promise<Record<string, numb
     await Promise.all(Array.from({ length: inFlight }, (_, k) => stream(k)));
     const seconds = (performance.now() - started) / 1000;
     await dispatcher.close();
-    return { users, inFlight, signInsPerSecond: Math.round(records / seconds), pages, records, simulatorStartRssMb: baseline, simulatorPeakRssMb: peakRssMb(child.pid!) };
+    return {
+      users,
+      inFlight,
+      signInsPerSecond: Math.round(records / seconds),
+      pages,
+      records,
+      simulatorStartRssMb: baseline,
+      simulatorPeakRssMb: peakRssMb(child.pid!),
+    };
   } finally {
     child.kill('SIGTERM');
   }

@@ -13,7 +13,8 @@ function wholeNumber(what: string, min: number, max: number) {
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
 }
 
-const PROXY_EXAMPLE = 'http://proxy.example.com:3128, or http://user:password@proxy.example.com:3128 when it wants credentials';
+const PROXY_EXAMPLE =
+  'http://proxy.example.com:3128, or http://user:password@proxy.example.com:3128 when it wants credentials';
 
 /**
  * The outbound proxy's URL; host:port alone is taken as http://host:port, as curl does. The
@@ -33,9 +34,11 @@ const proxyUrl = z
     } catch {
       return fail(`must be a proxy URL such as ${PROXY_EXAMPLE}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(`must be an http:// or https:// proxy URL, not ${url.protocol}// (e.g. ${PROXY_EXAMPLE})`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return fail(`must be an http:// or https:// proxy URL, not ${url.protocol}// (e.g. ${PROXY_EXAMPLE})`);
     if (!url.hostname) return fail(`must name the proxy's host (e.g. ${PROXY_EXAMPLE})`);
-    if (url.pathname !== '/' || url.search || url.hash) return fail('must be the proxy\'s scheme, credentials, host and port only, without a path or query');
+    if (url.pathname !== '/' || url.search || url.hash)
+      return fail("must be the proxy's scheme, credentials, host and port only, without a path or query");
     try {
       decodeURIComponent(url.username);
       decodeURIComponent(url.password);
@@ -60,8 +63,13 @@ const noProxyList = z.string().transform((v, ctx) => {
     const m = /^(?:\*?\.)?(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::(\d{1,5}))?$/.exec(e);
     const port = m?.[2] === undefined ? undefined : Number(m[2]);
     if (!m || (port !== undefined && (port < 1 || port > 65535))) {
-      const what = e.includes('/') ? 'an address range, which NO_PROXY cannot express' : 'not a host name, domain suffix, IP address or host:port';
-      ctx.addIssue({ code: 'custom', message: `"${entry}" is ${what}: list host names, domain suffixes (.example.com), IP addresses, host:port, or * for every host` });
+      const what = e.includes('/')
+        ? 'an address range, which NO_PROXY cannot express'
+        : 'not a host name, domain suffix, IP address or host:port';
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is ${what}: list host names, domain suffixes (.example.com), IP addresses, host:port, or * for every host`,
+      });
       return z.NEVER;
     }
     out.push(e);
@@ -76,7 +84,10 @@ const settings = {
     env: 'IDSIGHT_DATABASE_URL',
     schema: z
       .string()
-      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL (leave unset for the embedded SQLite store)')
+      .refine(
+        (v) => /^postgres(ql)?:\/\/.+/.test(v),
+        'must be a postgres:// or postgresql:// URL (leave unset for the embedded SQLite store)',
+      )
       .optional(),
   },
   host: { env: 'IDSIGHT_HOST', schema: z.string().min(1, 'must not be empty').default('127.0.0.1') },
@@ -146,9 +157,14 @@ const settings = {
     schema: z
       .string()
       .trim()
-      .refine((v) => v === 'false' || /^[1-9]\d?$/.test(v) || v.split(',').every((p) => isIP(p.trim().split('/')[0] ?? '') !== 0), {
-        message: 'must be false, a number of proxy hops (1-99), or a comma-separated list of proxy addresses or CIDRs',
-      })
+      .refine(
+        (v) =>
+          v === 'false' || /^[1-9]\d?$/.test(v) || v.split(',').every((p) => isIP(p.trim().split('/')[0] ?? '') !== 0),
+        {
+          message:
+            'must be false, a number of proxy hops (1-99), or a comma-separated list of proxy addresses or CIDRs',
+        },
+      )
       .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
       .default(false),
   },
@@ -186,11 +202,14 @@ export function loadConfig(env: Env = process.env): Config {
     names[key] = name;
     const fromEnv = env[name];
     if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
-    else if (file[key] !== undefined) raw[key] = typeof file[key] === 'number' || typeof file[key] === 'boolean' ? String(file[key]) : file[key];
+    else if (file[key] !== undefined)
+      raw[key] = typeof file[key] === 'number' || typeof file[key] === 'boolean' ? String(file[key]) : file[key];
   }
   const unknownKeys = Object.keys(file).filter((k) => !(k in settings));
   if (unknownKeys.length > 0) {
-    throw new ConfigError(`IDSIGHT_CONFIG_FILE: unknown setting ${JSON.stringify(unknownKeys[0])} (known: ${Object.keys(settings).join(', ')})`);
+    throw new ConfigError(
+      `IDSIGHT_CONFIG_FILE: unknown setting ${JSON.stringify(unknownKeys[0])} (known: ${Object.keys(settings).join(', ')})`,
+    );
   }
 
   const out: Record<string, unknown> = {};
@@ -200,7 +219,10 @@ export function loadConfig(env: Env = process.env): Config {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       // The master key and URLs that may carry a password (database, proxy) are never echoed.
-      const shown = key === 'masterKey' || key === 'databaseUrl' || key === 'httpsProxy' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+      const shown =
+        key === 'masterKey' || key === 'databaseUrl' || key === 'httpsProxy'
+          ? ''
+          : ` (got ${JSON.stringify(raw[key])})`;
       throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
     }
     out[key] = parsed.data;
@@ -223,7 +245,9 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`IDSIGHT_CONFIG_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      `IDSIGHT_CONFIG_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   try {
     const parsed: unknown = JSON.parse(text);

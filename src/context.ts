@@ -31,7 +31,10 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export async function openContext(config: Config, overrides: { db?: Db; clock?: Clock; log?: Logger } = {}): Promise<Context> {
+export async function openContext(
+  config: Config,
+  overrides: { db?: Db; clock?: Clock; log?: Logger } = {},
+): Promise<Context> {
   const log = overrides.log ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
   const db = overrides.db ?? openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
@@ -42,11 +45,23 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
     const auth = createAuthService({ db, clock, settings: config });
     const audit = createAuditLog({ db, clock });
     // one throttle budget registry per process: collectors and connectivity tests share it
-    const budgets = config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
+    const budgets =
+      config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
     // every Microsoft endpoint (token service and Graph) through the outbound proxy, when one is set
     const proxy = config.httpsProxy ? { url: config.httpsProxy, noProxy: config.noProxy } : undefined;
-    if (proxy) log.info({ proxy: proxyLabel(proxy.url), noProxy: proxy.noProxy || undefined }, 'Microsoft endpoints are reached through the outbound proxy');
-    const integrations = createIntegrationService({ db, vault, clock, log, ...(budgets ? { budgets } : {}), ...(proxy ? { proxy } : {}) });
+    if (proxy)
+      log.info(
+        { proxy: proxyLabel(proxy.url), noProxy: proxy.noProxy || undefined },
+        'Microsoft endpoints are reached through the outbound proxy',
+      );
+    const integrations = createIntegrationService({
+      db,
+      vault,
+      clock,
+      log,
+      ...(budgets ? { budgets } : {}),
+      ...(proxy ? { proxy } : {}),
+    });
     const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     const supervisor = createSupervisor({ collector });
     const close = async () => {
@@ -55,7 +70,11 @@ export async function openContext(config: Config, overrides: { db?: Db; clock?: 
       await db.close();
     };
     // integrations removed with their data whose purge a crash or a stop cut short are finished in the background
-    void integrations.finishRemovals().catch((err: unknown) => log.error({ err }, 'finishing the removal of integrations failed; the next start tries again'));
+    void integrations
+      .finishRemovals()
+      .catch((err: unknown) =>
+        log.error({ err }, 'finishing the removal of integrations failed; the next start tries again'),
+      );
     return { config, db, clock, log, vault, auth, audit, integrations, collector, supervisor, close };
   } catch (err) {
     await db.close();
@@ -70,6 +89,9 @@ function conversionLog(log: Logger): (p: ConversionProgress) => void {
     const now = performance.now();
     if (p.converted > 0 && p.converted < p.total && now - last < 10_000) return;
     last = now;
-    log.info({ converted: p.converted, total: p.total, percent: p.total ? Math.floor((p.converted / p.total) * 100) : 100 }, 'converting stored sign-ins to the compact store (resumes where it stopped if interrupted)');
+    log.info(
+      { converted: p.converted, total: p.total, percent: p.total ? Math.floor((p.converted / p.total) * 100) : 100 },
+      'converting stored sign-ins to the compact store (resumes where it stopped if interrupted)',
+    );
   };
 }

@@ -38,7 +38,7 @@ describe('configuration', () => {
     assert.equal(loadConfig({ IDSIGHT_TRUST_PROXY: 'false' }).trustProxy, false);
   });
 
-  it('paces Graph at Microsoft\'s windows unless a scaled test rig asks for a scale', () => {
+  it("paces Graph at Microsoft's windows unless a scaled test rig asks for a scale", () => {
     assert.equal(loadConfig({}).graphPacingScale, 1);
     assert.equal(loadConfig({ IDSIGHT_GRAPH_PACING_SCALE: '0.25' }).graphPacingScale, 0.25);
     assert.equal(loadConfig({ IDSIGHT_GRAPH_PACING_SCALE: '1' }).graphPacingScale, 1);
@@ -50,12 +50,24 @@ describe('configuration', () => {
     ['IDSIGHT_PORT', '80.5', /^IDSIGHT_PORT: /],
     ['IDSIGHT_DATABASE_URL', 'mysql://x', /^IDSIGHT_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/],
     ['IDSIGHT_LOG_LEVEL', 'loud', /^IDSIGHT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
-    ['IDSIGHT_SESSION_IDLE_MINUTES', '0', /^IDSIGHT_SESSION_IDLE_MINUTES: must be a whole number of minutes from 1 to 1440/],
+    [
+      'IDSIGHT_SESSION_IDLE_MINUTES',
+      '0',
+      /^IDSIGHT_SESSION_IDLE_MINUTES: must be a whole number of minutes from 1 to 1440/,
+    ],
     ['IDSIGHT_TRUST_PROXY', 'maybe', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
     ['IDSIGHT_TRUST_PROXY', 'true', /^IDSIGHT_TRUST_PROXY: must be false, a number of proxy hops/],
-    ['IDSIGHT_GRAPH_PACING_SCALE', '0', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1 \(got "0"\)$/],
+    [
+      'IDSIGHT_GRAPH_PACING_SCALE',
+      '0',
+      /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1 \(got "0"\)$/,
+    ],
     ['IDSIGHT_GRAPH_PACING_SCALE', '1.5', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1/],
-    ['IDSIGHT_GRAPH_PACING_SCALE', 'fast', /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1/],
+    [
+      'IDSIGHT_GRAPH_PACING_SCALE',
+      'fast',
+      /^IDSIGHT_GRAPH_PACING_SCALE: must be a number greater than 0 and at most 1/,
+    ],
   ] as const) {
     it(`names ${env}=${value} and what is wrong with it, in one line`, () => {
       assert.throws(
@@ -68,18 +80,30 @@ describe('configuration', () => {
   it('never echoes a malformed master key in its error', async () => {
     const { parseKeys } = await import('../src/vault/keyring.js');
     const attempt = 'my-precious-but-too-short-master-key';
-    assert.throws(() => parseKeys(attempt, 'IDSIGHT_MASTER_KEY'), (e: unknown) => e instanceof Error && /^IDSIGHT_MASTER_KEY: key 1 is not a 256-bit key/.test(e.message) && !e.message.includes(attempt));
+    assert.throws(
+      () => parseKeys(attempt, 'IDSIGHT_MASTER_KEY'),
+      (e: unknown) =>
+        e instanceof Error &&
+        /^IDSIGHT_MASTER_KEY: key 1 is not a 256-bit key/.test(e.message) &&
+        !e.message.includes(attempt),
+    );
   });
 
   it('never echoes a database URL, which may carry a password', () => {
     assert.throws(
       () => loadConfig({ IDSIGHT_DATABASE_URL: 'postgress://idsight:s3cret@db/x' }),
-      (e: unknown) => e instanceof ConfigError && /^IDSIGHT_DATABASE_URL: must be a postgres/.test(e.message) && !e.message.includes('s3cret'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^IDSIGHT_DATABASE_URL: must be a postgres/.test(e.message) &&
+        !e.message.includes('s3cret'),
     );
   });
 
   it('wants the TLS certificate and key together', () => {
-    assert.throws(() => loadConfig({ IDSIGHT_TLS_CERT_FILE: '/x.pem' }), /IDSIGHT_TLS_CERT_FILE and IDSIGHT_TLS_KEY_FILE must be set together/);
+    assert.throws(
+      () => loadConfig({ IDSIGHT_TLS_CERT_FILE: '/x.pem' }),
+      /IDSIGHT_TLS_CERT_FILE and IDSIGHT_TLS_KEY_FILE must be set together/,
+    );
   });
 
   it('reads a settings file, with the environment taking precedence', () => {

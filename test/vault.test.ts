@@ -30,7 +30,10 @@ describe('vault envelopes', () => {
 
   it('refuses a ciphertext moved to another row (additional authenticated data)', () => {
     const a = vault.encrypt(SECRET, 'integrations/1/client_secret');
-    assert.throws(() => vault.decrypt(a, 'integrations/2/client_secret'), (e: unknown) => e instanceof VaultKeyError && /tampered with or moved/.test(e.message));
+    assert.throws(
+      () => vault.decrypt(a, 'integrations/2/client_secret'),
+      (e: unknown) => e instanceof VaultKeyError && /tampered with or moved/.test(e.message),
+    );
   });
 
   it('refuses a tampered ciphertext', () => {
@@ -50,7 +53,10 @@ describe('vault envelopes', () => {
 
   it('reads key files with comment lines', () => {
     const key = generateKeyText();
-    const keys = parseKeys(`# rotated 2026-11-27 by ops\n${key}\n# old key below\n${generateKeyText()}\n`, 'master.key');
+    const keys = parseKeys(
+      `# rotated 2026-11-27 by ops\n${key}\n# old key below\n${generateKeyText()}\n`,
+      'master.key',
+    );
     assert.equal(keys.length, 2);
     assert.equal(keys[0]!.key.toString('base64'), key);
   });
@@ -118,11 +124,17 @@ for (const dialect of DIALECTS) {
       assert.equal(await readSecret(dir, 'a'), SECRET);
       assert.equal(await readSecret(dir, 'b'), SECRET);
       const keys = await db.kysely.selectFrom('vault_keys').select('key_id').execute();
-      assert.deepEqual(keys.map((k) => k.key_id), [result.keyId]);
+      assert.deepEqual(
+        keys.map((k) => k.key_id),
+        [result.keyId],
+      );
 
       // the old key alone no longer opens this database, and says so
       writeFileSync(keyFile, oldKeyText, { mode: 0o600 });
-      await assert.rejects(openVault({ db, clock, dataDir: dir }), (e: unknown) => e instanceof VaultKeyError && e.message.includes(result.keyId));
+      await assert.rejects(
+        openVault({ db, clock, dataDir: dir }),
+        (e: unknown) => e instanceof VaultKeyError && e.message.includes(result.keyId),
+      );
       writeFileSync(keyFile, newKeyText, { mode: 0o600 });
     });
 
@@ -132,7 +144,10 @@ for (const dialect of DIALECTS) {
       const envelopes = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
       writeFileSync(`${keyFile}.lock`, '');
       try {
-        await assert.rejects(rotateKeys({ db, clock, vault: await openVault({ db, clock, dataDir: database.dataDir }) }), /another key rotation holds/);
+        await assert.rejects(
+          rotateKeys({ db, clock, vault: await openVault({ db, clock, dataDir: database.dataDir }) }),
+          /another key rotation holds/,
+        );
       } finally {
         const { unlinkSync } = await import('node:fs');
         unlinkSync(`${keyFile}.lock`);
@@ -144,14 +159,20 @@ for (const dialect of DIALECTS) {
     it('refuses a wrong IDSIGHT_MASTER_KEY without changing anything', async () => {
       const envelopes = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
       const keysBefore = await db.kysely.selectFrom('vault_keys').selectAll().execute();
-      await assert.rejects(openVault({ db, clock, dataDir: database.dataDir, masterKey: generateKeyText() }), (e: unknown) => e instanceof VaultKeyError && /IDSIGHT_MASTER_KEY does not hold master key/.test(e.message));
+      await assert.rejects(
+        openVault({ db, clock, dataDir: database.dataDir, masterKey: generateKeyText() }),
+        (e: unknown) => e instanceof VaultKeyError && /IDSIGHT_MASTER_KEY does not hold master key/.test(e.message),
+      );
       assert.deepEqual(await createIntegrationRepo(db.kysely).listSecretEnvelopes(), envelopes);
       assert.deepEqual(await db.kysely.selectFrom('vault_keys').selectAll().execute(), keysBefore);
     });
 
     it('refuses to start when the key file is missing but secrets exist, and creates no new key', async () => {
       const elsewhere = path.join(database.dataDir, 'moved');
-      await assert.rejects(openVault({ db, clock, dataDir: elsewhere }), (e: unknown) => e instanceof VaultKeyError && /missing/.test(e.message));
+      await assert.rejects(
+        openVault({ db, clock, dataDir: elsewhere }),
+        (e: unknown) => e instanceof VaultKeyError && /missing/.test(e.message),
+      );
       assert.equal(existsSync(path.join(elsewhere, KEY_FILE_NAME)), false);
     });
 
@@ -169,7 +190,11 @@ for (const dialect of DIALECTS) {
       const current = readFileSync(path.join(database.dataDir, KEY_FILE_NAME), 'utf8').trim();
       const fresh = generateKeyText();
       // nothing to do while only the current key is configured
-      const same = await rotateKeys({ db, clock, vault: await openVault({ db, clock, dataDir: database.dataDir, masterKey: current }) });
+      const same = await rotateKeys({
+        db,
+        clock,
+        vault: await openVault({ db, clock, dataDir: database.dataDir, masterKey: current }),
+      });
       assert.equal(same.reencrypted, 0);
       const both = `${fresh},${current}`;
       const vault = await openVault({ db, clock, dataDir: database.dataDir, masterKey: both });
@@ -189,7 +214,16 @@ for (const dialect of DIALECTS) {
       try {
         const first = await openVault({ db: cdb, clock, dataDir: dir });
         const repo = createIntegrationRepo(cdb.kysely);
-        await repo.insert({ id: 'c', name: 'c', tenantId: 't', clientId: 'x', cloud: 'global', secretEnvelope: first.encrypt(SECRET, integrationSecretAad('c')), settings: {}, now: clock.now() });
+        await repo.insert({
+          id: 'c',
+          name: 'c',
+          tenantId: 't',
+          clientId: 'x',
+          cloud: 'global',
+          secretEnvelope: first.encrypt(SECRET, integrationSecretAad('c')),
+          settings: {},
+          now: clock.now(),
+        });
         // The crash window: the key file already lists a new key first, the rows are still old.
         const keyFile = path.join(dir, KEY_FILE_NAME);
         writeFileSync(keyFile, `${generateKeyText()}\n${readFileSync(keyFile, 'utf8')}`, { mode: 0o600 });

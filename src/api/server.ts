@@ -7,7 +7,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Authenticated } from '../auth/service.js';
 import type { Context } from '../context.js';
 import { UnauthenticatedError } from '../errors.js';
@@ -30,7 +35,10 @@ const BODY_LIMIT = 1024 * 1024;
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildServer(ctx: Context): Promise<FastifyInstance> {
-  const tls = ctx.config.tlsCertFile && ctx.config.tlsKeyFile ? { cert: readFileSync(ctx.config.tlsCertFile), key: readFileSync(ctx.config.tlsKeyFile) } : null;
+  const tls =
+    ctx.config.tlsCertFile && ctx.config.tlsKeyFile
+      ? { cert: readFileSync(ctx.config.tlsCertFile), key: readFileSync(ctx.config.tlsKeyFile) }
+      : null;
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: BODY_LIMIT,
@@ -91,7 +99,12 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     } catch (err) {
       // A session that is no longer valid is dropped from the browser; a passing database error
       // is not a reason to sign anyone out.
-      if (err instanceof UnauthenticatedError && request.cookies[SESSION_COOKIE] && request.headers.authorization === undefined) clearSessionCookie(reply);
+      if (
+        err instanceof UnauthenticatedError &&
+        request.cookies[SESSION_COOKIE] &&
+        request.headers.authorization === undefined
+      )
+        clearSessionCookie(reply);
       if (access !== 'public') throw err;
     }
     checkAccess(request, access);
@@ -130,7 +143,10 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
       request.log.error({ err, action, status }, 'could not write the audit log');
       void reply.status(500).header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify({
-        error: { code: 'audit_failed', message: `${action} was processed (status ${status}) but could not be written to the audit log; the server log has the details` },
+        error: {
+          code: 'audit_failed',
+          message: `${action} was processed (status ${status}) but could not be written to the audit log; the server log has the details`,
+        },
       });
     }
   });

@@ -23,8 +23,10 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 /** Throws ValidationError naming what is wrong with a new password. */
 export function checkPasswordPolicy(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError(`password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PASSWORD_LENGTH) throw new ValidationError(`password is too long: use at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new ValidationError(`password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH)
+    throw new ValidationError(`password is too long: use at most ${MAX_PASSWORD_LENGTH} characters`);
   if (password.trim().length === 0) throw new ValidationError('password must not be only white space');
 }
 

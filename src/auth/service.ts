@@ -129,14 +129,20 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
   }
 
   /** Runs a change to `id` unless it would leave idsight without an admin. */
-  async function keepingAnAdmin(id: string, action: string, change: (repo: DashboardUserRepo) => Promise<void>): Promise<DashboardUserRow> {
+  async function keepingAnAdmin(
+    id: string,
+    action: string,
+    change: (repo: DashboardUserRepo) => Promise<void>,
+  ): Promise<DashboardUserRow> {
     return writeTransaction(deps.db, async (trx) => {
       const repo = createDashboardUserRepo(trx, deps.db.dialect);
       const admins = await repo.lockAdmins();
       const target = await repo.byId(id);
       if (!target) throw new NotFoundError(`no dashboard user with id ${id}`);
       if (target.role === 'admin' && admins.length <= 1) {
-        throw new ConflictError(`cannot ${action} ${target.email}: it is the only admin, and idsight must keep at least one`);
+        throw new ConflictError(
+          `cannot ${action} ${target.email}: it is the only admin, and idsight must keep at least one`,
+        );
       }
       await change(repo);
       return target;
@@ -144,7 +150,11 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
   }
 
   return {
-    async createUser(input: { email: unknown; role: unknown; password?: unknown }): Promise<{ user: PublicUser; generatedPassword?: string }> {
+    async createUser(input: {
+      email: unknown;
+      role: unknown;
+      password?: unknown;
+    }): Promise<{ user: PublicUser; generatedPassword?: string }> {
       const email = parseOrThrow(emailSchema, input.email);
       const role = parseOrThrow(roleSchema, input.role);
       let generatedPassword: string | undefined;
@@ -171,7 +181,9 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     listUsers: async (): Promise<PublicUser[]> => (await users.list()).map(toPublicUser),
 
     async findUser(idOrEmail: string): Promise<PublicUser> {
-      const u = idOrEmail.includes('@') ? await users.byEmail(idOrEmail.trim().toLowerCase()) : await users.byId(idOrEmail);
+      const u = idOrEmail.includes('@')
+        ? await users.byEmail(idOrEmail.trim().toLowerCase())
+        : await users.byId(idOrEmail);
       if (!u) throw new NotFoundError(`no dashboard user ${idOrEmail}`);
       return toPublicUser(u);
     },
@@ -180,7 +192,9 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       const role = parseOrThrow(roleSchema, roleInput);
       const current = await userOrThrow(id);
       if (current.role === role) return toPublicUser(current);
-      await keepingAnAdmin(id, 'change the role of', (repo) => repo.setRole(id, role, deps.clock.now()).then(() => undefined));
+      await keepingAnAdmin(id, 'change the role of', (repo) =>
+        repo.setRole(id, role, deps.clock.now()).then(() => undefined),
+      );
       // A changed role takes effect at once: sessions opened under the old role end.
       await sessions.removeForUser(id);
       return toPublicUser(await userOrThrow(id));
@@ -205,7 +219,12 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     async login(input: { email: string; password: string; ip: string | null; userAgent: string | null }) {
       const email = input.email.trim().toLowerCase();
       const wait = loginFailures.blockedFor(email);
-      if (wait > 0) throw new AppError('rate_limited', `too many failed sign-in attempts for this account: try again in ${wait} seconds`, 429);
+      if (wait > 0)
+        throw new AppError(
+          'rate_limited',
+          `too many failed sign-in attempts for this account: try again in ${wait} seconds`,
+          429,
+        );
       const user = await users.byEmail(email);
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash), input.password);
       if (!user || !ok) {
@@ -231,7 +250,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     async authenticateSession(token: string): Promise<Authenticated> {
       const hash = sha256(token);
       const session = await sessions.byHash(hash);
-      if (!session) throw new UnauthenticatedError('your session is not valid (signed out, replaced or tampered with): sign in again');
+      if (!session)
+        throw new UnauthenticatedError(
+          'your session is not valid (signed out, replaced or tampered with): sign in again',
+        );
       const now = deps.clock.now();
       if (now - session.last_seen_at >= idleMs || now >= session.expires_at) {
         await sessions.remove(hash);
@@ -251,9 +273,22 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
 
     pruneSessions: () => sessions.removeStale(deps.clock.now(), idleMs),
 
-    async createApiToken(userId: string, input: { name: unknown; expiresInDays?: unknown }): Promise<{ token: string; info: PublicApiToken }> {
-      const name = parseOrThrow(z.string({ error: 'name is required' }).trim().min(1, 'name must not be empty').max(100, 'name is too long (100 characters at most)'), input.name);
-      const days = parseOrThrow(z.number({ error: 'expiresInDays must be a number' }).int().min(1).max(3650).optional(), input.expiresInDays);
+    async createApiToken(
+      userId: string,
+      input: { name: unknown; expiresInDays?: unknown },
+    ): Promise<{ token: string; info: PublicApiToken }> {
+      const name = parseOrThrow(
+        z
+          .string({ error: 'name is required' })
+          .trim()
+          .min(1, 'name must not be empty')
+          .max(100, 'name is too long (100 characters at most)'),
+        input.name,
+      );
+      const days = parseOrThrow(
+        z.number({ error: 'expiresInDays must be a number' }).int().min(1).max(3650).optional(),
+        input.expiresInDays,
+      );
       await userOrThrow(userId);
       const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const now = deps.clock.now();
@@ -275,14 +310,16 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       const row = token.startsWith(API_TOKEN_PREFIX) ? await tokens.byHash(sha256(token)) : undefined;
       if (!row) throw new UnauthenticatedError('the API token is not valid (unknown or revoked)');
       const now = deps.clock.now();
-      if (row.expires_at !== null && now >= row.expires_at) throw new UnauthenticatedError(`the API token "${row.name}" expired: create a new one`);
+      if (row.expires_at !== null && now >= row.expires_at)
+        throw new UnauthenticatedError(`the API token "${row.name}" expired: create a new one`);
       const user = await users.byId(row.user_id);
       if (!user) throw new UnauthenticatedError('the API token belongs to a removed account');
       if (row.last_used_at === null || now - row.last_used_at >= TOUCH_EVERY_MS) await tokens.touch(row.id, now);
       return { user: toPublicUser(user), via: 'token', credentialId: row.id };
     },
 
-    listApiTokens: async (userId: string): Promise<PublicApiToken[]> => (await tokens.listForUser(userId)).map(toPublicToken),
+    listApiTokens: async (userId: string): Promise<PublicApiToken[]> =>
+      (await tokens.listForUser(userId)).map(toPublicToken),
 
     async revokeApiToken(userId: string, tokenId: string): Promise<void> {
       if (!(await tokens.remove(tokenId, userId))) throw new NotFoundError(`no API token ${tokenId} of yours`);

@@ -17,9 +17,14 @@ export interface PortSource {
 export function listenProblem(err: unknown, source: PortSource): UsageError | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') return new UsageError(`port ${source.port} is in use: ${source.remedy}`);
-  if (code === 'EACCES') return new UsageError(`port ${source.port} needs privileges this process lacks: ${source.remedy.replace('a free port', 'a free port above 1023')}`);
+  if (code === 'EACCES')
+    return new UsageError(
+      `port ${source.port} needs privileges this process lacks: ${source.remedy.replace('a free port', 'a free port above 1023')}`,
+    );
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-    return new UsageError(`cannot listen on ${source.host}: no such address on this machine${source.hostSetting ? `: set ${source.hostSetting} to one of its addresses (127.0.0.1 by default)` : ''}`);
+    return new UsageError(
+      `cannot listen on ${source.host}: no such address on this machine${source.hostSetting ? `: set ${source.hostSetting} to one of its addresses (127.0.0.1 by default)` : ''}`,
+    );
   }
   return undefined;
 }

@@ -11,12 +11,23 @@ import { createLogger } from '../log.js';
 export class UsageError extends Error {}
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof ValidationError || err instanceof VaultKeyError) return 2;
+  if (
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof ValidationError ||
+    err instanceof VaultKeyError
+  )
+    return 2;
   return 1;
 }
 
 export function reportError(err: unknown): void {
-  const message = err instanceof AppError || err instanceof ConfigError || err instanceof UsageError ? err.message : err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof AppError || err instanceof ConfigError || err instanceof UsageError
+      ? err.message
+      : err instanceof Error
+        ? err.message
+        : String(err);
   process.stderr.write(`idsight: ${message}\n`);
 }
 
@@ -26,7 +37,10 @@ export async function withContext(fn: (ctx: Context) => Promise<void>, config?: 
   try {
     const cfg = config ?? loadConfig();
     // Commands other than serve keep stdout for their output; logs go to stderr.
-    const log = createLogger({ ...cfg, logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel }, pino.destination(2));
+    const log = createLogger(
+      { ...cfg, logLevel: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel },
+      pino.destination(2),
+    );
     // Loaded on use: commands that need no database (simulate, version) stay light.
     const { openContext } = await import('../context.js');
     ctx = await openContext(cfg, { log });
@@ -54,13 +68,25 @@ export function cliActor(): Actor {
 }
 
 /** Runs a change and records it in the audit log as the CLI's, with its outcome (and the error's message when it fails). */
-export async function audited<T>(ctx: Context, action: string, target: string | null, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+export async function audited<T>(
+  ctx: Context,
+  action: string,
+  target: string | null,
+  detail: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     const result = await fn();
     await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail });
     return result;
   } catch (err) {
-    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'failure', detail: { ...detail, error: err instanceof Error ? err.message : String(err) } });
+    await ctx.audit.record({
+      actor: cliActor(),
+      action,
+      target,
+      outcome: 'failure',
+      detail: { ...detail, error: err instanceof Error ? err.message : String(err) },
+    });
     throw err;
   }
 }
@@ -71,7 +97,11 @@ export function printJson(value: unknown): void {
 
 export function printTable(rows: Array<Record<string, string>>, columns: string[]): void {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const r of rows) process.stdout.write(`${line(columns.map((c) => r[c] ?? ''))}\n`);
 }

@@ -54,7 +54,10 @@ export function gracefulStop(log: Logger, limitMs = STOP_LIMIT_MS): GracefulStop
     const started = performance.now();
     log.info({ signal }, 'stopping');
     const limit = setTimeout(() => {
-      log.error({ signal, limitMs }, 'could not stop cleanly in time: exiting; a run still marked running is taken over once its lease runs out');
+      log.error(
+        { signal, limitMs },
+        'could not stop cleanly in time: exiting; a run still marked running is taken over once its lease runs out',
+      );
       process.exit(1);
     }, limitMs);
     procedure(signal).then(

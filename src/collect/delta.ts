@@ -21,18 +21,64 @@ import { tallyPage } from './tally.js';
  * this list is also what triggers an update.
  */
 export const USER_DELTA_SELECT = [
-  'id', 'displayName', 'givenName', 'surname', 'userPrincipalName', 'mail', 'otherMails', 'proxyAddresses', 'userType', 'accountEnabled',
-  'createdDateTime', 'creationType', 'externalUserState', 'externalUserStateChangeDateTime', 'identities', 'jobTitle', 'department',
-  'companyName', 'employeeId', 'officeLocation', 'city', 'country', 'usageLocation', 'mobilePhone', 'businessPhones', 'preferredLanguage',
-  'assignedLicenses', 'passwordPolicies', 'lastPasswordChangeDateTime', 'signInSessionsValidFromDateTime', 'onPremisesSyncEnabled',
-  'onPremisesImmutableId', 'onPremisesLastSyncDateTime', 'onPremisesSamAccountName', 'onPremisesDomainName', 'onPremisesUserPrincipalName',
-  'onPremisesSecurityIdentifier', 'securityIdentifier',
+  'id',
+  'displayName',
+  'givenName',
+  'surname',
+  'userPrincipalName',
+  'mail',
+  'otherMails',
+  'proxyAddresses',
+  'userType',
+  'accountEnabled',
+  'createdDateTime',
+  'creationType',
+  'externalUserState',
+  'externalUserStateChangeDateTime',
+  'identities',
+  'jobTitle',
+  'department',
+  'companyName',
+  'employeeId',
+  'officeLocation',
+  'city',
+  'country',
+  'usageLocation',
+  'mobilePhone',
+  'businessPhones',
+  'preferredLanguage',
+  'assignedLicenses',
+  'passwordPolicies',
+  'lastPasswordChangeDateTime',
+  'signInSessionsValidFromDateTime',
+  'onPremisesSyncEnabled',
+  'onPremisesImmutableId',
+  'onPremisesLastSyncDateTime',
+  'onPremisesSamAccountName',
+  'onPremisesDomainName',
+  'onPremisesUserPrincipalName',
+  'onPremisesSecurityIdentifier',
+  'securityIdentifier',
 ].join(',');
 
 /** Groups with their membership (members is selected, so member changes surface). */
 export const GROUP_DELTA_SELECT = [
-  'id', 'displayName', 'description', 'mail', 'mailEnabled', 'mailNickname', 'securityEnabled', 'groupTypes', 'isAssignableToRole',
-  'membershipRule', 'membershipRuleProcessingState', 'visibility', 'createdDateTime', 'onPremisesSyncEnabled', 'securityIdentifier', 'members',
+  'id',
+  'displayName',
+  'description',
+  'mail',
+  'mailEnabled',
+  'mailNickname',
+  'securityEnabled',
+  'groupTypes',
+  'isAssignableToRole',
+  'membershipRule',
+  'membershipRuleProcessingState',
+  'visibility',
+  'createdDateTime',
+  'onPremisesSyncEnabled',
+  'securityIdentifier',
+  'members',
 ].join(',');
 
 const INITIAL = {
@@ -42,11 +88,15 @@ const INITIAL = {
 
 /** Graph no longer knows the delta token: only a full round helps. */
 function needsResync(err: unknown): boolean {
-  return err instanceof GraphRequestError && (err.graphStatus === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(err.graphCode));
+  return (
+    err instanceof GraphRequestError &&
+    (err.graphStatus === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(err.graphCode))
+  );
 }
 
 /** '#microsoft.graph.user' → 'user'. */
-const memberType = (ref: GraphRecord): string => (typeof ref['@odata.type'] === 'string' ? ref['@odata.type'].replace(/^#microsoft\.graph\./, '') : 'directoryObject');
+const memberType = (ref: GraphRecord): string =>
+  typeof ref['@odata.type'] === 'string' ? ref['@odata.type'].replace(/^#microsoft\.graph\./, '') : 'directoryObject';
 
 const removedReason = (r: GraphRecord): string | undefined => {
   const removed = r['@removed'];
@@ -92,7 +142,11 @@ export async function collectDelta(deps: DeltaDeps): Promise<DeltaRunStats> {
 async function round(deps: DeltaDeps, url: string, full: boolean, generation: number): Promise<DeltaRunStats> {
   const { integrationId, kind, datasets } = deps;
   const spec = DATASETS[kind];
-  const stats: DeltaRunStats = { ...emptyDatasetStats(), round: full ? 'full' : 'changes', ...(kind === 'groups' ? { membersAdded: 0, membersRemoved: 0 } : {}) };
+  const stats: DeltaRunStats = {
+    ...emptyDatasetStats(),
+    round: full ? 'full' : 'changes',
+    ...(kind === 'groups' ? { membersAdded: 0, membersRemoved: 0 } : {}),
+  };
   let next: string | undefined;
   for await (const page of deps.graph.pages<GraphRecord>(url, deps.signal ? { signal: deps.signal } : {})) {
     const present: GraphRecord[] = [];
@@ -114,7 +168,11 @@ async function round(deps: DeltaDeps, url: string, full: boolean, generation: nu
         members.push(change);
       }
     }
-    const counts = await datasets.upsert(spec, integrationId, present, { generation, collectedAt: deps.clock.now(), merge: !full });
+    const counts = await datasets.upsert(spec, integrationId, present, {
+      generation,
+      collectedAt: deps.clock.now(),
+      merge: !full,
+    });
     stats.deleted += await datasets.markRemoved(spec, integrationId, removed, deps.clock.now());
     for (const m of members) {
       await datasets.applyMembers(integrationId, m.groupId, m.added, m.removed, generation);
@@ -126,7 +184,8 @@ async function round(deps: DeltaDeps, url: string, full: boolean, generation: nu
     deps.onProgress?.({ ...stats });
   }
   deps.signal?.throwIfAborted();
-  if (!next) throw new GraphRequestError(200, 'MalformedResponse', `the ${kind} delta round ended without an @odata.deltaLink`);
+  if (!next)
+    throw new GraphRequestError(200, 'MalformedResponse', `the ${kind} delta round ended without an @odata.deltaLink`);
   if (full) stats.deleted += await datasets.sweep(spec, integrationId, generation, deps.clock.now());
   if (kind === 'groups') stats.membersRemoved! += await datasets.sweepMembers(integrationId, full ? generation : null);
   await deps.collection.saveDeltaLink(integrationId, kind, next, generation, deps.clock.now());

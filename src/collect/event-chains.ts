@@ -62,7 +62,8 @@ export function releasePage(pool: ChainPool): void {
  * ge/le with unquoted ISO timestamps, as Graph documents; neighbouring chains share their
  * boundary instant, and a record fetched twice is stored once.
  */
-export const timeFilter = (property: string, from: string, to: string): string => `${property} ge ${from} and ${property} le ${to}`;
+export const timeFilter = (property: string, from: string, to: string): string =>
+  `${property} ge ${from} and ${property} le ${to}`;
 
 /** A request for an event stream's window, newest first (Graph's default for sign-ins; said outright for all). */
 export const eventsUrl =
@@ -80,7 +81,10 @@ export function chainsWanted(requestsPerSecond: number | undefined, latencyMs: n
 }
 
 /** The oldest and newest times of a page's records (NaN-free; undefined for an empty page). */
-export function pageSpan(records: ReadonlyArray<Record<string, unknown>>, property: string): { oldest: number; newest: number } | undefined {
+export function pageSpan(
+  records: ReadonlyArray<Record<string, unknown>>,
+  property: string,
+): { oldest: number; newest: number } | undefined {
   let oldest = Infinity;
   let newest = -Infinity;
   for (const r of records) {

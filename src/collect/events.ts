@@ -22,7 +22,17 @@ import { arrayItemSpans } from '../entra/page-text.js';
 import type { Chain, CollectionRepo } from '../store/collection.js';
 import type { ReceivedRecords } from '../store/signin-columns.js';
 import type { UpsertCounts } from '../store/signins.js';
-import { chainsWanted, createChainPool, eventsUrl, pageSpan, POOL_PAGES, releasePage, splitPoint, takePage, type ChainPool } from './event-chains.js';
+import {
+  chainsWanted,
+  createChainPool,
+  eventsUrl,
+  pageSpan,
+  POOL_PAGES,
+  releasePage,
+  splitPoint,
+  takePage,
+  type ChainPool,
+} from './event-chains.js';
 import { tallyPage } from './tally.js';
 
 const MINUTE = 60_000;
@@ -104,7 +114,14 @@ export interface EventCollectorDeps {
   graph: GraphClient;
   collection: CollectionRepo;
   /** `received`: the records' JSON as Graph sent it, when the page has it (page-text.ts). */
-  store: { upsert(integrationId: string, records: Array<Record<string, unknown>>, collectedAt: number, received?: ReceivedRecords): Promise<UpsertCounts> };
+  store: {
+    upsert(
+      integrationId: string,
+      records: Array<Record<string, unknown>>,
+      collectedAt: number,
+      received?: ReceivedRecords,
+    ): Promise<UpsertCounts>;
+  };
   clock: Clock;
   settings?: Partial<EventCollectionSettings>;
   signal?: AbortSignal;
@@ -140,7 +157,18 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   const now = deps.clock.now();
   /** The oldest time Graph still keeps, `margin` inside its retention, now. */
   const retentionStart = (margin: number) => deps.clock.now() - s.retentionDays * DAY + margin;
-  const stats: EventRunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, expiredMs: 0 };
+  const stats: EventRunStats = {
+    fetched: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    pages: 0,
+    chains: 0,
+    chainsDone: 0,
+    spanMs: 0,
+    coveredMs: 0,
+    expiredMs: 0,
+  };
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
   let plan = await collection.planInProgress(integrationId, dataType);
@@ -159,7 +187,13 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   }
   const target = Math.max(...plan.map((c) => c.end));
   const from = Math.min(...plan.map((c) => c.start));
-  Object.assign(stats, { from: iso(from), to: iso(target), chains: plan.length, chainsDone: plan.filter((c) => c.done).length, spanMs: target - from });
+  Object.assign(stats, {
+    from: iso(from),
+    to: iso(target),
+    chains: plan.length,
+    chainsDone: plan.filter((c) => c.done).length,
+    spanMs: target - from,
+  });
   const covered = (c: Chain) => (c.done ? c.end - c.start : c.end - c.resumeAt);
   const doneSpan = plan.filter((c) => c.done).reduce((n, c) => n + covered(c), 0);
   const running = new Set<Running>();
@@ -193,9 +227,13 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   await new Promise<void>((resolve) => {
     /** Starts queued chains (one at least), then splits running ones, until as many run in the pool as are wanted. */
     const fill = () => {
-      while (!signal.aborted && queue.length > 0 && (running.size === 0 || pool.running < wanted())) launch(toRunning(queue.shift()!));
+      while (!signal.aborted && queue.length > 0 && (running.size === 0 || pool.running < wanted()))
+        launch(toRunning(queue.shift()!));
       while (!signal.aborted && pool.running < wanted()) {
-        const candidates = [...running].filter((c) => c.ordered).map((c) => ({ c, at: splitPoint(c) })).filter((x) => x.at !== undefined);
+        const candidates = [...running]
+          .filter((c) => c.ordered)
+          .map((c) => ({ c, at: splitPoint(c) }))
+          .filter((x) => x.at !== undefined);
         const widest = candidates.sort((a, b) => b.c.resumeAt - b.c.start - (a.c.resumeAt - a.c.start))[0];
         if (!widest) break;
         const { c, at } = widest as { c: Running; at: number };
@@ -208,7 +246,15 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
       }
       if (running.size === 0) resolve();
     };
-    const toRunning = (c: Chain): Running => ({ ...c, fetched: 0, ordered: true, oldestSeen: c.resumeAt, expiredTo: c.start, progressWrittenAt: performance.now(), writtenResumeAt: c.resumeAt });
+    const toRunning = (c: Chain): Running => ({
+      ...c,
+      fetched: 0,
+      ordered: true,
+      oldestSeen: c.resumeAt,
+      expiredTo: c.start,
+      progressWrittenAt: performance.now(),
+      writtenResumeAt: c.resumeAt,
+    });
     const launch = (chain: Running) => {
       running.add(chain);
       pool.running++;
@@ -243,13 +289,16 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     try {
       // One query, asked again from where the chain is whenever its lower bound is about to leave
       // retention: Graph refuses a filter that reaches past it, on every page of a long read.
-      for (let again = true; again; ) {
+      for (let again = true; again;) {
         again = false;
         const from = Math.max(chain.start, retentionStart(RETENTION_MARGIN));
         chain.expiredTo = Math.max(chain.expiredTo, from);
         if (from >= chain.resumeAt) break; // what is left has left retention
         // `le` the next millisecond: Graph's times have seven decimals, a resume point three
-        const pages = deps.graph.pages<Record<string, unknown>>(url(iso(from), iso(chain.resumeAt + 1)), { signal, priority: deps.priority ?? 0 });
+        const pages = deps.graph.pages<Record<string, unknown>>(url(iso(from), iso(chain.resumeAt + 1)), {
+          signal,
+          priority: deps.priority ?? 0,
+        });
         try {
           for (;;) {
             await takePage(pool, signal);
@@ -297,7 +346,11 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
    * MB more at the peak). A function of its own for that reason: an async function's locals live
    * across its awaits, used again or not.
    */
-  async function handOver(chain: Running, pages: AsyncGenerator<GraphPage<Record<string, unknown>>>, previous: Promise<void>): Promise<{ latest: Promise<void>; span: ReturnType<typeof pageSpan>; more: boolean } | undefined> {
+  async function handOver(
+    chain: Running,
+    pages: AsyncGenerator<GraphPage<Record<string, unknown>>>,
+    previous: Promise<void>,
+  ): Promise<{ latest: Promise<void>; span: ReturnType<typeof pageSpan>; more: boolean } | undefined> {
     const next = await pages.next().catch((err: unknown) => {
       releasePage(pool);
       throw err;
@@ -313,8 +366,13 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
     const span = pageSpan(page.value, property);
     if (span && chain.ordered && span.newest > chain.oldestSeen) disorder(chain);
     if (span) chain.oldestSeen = Math.min(chain.oldestSeen, span.oldest);
-    pool.latencyMs = pool.latencyMs === undefined ? (page.latencyMs ?? 0) : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
-    const stored = deps.store.upsert(integrationId, page.value, deps.clock.now(), received).finally(() => releasePage(pool));
+    pool.latencyMs =
+      pool.latencyMs === undefined
+        ? (page.latencyMs ?? 0)
+        : 0.7 * pool.latencyMs + 0.3 * (page.latencyMs ?? pool.latencyMs);
+    const stored = deps.store
+      .upsert(integrationId, page.value, deps.clock.now(), received)
+      .finally(() => releasePage(pool));
     // the resume point moves only once every page before this one is stored too
     const latest = Promise.all([previous, stored]).then(([, counts]) => {
       tallyPage(stats, fetched, counts);

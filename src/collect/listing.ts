@@ -24,9 +24,17 @@ export type DatasetRunStats = {
  * A pass's generation: its start time, but always above the last pass's (kept as the cursor), so
  * a sweep never spares what an earlier pass saw — not even when the clock stood still or stepped back.
  */
-export const nextGeneration = (now: number, lastGeneration: number | null): number => Math.max(now, (lastGeneration ?? 0) + 1);
+export const nextGeneration = (now: number, lastGeneration: number | null): number =>
+  Math.max(now, (lastGeneration ?? 0) + 1);
 
-export const emptyDatasetStats = (): DatasetRunStats => ({ fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, pages: 0 });
+export const emptyDatasetStats = (): DatasetRunStats => ({
+  fetched: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  deleted: 0,
+  pages: 0,
+});
 
 export interface ListingSource {
   spec: DatasetSpec;
@@ -63,13 +71,18 @@ export async function collectListing(deps: ListingDeps): Promise<DatasetRunStats
       url += `${url.includes('?') ? '&' : '?'}$filter=${encodeURIComponent(`${source.changedSince.property} ge ${since}`)}`;
     }
     for await (const page of deps.graph.pages<GraphRecord>(url, deps.signal ? { signal: deps.signal } : {})) {
-      const counts = await datasets.upsert(source.spec, integrationId, page.value, { generation, collectedAt: deps.clock.now() });
+      const counts = await datasets.upsert(source.spec, integrationId, page.value, {
+        generation,
+        collectedAt: deps.clock.now(),
+      });
       tallyPage(stats, page.value.length, counts);
       deps.onProgress?.({ ...stats });
     }
   }
   deps.signal?.throwIfAborted();
-  for (const source of deps.sources) if (!source.changedSince) stats.deleted += await datasets.sweep(source.spec, integrationId, generation, deps.clock.now());
+  for (const source of deps.sources)
+    if (!source.changedSince)
+      stats.deleted += await datasets.sweep(source.spec, integrationId, generation, deps.clock.now());
   // The cursor: when this complete pass started (what "changed since" reads from next time).
   await collection.completePlan(integrationId, dataType, generation, deps.clock.now());
   return { ...stats, ...(since ? { since } : {}) };

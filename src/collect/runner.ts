@@ -74,17 +74,38 @@ export const EVENT_LOGS: ReadonlySet<DataTypeId> = new Set(['signIns', 'nonInter
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
-const betaSignIns = (eventType: string) => eventsUrl('/beta/auditLogs/signIns', 'createdDateTime', `signInEventTypes/any(t: t eq '${eventType}')`);
+const betaSignIns = (eventType: string) =>
+  eventsUrl('/beta/auditLogs/signIns', 'createdDateTime', `signInEventTypes/any(t: t eq '${eventType}')`);
 
 /** A data type read whole, from these sources. */
 const listing = (dataType: DataTypeId, sources: ListingSource[]) => (c: CollectContext) =>
-  collectListing({ integrationId: c.integrationId, dataType, graph: c.graph, collection: c.collection, datasets: c.datasets, clock: c.clock, sources, ...(c.signal ? { signal: c.signal } : {}), onProgress: c.onProgress });
+  collectListing({
+    integrationId: c.integrationId,
+    dataType,
+    graph: c.graph,
+    collection: c.collection,
+    datasets: c.datasets,
+    clock: c.clock,
+    sources,
+    ...(c.signal ? { signal: c.signal } : {}),
+    onProgress: c.onProgress,
+  });
 
 const delta = (kind: 'users' | 'groups') => (c: CollectContext) =>
-  collectDelta({ integrationId: c.integrationId, kind, graph: c.graph, collection: c.collection, datasets: c.datasets, clock: c.clock, ...(c.signal ? { signal: c.signal } : {}), onProgress: c.onProgress });
+  collectDelta({
+    integrationId: c.integrationId,
+    kind,
+    graph: c.graph,
+    collection: c.collection,
+    datasets: c.datasets,
+    clock: c.clock,
+    ...(c.signal ? { signal: c.signal } : {}),
+    onProgress: c.onProgress,
+  });
 
 /** Entra ID P1/P2 keeps 30 days of audit logs, Free 7 (graph-facts §3); sign-ins need P1 anyway. */
-const premium = (c: CollectContext): boolean => c.integration.report?.capabilities.find((x) => x.dataType === 'signIns')?.available === true;
+const premium = (c: CollectContext): boolean =>
+  c.integration.report?.capabilities.find((x) => x.dataType === 'signIns')?.available === true;
 
 /** How each data type is collected. */
 const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> = {
@@ -93,9 +114,33 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
     // One stream per beta event type turned on in the integration's advanced settings, each with
     // its own cursor, read at once.
     const perType: Record<string, RunStats> = {};
-    const total: RunStats = { fetched: 0, inserted: 0, updated: 0, unchanged: 0, pages: 0, chains: 0, chainsDone: 0, spanMs: 0, coveredMs: 0, expiredMs: 0, eventTypes: perType };
+    const total: RunStats = {
+      fetched: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      pages: 0,
+      chains: 0,
+      chainsDone: 0,
+      spanMs: 0,
+      coveredMs: 0,
+      expiredMs: 0,
+      eventTypes: perType,
+    };
     const sum = () => {
-      for (const k of ['fetched', 'inserted', 'updated', 'unchanged', 'pages', 'chains', 'chainsDone', 'spanMs', 'coveredMs', 'expiredMs'] as const) total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
+      for (const k of [
+        'fetched',
+        'inserted',
+        'updated',
+        'unchanged',
+        'pages',
+        'chains',
+        'chainsDone',
+        'spanMs',
+        'coveredMs',
+        'expiredMs',
+      ] as const)
+        total[k] = Object.values(perType).reduce((n, s) => n + (s[k] ?? 0), 0);
     };
     const eventTypes = c.integration.settings.signInEventTypes;
     for (const eventType of eventTypes) perType[eventType] = {}; // reported in the settings' order
@@ -127,19 +172,38 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
       url: eventsUrl('/v1.0/auditLogs/directoryAudits', 'activityDateTime'),
       timeProperty: 'activityDateTime',
       priority: 1,
-      store: { upsert: (id, records, at, received) => c.datasets.upsert(DATASETS.directoryAudits, id, records, { generation: at, collectedAt: at, ...(received ? { texts: spanTexts(received.bytes, received.spans) } : {}) }) },
+      store: {
+        upsert: (id, records, at, received) =>
+          c.datasets.upsert(DATASETS.directoryAudits, id, records, {
+            generation: at,
+            collectedAt: at,
+            ...(received ? { texts: spanTexts(received.bytes, received.spans) } : {}),
+          }),
+      },
       settings: { ...c.eventSettings, retentionDays: premium(c) ? 30 : 7 },
     }),
   users: delta('users'),
   groups: delta('groups'),
   // 500 is signInActivity's largest page (user-list.md), and its family allows 10 requests a minute.
-  signInActivity: listing('signInActivity', [{ spec: DATASETS.signInActivity, url: '/v1.0/users?$select=id,userPrincipalName,signInActivity&$top=500' }]),
-  mfaRegistration: listing('mfaRegistration', [{ spec: DATASETS.mfaRegistration, url: '/v1.0/reports/authenticationMethods/userRegistrationDetails' }]),
+  signInActivity: listing('signInActivity', [
+    { spec: DATASETS.signInActivity, url: '/v1.0/users?$select=id,userPrincipalName,signInActivity&$top=500' },
+  ]),
+  mfaRegistration: listing('mfaRegistration', [
+    { spec: DATASETS.mfaRegistration, url: '/v1.0/reports/authenticationMethods/userRegistrationDetails' },
+  ]),
   riskyUsers: listing('riskyUsers', [{ spec: DATASETS.riskyUsers, url: '/v1.0/identityProtection/riskyUsers' }]),
   // Detections are history (kept 90 days by Microsoft): each pass reads what changed since the
   // last, with two days of overlap because offline detections are computed up to 48 h later.
-  riskDetections: listing('riskDetections', [{ spec: DATASETS.riskDetections, url: '/v1.0/identityProtection/riskDetections', changedSince: { property: 'lastUpdatedDateTime', overlapMs: 2 * DAY } }]),
-  conditionalAccess: listing('conditionalAccess', [{ spec: DATASETS.conditionalAccess, url: '/v1.0/identity/conditionalAccess/policies' }]),
+  riskDetections: listing('riskDetections', [
+    {
+      spec: DATASETS.riskDetections,
+      url: '/v1.0/identityProtection/riskDetections',
+      changedSince: { property: 'lastUpdatedDateTime', overlapMs: 2 * DAY },
+    },
+  ]),
+  conditionalAccess: listing('conditionalAccess', [
+    { spec: DATASETS.conditionalAccess, url: '/v1.0/identity/conditionalAccess/policies' },
+  ]),
   applications: listing('applications', [
     { spec: DATASETS.applications, url: '/v1.0/applications?$top=999' },
     { spec: DATASETS.servicePrincipals, url: '/v1.0/servicePrincipals?$top=999' },
@@ -148,7 +212,9 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
     { spec: DATASETS.roleDefinitions, url: '/v1.0/roleManagement/directory/roleDefinitions' },
     { spec: DATASETS.roleAssignments, url: '/v1.0/roleManagement/directory/roleAssignments' },
   ]),
-  managedDevices: listing('managedDevices', [{ spec: DATASETS.managedDevices, url: '/v1.0/deviceManagement/managedDevices' }]),
+  managedDevices: listing('managedDevices', [
+    { spec: DATASETS.managedDevices, url: '/v1.0/deviceManagement/managedDevices' },
+  ]),
   licences: listing('licences', [{ spec: DATASETS.licences, url: '/v1.0/subscribedSkus' }]),
 };
 
@@ -236,8 +302,15 @@ function explain(err: unknown): { error: string; guidance: string } {
             : 'See the Graph error; the next run retries.';
     return { error: err.message, guidance };
   }
-  if (err instanceof ValidationError) return { error: err.message, guidance: 'Microsoft Graph returned a record idsight cannot store; nothing from that page was stored.' };
-  return { error: err instanceof Error ? err.message : String(err), guidance: 'The next run resumes where this one stopped.' };
+  if (err instanceof ValidationError)
+    return {
+      error: err.message,
+      guidance: 'Microsoft Graph returned a record idsight cannot store; nothing from that page was stored.',
+    };
+  return {
+    error: err instanceof Error ? err.message : String(err),
+    guidance: 'The next run resumes where this one stopped.',
+  };
 }
 
 export function createCollector(deps: {
@@ -253,7 +326,13 @@ export function createCollector(deps: {
   const datasets = createDatasetRepo(deps.db);
   const signIns = createSignInRepo(deps.db);
 
-  async function runOne(integration: IntegrationView, dataType: DataTypeId, trigger: string, pool: ChainPool, opts: RunOptions): Promise<RunOutcome> {
+  async function runOne(
+    integration: IntegrationView,
+    dataType: DataTypeId,
+    trigger: string,
+    pool: ChainPool,
+    opts: RunOptions,
+  ): Promise<RunOutcome> {
     const integrationId = integration.id;
     const startedAt = deps.clock.now();
     const runId = await collection.startRun({ integrationId, dataType, trigger, now: startedAt, leaseMs: LEASE_MS });
@@ -278,7 +357,11 @@ export function createCollector(deps: {
         datasets,
         signIns,
         clock: deps.clock,
-        eventSettings: { lagMs: integration.settings.lagMinutes * MINUTE, overlapMs: integration.settings.overlapMinutes * MINUTE, ...deps.eventSettings },
+        eventSettings: {
+          lagMs: integration.settings.lagMinutes * MINUTE,
+          overlapMs: integration.settings.overlapMinutes * MINUTE,
+          ...deps.eventSettings,
+        },
         pool,
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (s) => {
@@ -290,7 +373,9 @@ export function createCollector(deps: {
           if (now - renewedAt < RENEW_EVERY_MS && s.chainsDone === renewedChains) return;
           renewedAt = now;
           renewedChains = s.chainsDone;
-          renewing = renewing.then(() => collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats)).catch(() => undefined);
+          renewing = renewing
+            .then(() => collection.renewLease(runId, deps.clock.now() + LEASE_MS, stats))
+            .catch(() => undefined);
         },
       });
       stats = { ...result, ...requestStats(session.graph) };
@@ -304,7 +389,13 @@ export function createCollector(deps: {
       // released so the next run can start at once.
       if (opts.signal?.aborted) {
         const error = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the collection was stopped';
-        await collection.finishRun(runId, { status: 'interrupted', now: deps.clock.now(), stats, error, guidance: INTERRUPTED_GUIDANCE });
+        await collection.finishRun(runId, {
+          status: 'interrupted',
+          now: deps.clock.now(),
+          stats,
+          error,
+          guidance: INTERRUPTED_GUIDANCE,
+        });
         return { runId, dataType, status: 'interrupted', stats, error, guidance: INTERRUPTED_GUIDANCE };
       }
       const { error, guidance } = explain(err);
@@ -321,10 +412,18 @@ export function createCollector(deps: {
      * Collects the given data types (default: those turned on). Unavailable types are skipped
      * with the reason; the others still run.
      */
-    async run(integrationId: string, opts: RunOptions & { types?: string[]; trigger?: string } = {}): Promise<RunOutcome[]> {
+    async run(
+      integrationId: string,
+      opts: RunOptions & { types?: string[]; trigger?: string } = {},
+    ): Promise<RunOutcome[]> {
       const integration = await deps.integrations.get(integrationId);
       for (const t of opts.types ?? []) if (!isDataTypeId(t)) throw new ValidationError(`unknown data type ${t}`);
-      const types = (opts.types ?? Object.entries(integration.settings.dataTypes).filter(([, on]) => on).map(([t]) => t)).filter(isDataTypeId);
+      const types = (
+        opts.types ??
+        Object.entries(integration.settings.dataTypes)
+          .filter(([, on]) => on)
+          .map(([t]) => t)
+      ).filter(isDataTypeId);
       const pool = createChainPool();
       const one = async (dataType: DataTypeId): Promise<RunOutcome> => {
         const capability = integration.report?.capabilities.find((c) => c.dataType === dataType);
@@ -334,7 +433,14 @@ export function createCollector(deps: {
           return { runId: null, dataType, status: 'skipped', stats: {}, error: `not started: ${why}` };
         }
         if (capability && !capability.available && capability.status === 'unavailable') {
-          return { runId: null, dataType, status: 'skipped', stats: {}, error: capability.reason ?? 'unavailable', guidance: 'Grant the permission or licence it needs, then test the integration again.' };
+          return {
+            runId: null,
+            dataType,
+            status: 'skipped',
+            stats: {},
+            error: capability.reason ?? 'unavailable',
+            guidance: 'Grant the permission or licence it needs, then test the integration again.',
+          };
         }
         try {
           return await runOne(integration, dataType, opts.trigger ?? 'manual', pool, opts);
@@ -382,9 +488,21 @@ function view(r: CollectionRunRow, now: number): RunView {
   // A run still "running" past its lease lost its process (killed, crashed): shown as the next
   // run will record it, not with a progress and an ETA that will never move again.
   if (r.status === 'running' && Number(r.lease_until) <= now) {
-    return { ...base, status: 'abandoned', error: ABANDONED_ERROR, guidance: 'The next run resumes where this one stopped.', progress: null };
+    return {
+      ...base,
+      status: 'abandoned',
+      error: ABANDONED_ERROR,
+      guidance: 'The next run resumes where this one stopped.',
+      progress: null,
+    };
   }
-  return { ...base, status: r.status, error: r.error, guidance: r.guidance, progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null };
+  return {
+    ...base,
+    status: r.status,
+    error: r.error,
+    guidance: r.guidance,
+    progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null,
+  };
 }
 
 function progressOf(stats: RunStats, startedAt: number, leaseUntil: number, now: number): RunProgress {

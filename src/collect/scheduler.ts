@@ -16,19 +16,29 @@ import { isDataTypeId } from '../integrations/capabilities.js';
 import { EVENT_LOGS } from './runner.js';
 import type { Supervisor } from './supervisor.js';
 
-const laneOf = (dataType: string): 'events' | 'directory' => (isDataTypeId(dataType) && EVENT_LOGS.has(dataType) ? 'events' : 'directory');
+const laneOf = (dataType: string): 'events' | 'directory' =>
+  isDataTypeId(dataType) && EVENT_LOGS.has(dataType) ? 'events' : 'directory';
 
 /** Enough recent runs to see each data type's latest when the last stop interrupted them all. */
 const RECENT_RUNS = 100;
 
-export function createScheduler(deps: { db: Db; clock: Clock; log: Logger; integrations: IntegrationService; supervisor: Pick<Supervisor, 'run' | 'stopping'> }) {
+export function createScheduler(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  integrations: IntegrationService;
+  supervisor: Pick<Supervisor, 'run' | 'stopping'>;
+}) {
   const collection = createCollectionRepo(deps.db);
   const busy = new Set<string>();
   let job: Cron | undefined;
   let ticking: Promise<void> = Promise.resolve();
 
   /** The data types of an integration that are due now. */
-  async function due(integrationId: string, settings: { dataTypes: Record<string, boolean>; schedule: Record<string, number> }): Promise<string[]> {
+  async function due(
+    integrationId: string,
+    settings: { dataTypes: Record<string, boolean>; schedule: Record<string, number> },
+  ): Promise<string[]> {
     const now = deps.clock.now();
     // Each data type's latest run, newest first; of runs started the same millisecond, any that
     // was not interrupted counts (so a resumed run is never taken for the one it resumed).
@@ -64,11 +74,16 @@ export function createScheduler(deps: { db: Db; clock: Clock; log: Logger; integ
           deps.supervisor
             .run(i.id, { types: mine, trigger: 'schedule' })
             .then((outcomes) => {
-              for (const o of outcomes.filter((x) => x.status === 'failed')) deps.log.warn({ integration: i.id, dataType: o.dataType, error: o.error }, 'scheduled collection failed');
+              for (const o of outcomes.filter((x) => x.status === 'failed'))
+                deps.log.warn(
+                  { integration: i.id, dataType: o.dataType, error: o.error },
+                  'scheduled collection failed',
+                );
             })
             .catch((err: unknown) => {
               // another process holds the data type, or this one is stopping: nothing to report
-              if (!(err instanceof ConflictError) && !(err instanceof UnavailableError)) deps.log.error({ err, integration: i.id }, 'scheduled collection could not run');
+              if (!(err instanceof ConflictError) && !(err instanceof UnavailableError))
+                deps.log.error({ err, integration: i.id }, 'scheduled collection could not run');
             })
             .finally(() => busy.delete(key)),
         );
@@ -81,7 +96,11 @@ export function createScheduler(deps: { db: Db; clock: Clock; log: Logger; integ
     tick,
     /** Ticks every minute until stopped. */
     start(): void {
-      job = new Cron('0 * * * * *', { protect: true, catch: (err) => deps.log.error({ err }, 'scheduler tick failed') }, () => (ticking = tick()));
+      job = new Cron(
+        '0 * * * * *',
+        { protect: true, catch: (err) => deps.log.error({ err }, 'scheduler tick failed') },
+        () => (ticking = tick()),
+      );
     },
     /**
      * Ticks no more; resolves when the tick in progress has ended (its runs end when the

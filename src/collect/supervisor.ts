@@ -32,7 +32,10 @@ export function createSupervisor(deps: { collector: Pick<Collector, 'run'> }) {
      * once the process is stopping.
      */
     async run(integrationId: string, opts: RunOptions = {}): Promise<RunOutcome[]> {
-      if (stopped) throw new UnavailableError('idsight is stopping and starts no collection now: ask again once it has restarted (the next run resumes where the last one stopped)');
+      if (stopped)
+        throw new UnavailableError(
+          'idsight is stopping and starts no collection now: ask again once it has restarted (the next run resumes where the last one stopped)',
+        );
       const controller = new AbortController();
       const outcome = deps.collector.run(integrationId, { ...opts, signal: controller.signal });
       const entry = {

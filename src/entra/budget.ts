@@ -19,7 +19,8 @@ export type Family = 'reports' | 'signInActivity' | 'identityProtection' | 'dire
 export const FAMILIES: readonly Family[] = ['reports', 'signInActivity', 'identityProtection', 'directory', 'intune'];
 
 /** A sliding window of `limit` requests per `windowMs`, or a bucket of `capacity` units refilled every `refillMs`. */
-export type FamilyLimit = { kind: 'window'; limit: number; windowMs: number } | { kind: 'bucket'; capacity: number; refillMs: number };
+export type FamilyLimit =
+  { kind: 'window'; limit: number; windowMs: number } | { kind: 'bucket'; capacity: number; refillMs: number };
 
 /** Microsoft's documented limits per app per tenant (identity protection: per tenant), as of 2025. */
 export const MICROSOFT_LIMITS: Readonly<Record<Family, FamilyLimit>> = {
@@ -128,7 +129,10 @@ export function classifyFamily(pathOrUrl: string): Family {
   if (REPORTS.test(path)) return 'reports';
   if (PROTECTION.test(path)) return 'identityProtection';
   if (INTUNE.test(path)) return 'intune';
-  if (/^users(\/|$)/i.test(path) && (SIGN_IN_ACTIVITY.test(query.get('$select') ?? '') || /signInActivity\//i.test(query.get('$filter') ?? ''))) {
+  if (
+    /^users(\/|$)/i.test(path) &&
+    (SIGN_IN_ACTIVITY.test(query.get('$select') ?? '') || /signInActivity\//i.test(query.get('$filter') ?? ''))
+  ) {
     return 'signInActivity';
   }
   return 'directory';
@@ -308,11 +312,15 @@ class Lane {
 // ------------------------------------------------------------------ the registry
 
 const emptyStats = (): Record<Family, FamilyStats> =>
-  Object.fromEntries(FAMILIES.map((f) => [f, { requests: 0, throttled: 0, waitedMs: 0 }])) as Record<Family, FamilyStats>;
+  Object.fromEntries(FAMILIES.map((f) => [f, { requests: 0, throttled: 0, waitedMs: 0 }])) as Record<
+    Family,
+    FamilyStats
+  >;
 
 export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): ThrottleBudgets {
   const scale = opts.scale ?? 1;
-  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`throttle budget scale must be a positive number, not ${scale}`);
+  if (!(scale > 0 && Number.isFinite(scale)))
+    throw new Error(`throttle budget scale must be a positive number, not ${scale}`);
   const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const random = opts.random ?? Math.random;
@@ -327,7 +335,10 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
     let l = lanes.get(key);
     if (!l) {
       const limit = limits[family];
-      const limiter = limit.kind === 'window' ? windowLimiter(limit.limit, limit.windowMs * scale, skewMs) : bucketLimiter(limit.capacity, limit.refillMs * scale);
+      const limiter =
+        limit.kind === 'window'
+          ? windowLimiter(limit.limit, limit.windowMs * scale, skewMs)
+          : bucketLimiter(limit.capacity, limit.refillMs * scale);
       l = new Lane(limiter, now, sleep);
       lanes.set(key, l);
     }
@@ -343,7 +354,9 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
       cost: resourceUnits,
       throughput(family) {
         const limit = limits[family];
-        return limit.kind === 'window' ? (limit.limit / (limit.windowMs * scale)) * 1000 : (limit.capacity / (limit.refillMs * scale)) * 1000;
+        return limit.kind === 'window'
+          ? (limit.limit / (limit.windowMs * scale)) * 1000
+          : (limit.capacity / (limit.refillMs * scale)) * 1000;
       },
       async acquire(family, signal, cost = 1, priority = 0) {
         const l = lane(tenantId, appId, family);
@@ -366,7 +379,10 @@ export function createThrottleBudgets(opts: ThrottleBudgetOptions = {}): Throttl
         const l = lane(tenantId, appId, family);
         counters[family].throttled++;
         l.streak++;
-        const ms = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? Math.max(0, retryAfterMs) : Math.round(jitteredBackoffMs(l.streak, random) * scale);
+        const ms =
+          retryAfterMs !== undefined && Number.isFinite(retryAfterMs)
+            ? Math.max(0, retryAfterMs)
+            : Math.round(jitteredBackoffMs(l.streak, random) * scale);
         l.pause(ms);
         return ms;
       },

@@ -37,7 +37,10 @@ const NATIONAL: Record<Exclude<CloudName, 'custom'>, Omit<CloudEndpoints, 'name'
   global: { authorityHost: 'https://login.microsoftonline.com', graphUrl: 'https://graph.microsoft.com' },
   usgov: { authorityHost: 'https://login.microsoftonline.us', graphUrl: 'https://graph.microsoft.us' },
   'usgov-dod': { authorityHost: 'https://login.microsoftonline.us', graphUrl: 'https://dod-graph.microsoft.us' },
-  china: { authorityHost: 'https://login.partner.microsoftonline.cn', graphUrl: 'https://microsoftgraph.chinacloudapi.cn' },
+  china: {
+    authorityHost: 'https://login.partner.microsoftonline.cn',
+    graphUrl: 'https://microsoftgraph.chinacloudapi.cn',
+  },
 };
 
 export interface CustomCloudInput {
@@ -53,15 +56,21 @@ export interface CustomCloudInput {
  */
 export function resolveCloud(name: CloudName, custom?: CustomCloudInput): CloudEndpoints {
   if (!CLOUD_NAMES.includes(name)) {
-    throw new ValidationError(`Unknown cloud "${String(name)}": use one of ${CLOUD_NAMES.join(', ')}.`, { field: 'cloud' });
+    throw new ValidationError(`Unknown cloud "${String(name)}": use one of ${CLOUD_NAMES.join(', ')}.`, {
+      field: 'cloud',
+    });
   }
   if (name !== 'custom') {
     if (custom) {
-      throw new ValidationError(`An authority host, Graph URL or CA certificate applies only to the custom cloud, not to "${name}", whose endpoints are fixed.`, { field: 'cloud' });
+      throw new ValidationError(
+        `An authority host, Graph URL or CA certificate applies only to the custom cloud, not to "${name}", whose endpoints are fixed.`,
+        { field: 'cloud' },
+      );
     }
     return { name, ...NATIONAL[name] };
   }
-  if (!custom) throw new ValidationError('The custom cloud needs an authority host and a Graph URL.', { field: 'cloud' });
+  if (!custom)
+    throw new ValidationError('The custom cloud needs an authority host and a Graph URL.', { field: 'cloud' });
   const authorityHost = httpsBase(custom.authorityHost, 'authorityHost', 'Authority host');
   const graphUrl = httpsBase(custom.graphUrl, 'graphUrl', 'Graph URL');
   const caPem = custom.caPem === undefined || custom.caPem.trim() === '' ? undefined : checkCaPem(custom.caPem);
@@ -79,10 +88,15 @@ function httpsBase(raw: string, field: string, label: string): string {
     throw new ValidationError(`${label} "${printable(text)}" is not a URL: give it as https://host[:port].`, { field });
   }
   if (url.protocol !== 'https:') {
-    throw new ValidationError(`${label} must use https (Microsoft's token service and MSAL accept nothing else), not ${url.protocol.replace(':', '')}.`, { field });
+    throw new ValidationError(
+      `${label} must use https (Microsoft's token service and MSAL accept nothing else), not ${url.protocol.replace(':', '')}.`,
+      { field },
+    );
   }
-  if (url.username || url.password) throw new ValidationError(`${label} must not contain a user name or password.`, { field });
-  if (url.search || url.hash) throw new ValidationError(`${label} must not have a query string or fragment.`, { field });
+  if (url.username || url.password)
+    throw new ValidationError(`${label} must not contain a user name or password.`, { field });
+  if (url.search || url.hash)
+    throw new ValidationError(`${label} must not have a query string or fragment.`, { field });
   const path = url.pathname.replace(/\/+$/, '');
   return `${url.protocol}//${url.host}${path}`;
 }
@@ -93,18 +107,27 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 function checkCaPem(pem: string): string {
   const blocks = [...pem.matchAll(PEM_BLOCK)];
   if (blocks.length === 0) {
-    throw new ValidationError('The CA bundle is not PEM: expected one or more "-----BEGIN CERTIFICATE-----" blocks.', { field: 'caPem' });
+    throw new ValidationError('The CA bundle is not PEM: expected one or more "-----BEGIN CERTIFICATE-----" blocks.', {
+      field: 'caPem',
+    });
   }
   const certs: string[] = [];
   for (const [block, kind] of blocks) {
     if (kind !== 'CERTIFICATE') {
-      const hint = kind?.includes('PRIVATE KEY') ? ' That is a private key: never paste it; give the CA certificate instead.' : '';
-      throw new ValidationError(`The CA bundle holds a "${kind}" block; only CERTIFICATE blocks are accepted.${hint}`, { field: 'caPem' });
+      const hint = kind?.includes('PRIVATE KEY')
+        ? ' That is a private key: never paste it; give the CA certificate instead.'
+        : '';
+      throw new ValidationError(`The CA bundle holds a "${kind}" block; only CERTIFICATE blocks are accepted.${hint}`, {
+        field: 'caPem',
+      });
     }
     try {
       new X509Certificate(block);
     } catch {
-      throw new ValidationError('The CA bundle holds a CERTIFICATE block that does not parse as an X.509 certificate.', { field: 'caPem' });
+      throw new ValidationError(
+        'The CA bundle holds a CERTIFICATE block that does not parse as an X.509 certificate.',
+        { field: 'caPem' },
+      );
     }
     certs.push(block);
   }

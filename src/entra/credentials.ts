@@ -3,7 +3,13 @@
 // calls for custom clouds, and failing with problems an administrator can act on. Token claims
 // are decoded, never validated: Graph tokens are opaque to clients (reference/graph-facts.md
 // §1.5); we read them only to learn the tenant and the granted application permissions.
-import { ConfidentialClientApplication, LogLevel, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  LogLevel,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
 import { decodeJwt } from 'jose';
 import type { Dispatcher } from 'undici';
 import { ValidationError } from '../errors.js';
@@ -31,10 +37,16 @@ export function validateCredentials(input: CredentialInput): CredentialInput {
   const clientId = typeof input.clientId === 'string' ? input.clientId.trim() : '';
   const clientSecret = typeof input.clientSecret === 'string' ? input.clientSecret.trim() : '';
   if (!tenantId) {
-    throw new ValidationError('The Directory (tenant) ID is required: copy it from the Overview page of the app registration in the Entra admin center.', { field: 'tenantId' });
+    throw new ValidationError(
+      'The Directory (tenant) ID is required: copy it from the Overview page of the app registration in the Entra admin center.',
+      { field: 'tenantId' },
+    );
   }
   if (NOT_A_TENANT.has(tenantId.toLowerCase())) {
-    throw new ValidationError(`"${tenantId.toLowerCase()}" is not a tenant: an app signing in on its own needs the tenant's Directory (tenant) ID or one of its domain names.`, { field: 'tenantId' });
+    throw new ValidationError(
+      `"${tenantId.toLowerCase()}" is not a tenant: an app signing in on its own needs the tenant's Directory (tenant) ID or one of its domain names.`,
+      { field: 'tenantId' },
+    );
   }
   if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
     throw new ValidationError(
@@ -43,13 +55,22 @@ export function validateCredentials(input: CredentialInput): CredentialInput {
     );
   }
   if (!clientId) {
-    throw new ValidationError('The Application (client) ID is required: copy it from the Overview page of the app registration.', { field: 'clientId' });
+    throw new ValidationError(
+      'The Application (client) ID is required: copy it from the Overview page of the app registration.',
+      { field: 'clientId' },
+    );
   }
   if (!isGuid(clientId)) {
-    throw new ValidationError(`The Application (client) ID must be a GUID, as the app registration's Overview page shows it; "${untrusted(clientId, 80)}" is not one.`, { field: 'clientId' });
+    throw new ValidationError(
+      `The Application (client) ID must be a GUID, as the app registration's Overview page shows it; "${untrusted(clientId, 80)}" is not one.`,
+      { field: 'clientId' },
+    );
   }
   if (!clientSecret) {
-    throw new ValidationError('The client secret is empty: paste the secret\'s Value from App registrations → the app → Certificates & secrets.', { field: 'clientSecret' });
+    throw new ValidationError(
+      "The client secret is empty: paste the secret's Value from App registrations → the app → Certificates & secrets.",
+      { field: 'clientSecret' },
+    );
   }
   return { tenantId, clientId: clientId.toLowerCase(), clientSecret };
 }
@@ -75,8 +96,11 @@ export interface AccessToken {
 /** Reads the claims of an access token without validating it (Graph tokens are opaque to us). */
 export function readTokenClaims(token: string): TokenClaims {
   const payload = decodeJwt(token);
-  const str = (v: unknown, max = 100): string | undefined => (typeof v === 'string' && v ? untrusted(v, max) : undefined);
-  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string' && r.length > 0).map((r) => untrusted(r, 100)) : [];
+  const str = (v: unknown, max = 100): string | undefined =>
+    typeof v === 'string' && v ? untrusted(v, max) : undefined;
+  const roles = Array.isArray(payload.roles)
+    ? payload.roles.filter((r): r is string => typeof r === 'string' && r.length > 0).map((r) => untrusted(r, 100))
+    : [];
   const tenantId = str(payload.tid);
   const appId = str(payload.appid) ?? str(payload.azp);
   return {
@@ -117,7 +141,11 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
   let lastStatus: number | undefined;
   const inner = msalNetworkClient(opts.dispatcher, opts.observe);
   const networkClient: INetworkModule = {
-    async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    async sendGetRequestAsync<T>(
+      url: string,
+      options?: NetworkRequestOptions,
+      timeout?: number,
+    ): Promise<NetworkResponse<T>> {
       try {
         const res = await inner.sendGetRequestAsync<T>(url, options, timeout);
         lastStatus = res.status;
@@ -173,7 +201,10 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
     o.signal?.throwIfAborted();
     lastCause = undefined;
     lastStatus = undefined;
-    const attempt = cca.acquireTokenByClientCredential({ scopes: [scope], ...(o.forceRefresh ? { skipCache: true } : {}) });
+    const attempt = cca.acquireTokenByClientCredential({
+      scopes: [scope],
+      ...(o.forceRefresh ? { skipCache: true } : {}),
+    });
     let result: Awaited<typeof attempt>;
     try {
       result = await abortable(attempt, o.signal);
@@ -205,7 +236,8 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
       throw new EntraError({
         code: 'unexpected',
         message: `The access token from ${host} is not a JWT.`,
-        guidance: 'Check the cloud setting: the authority host must be a Microsoft identity platform endpoint (or the simulator).',
+        guidance:
+          'Check the cloud setting: the authority host must be a Microsoft identity platform endpoint (or the simulator).',
       });
     }
     return { token, claims };

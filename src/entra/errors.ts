@@ -41,7 +41,11 @@ export interface EntraProblem {
 /** A problem reaching or authenticating to Microsoft, carrying its user-facing description. */
 export class EntraError extends UpstreamError {
   constructor(readonly problem: EntraProblem) {
-    super(problem.message, { problem: problem.code, ...(problem.microsoftCode ? { microsoftCode: problem.microsoftCode } : {}), guidance: problem.guidance });
+    super(problem.message, {
+      problem: problem.code,
+      ...(problem.microsoftCode ? { microsoftCode: problem.microsoftCode } : {}),
+      guidance: problem.guidance,
+    });
   }
 }
 
@@ -57,7 +61,12 @@ export class ProxyError extends Error {
     readonly tunnelStatus?: number,
     options?: ErrorOptions,
   ) {
-    super(tunnelStatus === undefined ? `could not reach the outbound proxy ${proxy}` : `the outbound proxy ${proxy} answered ${tunnelStatus} to the tunnel request`, options);
+    super(
+      tunnelStatus === undefined
+        ? `could not reach the outbound proxy ${proxy}`
+        : `the outbound proxy ${proxy} answered ${tunnelStatus} to the tunnel request`,
+      options,
+    );
     this.name = 'ProxyError';
   }
 }
@@ -74,7 +83,11 @@ export class GraphRequestError extends UpstreamError {
     /** Retry-After in ms, when the answer carried one. */
     readonly retryAfterMs?: number,
   ) {
-    super(`Microsoft Graph answered ${graphStatus} ${graphCode}${graphMessage ? `: ${graphMessage}` : ''}`, { graphStatus, graphCode, ...(requestId ? { requestId } : {}) });
+    super(`Microsoft Graph answered ${graphStatus} ${graphCode}${graphMessage ? `: ${graphMessage}` : ''}`, {
+      graphStatus,
+      graphCode,
+      ...(requestId ? { requestId } : {}),
+    });
   }
 }
 
@@ -84,7 +97,10 @@ export class GraphRequestError extends UpstreamError {
 export function untrusted(text: unknown, max = 300): string {
   if (typeof text !== 'string') return '';
   // eslint-disable-next-line no-control-regex
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
@@ -166,7 +182,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         code: 'tenant_malformed',
         microsoftCode: code,
         message: `"${ctx.tenantId}" is neither a tenant GUID nor a domain name Microsoft Entra recognises.`,
-        guidance: 'Give the Directory (tenant) ID exactly as the Overview page of the app registration shows it (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47), or the tenant\'s initial domain (contoso.onmicrosoft.com).',
+        guidance:
+          "Give the Directory (tenant) ID exactly as the Overview page of the app registration shows it (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47), or the tenant's initial domain (contoso.onmicrosoft.com).",
       });
     case 'AADSTS7000215':
       return withStatus({
@@ -177,7 +194,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
           (ctx.secretLooksLikeId
             ? 'The secret you entered looks like a Secret ID (a GUID), not the secret itself. '
             : '') +
-          'Enter the secret\'s Value, not its Secret ID: under App registrations → the app → Certificates & secrets, the Value column is shown in full only right after the secret is created. ' +
+          "Enter the secret's Value, not its Secret ID: under App registrations → the app → Certificates & secrets, the Value column is shown in full only right after the secret is created. " +
           `If it was not copied then, create a new client secret and paste its Value (${APP_REGISTRATION_DOC}, step 4).`,
       });
     case 'AADSTS7000222':
@@ -195,7 +212,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         microsoftCode: code,
         message: `No application with client ID ${ctx.clientId} was found in tenant "${ctx.tenantId}" (${cloud} cloud).`,
         guidance:
-          'Check the Application (client) ID on the app registration\'s Overview page. The app must be registered in this tenant or, for a multitenant app, consented to by an administrator of this tenant. ' +
+          "Check the Application (client) ID on the app registration's Overview page. The app must be registered in this tenant or, for a multitenant app, consented to by an administrator of this tenant. " +
           `Also check the Directory (tenant) ID points at that tenant and the cloud is the one the tenant lives in (${APP_REGISTRATION_DOC}).`,
       });
     case 'AADSTS7000218':
@@ -203,7 +220,7 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         code: 'no_secret',
         microsoftCode: code,
         message: 'Microsoft Entra received no client secret.',
-        guidance: 'Enter the client secret\'s Value (App registrations → the app → Certificates & secrets).',
+        guidance: "Enter the client secret's Value (App registrations → the app → Certificates & secrets).",
       });
     default:
       break;
@@ -218,12 +235,16 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
       guidance: `Look up ${code} in Microsoft's "Microsoft Entra authentication and authorization error codes" reference; if it names the scope or resource, check the cloud (${cloud}) and its Graph URL.`,
     });
   }
-  const what = untrusted(typeof e.errorCode === 'string' ? `${e.errorCode}: ${String(e.errorMessage ?? '')}` : e.message ?? String(err), 300);
+  const what = untrusted(
+    typeof e.errorCode === 'string' ? `${e.errorCode}: ${String(e.errorMessage ?? '')}` : (e.message ?? String(err)),
+    300,
+  );
   return withStatus({
     code: 'unexpected',
     ...(typeof e.errorCode === 'string' && e.errorCode ? { microsoftCode: e.errorCode } : {}),
     message: `The token request to ${host} failed: ${what}`,
-    guidance: 'Try again in a few minutes; if it keeps failing, check the cloud setting and that the host answers as Microsoft\'s token service does.',
+    guidance:
+      "Try again in a few minutes; if it keeps failing, check the cloud setting and that the host answers as Microsoft's token service does.",
   });
 }
 
@@ -283,9 +304,22 @@ export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
 }
 
 function proxyFailure(e: ProxyError): NetworkFailure {
-  if (e.tunnelStatus !== undefined) return { kind: 'proxy', errno: `HTTP ${e.tunnelStatus}`, detail: e.message, proxy: e.proxy, tunnelStatus: e.tunnelStatus };
+  if (e.tunnelStatus !== undefined)
+    return {
+      kind: 'proxy',
+      errno: `HTTP ${e.tunnelStatus}`,
+      detail: e.message,
+      proxy: e.proxy,
+      tunnelStatus: e.tunnelStatus,
+    };
   const via = classifyNetworkError(e.cause);
-  return { kind: 'proxy', ...(via?.errno ? { errno: via.errno } : {}), detail: via?.detail ?? untrusted((e.cause as { message?: unknown } | undefined)?.message, 200), proxy: e.proxy, ...(via ? { via } : {}) };
+  return {
+    kind: 'proxy',
+    ...(via?.errno ? { errno: via.errno } : {}),
+    detail: via?.detail ?? untrusted((e.cause as { message?: unknown } | undefined)?.message, 200),
+    proxy: e.proxy,
+    ...(via ? { via } : {}),
+  };
 }
 
 const NETWORK_WORDS: Record<string, string> = {
@@ -302,7 +336,7 @@ const NETWORK_WORDS: Record<string, string> = {
 
 /** A network/TLS/time-out failure as a problem; `phase` says which service was being reached. */
 export function networkProblem(f: NetworkFailure, host: string, phase: 'token' | 'graph'): EntraProblem {
-  const service = phase === 'token' ? 'Microsoft\'s token service' : 'Microsoft Graph';
+  const service = phase === 'token' ? "Microsoft's token service" : 'Microsoft Graph';
   if (f.kind === 'proxy') return proxyProblem(f, host, service);
   if (f.kind === 'tls') {
     return {
@@ -310,8 +344,8 @@ export function networkProblem(f: NetworkFailure, host: string, phase: 'token' |
       ...(f.errno ? { microsoftCode: f.errno } : {}),
       message: `The TLS certificate of ${host} (${service}) is not trusted: ${f.detail}.`,
       guidance:
-        'For a custom cloud, give the CA certificate (PEM) that issued the server\'s certificate. ' +
-        'Behind a TLS-inspecting proxy, the proxy\'s CA must be trusted. Check also that the host name matches the certificate.',
+        "For a custom cloud, give the CA certificate (PEM) that issued the server's certificate. " +
+        "Behind a TLS-inspecting proxy, the proxy's CA must be trusted. Check also that the host name matches the certificate.",
     };
   }
   if (f.kind === 'timeout') {
@@ -319,7 +353,8 @@ export function networkProblem(f: NetworkFailure, host: string, phase: 'token' |
       code: 'timeout',
       ...(f.errno ? { microsoftCode: f.errno } : {}),
       message: `${service} at ${host} did not answer in time.`,
-      guidance: 'Try again; if it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
+      guidance:
+        'Try again; if it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
     };
   }
   const words = (f.errno && NETWORK_WORDS[f.errno]) || f.detail;
@@ -327,7 +362,8 @@ export function networkProblem(f: NetworkFailure, host: string, phase: 'token' |
     code: 'network',
     ...(f.errno ? { microsoftCode: f.errno } : {}),
     message: `Could not reach ${service} at ${host}: ${words}.`,
-    guidance: 'Check that idsight\'s host can open HTTPS connections to this address (DNS, firewall, outbound proxy), and for a custom cloud that the authority host and Graph URL are right.',
+    guidance:
+      "Check that idsight's host can open HTTPS connections to this address (DNS, firewall, outbound proxy), and for a custom cloud that the authority host and Graph URL are right.",
   };
 }
 
@@ -345,13 +381,18 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
   const status = f.tunnelStatus;
   if (status === undefined) {
     const via = f.via;
-    const words = via?.kind === 'tls' ? `its TLS certificate is not trusted (${via.detail})` : via?.kind === 'timeout' ? 'it did not answer in time' : (f.errno && NETWORK_WORDS[f.errno]) || f.detail;
+    const words =
+      via?.kind === 'tls'
+        ? `its TLS certificate is not trusted (${via.detail})`
+        : via?.kind === 'timeout'
+          ? 'it did not answer in time'
+          : (f.errno && NETWORK_WORDS[f.errno]) || f.detail;
     return {
       ...base,
       message: `Could not reach the outbound proxy ${proxy} on the way to ${service} at ${host}: ${words}.`,
       guidance:
-        'Check the proxy address in HTTPS_PROXY (scheme, host and port) and that the proxy runs and accepts connections from idsight\'s host. ' +
-        (via?.kind === 'tls' ? 'An https:// proxy\'s certificate must be trusted by the system\'s CA store. ' : '') +
+        "Check the proxy address in HTTPS_PROXY (scheme, host and port) and that the proxy runs and accepts connections from idsight's host. " +
+        (via?.kind === 'tls' ? "An https:// proxy's certificate must be trusted by the system's CA store. " : '') +
         'Hosts idsight should reach directly belong in NO_PROXY.',
     };
   }
@@ -361,7 +402,8 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
       ...base,
       httpStatus: status,
       message: `The outbound proxy ${proxy} refused to open a connection to ${host} (${service}): it requires authentication (${answer}).`,
-      guidance: 'Give the proxy\'s user name and password in the proxy URL, HTTPS_PROXY=http://user:password@host:port (special characters percent-encoded); if they are there, the proxy rejected them.',
+      guidance:
+        "Give the proxy's user name and password in the proxy URL, HTTPS_PROXY=http://user:password@host:port (special characters percent-encoded); if they are there, the proxy rejected them.",
     };
   }
   if (status >= 500) {
@@ -369,7 +411,8 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
       ...base,
       httpStatus: status,
       message: `The outbound proxy ${proxy} could not open a connection to ${host} (${service}): it answered ${answer}.`,
-      guidance: 'The proxy itself could not reach the host (its DNS, its firewall, or the host is down): check with the proxy\'s administrators, and for a custom cloud that the authority host and Graph URL are right.',
+      guidance:
+        "The proxy itself could not reach the host (its DNS, its firewall, or the host is down): check with the proxy's administrators, and for a custom cloud that the authority host and Graph URL are right.",
     };
   }
   return {
@@ -382,11 +425,12 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
 
 /** The deadline of a whole operation passed during `phase`. */
 export function timeoutProblem(host: string, phase: 'token' | 'graph', limitMs: number): EntraProblem {
-  const service = phase === 'token' ? 'Microsoft\'s token service' : 'Microsoft Graph';
+  const service = phase === 'token' ? "Microsoft's token service" : 'Microsoft Graph';
   return {
     code: 'timeout',
     message: `${service} at ${host} did not answer within ${formatSeconds(limitMs)}.`,
-    guidance: 'Try again; if it persists, check network latency, proxies and firewalls between idsight and Microsoft (or raise the time limit).',
+    guidance:
+      'Try again; if it persists, check network latency, proxies and firewalls between idsight and Microsoft (or raise the time limit).',
   };
 }
 
@@ -403,7 +447,12 @@ export function hostOf(url: string): string {
 // ------------------------------------------------------------------ Graph's error envelope
 
 /** Graph's `{"error":{"code","message","innerError":{…}}}`, read defensively from untrusted JSON. */
-export function graphErrorOf(status: number, body: unknown, headers: { get(name: string): string | null }, retryAfterMs?: number): GraphRequestError {
+export function graphErrorOf(
+  status: number,
+  body: unknown,
+  headers: { get(name: string): string | null },
+  retryAfterMs?: number,
+): GraphRequestError {
   let code = `HTTP ${status}`;
   let message = '';
   let requestId = headers.get('request-id') ?? undefined;

@@ -11,7 +11,15 @@ import { isAscii } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { jitteredBackoffMs, type Family, type IntegrationBudget } from './budget.js';
-import { classifyNetworkError, EntraError, formatSeconds, graphErrorOf, GraphRequestError, networkProblem, type EntraProblem } from './errors.js';
+import {
+  classifyNetworkError,
+  EntraError,
+  formatSeconds,
+  graphErrorOf,
+  GraphRequestError,
+  networkProblem,
+  type EntraProblem,
+} from './errors.js';
 
 export interface GraphTokenSource {
   acquire(opts?: { forceRefresh?: boolean; signal?: AbortSignal }): Promise<{ token: string }>;
@@ -112,7 +120,10 @@ export interface GraphClient {
   request<T = unknown>(pathOrUrl: string, opts?: GraphRequestOptions): Promise<GraphResponse<T>>;
   get<T = unknown>(pathOrUrl: string, opts?: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<T>;
   /** Every page of a collection, following the whole @odata.nextLink; the last page carries any deltaLink. */
-  pages<T = unknown>(pathOrUrl: string, opts?: Omit<GraphRequestOptions, 'method' | 'body'>): AsyncGenerator<GraphPage<T>>;
+  pages<T = unknown>(
+    pathOrUrl: string,
+    opts?: Omit<GraphRequestOptions, 'method' | 'body'>,
+  ): AsyncGenerator<GraphPage<T>>;
   /** Requests per second the throttle budget allows for this request's family; undefined when unpaced. */
   requestsPerSecond(pathOrUrl: string): number | undefined;
 }
@@ -176,7 +187,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       throw new Error(`Not a Graph path or URL: ${pathOrUrl.slice(0, 100)}`);
     }
     const base = `${url.protocol}//${url.host}${url.pathname}`;
-    if (url.protocol !== root.protocol || url.host !== root.host || !(base === graphUrl || base.startsWith(`${graphUrl}/`))) {
+    if (
+      url.protocol !== root.protocol ||
+      url.host !== root.host ||
+      !(base === graphUrl || base.startsWith(`${graphUrl}/`))
+    ) {
       throw new Error(`Refusing to send the Graph token outside ${graphUrl} (link to ${url.protocol}//${url.host})`);
     }
     return url.toString();
@@ -186,7 +201,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
    * One request with its retries. `check` vets a parsed 2xx body (a page must be a collection):
    * a body it refuses is treated like unreadable JSON — read again, then MalformedResponse.
    */
-  async function send<T>(pathOrUrl: string, o: GraphRequestOptions, check?: (body: unknown) => string | undefined): Promise<GraphResponse<T>> {
+  async function send<T>(
+    pathOrUrl: string,
+    o: GraphRequestOptions,
+    check?: (body: unknown) => string | undefined,
+  ): Promise<GraphResponse<T>> {
     const url = resolve(pathOrUrl);
     const method = o.method ?? 'GET';
     const attempts = o.maxAttempts ?? opts.maxAttempts ?? 4;
@@ -205,7 +224,16 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       counters.requests++;
       const sentAt = performance.now();
       const report = (fields: { status?: number; code?: string; retryAfterMs?: number }) =>
-        opts.onRequest?.({ method, url, ...(family ? { family } : {}), attempt, sentAt, durationMs: performance.now() - sentAt, waitedMs: permit?.waitedMs ?? 0, ...fields });
+        opts.onRequest?.({
+          method,
+          url,
+          ...(family ? { family } : {}),
+          attempt,
+          sentAt,
+          durationMs: performance.now() - sentAt,
+          waitedMs: permit?.waitedMs ?? 0,
+          ...fields,
+        });
 
       // this attempt's own time limit, on top of the caller's signal
       const limiter = new AbortController();
@@ -237,14 +265,27 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         if (limiter.signal.reason instanceof AttemptTimeout) {
           report({ code: 'Timeout' });
           // a read is worth another try; a write may have happened, so it is not repeated
-          if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'Timeout', undefined, o))) continue;
+          if (
+            method === 'GET' &&
+            attempt < attempts &&
+            (await wait(backoffMs(attempt, random), attempt, 'Timeout', undefined, o))
+          )
+            continue;
           throw new EntraError(attemptTimeoutProblem(method, url, timeoutMs, attempt));
         }
         const failure = classifyNetworkError(err);
         report({ code: failure?.errno ?? 'network' });
         // a reset connection on a read is worth another try; refusals and TLS failures are not
-        const transient = method === 'GET' && failure?.kind === 'network' && (failure.errno === 'ECONNRESET' || failure.errno === 'UND_ERR_SOCKET');
-        if (transient && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, failure.errno ?? 'network', undefined, o))) continue;
+        const transient =
+          method === 'GET' &&
+          failure?.kind === 'network' &&
+          (failure.errno === 'ECONNRESET' || failure.errno === 'UND_ERR_SOCKET');
+        if (
+          transient &&
+          attempt < attempts &&
+          (await wait(backoffMs(attempt, random), attempt, failure.errno ?? 'network', undefined, o))
+        )
+          continue;
         if (failure) throw new EntraError(networkProblem(failure, host, 'graph'));
         throw err;
       } finally {
@@ -267,15 +308,30 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         const problem = malformed ? 'The response body is not valid JSON.' : check?.(body);
         if (problem === undefined) {
           report({ status: res.status });
-          return { status: res.status, headers: res.headers as unknown as Headers, body: body as T, bytes, latencyMs: performance.now() - sentAt };
+          return {
+            status: res.status,
+            headers: res.headers as unknown as Headers,
+            body: body as T,
+            bytes,
+            latencyMs: performance.now() - sentAt,
+          };
         }
         report({ status: res.status, code: 'MalformedResponse' });
-        if (method === 'GET' && attempt < attempts && (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))) continue;
+        if (
+          method === 'GET' &&
+          attempt < attempts &&
+          (await wait(backoffMs(attempt, random), attempt, 'MalformedResponse', res.status, o))
+        )
+          continue;
         throw new GraphRequestError(res.status, 'MalformedResponse', problem, requestId);
       }
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       const error = graphErrorOf(res.status, body, res.headers, retryAfter);
-      report({ status: res.status, code: error.graphCode, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) });
+      report({
+        status: res.status,
+        code: error.graphCode,
+        ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+      });
       if (res.status === 429) counters.throttled++;
       if (res.status === 401 && !refreshed) {
         // An expired or revoked token: one fresh token, then give up (graph-facts §7).
@@ -286,7 +342,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       if (res.status === 429 && budget && family) {
         // the whole family waits (every caller of this integration), through the budget
         const pause = budget.penalize(family, retryAfter);
-        if (attempt < attempts && pause <= maxWait && announce(pause, attempt, error.graphCode, res.status, o)) continue;
+        if (attempt < attempts && pause <= maxWait && announce(pause, attempt, error.graphCode, res.status, o))
+          continue;
         throw error;
       }
       if (RETRYABLE.has(res.status) && attempt < attempts) {
@@ -298,14 +355,26 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   }
 
   /** Reports a retry wait if it fits the time left; false when it does not. */
-  function announce(ms: number, attempt: number, code: string, status: number | undefined, o: GraphRequestOptions): boolean {
+  function announce(
+    ms: number,
+    attempt: number,
+    code: string,
+    status: number | undefined,
+    o: GraphRequestOptions,
+  ): boolean {
     if (o.remainingMs && ms > o.remainingMs()) return false;
     o.onRetry?.({ attempt, code, waitMs: ms, ...(status !== undefined ? { status } : {}) });
     return true;
   }
 
   /** Waits before a retry if the wait fits the time left; false when it does not. */
-  async function wait(ms: number, attempt: number, code: string, status: number | undefined, o: GraphRequestOptions): Promise<boolean> {
+  async function wait(
+    ms: number,
+    attempt: number,
+    code: string,
+    status: number | undefined,
+    o: GraphRequestOptions,
+  ): Promise<boolean> {
     if (!announce(ms, attempt, code, status, o)) return false;
     await sleep(ms, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {
       throw o.signal?.reason ?? new Error('aborted');
@@ -319,7 +388,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       code: 'timeout',
       microsoftCode: 'Timeout',
       message: `Microsoft Graph at ${host} did not answer ${method} ${new URL(url).pathname} within ${ms < 1_000 ? `${ms} ms` : formatSeconds(ms)} (${tries} attempt${tries > 1 ? 's' : ''}).`,
-      guidance: 'Graph may be slow or overloaded: try again later. If it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
+      guidance:
+        'Graph may be slow or overloaded: try again later. If it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
     };
   }
 
@@ -332,18 +402,36 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   }
 
   /** One page of a collection, in a box its taker empties (see pages). */
-  async function readPage<T>(url: string, o: Omit<GraphRequestOptions, 'method' | 'body'>): Promise<{ page?: GraphPage<T>; nextLink?: string }> {
+  async function readPage<T>(
+    url: string,
+    o: Omit<GraphRequestOptions, 'method' | 'body'>,
+  ): Promise<{ page?: GraphPage<T>; nextLink?: string }> {
     const { body, bytes, latencyMs } = await send<Record<string, unknown>>(url, o, pageProblem);
     const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
     const deltaLink = typeof body['@odata.deltaLink'] === 'string' ? body['@odata.deltaLink'] : undefined;
-    return { page: { value: body.value as T[], ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}), bytes, latencyMs }, ...(nextLink ? { nextLink } : {}) };
+    return {
+      page: {
+        value: body.value as T[],
+        ...(nextLink ? { nextLink } : {}),
+        ...(deltaLink ? { deltaLink } : {}),
+        bytes,
+        latencyMs,
+      },
+      ...(nextLink ? { nextLink } : {}),
+    };
   }
 
-  async function* pages<T>(pathOrUrl: string, o: Omit<GraphRequestOptions, 'method' | 'body'> = {}): AsyncGenerator<GraphPage<T>> {
+  async function* pages<T>(
+    pathOrUrl: string,
+    o: Omit<GraphRequestOptions, 'method' | 'body'> = {},
+  ): AsyncGenerator<GraphPage<T>> {
     // a nextLink belongs to its first page's query (a skiptoken may hide the $select that chose the family)
     const family = o.family ?? (budget ? budget.family(resolve(pathOrUrl)) : undefined);
-    for (let next: string | undefined = pathOrUrl; next; ) {
-      const box: { page?: GraphPage<T>; nextLink?: string } = await readPage<T>(next, { ...o, ...(family ? { family } : {}) });
+    for (let next: string | undefined = pathOrUrl; next;) {
+      const box: { page?: GraphPage<T>; nextLink?: string } = await readPage<T>(next, {
+        ...o,
+        ...(family ? { family } : {}),
+      });
       next = box.nextLink;
       // V8 keeps a suspended generator's locals alive, dead or not: a page held here would outlive
       // its consumer's use of it (megabytes of parsed records) until the next page is asked for.

@@ -78,8 +78,16 @@ function proxyClient(origin: URL, opts: object, label: string): Dispatcher {
 }
 
 /** MSAL's network module over our dispatcher; `observe` sees every URL MSAL calls. */
-export function msalNetworkClient(dispatcher: Dispatcher, observe?: (method: string, url: string) => void): INetworkModule {
-  async function call<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout?: number): Promise<NetworkResponse<T>> {
+export function msalNetworkClient(
+  dispatcher: Dispatcher,
+  observe?: (method: string, url: string) => void,
+): INetworkModule {
+  async function call<T>(
+    method: 'GET' | 'POST',
+    url: string,
+    options: NetworkRequestOptions | undefined,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     observe?.(method, url);
     const res = await fetch(url, {
       method,

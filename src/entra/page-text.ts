@@ -93,5 +93,7 @@ export function arrayItemTexts(json: Uint8Array, key: string): Array<string | un
 /** The texts at `spans` (from arrayItemSpans) of `json`; undefined for [0, 0]. */
 export function spanTexts(json: Uint8Array, spans: Uint32Array): Array<string | undefined> {
   const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
-  return Array.from({ length: spans.length / 2 }, (_, i) => (spans[2 * i + 1] === 0 ? undefined : bytes.toString('utf8', spans[2 * i], spans[2 * i + 1])));
+  return Array.from({ length: spans.length / 2 }, (_, i) =>
+    spans[2 * i + 1] === 0 ? undefined : bytes.toString('utf8', spans[2 * i], spans[2 * i + 1]),
+  );
 }

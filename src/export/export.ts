@@ -10,7 +10,13 @@
 import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
 import type { Context } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { CREDENTIAL_COLUMNS, createDatasetRepo, DATASETS, GROUP_MEMBER_COLUMNS, type DatasetSpec } from '../store/datasets.js';
+import {
+  CREDENTIAL_COLUMNS,
+  createDatasetRepo,
+  DATASETS,
+  GROUP_MEMBER_COLUMNS,
+  type DatasetSpec,
+} from '../store/datasets.js';
 import type { Db } from '../store/db.js';
 import { createSignInRepo } from '../store/signins.js';
 
@@ -68,10 +74,38 @@ export interface ExportStats {
 
 /** The columns of a sign-in export: the typed columns, the Graph id first, as `id`. */
 const SIGN_IN_COLUMNS = [
-  'id', 'created_at', 'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'home_tenant_id', 'app_id', 'app_display_name',
-  'resource_id', 'resource_display_name', 'resource_tenant_id', 'ip_address', 'country', 'city', 'latitude', 'longitude', 'error_code', 'client_app_used', 'is_interactive',
-  'conditional_access_status', 'authentication_requirement', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail',
-  'device_id', 'operating_system', 'browser', 'user_agent', 'correlation_id', 'collected_at',
+  'id',
+  'created_at',
+  'event_type',
+  'user_id',
+  'user_principal_name',
+  'user_display_name',
+  'home_tenant_id',
+  'app_id',
+  'app_display_name',
+  'resource_id',
+  'resource_display_name',
+  'resource_tenant_id',
+  'ip_address',
+  'country',
+  'city',
+  'latitude',
+  'longitude',
+  'error_code',
+  'client_app_used',
+  'is_interactive',
+  'conditional_access_status',
+  'authentication_requirement',
+  'risk_level_aggregated',
+  'risk_level_during_sign_in',
+  'risk_state',
+  'risk_detail',
+  'device_id',
+  'operating_system',
+  'browser',
+  'user_agent',
+  'correlation_id',
+  'collected_at',
 ] as const;
 
 // Typed columns follow two naming rules (test/export.test.ts holds them against the tables):
@@ -80,14 +114,18 @@ const isTimeColumn = (c: string): boolean => c.endsWith('_at');
 const isBooleanColumn = (c: string): boolean => c.startsWith('is_') || c.endsWith('_enabled');
 
 /** Strict ISO 8601: a date (midnight UTC), or a date and time with Z or an offset. */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?$/i;
 
 function parseTime(name: 'since' | 'until', value: string): number {
   const m = ISO.exec(value);
   const date = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
   const ms = m ? Date.parse(value.toUpperCase()) : NaN;
   // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip does not exist.
-  const real = m !== null && Number.isFinite(ms) && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().startsWith(date);
+  const real =
+    m !== null &&
+    Number.isFinite(ms) &&
+    new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().startsWith(date);
   if (!real) {
     const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value);
     throw new ValidationError(
@@ -104,11 +142,14 @@ export function planExport(o: ExportOptions): ExportPlan {
   const type = o.type;
   if (!EXPORT_TYPES.includes(type)) throw new ValidationError(`unknown export type ${JSON.stringify(type)}; ${known}`);
   const format = o.format ?? 'jsonl';
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ValidationError(`unknown format ${JSON.stringify(format)}: use jsonl or csv`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new ValidationError(`unknown format ${JSON.stringify(format)}: use jsonl or csv`);
   const since = o.since === undefined ? undefined : parseTime('since', o.since);
   const until = o.until === undefined ? undefined : parseTime('until', o.until);
   if (since !== undefined && until !== undefined && since > until) {
-    throw new ValidationError(`since (${new Date(since).toISOString()}) is after until (${new Date(until).toISOString()})`);
+    throw new ValidationError(
+      `since (${new Date(since).toISOString()}) is after until (${new Date(until).toISOString()})`,
+    );
   }
   if ((since !== undefined || until !== undefined) && !TIMED_EXPORT_TYPES.includes(type)) {
     // Refused rather than ignored: nobody should believe they exported a window when they did not.
@@ -119,7 +160,10 @@ export function planExport(o: ExportOptions): ExportPlan {
   let columns: readonly string[];
   if (type === 'signIns' || type === 'nonInteractiveSignIns') {
     // Everything not interactive is the other streams: types Graph adds later are not lost.
-    source = type === 'signIns' ? { kind: 'signins', eventTypes: ['interactiveUser'] } : { kind: 'signins', exceptEventTypes: ['interactiveUser'] };
+    source =
+      type === 'signIns'
+        ? { kind: 'signins', eventTypes: ['interactiveUser'] }
+        : { kind: 'signins', exceptEventTypes: ['interactiveUser'] };
     columns = SIGN_IN_COLUMNS;
   } else if (type === 'groupMembers' || type === 'appCredentials') {
     source = { kind: 'links', table: type === 'groupMembers' ? 'group_members' : 'app_credentials' };
@@ -129,7 +173,15 @@ export function planExport(o: ExportOptions): ExportPlan {
     source = { kind: 'dataset', spec };
     columns = ['id', ...Object.keys(spec.columns), 'deleted_at', 'removed_reason', 'collected_at'];
   }
-  return { type, format: format as ExportFormat, since, until, includeDeleted: o.includeDeleted ?? false, columns, source };
+  return {
+    type,
+    format: format as ExportFormat,
+    since,
+    until,
+    includeDeleted: o.includeDeleted ?? false,
+    columns,
+    source,
+  };
 }
 
 /** A download name that is safe in a header and on any file system: idsight-users-2026-11-20.csv. */
@@ -152,7 +204,13 @@ function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<R
   if (s.kind === 'signins') {
     return (async function* () {
       // CSV has the typed columns only: no block of records need be opened
-      const query = { since: plan.since, until: plan.until, eventTypes: s.eventTypes, exceptEventTypes: s.exceptEventTypes, raw: plan.format === 'jsonl' };
+      const query = {
+        since: plan.since,
+        until: plan.until,
+        eventTypes: s.eventTypes,
+        exceptEventTypes: s.exceptEventTypes,
+        raw: plan.format === 'jsonl',
+      };
       for await (const r of createSignInRepo(db).stream(integrationId, query)) {
         yield { ...r, id: r.sign_in_id };
       }
@@ -160,7 +218,11 @@ function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<R
   }
   const repo = createDatasetRepo(db);
   if (s.kind === 'links') return repo.streamLinks(s.table, integrationId);
-  return repo.stream(s.spec, integrationId, { since: plan.since, until: plan.until, includeDeleted: plan.includeDeleted });
+  return repo.stream(s.spec, integrationId, {
+    since: plan.since,
+    until: plan.until,
+    includeDeleted: plan.includeDeleted,
+  });
 }
 
 const CSV: CsvOptions = {
@@ -182,7 +244,12 @@ const CSV_ROWS = 500;
  * The export as text chunks. Reads nothing until the first chunk is asked for, and stops
  * reading when the consumer stops asking (a closed connection, a full pipe waits).
  */
-export async function* exportChunks(db: Db, integrationId: string, plan: ExportPlan, stats: ExportStats = { records: 0 }): AsyncGenerator<string> {
+export async function* exportChunks(
+  db: Db,
+  integrationId: string,
+  plan: ExportPlan,
+  stats: ExportStats = { records: 0 },
+): AsyncGenerator<string> {
   if (plan.format === 'csv') {
     yield stringify([[...plan.columns]], CSV);
     let batch: Array<Array<string | number | null>> = [];
@@ -201,7 +268,10 @@ export async function* exportChunks(db: Db, integrationId: string, plan: ExportP
   for await (const r of rows(db, integrationId, plan)) {
     // The stored text itself: JSON.stringify never puts a raw newline in a document, so one
     // record is one line. Links have no Graph record of their own: their typed columns instead.
-    const line = typeof r.raw === 'string' ? r.raw : JSON.stringify(Object.fromEntries(plan.columns.map((c) => [c, cell(c, r[c])])));
+    const line =
+      typeof r.raw === 'string'
+        ? r.raw
+        : JSON.stringify(Object.fromEntries(plan.columns.map((c) => [c, cell(c, r[c])])));
     buffer += `${line}\n`;
     stats.records++;
     if (buffer.length >= FLUSH_BYTES) {
@@ -224,9 +294,19 @@ export interface OpenExport {
  * Checks the request (400) and the integration (404), then returns the export, not yet read.
  * The CLI and the API both start here.
  */
-export async function openExport(ctx: Pick<Context, 'db' | 'integrations' | 'clock'>, integrationId: string, options: ExportOptions): Promise<OpenExport> {
+export async function openExport(
+  ctx: Pick<Context, 'db' | 'integrations' | 'clock'>,
+  integrationId: string,
+  options: ExportOptions,
+): Promise<OpenExport> {
   const plan = planExport(options);
   await ctx.integrations.get(integrationId);
   const stats: ExportStats = { records: 0 };
-  return { plan, stats, chunks: exportChunks(ctx.db, integrationId, plan, stats), contentType: CONTENT_TYPES[plan.format], filename: exportFilename(plan, ctx.clock.now()) };
+  return {
+    plan,
+    stats,
+    chunks: exportChunks(ctx.db, integrationId, plan, stats),
+    contentType: CONTENT_TYPES[plan.format],
+    filename: exportFilename(plan, ctx.clock.now()),
+  };
 }

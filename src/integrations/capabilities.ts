@@ -42,8 +42,19 @@ export interface DataTypeDef {
 
 const AUDIT_LOG = ['AuditLog.Read.All'] as const;
 const USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'] as const;
-const GROUPS = ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'] as const;
-const APPLICATIONS = ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'] as const;
+const GROUPS = [
+  'GroupMember.Read.All',
+  'Group.Read.All',
+  'Group.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+] as const;
+const APPLICATIONS = [
+  'Application.Read.All',
+  'Application.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+] as const;
 
 /** Global Administrator's role template id (rbacapplication-list-roleassignments.md example). */
 export const GLOBAL_ADMIN_ROLE = '62e90394-69f5-4237-9190-012177145e10';
@@ -67,8 +78,22 @@ export const DATA_TYPES: readonly DataTypeDef[] = [
     family: 'reports',
     probe: "/beta/auditLogs/signIns?$top=1&$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser')",
   },
-  { id: 'directoryAudits', label: 'Directory audit log', permissions: [AUDIT_LOG], licence: 'none', family: 'reports', probe: '/v1.0/auditLogs/directoryAudits?$top=1&$select=id' },
-  { id: 'users', label: 'Users', permissions: [USERS], licence: 'none', family: 'directory', probe: '/v1.0/users?$top=1&$select=id' },
+  {
+    id: 'directoryAudits',
+    label: 'Directory audit log',
+    permissions: [AUDIT_LOG],
+    licence: 'none',
+    family: 'reports',
+    probe: '/v1.0/auditLogs/directoryAudits?$top=1&$select=id',
+  },
+  {
+    id: 'users',
+    label: 'Users',
+    permissions: [USERS],
+    licence: 'none',
+    family: 'directory',
+    probe: '/v1.0/users?$top=1&$select=id',
+  },
   {
     id: 'signInActivity',
     label: 'Last sign-in per user (signInActivity)',
@@ -78,7 +103,14 @@ export const DATA_TYPES: readonly DataTypeDef[] = [
     family: 'signInActivity',
     probe: '/v1.0/users?$select=id,signInActivity&$top=1',
   },
-  { id: 'groups', label: 'Groups and memberships', permissions: [GROUPS], licence: 'none', family: 'directory', probe: '/v1.0/groups?$top=1&$select=id' },
+  {
+    id: 'groups',
+    label: 'Groups and memberships',
+    permissions: [GROUPS],
+    licence: 'none',
+    family: 'directory',
+    probe: '/v1.0/groups?$top=1&$select=id',
+  },
   {
     id: 'mfaRegistration',
     label: 'MFA registration details',
@@ -123,7 +155,15 @@ export const DATA_TYPES: readonly DataTypeDef[] = [
   {
     id: 'roleAssignments',
     label: 'Privileged role assignments',
-    permissions: [['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All']],
+    permissions: [
+      [
+        'RoleManagement.Read.Directory',
+        'RoleManagement.Read.All',
+        'RoleManagement.ReadWrite.Directory',
+        'Directory.Read.All',
+        'Directory.ReadWrite.All',
+      ],
+    ],
     licence: 'none',
     family: 'directory',
     // documented options are $filter, $expand and $select: the Global Administrator assignments, ids only
@@ -140,7 +180,15 @@ export const DATA_TYPES: readonly DataTypeDef[] = [
   {
     id: 'licences',
     label: 'Licences (subscribed SKUs)',
-    permissions: [['LicenseAssignment.Read.All', 'Organization.Read.All', 'Directory.Read.All', 'Organization.ReadWrite.All', 'Directory.ReadWrite.All']],
+    permissions: [
+      [
+        'LicenseAssignment.Read.All',
+        'Organization.Read.All',
+        'Directory.Read.All',
+        'Organization.ReadWrite.All',
+        'Directory.ReadWrite.All',
+      ],
+    ],
     licence: 'none',
     family: 'directory',
     // subscribedSkus takes $select only; the whole (short) list is the answer we want anyway
@@ -161,17 +209,42 @@ export interface ActionDef {
 
 /** Remediation actions (DESIGN §1, graph-facts §5); each any-of set lists the least privileged first. */
 export const ACTIONS: readonly ActionDef[] = [
-  { action: 'updateUserType', label: 'Update User Type', permissions: [['User.ReadWrite.All', 'Directory.ReadWrite.All']] },
-  { action: 'deleteGuestUser', label: 'Delete Guest User', permissions: [['User.ReadWrite.All', 'Directory.ReadWrite.All']] },
+  {
+    action: 'updateUserType',
+    label: 'Update User Type',
+    permissions: [['User.ReadWrite.All', 'Directory.ReadWrite.All']],
+  },
+  {
+    action: 'deleteGuestUser',
+    label: 'Delete Guest User',
+    permissions: [['User.ReadWrite.All', 'Directory.ReadWrite.All']],
+  },
   // revokeSignInSessions: User.ReadWrite.All / Directory.ReadWrite.All as the product page asks; the narrower User.RevokeSessions.All works too
-  { action: 'revokeSessions', label: 'User Log out', permissions: [['User.ReadWrite.All', 'User.RevokeSessions.All', 'Directory.ReadWrite.All']] },
+  {
+    action: 'revokeSessions',
+    label: 'User Log out',
+    permissions: [['User.ReadWrite.All', 'User.RevokeSessions.All', 'Directory.ReadWrite.All']],
+  },
   { action: 'resetMfa', label: 'Reset MFA', permissions: [['UserAuthenticationMethod.ReadWrite.All']] },
 ];
 
 /** Reading the app's own passwordCredentials: /applications (graph-facts §4, application-list permissions). */
-export const OWN_SECRET_PERMISSIONS: PermissionRequirement = [['Application.Read.All', 'Application.ReadWrite.OwnedBy', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All']];
+export const OWN_SECRET_PERMISSIONS: PermissionRequirement = [
+  [
+    'Application.Read.All',
+    'Application.ReadWrite.OwnedBy',
+    'Application.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+];
 
-const LICENCE_NOTES: Record<LicenceNeed, string> = { none: '', p1: ' (needs Entra ID P1 or P2)', p2: ' (needs Entra ID P2)', intune: ' (needs an Intune licence)' };
+const LICENCE_NOTES: Record<LicenceNeed, string> = {
+  none: '',
+  p1: ' (needs Entra ID P1 or P2)',
+  p2: ' (needs Entra ID P2)',
+  intune: ' (needs an Intune licence)',
+};
 
 /** A permission to grant and what it lets idsight do. */
 export interface PermissionUse {
@@ -258,7 +331,7 @@ export function modeOf(roles: Iterable<string>): 'read-only' | 'read-write' {
 export function ownSecretUnavailable(roles: Iterable<string>): string | undefined {
   const missing = missingPermissions(OWN_SECRET_PERMISSIONS, roles);
   if (missing.length === 0) return undefined;
-  return 'Reading the expiry of this app\'s own client secret needs the Application.Read.All application permission (Directory.Read.All also allows it), with admin consent.';
+  return "Reading the expiry of this app's own client secret needs the Application.Read.All application permission (Directory.Read.All also allows it), with admin consent.";
 }
 
 /** A data type the roles already rule out, before any request: unavailable with what to grant. */

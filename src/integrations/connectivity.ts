@@ -7,8 +7,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import type { CloudEndpoints } from '../entra/clouds.js';
-import { createTokenSource, validateCredentials, type AccessToken, type CredentialInput } from '../entra/credentials.js';
-import { APP_REGISTRATION_DOC, EntraError, formatSeconds, GraphRequestError, hostOf, isGuid, redact, timeoutProblem, untrusted, type EntraProblem, type ProblemCode } from '../entra/errors.js';
+import {
+  createTokenSource,
+  validateCredentials,
+  type AccessToken,
+  type CredentialInput,
+} from '../entra/credentials.js';
+import {
+  APP_REGISTRATION_DOC,
+  EntraError,
+  formatSeconds,
+  GraphRequestError,
+  hostOf,
+  isGuid,
+  redact,
+  timeoutProblem,
+  untrusted,
+  type EntraProblem,
+  type ProblemCode,
+} from '../entra/errors.js';
 import type { IntegrationBudget } from '../entra/budget.js';
 import { createGraphClient, type GraphClient } from '../entra/graph.js';
 import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
@@ -54,7 +71,13 @@ export interface ConnectionReport {
   connected: boolean;
   /** "Connected!" or the first blocking problem, in words a tenant admin can act on. */
   message: string;
-  problem?: { code: ProblemCode; microsoftCode?: string; httpStatus?: number; guidance: string; field?: EntraProblem['field'] };
+  problem?: {
+    code: ProblemCode;
+    microsoftCode?: string;
+    httpStatus?: number;
+    guidance: string;
+    field?: EntraProblem['field'];
+  };
   /** The tenant GUID from the token (`tid`). */
   tenantId?: string;
   /** The token's `roles` claim as listed ([] when absent). */
@@ -90,7 +113,11 @@ const IDENTITY_PROTECTION_SPACING_MS = 1_000;
 /** Authentication_RequestFromNonPremiumTenantOrB2CTenant is reported intermittently on licensed tenants. */
 const NON_PREMIUM_RETRY_MS = 1_000;
 const NON_PREMIUM = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
-const PERMISSION_CODES = new Set(['Authorization_RequestDenied', 'Authentication_MSGraphPermissionMissing', 'Authentication_ApplicationHasNoReadAuditLogDataAccess']);
+const PERMISSION_CODES = new Set([
+  'Authorization_RequestDenied',
+  'Authentication_MSGraphPermissionMissing',
+  'Authentication_ApplicationHasNoReadAuditLogDataAccess',
+]);
 
 class Deadline extends Error {
   constructor() {
@@ -109,7 +136,9 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
   const limit = opts.timeoutMs ?? 30_000;
   const started = performance.now();
   const remaining = () => limit - (performance.now() - started);
-  const report = (fields: Partial<ConnectionReport> & Pick<ConnectionReport, 'connected' | 'message'>): ConnectionReport => ({
+  const report = (
+    fields: Partial<ConnectionReport> & Pick<ConnectionReport, 'connected' | 'message'>,
+  ): ConnectionReport => ({
     grantedRoles: [],
     capabilities: [],
     mode: 'read-only',
@@ -140,11 +169,20 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const field = (err.details as { field?: EntraProblem['field'] } | undefined)?.field;
-    return failed({ code: 'invalid_input', message: err.message, guidance: 'Correct the highlighted value and test again.', ...(field ? { field } : {}) });
+    return failed({
+      code: 'invalid_input',
+      message: err.message,
+      guidance: 'Correct the highlighted value and test again.',
+      ...(field ? { field } : {}),
+    });
   }
   const { cloud } = creds;
   const secret = input.clientSecret;
-  const clean = (p: EntraProblem): EntraProblem => ({ ...p, message: redact(p.message, secret), guidance: redact(p.guidance, secret) });
+  const clean = (p: EntraProblem): EntraProblem => ({
+    ...p,
+    message: redact(p.message, secret),
+    guidance: redact(p.guidance, secret),
+  });
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Deadline()), limit);
@@ -156,20 +194,31 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     ...(opts.proxy ? { proxy: opts.proxy } : {}),
   });
   try {
-    const tokens = createTokenSource({ ...input, cloud, dispatcher, ...(opts.observeToken ? { observe: opts.observeToken } : {}) });
+    const tokens = createTokenSource({
+      ...input,
+      cloud,
+      dispatcher,
+      ...(opts.observeToken ? { observe: opts.observeToken } : {}),
+    });
 
     // ---------------------------------------------------------------- the token
     let token: AccessToken;
     try {
       token = await tokens.acquire({ signal });
     } catch (err) {
-      if (signal.aborted && signal.reason instanceof Deadline) return failed(timeoutProblem(hostOf(cloud.authorityHost), 'token', limit));
+      if (signal.aborted && signal.reason instanceof Deadline)
+        return failed(timeoutProblem(hostOf(cloud.authorityHost), 'token', limit));
       if (err instanceof EntraError) return failed(clean(err.problem));
       throw err;
     }
     const roles = token.claims.roles;
     const tenantId = token.claims.tenantId;
-    const known = { grantedRoles: roles, ...(tenantId ? { tenantId } : {}), mode: modeOf(roles), actions: actionCapabilities(roles) };
+    const known = {
+      grantedRoles: roles,
+      ...(tenantId ? { tenantId } : {}),
+      mode: modeOf(roles),
+      actions: actionCapabilities(roles),
+    };
     const gaps = new Map<DataTypeId, Capability>();
     for (const def of DATA_TYPES) {
       const gap = permissionGap(def, roles);
@@ -184,15 +233,26 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
             ? 'The app signed in, but its token carries no application permissions: admin consent has not been granted.'
             : 'The app signed in, but none of the application permissions idsight reads has admin consent.',
           guidance:
-            'In the Entra admin center, open App registrations → the app → API permissions, add the Microsoft Graph application permissions of idsight\'s read-only set ' +
+            "In the Entra admin center, open App registrations → the app → API permissions, add the Microsoft Graph application permissions of idsight's read-only set " +
             `(\`idsight integrations permissions\` lists them) and select "Grant admin consent for" your tenant; step by step in ${APP_REGISTRATION_DOC}. Consent can take a few minutes to reach new tokens.`,
         },
-        { ...known, capabilities: DATA_TYPES.map((d) => gaps.get(d.id)!), ownSecret: { unavailable: ownSecretUnavailable(roles) ?? 'Not read: admin consent is missing.' } },
+        {
+          ...known,
+          capabilities: DATA_TYPES.map((d) => gaps.get(d.id)!),
+          ownSecret: { unavailable: ownSecretUnavailable(roles) ?? 'Not read: admin consent is missing.' },
+        },
       );
     }
 
     // ---------------------------------------------------------------- the probes
-    const graph = createGraphClient({ graphUrl: cloud.graphUrl, dispatcher, tokens, maxAttempts: 3, maxRetryWaitMs: 15_000, ...(opts.budget ? { budget: opts.budget } : {}) });
+    const graph = createGraphClient({
+      graphUrl: cloud.graphUrl,
+      dispatcher,
+      tokens,
+      maxAttempts: 3,
+      maxRetryWaitMs: 15_000,
+      ...(opts.budget ? { budget: opts.budget } : {}),
+    });
     let throttled = 0;
     const probe = (path: string): Promise<ProbeOutcome> => runProbe(graph, path, signal, remaining, () => throttled++);
     const outcomes = new Map<DataTypeId, ProbeOutcome>();
@@ -201,7 +261,9 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     const reports = lane((d) => d.family === 'reports');
     const protection = lane((d) => d.family === 'identityProtection');
     // licences first: the SKUs explain the licence refusals that follow
-    const directory = lane((d) => d.family === 'directory' || d.family === 'signInActivity' || d.family === 'intune').sort((a, b) => Number(b.id === 'licences') - Number(a.id === 'licences'));
+    const directory = lane(
+      (d) => d.family === 'directory' || d.family === 'signInActivity' || d.family === 'intune',
+    ).sort((a, b) => Number(b.id === 'licences') - Number(a.id === 'licences'));
     const ownSecretAllowed = missingPermissions(OWN_SECRET_PERMISSIONS, roles).length === 0;
     let ownSecretOutcome: ProbeOutcome | undefined;
 
@@ -232,7 +294,9 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
       (async () => {
         await sequence(directory);
         if (ownSecretAllowed && !signal.aborted) {
-          ownSecretOutcome = await probe(`/v1.0/applications?$filter=appId eq '${input.clientId}'&$select=id,appId,displayName,passwordCredentials`);
+          ownSecretOutcome = await probe(
+            `/v1.0/applications?$filter=appId eq '${input.clientId}'&$select=id,appId,displayName,passwordCredentials`,
+          );
         }
       })(),
     ]);
@@ -241,12 +305,22 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     const skus = outcomes.get('licences');
     const licences = skus?.kind === 'ok' ? readLicences(skus.body) : [];
     const plans = skus?.kind === 'ok' ? servicePlans(skus.body) : undefined;
-    const capabilities = DATA_TYPES.map((def) => gaps.get(def.id) ?? capabilityFrom(def, outcomes.get(def.id), plans, limit));
+    const capabilities = DATA_TYPES.map(
+      (def) => gaps.get(def.id) ?? capabilityFrom(def, outcomes.get(def.id), plans, limit),
+    );
     const warnings: string[] = [];
     const unknown = capabilities.filter((c) => c.status === 'unknown');
-    if (unknown.length > 0) warnings.push(`${unknown.length} data type${unknown.length > 1 ? 's were' : ' was'} not checked: ${unknown.map((c) => c.label).join(', ')}.`);
-    if (throttled > 0) warnings.push(`Microsoft Graph throttled ${throttled} request${throttled > 1 ? 's' : ''}; idsight waited as asked.`);
-    const ownSecret = ownSecretAllowed ? readOwnSecret(ownSecretOutcome, secret, clock.now(), limit) : { unavailable: ownSecretUnavailable(roles)! };
+    if (unknown.length > 0)
+      warnings.push(
+        `${unknown.length} data type${unknown.length > 1 ? 's were' : ' was'} not checked: ${unknown.map((c) => c.label).join(', ')}.`,
+      );
+    if (throttled > 0)
+      warnings.push(
+        `Microsoft Graph throttled ${throttled} request${throttled > 1 ? 's' : ''}; idsight waited as asked.`,
+      );
+    const ownSecret = ownSecretAllowed
+      ? readOwnSecret(ownSecretOutcome, secret, clock.now(), limit)
+      : { unavailable: ownSecretUnavailable(roles)! };
     const full = { ...known, capabilities, licences, ownSecret, warnings };
 
     // Blocking: Graph itself unreachable, rejecting the token, or silent until the deadline.
@@ -254,7 +328,8 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
     const answered = ran.filter((o) => o.kind === 'ok' || o.kind === 'graph');
     const network = ran.find((o): o is Extract<ProbeOutcome, { kind: 'network' }> => o.kind === 'network');
     if (answered.length === 0 && network) return failed(clean(network.problem), full);
-    if (answered.length === 0 && signal.aborted) return failed(timeoutProblem(hostOf(cloud.graphUrl), 'graph', limit), full);
+    if (answered.length === 0 && signal.aborted)
+      return failed(timeoutProblem(hostOf(cloud.graphUrl), 'graph', limit), full);
     if (answered.length > 0 && answered.every((o) => o.kind === 'graph' && o.error.graphStatus === 401)) {
       const first = answered[0] as Extract<ProbeOutcome, { kind: 'graph' }>;
       return failed(
@@ -263,7 +338,8 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
           microsoftCode: first.error.graphCode,
           httpStatus: 401,
           message: `Microsoft Graph at ${hostOf(cloud.graphUrl)} rejected the token${first.error.graphMessage ? `: ${first.error.graphMessage}` : '.'}`,
-          guidance: 'The token service and Graph do not belong together: check the cloud setting (a custom cloud\'s Graph URL must be the Graph of the same cloud as its authority host).',
+          guidance:
+            "The token service and Graph do not belong together: check the cloud setting (a custom cloud's Graph URL must be the Graph of the same cloud as its authority host).",
         },
         full,
       );
@@ -276,7 +352,13 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
   }
 }
 
-async function runProbe(graph: GraphClient, path: string, signal: AbortSignal, remaining: () => number, onThrottled: () => void): Promise<ProbeOutcome> {
+async function runProbe(
+  graph: GraphClient,
+  path: string,
+  signal: AbortSignal,
+  remaining: () => number,
+  onThrottled: () => void,
+): Promise<ProbeOutcome> {
   try {
     const body = await graph.get(path, {
       signal,
@@ -288,7 +370,10 @@ async function runProbe(graph: GraphClient, path: string, signal: AbortSignal, r
     return { kind: 'ok', body };
   } catch (err) {
     if (signal.aborted) return { kind: 'stopped', why: 'deadline' };
-    if (err instanceof GraphRequestError) return err.graphStatus === 429 ? { kind: 'stopped', why: 'throttled', error: err } : { kind: 'graph', error: err };
+    if (err instanceof GraphRequestError)
+      return err.graphStatus === 429
+        ? { kind: 'stopped', why: 'throttled', error: err }
+        : { kind: 'graph', error: err };
     if (err instanceof EntraError) return { kind: 'network', problem: err.problem };
     throw err;
   }
@@ -318,7 +403,11 @@ function servicePlans(body: unknown): PlanSummary {
     }
   }
   const p2 = names.has('AAD_PREMIUM_P2');
-  return { p2, p1: p2 || names.has('AAD_PREMIUM'), intune: [...names].some((n) => n.startsWith('INTUNE_A') || n === 'INTUNE_EDU' || n === 'INTUNE_SMBIZ') };
+  return {
+    p2,
+    p1: p2 || names.has('AAD_PREMIUM'),
+    intune: [...names].some((n) => n.startsWith('INTUNE_A') || n === 'INTUNE_EDU' || n === 'INTUNE_SMBIZ'),
+  };
 }
 
 function valueOf(body: unknown): Record<string, unknown>[] {
@@ -333,7 +422,11 @@ function readLicences(body: unknown): LicenceInfo[] {
     .map((s) => ({
       skuPartNumber: untrusted(s.skuPartNumber, 100),
       skuId: (s.skuId as string).toLowerCase(),
-      enabled: num(s.prepaidUnits && typeof s.prepaidUnits === 'object' ? (s.prepaidUnits as Record<string, unknown>).enabled : undefined),
+      enabled: num(
+        s.prepaidUnits && typeof s.prepaidUnits === 'object'
+          ? (s.prepaidUnits as Record<string, unknown>).enabled
+          : undefined,
+      ),
       consumed: num(s.consumedUnits),
     }));
 }
@@ -343,7 +436,12 @@ function permissionsIn(message: string): string[] {
   return [...new Set(message.match(/\b[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)+\b/g) ?? [])];
 }
 
-function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, plans: PlanSummary | undefined, limit: number): Capability {
+function capabilityFrom(
+  def: DataTypeDef,
+  outcome: ProbeOutcome | undefined,
+  plans: PlanSummary | undefined,
+  limit: number,
+): Capability {
   const base = { dataType: def.id, label: def.label };
   if (!outcome || outcome.kind === 'stopped') {
     const why =
@@ -353,7 +451,14 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
     return { ...base, available: false, status: 'unknown', reasonCode: 'not_checked', reason: why };
   }
   if (outcome.kind === 'ok') return { ...base, available: true, status: 'available' };
-  if (outcome.kind === 'network') return { ...base, available: false, status: 'unknown', reasonCode: 'not_checked', reason: `Not checked: ${outcome.problem.message}` };
+  if (outcome.kind === 'network')
+    return {
+      ...base,
+      available: false,
+      status: 'unknown',
+      reasonCode: 'not_checked',
+      reason: `Not checked: ${outcome.problem.message}`,
+    };
   const { error } = outcome;
   const graphCode = error.graphCode;
   const said = error.graphMessage ? `${graphCode}: ${error.graphMessage}` : graphCode;
@@ -361,15 +466,33 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
   if (error.graphCode === NON_PREMIUM) {
     if (def.licence === 'p2') {
       const has = plans?.p1 ? ' (the tenant has P1)' : '';
-      return { ...unavailable, reasonCode: 'no_p2', reason: `Needs Microsoft Entra ID P2${has}: Microsoft Graph refused for lack of a premium licence.` };
+      return {
+        ...unavailable,
+        reasonCode: 'no_p2',
+        reason: `Needs Microsoft Entra ID P2${has}: Microsoft Graph refused for lack of a premium licence.`,
+      };
     }
-    return { ...unavailable, reasonCode: 'no_premium', reason: 'Needs Microsoft Entra ID P1 or P2: Microsoft Graph serves this only to tenants with a premium licence.' };
+    return {
+      ...unavailable,
+      reasonCode: 'no_premium',
+      reason: 'Needs Microsoft Entra ID P1 or P2: Microsoft Graph serves this only to tenants with a premium licence.',
+    };
   }
   if (def.licence === 'intune' && error.graphStatus === 403 && !PERMISSION_CODES.has(error.graphCode)) {
-    const plan = plans && !plans.intune ? ' (no Intune plan among the tenant\'s subscriptions)' : '';
-    return { ...unavailable, reasonCode: 'no_intune', reason: `Needs an active Microsoft Intune licence${plan}: Intune refused the request.` };
+    const plan = plans && !plans.intune ? " (no Intune plan among the tenant's subscriptions)" : '';
+    return {
+      ...unavailable,
+      reasonCode: 'no_intune',
+      reason: `Needs an active Microsoft Intune licence${plan}: Intune refused the request.`,
+    };
   }
-  if (error.graphStatus === 403 && def.licence === 'p2' && plans && !plans.p2 && !PERMISSION_CODES.has(error.graphCode)) {
+  if (
+    error.graphStatus === 403 &&
+    def.licence === 'p2' &&
+    plans &&
+    !plans.p2 &&
+    !PERMISSION_CODES.has(error.graphCode)
+  ) {
     return { ...unavailable, reasonCode: 'no_p2', reason: `Needs Microsoft Entra ID P2 (${said}).` };
   }
   if (error.graphStatus === 403 && PERMISSION_CODES.has(error.graphCode)) {
@@ -385,26 +508,49 @@ function capabilityFrom(def: DataTypeDef, outcome: ProbeOutcome | undefined, pla
   return { ...unavailable, reasonCode: 'graph_error', reason: `Microsoft Graph answered ${error.graphStatus} ${said}` };
 }
 
-function readOwnSecret(outcome: ProbeOutcome | undefined, secret: string, now: number, limit: number): OwnSecret | { unavailable: string } {
-  if (!outcome || outcome.kind === 'stopped') return { unavailable: `Not read: the connection test reached its ${formatSeconds(limit)} limit (or Graph's throttling) first.` };
+function readOwnSecret(
+  outcome: ProbeOutcome | undefined,
+  secret: string,
+  now: number,
+  limit: number,
+): OwnSecret | { unavailable: string } {
+  if (!outcome || outcome.kind === 'stopped')
+    return {
+      unavailable: `Not read: the connection test reached its ${formatSeconds(limit)} limit (or Graph's throttling) first.`,
+    };
   if (outcome.kind === 'network') return { unavailable: `Not read: ${outcome.problem.message}` };
   if (outcome.kind === 'graph') {
     if (outcome.error.graphStatus === 403) {
-      return { unavailable: `Microsoft Graph refused to read the app registration (${outcome.error.graphCode}): it needs the Application.Read.All application permission (Directory.Read.All also allows it).` };
+      return {
+        unavailable: `Microsoft Graph refused to read the app registration (${outcome.error.graphCode}): it needs the Application.Read.All application permission (Directory.Read.All also allows it).`,
+      };
     }
-    return { unavailable: `Not read: Microsoft Graph answered ${outcome.error.graphStatus} ${outcome.error.graphCode}.` };
+    return {
+      unavailable: `Not read: Microsoft Graph answered ${outcome.error.graphStatus} ${outcome.error.graphCode}.`,
+    };
   }
   const app = valueOf(outcome.body)[0];
   if (!app) {
-    return { unavailable: 'The app registration is not in this tenant (a multitenant app registered in another tenant): its secrets can be read only in its home tenant.' };
+    return {
+      unavailable:
+        'The app registration is not in this tenant (a multitenant app registered in another tenant): its secrets can be read only in its home tenant.',
+    };
   }
   const hint = secret.slice(0, 3);
   const credentials = (Array.isArray(app.passwordCredentials) ? (app.passwordCredentials as unknown[]) : [])
     .filter((c): c is Record<string, unknown> => !!c && typeof c === 'object')
-    .map((c) => ({ keyId: c.keyId, hint: c.hint, displayName: c.displayName, end: typeof c.endDateTime === 'string' ? Date.parse(c.endDateTime) : NaN }))
+    .map((c) => ({
+      keyId: c.keyId,
+      hint: c.hint,
+      displayName: c.displayName,
+      end: typeof c.endDateTime === 'string' ? Date.parse(c.endDateTime) : NaN,
+    }))
     .filter((c) => typeof c.keyId === 'string' && c.hint === hint && Number.isFinite(c.end));
   if (credentials.length === 0) {
-    return { unavailable: 'None of the app\'s client secrets has the hint (first three characters) of the secret in use; it may have been deleted or replaced.' };
+    return {
+      unavailable:
+        "None of the app's client secrets has the hint (first three characters) of the secret in use; it may have been deleted or replaced.",
+    };
   }
   // The token was issued, so the secret in use has not ended; among look-alikes, the soonest to end.
   credentials.sort((a, b) => Number(b.end > now) - Number(a.end > now) || a.end - b.end);

@@ -44,15 +44,24 @@ export const credentialsInput = z
 export type CredentialsInput = z.input<typeof credentialsInput>;
 
 /** The credentials checked field by field (validateCredentials), with the hint a GUID-shaped secret deserves. */
-function checked(input: { tenantId: string; clientId: string; clientSecret: string }): { tenantId: string; clientId: string; clientSecret: string } {
+function checked(input: { tenantId: string; clientId: string; clientSecret: string }): {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+} {
   const c = validateCredentials(input);
   if (secretLooksLikeId(c.clientSecret)) {
-    throw new ValidationError('This looks like the client secret ID, not its value: copy the Value column, which Entra shows once, when the secret is created.', { field: 'clientSecret' });
+    throw new ValidationError(
+      'This looks like the client secret ID, not its value: copy the Value column, which Entra shows once, when the secret is created.',
+      { field: 'clientSecret' },
+    );
   }
   return c;
 }
 
-export const integrationInput = credentialsInput.extend({ name: z.string().trim().min(1, 'name is empty').max(100, 'name is longer than 100 characters') });
+export const integrationInput = credentialsInput.extend({
+  name: z.string().trim().min(1, 'name is empty').max(100, 'name is longer than 100 characters'),
+});
 export type IntegrationInput = z.input<typeof integrationInput>;
 
 export interface IntegrationSettings {
@@ -121,18 +130,30 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const field = issue.path.join('.');
-    throw new ValidationError(issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : field ? `${field}: ${issue.message}` : issue.message);
+    throw new ValidationError(
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.join(', ')}`
+        : field
+          ? `${field}: ${issue.message}`
+          : issue.message,
+    );
   }
   return r.data;
 }
 
 function cloudOf(input: z.infer<typeof credentialsInput>): CloudEndpoints {
   if (input.cloud !== 'custom') {
-    if (input.authorityHost || input.graphUrl || input.caPem) throw new ValidationError('authorityHost, graphUrl and caPem are for the custom cloud only');
+    if (input.authorityHost || input.graphUrl || input.caPem)
+      throw new ValidationError('authorityHost, graphUrl and caPem are for the custom cloud only');
     return resolveCloud(input.cloud);
   }
-  if (!input.authorityHost || !input.graphUrl) throw new ValidationError('a custom cloud needs authorityHost and graphUrl');
-  return resolveCloud('custom', { authorityHost: input.authorityHost, graphUrl: input.graphUrl, ...(input.caPem ? { caPem: input.caPem } : {}) });
+  if (!input.authorityHost || !input.graphUrl)
+    throw new ValidationError('a custom cloud needs authorityHost and graphUrl');
+  return resolveCloud('custom', {
+    authorityHost: input.authorityHost,
+    graphUrl: input.graphUrl,
+    ...(input.caPem ? { caPem: input.caPem } : {}),
+  });
 }
 
 /** A connectivity failure that stops a save: the report says what is wrong. */
@@ -164,7 +185,9 @@ export function createIntegrationService(deps: {
   };
 
   const credentialsOf = (row: IntegrationRow): Credentials => {
-    const custom = row.custom_cloud ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string }) : undefined;
+    const custom = row.custom_cloud
+      ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string })
+      : undefined;
     return {
       tenantId: row.tenant_id,
       clientId: row.client_id,
@@ -202,7 +225,9 @@ export function createIntegrationService(deps: {
     report.ownSecret && 'endDateTime' in report.ownSecret ? Date.parse(report.ownSecret.endDateTime) : null;
 
   async function view(row: IntegrationRow): Promise<IntegrationView> {
-    const custom = row.custom_cloud ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string }) : null;
+    const custom = row.custom_cloud
+      ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string })
+      : null;
     const now = deps.clock.now();
     return {
       id: row.id,
@@ -210,7 +235,9 @@ export function createIntegrationService(deps: {
       tenantId: row.tenant_id,
       clientId: row.client_id,
       cloud: row.cloud as CloudName,
-      customCloud: custom ? { authorityHost: custom.authorityHost, graphUrl: custom.graphUrl, hasCaCertificate: Boolean(custom.caPem) } : null,
+      customCloud: custom
+        ? { authorityHost: custom.authorityHost, graphUrl: custom.graphUrl, hasCaCertificate: Boolean(custom.caPem) }
+        : null,
       status: row.status as IntegrationView['status'],
       lastTestedAt: row.last_tested_at ? new Date(row.last_tested_at).toISOString() : null,
       report: row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null,
@@ -230,7 +257,12 @@ export function createIntegrationService(deps: {
   }
 
   async function recordTest(id: string, report: ConnectionReport): Promise<void> {
-    await repo.recordTest(id, { status: report.connected ? 'connected' : 'failed', report: report as unknown as Record<string, unknown>, testedAt: deps.clock.now(), secretExpiresAt: secretExpiry(report) });
+    await repo.recordTest(id, {
+      status: report.connected ? 'connected' : 'failed',
+      report: report as unknown as Record<string, unknown>,
+      testedAt: deps.clock.now(),
+      secretExpiresAt: secretExpiry(report),
+    });
   }
 
   return {
@@ -241,14 +273,19 @@ export function createIntegrationService(deps: {
     },
 
     /** Tests, then saves; a failed test saves nothing unless `saveUntested`. */
-    async add(input: IntegrationInput, opts: { saveUntested?: boolean } = {}): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+    async add(
+      input: IntegrationInput,
+      opts: { saveUntested?: boolean } = {},
+    ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
       const { name, ...raw } = parse(integrationInput, input);
       const cloud = cloudOf(raw);
       const c = { ...checked(raw), cloud };
       const tenantKey = c.tenantId.toLowerCase();
       const existing = await repo.findByTenantApp(tenantKey, c.clientId);
       if (existing?.status === 'removing') {
-        throw new ConflictError(`the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed (its collected data is being deleted); add it again once that has finished`);
+        throw new ConflictError(
+          `the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed (its collected data is being deleted); add it again once that has finished`,
+        );
       }
       if (existing) {
         throw new ConflictError(
@@ -268,7 +305,14 @@ export function createIntegrationService(deps: {
         tenantId: tenantKey,
         clientId: c.clientId,
         cloud: cloud.name,
-        customCloud: cloud.name === 'custom' ? { authorityHost: cloud.authorityHost, graphUrl: cloud.graphUrl, ...(cloud.caPem ? { caPem: cloud.caPem } : {}) } : null,
+        customCloud:
+          cloud.name === 'custom'
+            ? {
+                authorityHost: cloud.authorityHost,
+                graphUrl: cloud.graphUrl,
+                ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
+              }
+            : null,
         secretEnvelope: deps.vault.encrypt(c.clientSecret, integrationSecretAad(id)),
         settings: defaultSettings(report.connected ? report : null) as unknown as Record<string, unknown>,
         now,
@@ -284,8 +328,13 @@ export function createIntegrationService(deps: {
       if (isGuid(ref)) return ref.toLowerCase();
       const named = (await repo.list()).filter((row) => row.name === ref);
       if (named.length === 1) return named[0]!.id;
-      if (named.length === 0) throw new NotFoundError(`no integration is named "${ref}" (\`idsight integrations list\` shows their names and ids)`);
-      throw new ValidationError(`${named.length} integrations are named "${ref}": name one by its id (${named.map((row) => row.id).join(', ')})`);
+      if (named.length === 0)
+        throw new NotFoundError(
+          `no integration is named "${ref}" (\`idsight integrations list\` shows their names and ids)`,
+        );
+      throw new ValidationError(
+        `${named.length} integrations are named "${ref}": name one by its id (${named.map((row) => row.id).join(', ')})`,
+      );
     },
     get: async (id: string): Promise<IntegrationView> => view(await mustGet(id)),
 
@@ -298,44 +347,71 @@ export function createIntegrationService(deps: {
     },
 
     /** Name, data types and schedule. Turning on a data type the tenant does not offer is refused with the reason. */
-    async update(id: string, patch: { name?: string; dataTypes?: Record<string, boolean>; schedule?: Record<string, number>; signInEventTypes?: string[]; lagMinutes?: number; overlapMinutes?: number }): Promise<IntegrationView> {
+    async update(
+      id: string,
+      patch: {
+        name?: string;
+        dataTypes?: Record<string, boolean>;
+        schedule?: Record<string, number>;
+        signInEventTypes?: string[];
+        lagMinutes?: number;
+        overlapMinutes?: number;
+      },
+    ): Promise<IntegrationView> {
       const row = await mustGet(id);
       const settings = settingsOf(row);
       const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
       const known = DATA_TYPES.map((d) => d.id);
       for (const [dataType, on] of Object.entries(patch.dataTypes ?? {})) {
-        if (!isDataTypeId(dataType)) throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
+        if (!isDataTypeId(dataType))
+          throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
         const capability = report?.capabilities.find((c) => c.dataType === dataType);
-        if (on && capability && !capability.available) throw new ValidationError(`${capability.label} cannot be turned on: ${capability.reason ?? 'unavailable'}`);
+        if (on && capability && !capability.available)
+          throw new ValidationError(`${capability.label} cannot be turned on: ${capability.reason ?? 'unavailable'}`);
         settings.dataTypes[dataType] = on;
       }
       for (const [dataType, minutes] of Object.entries(patch.schedule ?? {})) {
-        if (!isDataTypeId(dataType)) throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
-        if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60) throw new ValidationError(`schedule for ${dataType} must be a whole number of minutes between 5 and 10080`);
+        if (!isDataTypeId(dataType))
+          throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
+        if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60)
+          throw new ValidationError(`schedule for ${dataType} must be a whole number of minutes between 5 and 10080`);
         settings.schedule[dataType] = minutes;
       }
       if (patch.signInEventTypes !== undefined) {
         const unknown = patch.signInEventTypes.filter((t) => !(SIGN_IN_EVENT_TYPES as readonly string[]).includes(t));
-        if (unknown.length > 0) throw new ValidationError(`unknown sign-in event type ${unknown.join(', ')}; known: ${SIGN_IN_EVENT_TYPES.join(', ')}`);
+        if (unknown.length > 0)
+          throw new ValidationError(
+            `unknown sign-in event type ${unknown.join(', ')}; known: ${SIGN_IN_EVENT_TYPES.join(', ')}`,
+          );
         settings.signInEventTypes = SIGN_IN_EVENT_TYPES.filter((t) => patch.signInEventTypes!.includes(t));
       }
       // Lag: Microsoft documents up to 2 h before some details settle; more only delays findings.
       if (patch.lagMinutes !== undefined) {
-        if (!Number.isInteger(patch.lagMinutes) || patch.lagMinutes < 0 || patch.lagMinutes > 240) throw new ValidationError('lagMinutes must be a whole number of minutes between 0 and 240');
+        if (!Number.isInteger(patch.lagMinutes) || patch.lagMinutes < 0 || patch.lagMinutes > 240)
+          throw new ValidationError('lagMinutes must be a whole number of minutes between 0 and 240');
         settings.lagMinutes = patch.lagMinutes;
       }
       if (patch.overlapMinutes !== undefined) {
-        if (!Number.isInteger(patch.overlapMinutes) || patch.overlapMinutes < 0 || patch.overlapMinutes > 1440) throw new ValidationError('overlapMinutes must be a whole number of minutes between 0 and 1440');
+        if (!Number.isInteger(patch.overlapMinutes) || patch.overlapMinutes < 0 || patch.overlapMinutes > 1440)
+          throw new ValidationError('overlapMinutes must be a whole number of minutes between 0 and 1440');
         settings.overlapMinutes = patch.overlapMinutes;
       }
       const name = patch.name?.trim();
-      if (name !== undefined && (name.length === 0 || name.length > 100)) throw new ValidationError('name must be 1 to 100 characters');
-      await repo.update(id, { ...(name !== undefined ? { name } : {}), settings: settings as unknown as Record<string, unknown> }, deps.clock.now());
+      if (name !== undefined && (name.length === 0 || name.length > 100))
+        throw new ValidationError('name must be 1 to 100 characters');
+      await repo.update(
+        id,
+        { ...(name !== undefined ? { name } : {}), settings: settings as unknown as Record<string, unknown> },
+        deps.clock.now(),
+      );
       return view(await mustGet(id));
     },
 
     /** A new secret replaces the old one only after it connects; otherwise the old one stays. */
-    async resetCredentials(id: string, secret: string): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+    async resetCredentials(
+      id: string,
+      secret: string,
+    ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
       const row = await mustGet(id);
       const stored = credentialsOf(row);
       const { clientSecret } = checked({ ...stored, clientSecret: parse(credentialsInput.shape.clientSecret, secret) });
@@ -351,15 +427,29 @@ export function createIntegrationService(deps: {
      * integration is tested at the new place with its stored secret, and the change is kept only
      * if it connects. The national clouds' endpoints are fixed.
      */
-    async setEndpoints(id: string, change: { authorityHost?: string; graphUrl?: string; caPem?: string }): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+    async setEndpoints(
+      id: string,
+      change: { authorityHost?: string; graphUrl?: string; caPem?: string },
+    ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
       const row = await mustGet(id);
       const stored = credentialsOf(row);
-      if (stored.cloud.name !== 'custom') throw new ValidationError(`the endpoints of the ${stored.cloud.name} cloud are fixed: only a custom cloud's authority host, Graph URL and CA can change`);
+      if (stored.cloud.name !== 'custom')
+        throw new ValidationError(
+          `the endpoints of the ${stored.cloud.name} cloud are fixed: only a custom cloud's authority host, Graph URL and CA can change`,
+        );
       const { authorityHost, graphUrl, caPem } = { ...stored.cloud, ...change };
       const cloud = resolveCloud('custom', { authorityHost, graphUrl, ...(caPem ? { caPem } : {}) });
       const report = await runTest({ ...stored, cloud }, { clock: deps.clock });
       if (!report.connected) throw new ConnectionFailedError(report);
-      await repo.setCustomCloud(id, { authorityHost: cloud.authorityHost, graphUrl: cloud.graphUrl, ...(cloud.caPem ? { caPem: cloud.caPem } : {}) }, deps.clock.now());
+      await repo.setCustomCloud(
+        id,
+        {
+          authorityHost: cloud.authorityHost,
+          graphUrl: cloud.graphUrl,
+          ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
+        },
+        deps.clock.now(),
+      );
       await recordTest(id, report);
       return { integration: await view(await mustGet(id)), report };
     },
@@ -371,10 +461,25 @@ export function createIntegrationService(deps: {
     async openSession(id: string): Promise<{ graph: GraphClient; row: IntegrationRow; close(): Promise<void> }> {
       const row = await mustGet(id);
       const creds = credentialsOf(row);
-      const dispatcher = createEntraDispatcher({ ...(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {}), ...(deps.proxy ? { proxy: deps.proxy } : {}) });
-      const tokens = createTokenSource({ tenantId: creds.tenantId, clientId: creds.clientId, clientSecret: creds.clientSecret, cloud: creds.cloud, dispatcher });
+      const dispatcher = createEntraDispatcher({
+        ...(creds.cloud.caPem ? { ca: creds.cloud.caPem } : {}),
+        ...(deps.proxy ? { proxy: deps.proxy } : {}),
+      });
+      const tokens = createTokenSource({
+        tenantId: creds.tenantId,
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+        cloud: creds.cloud,
+        dispatcher,
+      });
       const budget = deps.budgets?.for(creds.tenantId, creds.clientId);
-      const graph = createGraphClient({ graphUrl: creds.cloud.graphUrl, dispatcher, tokens, maxAttempts: 8, ...(budget ? { budget } : {}) });
+      const graph = createGraphClient({
+        graphUrl: creds.cloud.graphUrl,
+        dispatcher,
+        tokens,
+        maxAttempts: 8,
+        ...(budget ? { budget } : {}),
+      });
       return { graph, row, close: () => dispatcher.close() };
     },
 
@@ -383,13 +488,21 @@ export function createIntegrationService(deps: {
      * disappears at once and its data is deleted step by step (removal.ts): a removal cut short
      * is finished by finishRemovals at the next start.
      */
-    async remove(id: string, opts: { purge?: boolean } = {}): Promise<{ removed: true; purged: StoredCounts | null; kept: StoredCounts }> {
+    async remove(
+      id: string,
+      opts: { purge?: boolean } = {},
+    ): Promise<{ removed: true; purged: StoredCounts | null; kept: StoredCounts }> {
       await mustGet(id);
       if (opts.purge) {
         if (!(await repo.markRemoving(id, deps.clock.now()))) throw new NotFoundError(`no integration ${id}`);
         const { purged, done } = await removals.purge(id);
         // A run still holding its lease may store more: that is purged, and the row deleted, once it ends.
-        if (!done) void removals.finishAll().catch((err: unknown) => deps.log?.error({ err, integrationId: id }, 'removing an integration failed; the next start finishes it'));
+        if (!done)
+          void removals
+            .finishAll()
+            .catch((err: unknown) =>
+              deps.log?.error({ err, integrationId: id }, 'removing an integration failed; the next start finishes it'),
+            );
         return { removed: true, purged, kept: { signIns: 0, otherRecords: 0 } };
       }
       await repo.remove(id);

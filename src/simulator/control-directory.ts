@@ -51,12 +51,21 @@ export function registerDirectoryControl(ctl: FastifyInstance, state: SimState):
   };
   const show = (dir: Directory, u: DirUser) => userRecord(dir, u, state.clock.now());
   const showRef = (dir: Directory, ref: MemberRef) =>
-    ref.type === 'user' ? { '@odata.type': '#microsoft.graph.user', ...show(dir, ref.user) } : { '@odata.type': '#microsoft.graph.group', ...groupRecord(dir, ref.group, state.clock.now()) };
+    ref.type === 'user'
+      ? { '@odata.type': '#microsoft.graph.user', ...show(dir, ref.user) }
+      : { '@odata.type': '#microsoft.graph.group', ...groupRecord(dir, ref.group, state.clock.now()) };
 
   /** The tenant's groups with their nesting, to find ids without paging Graph. */
   ctl.get('/directory/groups', async (req) => {
     const dir = directoryOf(tenantQuery.parse(req.query).tenant);
-    return { value: dir.groups.map((g) => ({ id: g.id, displayName: g.displayName, kind: g.kind, nested: g.nested.map((i) => dir.groups[i]!.id) })) };
+    return {
+      value: dir.groups.map((g) => ({
+        id: g.id,
+        displayName: g.displayName,
+        kind: g.kind,
+        nested: g.nested.map((i) => dir.groups[i]!.id),
+      })),
+    };
   });
 
   ctl.post('/directory/users', async (req, reply) => {

@@ -29,12 +29,21 @@ export function registerControl(app: FastifyInstance, state: SimState, token: st
       });
       ctl.setErrorHandler((err, _req, reply) => {
         const status = (err as { statusCode?: number }).statusCode ?? 400;
-        return reply.code(status >= 400 && status < 600 ? status : 400).send({ error: err instanceof Error ? err.message : String(err) });
+        return reply
+          .code(status >= 400 && status < 600 ? status : 400)
+          .send({ error: err instanceof Error ? err.message : String(err) });
       });
       registerDirectoryControl(ctl, state);
       ctl.get('/clock', async () => ({ now: new Date(state.clock.now()).toISOString(), mode: state.clock.mode }));
       ctl.post('/clock/advance', async (req) => {
-        const body = z.object({ seconds: z.number().positive().max((366 * DAY) / 1000) }).parse(req.body);
+        const body = z
+          .object({
+            seconds: z
+              .number()
+              .positive()
+              .max((366 * DAY) / 1000),
+          })
+          .parse(req.body);
         state.clock.advance(body.seconds * 1000);
         return { now: new Date(state.clock.now()).toISOString() };
       });
@@ -76,7 +85,14 @@ export function registerControl(app: FastifyInstance, state: SimState, token: st
             if (q.ids === 'true') ids.push(spec.id);
           }
         }
-        return { tenant: tenant.id, eventType: q.eventType, since: new Date(since).toISOString(), until: new Date(until).toISOString(), count, ...(q.ids === 'true' ? { ids } : {}) };
+        return {
+          tenant: tenant.id,
+          eventType: q.eventType,
+          since: new Date(since).toISOString(),
+          until: new Date(until).toISOString(),
+          count,
+          ...(q.ids === 'true' ? { ids } : {}),
+        };
       });
     },
     { prefix: '/_sim' },

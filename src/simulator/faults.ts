@@ -39,7 +39,10 @@ export type Faults = z.infer<typeof faultSchema>;
 export function parseFaults(spec: string | undefined, base: Faults = faultSchema.parse({})): Faults {
   if (!spec) return base;
   const entries: Record<string, string> = {};
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new Error(`"${part}" is not key=value`);
     entries[part.slice(0, eq)] = part.slice(eq + 1);

@@ -7,7 +7,12 @@ export const simulatorOptionsSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65_535).default(0),
-    seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(1),
+    seed: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(1),
     users: z.coerce.number().int().min(12).max(1_000_000).default(500),
     days: z.coerce.number().int().min(1).max(90).default(30),
     /** Interactive sign-ins per active user per day; default 4 (0.5 in the quiet scenario). */
@@ -43,7 +48,10 @@ export const simulatorOptionsSchema = z
   .strict();
 
 export type SimulatorOptionsInput = z.input<typeof simulatorOptionsSchema>;
-export type SimulatorOptions = Omit<z.infer<typeof simulatorOptionsSchema>, 'signinsPerUserDay'> & { signinsPerUserDay: number; initialFaults: Faults };
+export type SimulatorOptions = Omit<z.infer<typeof simulatorOptionsSchema>, 'signinsPerUserDay'> & {
+  signinsPerUserDay: number;
+  initialFaults: Faults;
+};
 
 /** A bad option; its message names the flag. */
 export class SimulatorOptionError extends Error {}

@@ -60,7 +60,13 @@ export interface SimulatorSummary {
     licence: string;
     intune: boolean;
     users: number;
-    apps: Array<{ state: string; displayName: string; clientId: string; roles: readonly string[]; secrets: Array<{ keyId: string; displayName: string; hint: string; value: string; endDateTime: string }> }>;
+    apps: Array<{
+      state: string;
+      displayName: string;
+      clientId: string;
+      roles: readonly string[];
+      secrets: Array<{ keyId: string; displayName: string; hint: string; value: string; endDateTime: string }>;
+    }>;
   }>;
 }
 
@@ -81,7 +87,11 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     return built;
   };
   // Retry-After rounding draws from the seed: the same run meets the same early arrivals.
-  const throttle = createThrottle({ enabled: () => options.throttle === 'microsoft', scale: options.throttleScale, random: seededRandom(options.seed) });
+  const throttle = createThrottle({
+    enabled: () => options.throttle === 'microsoft',
+    scale: options.throttleScale,
+    random: seededRandom(options.seed),
+  });
   const state: SimState = {
     options,
     clock,
@@ -118,8 +128,17 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     directory: directoryCache(start),
   };
 
-  const tokens = await createTokenService({ tenants, clock, baseUrl: () => url, settings: { lifetimeSeconds: () => faults.tokenLifetime } });
-  const app: FastifyInstance = Fastify({ https: { key: tls.key, cert: tls.cert }, logger: false, bodyLimit: 1_048_576 });
+  const tokens = await createTokenService({
+    tenants,
+    clock,
+    baseUrl: () => url,
+    settings: { lifetimeSeconds: () => faults.tokenLifetime },
+  });
+  const app: FastifyInstance = Fastify({
+    https: { key: tls.key, cert: tls.cert },
+    logger: false,
+    bodyLimit: 1_048_576,
+  });
   tokens.register(app);
   // Graph accepts a POST with a JSON content type and no body (revokeSignInSessions); Fastify's
   // default parser would refuse it before the route runs.
@@ -129,7 +148,14 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'), undefined);
+      done(
+        new GraphError(
+          400,
+          'BadRequest',
+          'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+        ),
+        undefined,
+      );
     }
   });
   const routes: GraphRoute[] = [
@@ -165,7 +191,10 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
   // Errors outside a route's own handling (an unreadable body) in Graph's envelope.
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const client = err.statusCode !== undefined && err.statusCode < 500;
-    const graphErr = err instanceof GraphError ? err : new GraphError(client ? err.statusCode! : 500, client ? 'BadRequest' : 'UnknownError', err.message);
+    const graphErr =
+      err instanceof GraphError
+        ? err
+        : new GraphError(client ? err.statusCode! : 500, client ? 'BadRequest' : 'UnknownError', err.message);
     const id = newRequestId();
     return reply.code(graphErr.status).send(graphErrorBody(graphErr, clock.now(), id, id));
   });
@@ -210,7 +239,13 @@ export async function startSimulator(input: SimulatorOptionsInput): Promise<Simu
           displayName: a.displayName,
           clientId: a.appId,
           roles: a.roles,
-          secrets: a.secrets.map((s) => ({ keyId: s.keyId, displayName: s.displayName, hint: s.hint, value: s.secretText, endDateTime: new Date(s.endDateTime).toISOString() })),
+          secrets: a.secrets.map((s) => ({
+            keyId: s.keyId,
+            displayName: s.displayName,
+            hint: s.hint,
+            value: s.secretText,
+            endDateTime: new Date(s.endDateTime).toISOString(),
+          })),
         })),
       })),
     }),

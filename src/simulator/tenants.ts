@@ -80,7 +80,15 @@ const APP_PLANS: AppPlan[] = [
       ['idsight (previous)', -300, 45],
     ],
   },
-  { state: 'readonly', displayName: 'idsight data integration', roles: READ_ONLY_PERMISSIONS, secrets: [['idsight', -100, 265], ['old', -700, 60]] },
+  {
+    state: 'readonly',
+    displayName: 'idsight data integration',
+    roles: READ_ONLY_PERMISSIONS,
+    secrets: [
+      ['idsight', -100, 265],
+      ['old', -700, 60],
+    ],
+  },
   { state: 'noconsent', displayName: 'idsight (consent pending)', roles: [], secrets: [['idsight', -2, 180]] },
   {
     state: 'noaudit',
@@ -88,7 +96,12 @@ const APP_PLANS: AppPlan[] = [
     roles: READ_ONLY_PERMISSIONS.filter((p) => p !== 'AuditLog.Read.All'),
     secrets: [['idsight', -30, 150]],
   },
-  { state: 'expired', displayName: 'idsight (expired secret)', roles: READ_ONLY_PERMISSIONS, secrets: [['idsight', -400, -5]] },
+  {
+    state: 'expired',
+    displayName: 'idsight (expired secret)',
+    roles: READ_ONLY_PERMISSIONS,
+    secrets: [['idsight', -400, -5]],
+  },
 ];
 
 interface TenantPlan {
@@ -104,7 +117,14 @@ interface TenantPlan {
 const TENANT_PLANS: TenantPlan[] = [
   { key: 'contoso', displayName: 'Contoso', domain: 'contoso', licence: 'p2', intune: true, userShare: 1 },
   { key: 'fabrikam', displayName: 'Fabrikam', domain: 'fabrikam', licence: 'p1', intune: false, userShare: 0.2 },
-  { key: 'tailspin', displayName: 'Tailspin Toys', domain: 'tailspintoys', licence: 'free', intune: false, userShare: 0.05 },
+  {
+    key: 'tailspin',
+    displayName: 'Tailspin Toys',
+    domain: 'tailspintoys',
+    licence: 'free',
+    intune: false,
+    userShare: 0.05,
+  },
 ];
 
 export function buildTenants(seed: number, users: number, start: number, scenario: Scenario = 'default'): SimTenant[] {

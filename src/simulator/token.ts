@@ -86,7 +86,14 @@ export async function createTokenService(opts: {
     return { token, expiresIn: Math.max(1, lifetime - 1) };
   }
 
-  function aadError(reply: FastifyReply, status: number, error: string, code: number, message: string, correlationId: string) {
+  function aadError(
+    reply: FastifyReply,
+    status: number,
+    error: string,
+    code: number,
+    message: string,
+    correlationId: string,
+  ) {
     const at = new Date(opts.clock.now()).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
     const traceId = randomUUID();
     return reply
@@ -106,7 +113,14 @@ export async function createTokenService(opts: {
   /** Resolves the {tenant} path segment, or answers with the error Entra gives. */
   function tenantOr(reply: FastifyReply, raw: string, correlationId: string): SimTenant | undefined {
     if (!GUID.test(raw) && !DNS_NAME.test(raw)) {
-      void aadError(reply, 400, 'invalid_request', 900023, `Specified tenant identifier '${raw}' is neither a valid DNS name, nor a valid external domain.`, correlationId);
+      void aadError(
+        reply,
+        400,
+        'invalid_request',
+        900023,
+        `Specified tenant identifier '${raw}' is neither a valid DNS name, nor a valid external domain.`,
+        correlationId,
+      );
       return undefined;
     }
     const tenant = findTenant(opts.tenants, raw);
@@ -143,7 +157,27 @@ export async function createTokenService(opts: {
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/${tenant.id}/oauth2/v2.0/logout`,
-      claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'cloud_instance_name',
+        'cloud_instance_host_name',
+        'cloud_graph_host_name',
+        'msgraph_host',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'nonce',
+        'preferred_username',
+        'name',
+        'tid',
+        'ver',
+        'at_hash',
+        'c_hash',
+        'email',
+      ],
       kerberos_endpoint: `${base}/${tenant.id}/kerberos`,
       tenant_region_scope: 'EU',
       cloud_instance_name: host,
@@ -162,7 +196,9 @@ export async function createTokenService(opts: {
     app.get('/common/discovery/instance', async (req) => {
       const host = new URL(opts.baseUrl()).host;
       const q = req.query as Record<string, string | undefined>;
-      const tenant = q.authorization_endpoint ? new URL(q.authorization_endpoint).pathname.split('/')[1] ?? 'common' : 'common';
+      const tenant = q.authorization_endpoint
+        ? (new URL(q.authorization_endpoint).pathname.split('/')[1] ?? 'common')
+        : 'common';
       return {
         tenant_discovery_endpoint: `${opts.baseUrl()}/${tenant}/v2.0/.well-known/openid-configuration`,
         'api-version': '1.1',
@@ -170,7 +206,10 @@ export async function createTokenService(opts: {
       };
     });
 
-    for (const path of ['/:tenant/v2.0/.well-known/openid-configuration', '/:tenant/.well-known/openid-configuration']) {
+    for (const path of [
+      '/:tenant/v2.0/.well-known/openid-configuration',
+      '/:tenant/.well-known/openid-configuration',
+    ]) {
       app.get(path, async (req, reply) => {
         const tenant = tenantOr(reply, (req.params as { tenant: string }).tenant, clientRequestId(req.headers));
         return tenant ? openIdConfiguration(tenant) : reply;
@@ -188,19 +227,46 @@ export async function createTokenService(opts: {
       const clientId = body.client_id ?? basic?.id;
       const secret = body.client_secret ?? basic?.secret;
       const missing = (name: string) =>
-        aadError(reply, 400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`, correlationId);
+        aadError(
+          reply,
+          400,
+          'invalid_request',
+          900144,
+          `The request body must contain the following parameter: '${name}'.`,
+          correlationId,
+        );
 
       if (!body.grant_type) return missing('grant_type');
       if (body.grant_type !== 'client_credentials') {
-        return aadError(reply, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${body.grant_type}'.`, correlationId);
+        return aadError(
+          reply,
+          400,
+          'unsupported_grant_type',
+          70003,
+          `The app requested an unsupported grant type '${body.grant_type}'.`,
+          correlationId,
+        );
       }
       if (!clientId) return missing('client_id');
       if (!body.scope) return missing('scope');
       const scopes = body.scope.split(' ').filter(Boolean);
-      const resource = scopes.length === 1 && scopes[0]!.endsWith('/.default') ? scopes[0]!.slice(0, -'/.default'.length) : undefined;
-      const audience = resource === GRAPH_APP_ID ? 'https://graph.microsoft.com' : resource !== undefined ? resources().find((r) => r === resource.replace(/\/$/, '')) : undefined;
+      const resource =
+        scopes.length === 1 && scopes[0]!.endsWith('/.default') ? scopes[0]!.slice(0, -'/.default'.length) : undefined;
+      const audience =
+        resource === GRAPH_APP_ID
+          ? 'https://graph.microsoft.com'
+          : resource !== undefined
+            ? resources().find((r) => r === resource.replace(/\/$/, ''))
+            : undefined;
       if (!audience) {
-        return aadError(reply, 400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${body.scope} is not valid.`, correlationId);
+        return aadError(
+          reply,
+          400,
+          'invalid_scope',
+          70011,
+          `The provided value for the input parameter 'scope' is not valid. The scope ${body.scope} is not valid.`,
+          correlationId,
+        );
       }
       const app = tenant.apps.find((a) => a.appId === clientId.toLowerCase());
       if (!app) {
@@ -214,7 +280,14 @@ export async function createTokenService(opts: {
         );
       }
       if (!secret && !body.client_assertion) {
-        return aadError(reply, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", correlationId);
+        return aadError(
+          reply,
+          401,
+          'invalid_client',
+          7000218,
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+          correlationId,
+        );
       }
       const matching = app.secrets.find((s) => s.secretText === secret);
       if (!matching) {
@@ -249,7 +322,11 @@ export async function createTokenService(opts: {
     if (!token) throw new Error('Access token is empty.');
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, publicKey, { algorithms: ['RS256'], currentDate: new Date(opts.clock.now()), clockTolerance: 0 }));
+      ({ payload } = await jwtVerify(token, publicKey, {
+        algorithms: ['RS256'],
+        currentDate: new Date(opts.clock.now()),
+        clockTolerance: 0,
+      }));
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new Error('Lifetime validation failed, the token is expired.');
@@ -257,7 +334,8 @@ export async function createTokenService(opts: {
       if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new Error('Access token validation failure.');
       throw new Error('CompactToken parsing failed with error code: 80049217');
     }
-    if (typeof payload.aud !== 'string' || !resources().includes(payload.aud)) throw new Error('Access token validation failure. Invalid audience.');
+    if (typeof payload.aud !== 'string' || !resources().includes(payload.aud))
+      throw new Error('Access token validation failure. Invalid audience.');
     return payload as unknown as AccessTokenClaims;
   }
 

@@ -6,8 +6,10 @@ export function createApiTokenRepo(db: Kysely<Database>) {
     async insert(t: ApiTokenRow): Promise<void> {
       await db.insertInto('api_tokens').values(t).execute();
     },
-    byHash: (tokenHash: string): Promise<ApiTokenRow | undefined> => db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
-    listForUser: (userId: string): Promise<ApiTokenRow[]> => db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').execute(),
+    byHash: (tokenHash: string): Promise<ApiTokenRow | undefined> =>
+      db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    listForUser: (userId: string): Promise<ApiTokenRow[]> =>
+      db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').execute(),
     async touch(id: string, now: number): Promise<void> {
       await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
     },

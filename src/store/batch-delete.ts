@@ -4,7 +4,13 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.js';
 
 /** A statement deleting up to `rows` rows of `table` whose `column` equals `value`. */
-export function deleteBatch(db: Db, table: string, column: string, value: string | number, rows: number): RawBuilder<unknown> {
+export function deleteBatch(
+  db: Db,
+  table: string,
+  column: string,
+  value: string | number,
+  rows: number,
+): RawBuilder<unknown> {
   const t = sql.table(table);
   const c = sql.ref(column);
   return db.dialect === 'sqlite'

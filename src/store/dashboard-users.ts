@@ -8,10 +8,19 @@ export function createDashboardUserRepo(db: Kysely<Database>, dialect: Dialect) 
     async insert(u: { id: string; email: string; passwordHash: string; role: Role; now: number }): Promise<void> {
       await db
         .insertInto('dashboard_users')
-        .values({ id: u.id, email: u.email, password_hash: u.passwordHash, role: u.role, created_at: u.now, updated_at: u.now, last_login_at: null })
+        .values({
+          id: u.id,
+          email: u.email,
+          password_hash: u.passwordHash,
+          role: u.role,
+          created_at: u.now,
+          updated_at: u.now,
+          last_login_at: null,
+        })
         .execute();
     },
-    byId: (id: string): Promise<DashboardUserRow | undefined> => db.selectFrom('dashboard_users').selectAll().where('id', '=', id).executeTakeFirst(),
+    byId: (id: string): Promise<DashboardUserRow | undefined> =>
+      db.selectFrom('dashboard_users').selectAll().where('id', '=', id).executeTakeFirst(),
     byEmail: (email: string): Promise<DashboardUserRow | undefined> =>
       db.selectFrom('dashboard_users').selectAll().where('email', '=', email).executeTakeFirst(),
     list: (): Promise<DashboardUserRow[]> => db.selectFrom('dashboard_users').selectAll().orderBy('email').execute(),
@@ -26,11 +35,19 @@ export function createDashboardUserRepo(db: Kysely<Database>, dialect: Dialect) 
       return (await q.execute()).map((r) => r.id);
     },
     async setRole(id: string, role: Role, now: number): Promise<boolean> {
-      const r = await db.updateTable('dashboard_users').set({ role, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      const r = await db
+        .updateTable('dashboard_users')
+        .set({ role, updated_at: now })
+        .where('id', '=', id)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
-      await db.updateTable('dashboard_users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('dashboard_users')
+        .set({ password_hash: passwordHash, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
     async touchLogin(id: string, now: number): Promise<void> {
       await db.updateTable('dashboard_users').set({ last_login_at: now }).where('id', '=', id).execute();

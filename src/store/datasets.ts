@@ -255,7 +255,18 @@ export interface MemberRef {
 
 /** Memberships, credentials and the typed columns exported as CSV for them. */
 export const GROUP_MEMBER_COLUMNS = ['group_id', 'member_id', 'member_type'] as const;
-export const CREDENTIAL_COLUMNS = ['owner_id', 'owner_kind', 'app_id', 'owner_display_name', 'key_id', 'credential_type', 'display_name', 'hint', 'start_at', 'end_at'] as const;
+export const CREDENTIAL_COLUMNS = [
+  'owner_id',
+  'owner_kind',
+  'app_id',
+  'owner_display_name',
+  'key_id',
+  'credential_type',
+  'display_name',
+  'hint',
+  'start_at',
+  'end_at',
+] as const;
 
 const COMMON = ['generation', 'deleted_at', 'removed_reason', 'collected_at', 'raw'] as const;
 // SQLite allows 32,766 bound parameters per statement: rows × columns stays well inside.
@@ -280,12 +291,22 @@ function rowOf(spec: DatasetSpec, integrationId: string, record: GraphRecord, o:
   if (!id) throw new ValidationError(`malformed ${spec.name} record: it has no id`);
   const row: Record<string, Value> = { integration_id: integrationId, id };
   for (const [column, read] of Object.entries(spec.columns)) row[column] = read(record);
-  return { ...row, generation: o.generation, deleted_at: null, removed_reason: null, collected_at: o.collectedAt, raw: JSON.stringify(record) };
+  return {
+    ...row,
+    generation: o.generation,
+    deleted_at: null,
+    removed_reason: null,
+    collected_at: o.collectedAt,
+    raw: JSON.stringify(record),
+  };
 }
 
 function credentialRows(integrationId: string, kind: string, record: GraphRecord): Array<Record<string, Value>> {
   const rows: Array<Record<string, Value>> = [];
-  for (const [list, type] of [['passwordCredentials', 'password'], ['keyCredentials', 'certificate']] as const) {
+  for (const [list, type] of [
+    ['passwordCredentials', 'password'],
+    ['keyCredentials', 'certificate'],
+  ] as const) {
     const creds = Array.isArray(record[list]) ? (record[list] as unknown[]) : [];
     for (const c of creds.map(obj)) {
       const keyId = str(c.keyId);
@@ -336,7 +357,13 @@ export function createDatasetRepo(db: Db) {
    * Event records kept in blocks: new records and changed versions (another digest, or back after
    * being marked gone) go into new blocks a page at a time; a block no row points at any more goes.
    */
-  async function upsertInBlocks(spec: DatasetSpec, blocks: string, integrationId: string, records: GraphRecord[], o: UpsertOptions): Promise<DatasetCounts> {
+  async function upsertInBlocks(
+    spec: DatasetSpec,
+    blocks: string,
+    integrationId: string,
+    records: GraphRecord[],
+    o: UpsertOptions,
+  ): Promise<DatasetCounts> {
     const unique = new Map<string, { record: GraphRecord; text: string }>();
     records.forEach((record, i) => {
       const id = str(record.id);
@@ -348,15 +375,24 @@ export function createDatasetRepo(db: Db) {
     const columns = [...Object.keys(spec.columns), ...COMMON, 'block_id', 'block_pos', 'digest'];
     await write(async (trx) => {
       // one page of an integration at a time: each sees what the one before it stored (SQLite's write lock does this)
-      if (db.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${BLOCK_LOCKS}, hashtext(${`${blocks}/${integrationId}`}))`.execute(trx);
+      if (db.dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(${BLOCK_LOCKS}, hashtext(${`${blocks}/${integrationId}`}))`.execute(trx);
       const all = [...unique.values()];
       for (let i = 0; i < all.length; i += CHUNK) {
         const chunk = all.slice(i, i + CHUNK).map((x) => ({ ...x, digest: digestOf(x.text) }));
         const stored = new Map(
-          (await trx.selectFrom(spec.table).select(['id', 'digest', 'block_id', 'deleted_at']).where('integration_id', '=', integrationId).where('id', 'in', chunk.map((x) => x.record.id as string)).execute()).map((r) => [
-            r.id as string,
-            r as { digest: unknown; block_id: unknown; deleted_at: unknown },
-          ]),
+          (
+            await trx
+              .selectFrom(spec.table)
+              .select(['id', 'digest', 'block_id', 'deleted_at'])
+              .where('integration_id', '=', integrationId)
+              .where(
+                'id',
+                'in',
+                chunk.map((x) => x.record.id as string),
+              )
+              .execute()
+          ).map((r) => [r.id as string, r as { digest: unknown; block_id: unknown; deleted_at: unknown }]),
         );
         const writes = chunk.filter((x) => {
           const old = stored.get(x.record.id as string);
@@ -368,40 +404,89 @@ export function createDatasetRepo(db: Db) {
         for (const [a, z] of blockRanges(writes.length)) {
           const part = writes.slice(a, z);
           const data = compressBlock(part.map((x) => x.text).join('\n'));
-          const block = await trx.insertInto(blocks).values({ integration_id: integrationId, collected_at: o.collectedAt, live: part.length, data }).returning('id').executeTakeFirstOrThrow();
-          const rows = part.map((x, pos) => ({ ...rowOf(spec, integrationId, x.record, o), raw: '', block_id: Number(block.id), block_pos: pos, digest: x.digest }));
+          const block = await trx
+            .insertInto(blocks)
+            .values({ integration_id: integrationId, collected_at: o.collectedAt, live: part.length, data })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          const rows = part.map((x, pos) => ({
+            ...rowOf(spec, integrationId, x.record, o),
+            raw: '',
+            block_id: Number(block.id),
+            block_pos: pos,
+            digest: x.digest,
+          }));
           await trx
             .insertInto(spec.table)
             .values(rows)
-            .onConflict((oc) => oc.columns(['integration_id', 'id']).doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+            .onConflict((oc) =>
+              oc
+                .columns(['integration_id', 'id'])
+                .doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))),
+            )
             .execute();
         }
         const released = writes.flatMap((x) => {
           const old = stored.get(x.record.id as string);
           return old?.block_id != null ? [Number(old.block_id)] : [];
         });
-        for (const id of released) await trx.updateTable(blocks).set((eb) => ({ live: eb('live', '-', 1) })).where('id', '=', id).execute();
-        if (released.length > 0) await trx.deleteFrom(blocks).where('id', 'in', [...new Set(released)]).where('live', '<=', 0).execute();
+        for (const id of released)
+          await trx
+            .updateTable(blocks)
+            .set((eb) => ({ live: eb('live', '-', 1) }))
+            .where('id', '=', id)
+            .execute();
+        if (released.length > 0)
+          await trx
+            .deleteFrom(blocks)
+            .where('id', 'in', [...new Set(released)])
+            .where('live', '<=', 0)
+            .execute();
       }
     });
     return counts;
   }
 
   /** A batch of rows with their records, out of their blocks, as `raw` (read in the rows' snapshot). */
-  async function withRecords(trx: AnyKysely, blocks: string, rows: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+  async function withRecords(
+    trx: AnyKysely,
+    blocks: string,
+    rows: Array<Record<string, unknown>>,
+  ): Promise<Array<Record<string, unknown>>> {
     const ids = [...new Set(rows.filter((r) => r.block_id != null).map((r) => Number(r.block_id)))];
     const opened = new Map<number, string[]>();
     for (let i = 0; i < ids.length; i += 100) {
-      for (const b of await trx.selectFrom(blocks).select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute()) opened.set(Number(b.id), decompressBlock(b.data as Uint8Array));
+      for (const b of await trx
+        .selectFrom(blocks)
+        .select(['id', 'data'])
+        .where('id', 'in', ids.slice(i, i + 100))
+        .execute())
+        opened.set(Number(b.id), decompressBlock(b.data as Uint8Array));
     }
-    return rows.map((r) => (r.block_id == null ? r : { ...r, raw: opened.get(Number(r.block_id))![Number(r.block_pos)] }));
+    return rows.map((r) =>
+      r.block_id == null ? r : { ...r, raw: opened.get(Number(r.block_id))![Number(r.block_pos)] },
+    );
   }
 
-  async function replaceCredentials(trx: AnyKysely, spec: DatasetSpec, integrationId: string, ownerIds: string[], records: GraphRecord[]): Promise<void> {
+  async function replaceCredentials(
+    trx: AnyKysely,
+    spec: DatasetSpec,
+    integrationId: string,
+    ownerIds: string[],
+    records: GraphRecord[],
+  ): Promise<void> {
     if (!spec.credentials || ownerIds.length === 0) return;
-    await trx.deleteFrom('app_credentials').where('integration_id', '=', integrationId).where('owner_id', 'in', ownerIds).execute();
+    await trx
+      .deleteFrom('app_credentials')
+      .where('integration_id', '=', integrationId)
+      .where('owner_id', 'in', ownerIds)
+      .execute();
     const rows = records.flatMap((r) => credentialRows(integrationId, spec.credentials!, r));
-    for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('app_credentials').values(rows.slice(i, i + CHUNK)).execute();
+    for (let i = 0; i < rows.length; i += CHUNK)
+      await trx
+        .insertInto('app_credentials')
+        .values(rows.slice(i, i + CHUNK))
+        .execute();
   }
 
   async function dropCredentialsOfGone(trx: AnyKysely, spec: DatasetSpec, integrationId: string): Promise<void> {
@@ -409,7 +494,17 @@ export function createDatasetRepo(db: Db) {
     await trx
       .deleteFrom('app_credentials')
       .where('integration_id', '=', integrationId)
-      .where((eb) => eb('owner_id', 'in', eb.selectFrom(spec.table).select('id').where('integration_id', '=', integrationId).where('deleted_at', 'is not', null)))
+      .where((eb) =>
+        eb(
+          'owner_id',
+          'in',
+          eb
+            .selectFrom(spec.table)
+            .select('id')
+            .where('integration_id', '=', integrationId)
+            .where('deleted_at', 'is not', null),
+        ),
+      )
       .execute();
   }
 
@@ -418,7 +513,12 @@ export function createDatasetRepo(db: Db) {
      * Stores a page in one transaction; every record gets this pass's generation. A malformed
      * record (no id) fails the whole page before anything is written.
      */
-    async upsert(spec: DatasetSpec, integrationId: string, records: GraphRecord[], o: UpsertOptions): Promise<DatasetCounts> {
+    async upsert(
+      spec: DatasetSpec,
+      integrationId: string,
+      records: GraphRecord[],
+      o: UpsertOptions,
+    ): Promise<DatasetCounts> {
       if (spec.blocks) return upsertInBlocks(spec, spec.blocks, integrationId, records, o);
       const unique = new Map<string, GraphRecord>();
       for (const r of records) {
@@ -434,7 +534,14 @@ export function createDatasetRepo(db: Db) {
           const chunk = all.slice(i, i + CHUNK);
           const ids = chunk.map((r) => r.id as string);
           const stored = new Map<string, { raw: string; deleted_at: unknown }>(
-            (await trx.selectFrom(spec.table).select(['id', 'raw', 'deleted_at']).where('integration_id', '=', integrationId).where('id', 'in', ids).execute()).map((r) => [r.id as string, r as { raw: string; deleted_at: unknown }]),
+            (
+              await trx
+                .selectFrom(spec.table)
+                .select(['id', 'raw', 'deleted_at'])
+                .where('integration_id', '=', integrationId)
+                .where('id', 'in', ids)
+                .execute()
+            ).map((r) => [r.id as string, r as { raw: string; deleted_at: unknown }]),
           );
           const changed: GraphRecord[] = [];
           const rows = chunk.map((record) => {
@@ -450,16 +557,31 @@ export function createDatasetRepo(db: Db) {
           await trx
             .insertInto(spec.table)
             .values(rows)
-            .onConflict((oc) => oc.columns(['integration_id', 'id']).doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+            .onConflict((oc) =>
+              oc
+                .columns(['integration_id', 'id'])
+                .doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))),
+            )
             .execute();
-          await replaceCredentials(trx, spec, integrationId, changed.map((r) => r.id as string), changed);
+          await replaceCredentials(
+            trx,
+            spec,
+            integrationId,
+            changed.map((r) => r.id as string),
+            changed,
+          );
         }
       });
       return counts;
     },
 
     /** Graph reported these objects removed (@removed): kept, marked with when and why. */
-    async markRemoved(spec: DatasetSpec, integrationId: string, removed: Array<{ id: string; reason: string }>, now: number): Promise<number> {
+    async markRemoved(
+      spec: DatasetSpec,
+      integrationId: string,
+      removed: Array<{ id: string; reason: string }>,
+      now: number,
+    ): Promise<number> {
       if (removed.length === 0) return 0;
       return write(async (trx) => {
         let n = 0;
@@ -494,17 +616,39 @@ export function createDatasetRepo(db: Db) {
     },
 
     /** Group members from members@delta: present ones added (or re-stamped), removed ones deleted. */
-    async applyMembers(integrationId: string, groupId: string, present: MemberRef[], removedIds: string[], generation: number): Promise<void> {
+    async applyMembers(
+      integrationId: string,
+      groupId: string,
+      present: MemberRef[],
+      removedIds: string[],
+      generation: number,
+    ): Promise<void> {
       await write(async (trx) => {
         for (let i = 0; i < removedIds.length; i += CHUNK) {
-          await trx.deleteFrom('group_members').where('integration_id', '=', integrationId).where('group_id', '=', groupId).where('member_id', 'in', removedIds.slice(i, i + CHUNK)).execute();
+          await trx
+            .deleteFrom('group_members')
+            .where('integration_id', '=', integrationId)
+            .where('group_id', '=', groupId)
+            .where('member_id', 'in', removedIds.slice(i, i + CHUNK))
+            .execute();
         }
-        const rows = present.map((m) => ({ integration_id: integrationId, group_id: groupId, member_id: m.id, member_type: m.type, generation }));
+        const rows = present.map((m) => ({
+          integration_id: integrationId,
+          group_id: groupId,
+          member_id: m.id,
+          member_type: m.type,
+          generation,
+        }));
         for (let i = 0; i < rows.length; i += CHUNK) {
           await trx
             .insertInto('group_members')
             .values(rows.slice(i, i + CHUNK))
-            .onConflict((oc) => oc.columns(['integration_id', 'group_id', 'member_id']).doUpdateSet((eb) => ({ member_type: eb.ref('excluded.member_type'), generation: eb.ref('excluded.generation') })))
+            .onConflict((oc) =>
+              oc.columns(['integration_id', 'group_id', 'member_id']).doUpdateSet((eb) => ({
+                member_type: eb.ref('excluded.member_type'),
+                generation: eb.ref('excluded.generation'),
+              })),
+            )
             .execute();
         }
       });
@@ -519,14 +663,26 @@ export function createDatasetRepo(db: Db) {
       q = q.where((eb) =>
         eb.or([
           ...(generation === null ? [] : [eb('generation', '<', generation)]),
-          eb('group_id', 'in', eb.selectFrom('directory_groups').select('id').where('integration_id', '=', integrationId).where('deleted_at', 'is not', null)),
+          eb(
+            'group_id',
+            'in',
+            eb
+              .selectFrom('directory_groups')
+              .select('id')
+              .where('integration_id', '=', integrationId)
+              .where('deleted_at', 'is not', null),
+          ),
         ]),
       );
       return Number((await q.executeTakeFirst()).numDeletedRows);
     },
 
     /** Rows of a data set, in key order, a batch at a time (memory flat in its size). */
-    async *stream(spec: DatasetSpec, integrationId: string, q: StreamQuery = {}): AsyncGenerator<Record<string, unknown>> {
+    async *stream(
+      spec: DatasetSpec,
+      integrationId: string,
+      q: StreamQuery = {},
+    ): AsyncGenerator<Record<string, unknown>> {
       const batch = q.batch ?? 1_000;
       const timeCol = spec.time;
       let after: { t: number; id: string } | undefined;
@@ -549,7 +705,13 @@ export function createDatasetRepo(db: Db) {
         const page = query.limit(batch).compile();
         // a row and the block it points at are read as of one moment (a newer version may replace the block)
         const rows = spec.blocks
-          ? await readSnapshot(db, async (trx) => withRecords(untyped(trx), spec.blocks!, (await trx.executeQuery(page)).rows as Array<Record<string, unknown>>))
+          ? await readSnapshot(db, async (trx) =>
+              withRecords(
+                untyped(trx),
+                spec.blocks!,
+                (await trx.executeQuery(page)).rows as Array<Record<string, unknown>>,
+              ),
+            )
           : ((await k.executeQuery(page)).rows as Array<Record<string, unknown>>);
         for (const row of rows) yield row;
         if (rows.length < batch) return;
@@ -559,7 +721,11 @@ export function createDatasetRepo(db: Db) {
     },
 
     /** Memberships or credentials, in key order, a batch at a time. */
-    async *streamLinks(table: 'group_members' | 'app_credentials', integrationId: string, batch = 1_000): AsyncGenerator<Record<string, unknown>> {
+    async *streamLinks(
+      table: 'group_members' | 'app_credentials',
+      integrationId: string,
+      batch = 1_000,
+    ): AsyncGenerator<Record<string, unknown>> {
       const [a, b] = table === 'group_members' ? ['group_id', 'member_id'] : ['owner_id', 'key_id'];
       let after: [string, string] | undefined;
       for (;;) {
@@ -593,7 +759,10 @@ export function createDatasetRepo(db: Db) {
      * held for long (collections of other integrations go on); an interrupted purge leaves whole
      * batches and picks up where it stopped when called again. `stopped` ends it between batches.
      */
-    async purge(integrationId: string, opts: { batchRows?: number; stopped?: () => boolean } = {}): Promise<Record<string, number>> {
+    async purge(
+      integrationId: string,
+      opts: { batchRows?: number; stopped?: () => boolean } = {},
+    ): Promise<Record<string, number>> {
       const rows = opts.batchRows ?? PURGE_BATCH_ROWS;
       const out: Record<string, number> = {};
       const tables: Array<[string, string | undefined]> = [
@@ -606,7 +775,11 @@ export function createDatasetRepo(db: Db) {
         if (name) out[name] = 0;
         for (;;) {
           if (opts.stopped?.()) return out;
-          const deleted = await write(async (trx) => Number((await deleteBatch(db, table, 'integration_id', integrationId, rows).execute(trx)).numAffectedRows ?? 0));
+          const deleted = await write(async (trx) =>
+            Number(
+              (await deleteBatch(db, table, 'integration_id', integrationId, rows).execute(trx)).numAffectedRows ?? 0,
+            ),
+          );
           if (name) out[name]! += deleted;
           if (deleted < rows) break;
         }

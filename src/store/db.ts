@@ -3,7 +3,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SignInWriter } from './signin-writer.js';
@@ -45,14 +53,25 @@ const pgTypes = {
 
 export function openDb(options: DbOptions): Db {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes as pg.CustomTypesConfig });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      types: pgTypes as pg.CustomTypesConfig,
+    });
     // An idle client's connection error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', pgPool: pool, location: redactUrl(options.databaseUrl), close: () => kysely.destroy() };
+    return {
+      kysely,
+      dialect: 'postgres',
+      pgPool: pool,
+      location: redactUrl(options.databaseUrl),
+      close: () => kysely.destroy(),
+    };
   }
   // the sign-in writer's threads open the file too: an in-memory database would be a different one each
-  if (options.sqlitePath === ':memory:' || options.sqlitePath === '') throw new Error('idsight needs an SQLite file, not an in-memory database');
+  if (options.sqlitePath === ':memory:' || options.sqlitePath === '')
+    throw new Error('idsight needs an SQLite file, not an in-memory database');
   mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
   const sqlite = openSqlite(options.sqlitePath);
   sqlite.pragma('busy_timeout = 0'); // this thread waits for the write lock asynchronously (PatientSqliteDialect)

@@ -47,15 +47,26 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         })
         .execute();
     },
-    get: (id: string): Promise<IntegrationRow | undefined> => db.selectFrom('integrations').selectAll().where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst(),
-    list: (): Promise<IntegrationRow[]> => db.selectFrom('integrations').selectAll().where('status', '!=', REMOVING).orderBy('name').orderBy('id').execute(),
+    get: (id: string): Promise<IntegrationRow | undefined> =>
+      db.selectFrom('integrations').selectAll().where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst(),
+    list: (): Promise<IntegrationRow[]> =>
+      db.selectFrom('integrations').selectAll().where('status', '!=', REMOVING).orderBy('name').orderBy('id').execute(),
     /** Any row for this tenant and app, one being removed included (it still holds the pair). */
     findByTenantApp: (tenantId: string, clientId: string): Promise<IntegrationRow | undefined> =>
-      db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('client_id', '=', clientId).executeTakeFirst(),
+      db
+        .selectFrom('integrations')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .executeTakeFirst(),
     async update(id: string, patch: { name?: string; settings?: Record<string, unknown> }, now: number): Promise<void> {
       await db
         .updateTable('integrations')
-        .set({ ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}), updated_at: now })
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}),
+          updated_at: now,
+        })
         .where('id', '=', id)
         .where('status', '!=', REMOVING)
         .execute();
@@ -63,19 +74,37 @@ export function createIntegrationRepo(db: Kysely<Database>) {
     async recordTest(id: string, o: TestOutcome): Promise<void> {
       await db
         .updateTable('integrations')
-        .set({ status: o.status, last_report: JSON.stringify(o.report), last_tested_at: o.testedAt, secret_expires_at: o.secretExpiresAt })
+        .set({
+          status: o.status,
+          last_report: JSON.stringify(o.report),
+          last_tested_at: o.testedAt,
+          secret_expires_at: o.secretExpiresAt,
+        })
         .where('id', '=', id)
         .where('status', '!=', REMOVING)
         .execute();
     },
     /** The first step of removing an integration with its data; false when it is gone or already being removed. */
     async markRemoving(id: string, now: number): Promise<boolean> {
-      const r = await db.updateTable('integrations').set({ status: REMOVING, updated_at: now }).where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst();
+      const r = await db
+        .updateTable('integrations')
+        .set({ status: REMOVING, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '!=', REMOVING)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     /** Integrations whose removal has begun and not finished, oldest first. */
     listRemoving: async (): Promise<string[]> =>
-      (await db.selectFrom('integrations').select('id').where('status', '=', REMOVING).orderBy('updated_at').orderBy('id').execute()).map((r) => r.id),
+      (
+        await db
+          .selectFrom('integrations')
+          .select('id')
+          .where('status', '=', REMOVING)
+          .orderBy('updated_at')
+          .orderBy('id')
+          .execute()
+      ).map((r) => r.id),
     /** True when a row was removed. */
     async remove(id: string): Promise<boolean> {
       const r = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();
@@ -85,10 +114,18 @@ export function createIntegrationRepo(db: Kysely<Database>) {
     listSecretEnvelopes: (): Promise<Array<{ id: string; secret_envelope: string }>> =>
       db.selectFrom('integrations').select(['id', 'secret_envelope']).execute(),
     async setSecretEnvelope(id: string, envelope: string, now: number): Promise<void> {
-      await db.updateTable('integrations').set({ secret_envelope: envelope, updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('integrations')
+        .set({ secret_envelope: envelope, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
     async setCustomCloud(id: string, customCloud: Record<string, unknown>, now: number): Promise<void> {
-      await db.updateTable('integrations').set({ custom_cloud: JSON.stringify(customCloud), updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('integrations')
+        .set({ custom_cloud: JSON.stringify(customCloud), updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
   };
 }

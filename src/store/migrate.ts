@@ -39,13 +39,20 @@ export interface MigrateOutcome {
  * Applies the pending migrations, then converts data a migration left to convert in batches
  * (reporting its progress): such work is too long for one transaction, and resumes if stopped.
  */
-export async function migrate(db: Db, opts: { onConversion?: (p: ConversionProgress) => void } = {}): Promise<MigrateOutcome> {
+export async function migrate(
+  db: Db,
+  opts: { onConversion?: (p: ConversionProgress) => void } = {},
+): Promise<MigrateOutcome> {
   const attempts = 20;
   for (let attempt = 1; ; attempt++) {
     try {
       const results = db.dialect === 'sqlite' ? await migrateSqlite(db) : await runMigrator(db.kysely, db.dialect);
       const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-      return { applied, total: Object.keys(MIGRATIONS).length, converted: await convertLegacySignIns(db, opts.onConversion) };
+      return {
+        applied,
+        total: Object.keys(MIGRATIONS).length,
+        converted: await convertLegacySignIns(db, opts.onConversion),
+      };
     } catch (err) {
       if (attempt >= attempts || !isConcurrentMigration(err)) throw err;
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
@@ -82,9 +89,12 @@ async function runMigrator(kysely: Kysely<any>, dialect: Dialect): Promise<Migra
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     const message = error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(`database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${message}`, { cause: error }), {
-      code: (error as { code?: unknown }).code,
-    });
+    throw Object.assign(
+      new Error(`database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${message}`, { cause: error }),
+      {
+        code: (error as { code?: unknown }).code,
+      },
+    );
   }
   return results ?? [];
 }
@@ -94,5 +104,10 @@ function isConcurrentMigration(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   // SQLITE_BUSY*: the other process held the lock past the busy timeout. 23505/42P07/42710:
   // another PostgreSQL session created the migrator's own tables at the same moment.
-  return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || code === '23505' || code === '42P07' || code === '42710';
+  return (
+    (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) ||
+    code === '23505' ||
+    code === '42P07' ||
+    code === '42710'
+  );
 }

@@ -35,7 +35,9 @@ export function blockLines(records: Uint8Array, spans: Uint32Array, indexes: rea
   const first = indexes[0]!;
   const last = indexes[indexes.length - 1]!;
   if (last - first === indexes.length - 1) return records.subarray(spans[2 * first], spans[2 * last + 1]);
-  return Buffer.concat(indexes.flatMap((i, k) => [...(k > 0 ? [NEWLINE] : []), records.subarray(spans[2 * i], spans[2 * i + 1])]));
+  return Buffer.concat(
+    indexes.flatMap((i, k) => [...(k > 0 ? [NEWLINE] : []), records.subarray(spans[2 * i], spans[2 * i + 1])]),
+  );
 }
 
 /** The records of a block, in the order they were stored. */

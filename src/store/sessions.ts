@@ -6,7 +6,8 @@ export function createSessionRepo(db: Kysely<Database>) {
     async insert(s: SessionRow): Promise<void> {
       await db.insertInto('sessions').values(s).execute();
     },
-    byHash: (tokenHash: string): Promise<SessionRow | undefined> => db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    byHash: (tokenHash: string): Promise<SessionRow | undefined> =>
+      db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
     async touch(tokenHash: string, now: number): Promise<void> {
       await db.updateTable('sessions').set({ last_seen_at: now }).where('token_hash', '=', tokenHash).execute();
     },

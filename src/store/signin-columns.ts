@@ -10,10 +10,30 @@ export type GraphSignIn = Record<string, unknown> & { id?: unknown; createdDateT
 
 /** The typed columns held as dictionary numbers, in the order rows carry them. */
 export const TEXT_COLUMNS = [
-  'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'home_tenant_id', 'app_id', 'app_display_name', 'resource_id',
-  'resource_display_name', 'resource_tenant_id', 'ip_address', 'country', 'city', 'client_app_used', 'conditional_access_status',
-  'authentication_requirement', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id',
-  'operating_system', 'browser', 'user_agent',
+  'event_type',
+  'user_id',
+  'user_principal_name',
+  'user_display_name',
+  'home_tenant_id',
+  'app_id',
+  'app_display_name',
+  'resource_id',
+  'resource_display_name',
+  'resource_tenant_id',
+  'ip_address',
+  'country',
+  'city',
+  'client_app_used',
+  'conditional_access_status',
+  'authentication_requirement',
+  'risk_level_aggregated',
+  'risk_level_during_sign_in',
+  'risk_state',
+  'risk_detail',
+  'device_id',
+  'operating_system',
+  'browser',
+  'user_agent',
 ] as const;
 export type TextColumn = (typeof TEXT_COLUMNS)[number];
 
@@ -36,7 +56,8 @@ export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /**
  * The typed columns of a Graph signIn. Throws ValidationError for a record without a usable id
@@ -46,7 +67,10 @@ export function signInFields(record: GraphSignIn): SignInFields {
   const id = str(record.id);
   if (!id) throw new ValidationError('malformed sign-in record: it has no id');
   const created = typeof record.createdDateTime === 'string' ? Date.parse(record.createdDateTime) : NaN;
-  if (!Number.isFinite(created)) throw new ValidationError(`malformed sign-in record ${id}: createdDateTime ${JSON.stringify(record.createdDateTime)} is not a timestamp`);
+  if (!Number.isFinite(created))
+    throw new ValidationError(
+      `malformed sign-in record ${id}: createdDateTime ${JSON.stringify(record.createdDateTime)} is not a timestamp`,
+    );
   const status = obj(record.status);
   const location = obj(record.location);
   const geo = obj(location.geoCoordinates);
@@ -88,7 +112,13 @@ export function signInFields(record: GraphSignIn): SignInFields {
     is_interactive: isInteractive === null ? null : isInteractive ? 1 : 0,
     correlation_id: str(record.correlationId),
   };
-  return { sign_in_id: id, hour: hourOf(created), created_at: created, texts: TEXT_COLUMNS.map((c) => texts[c]), values: VALUE_COLUMNS.map((c) => values[c]) };
+  return {
+    sign_in_id: id,
+    hour: hourOf(created),
+    created_at: created,
+    texts: TEXT_COLUMNS.map((c) => texts[c]),
+    values: VALUE_COLUMNS.map((c) => values[c]),
+  };
 }
 
 /** The numbers of each sign-in in a batch, in this order (NaN: none). */
@@ -134,7 +164,11 @@ const NEWLINE = 0x0a;
  * kept once (its last copy). The records' JSON is as received where known, serialised otherwise.
  * Throws ValidationError for a malformed record before anything is stored.
  */
-export function buildBatch(records: readonly GraphSignIn[], received: ReceivedRecords | undefined, collectedAt: number): Omit<SignInBatch, 'integrationNo'> {
+export function buildBatch(
+  records: readonly GraphSignIn[],
+  received: ReceivedRecords | undefined,
+  collectedAt: number,
+): Omit<SignInBatch, 'integrationNo'> {
   const fields = records.map(signInFields);
   const last = new Map<string, number>();
   fields.forEach((f, i) => last.set(f.sign_in_id, i));
@@ -146,7 +180,10 @@ export function buildBatch(records: readonly GraphSignIn[], received: ReceivedRe
   kept.forEach((i, row) => {
     const f = fields[i]!;
     const [latitude, longitude, errorCode, isInteractive] = f.values as Array<number | null>;
-    numbers.set([f.hour, f.created_at, latitude ?? NaN, longitude ?? NaN, errorCode ?? NaN, isInteractive ?? NaN], row * N);
+    numbers.set(
+      [f.hour, f.created_at, latitude ?? NaN, longitude ?? NaN, errorCode ?? NaN, isInteractive ?? NaN],
+      row * N,
+    );
     f.texts.forEach((t, c) => {
       if (t === null) return;
       let at = stringIndex.get(t);
@@ -173,7 +210,11 @@ export function buildBatch(records: readonly GraphSignIn[], received: ReceivedRe
  * comma between two records is overwritten with a newline, and the page's buffer is used as it is
  * (its records are most of it). Otherwise the lines are copied into a buffer of their own.
  */
-function recordLines(records: readonly GraphSignIn[], kept: number[], received: ReceivedRecords | undefined): Pick<SignInBatch, 'records' | 'spans'> {
+function recordLines(
+  records: readonly GraphSignIn[],
+  kept: number[],
+  received: ReceivedRecords | undefined,
+): Pick<SignInBatch, 'records' | 'spans'> {
   const n = kept.length;
   if (received && n > 0 && n === records.length && ownsBuffer(received.bytes)) {
     const { bytes, spans } = received;
@@ -182,7 +223,10 @@ function recordLines(records: readonly GraphSignIn[], kept: number[], received: 
     if (adjacent) {
       for (let i = 1; i < n; i++) bytes[spans[2 * i]! - 1] = NEWLINE;
       const first = spans[0]!;
-      return { records: bytes.subarray(first, spans[2 * n - 1]) as Uint8Array<ArrayBuffer>, spans: spans.map((x) => x - first) };
+      return {
+        records: bytes.subarray(first, spans[2 * n - 1]) as Uint8Array<ArrayBuffer>,
+        spans: spans.map((x) => x - first),
+      };
     }
   }
   const encoder = new TextEncoder();
@@ -203,7 +247,8 @@ function recordLines(records: readonly GraphSignIn[], kept: number[], received: 
 }
 
 /** Whether a view is the whole of its buffer, which may then move to another thread (a pooled Buffer's may not). */
-const ownsBuffer = (bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> => bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+const ownsBuffer = (bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> =>
+  bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 
 /** Texts of records (an old store's, say) as received records; a text over several lines is not kept. */
 export function receivedOf(texts: readonly string[]): ReceivedRecords {
@@ -218,10 +263,15 @@ export function receivedOf(texts: readonly string[]): ReceivedRecords {
 }
 
 /** A number of a batch's sign-in (null for none). */
-export const batchNumber = (b: Pick<SignInBatch, 'numbers'>, row: number, field: (typeof NUMBER_FIELDS)[number]): number | null => {
+export const batchNumber = (
+  b: Pick<SignInBatch, 'numbers'>,
+  row: number,
+  field: (typeof NUMBER_FIELDS)[number],
+): number | null => {
   const v = b.numbers[row * N + NUMBER_FIELDS.indexOf(field)]!;
   return Number.isNaN(v) ? null : v;
 };
 
 /** The texts of a batch's sign-in, as indexes into `strings` (-1: none), in TEXT_COLUMNS order. */
-export const batchTexts = (b: Pick<SignInBatch, 'textRefs'>, row: number): number[] => Array.from(b.textRefs.subarray(row * T, row * T + T), (r) => r - 1);
+export const batchTexts = (b: Pick<SignInBatch, 'textRefs'>, row: number): number[] =>
+  Array.from(b.textRefs.subarray(row * T, row * T + T), (r) => r - 1);

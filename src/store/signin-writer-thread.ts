@@ -6,7 +6,8 @@ import { writeSignIns, type SignInBatch, type UpsertCounts } from './signin-writ
 
 /** What the main thread sends: a batch, or (to either thread) the end. */
 export type WriterRequest = { id: number; batch: SignInBatch } | { close: true };
-export type WriterReply = { id: number; counts: UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
+export type WriterReply =
+  { id: number; counts: UpsertCounts } | { id: number; error: { message: string; code?: string; name: string } };
 
 const sqlite = openSqlite((workerData as { sqlitePath: string }).sqlitePath);
 // The checkpointer's thread copies the log into the database; this connection does it only if

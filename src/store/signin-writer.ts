@@ -25,7 +25,12 @@ export class SignInWriter {
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref(); // an idle writer does not keep the process alive; a busy one does
-      worker.postMessage({ id, batch } satisfies WriterRequest, [batch.numbers.buffer, batch.textRefs.buffer, batch.records.buffer, batch.spans.buffer]); // the arrays move, not copied
+      worker.postMessage({ id, batch } satisfies WriterRequest, [
+        batch.numbers.buffer,
+        batch.textRefs.buffer,
+        batch.records.buffer,
+        batch.spans.buffer,
+      ]); // the arrays move, not copied
     });
   }
 
@@ -60,7 +65,10 @@ export class SignInWriter {
       pending.delete(reply.id);
       if (pending.size === 0) worker.unref();
       if ('counts' in reply) waiting?.resolve(reply.counts);
-      else waiting?.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
+      else
+        waiting?.reject(
+          Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }),
+        );
     });
     // A thread that fails to start or dies fails what it held; the next batch starts a new one.
     const fail = (err: Error) => {
@@ -96,5 +104,8 @@ function spawnThread(name: string, sqlitePath: string, resourceLimits: ResourceL
   // From the sources (tests, `npm start`): a thread does not inherit tsx's loader, so it registers
   // it first (found from here: an eval'd thread would look for it from the working directory).
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true });
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`,
+    { ...options, eval: true },
+  );
 }

@@ -35,7 +35,12 @@ export function digestsOf({ ids, records, spans }: SignInBatch): number[] {
  * The rule both stores apply: a fetched version is stored unless identical to the stored one or
  * fetched earlier than it (a slow, overlapping chain committing late). Counts the unchanged.
  */
-export function classify(batch: SignInBatch, digests: readonly number[], stored: (row: number) => StoredVersion | undefined, counts: UpsertCounts): Write[] {
+export function classify(
+  batch: SignInBatch,
+  digests: readonly number[],
+  stored: (row: number) => StoredVersion | undefined,
+  counts: UpsertCounts,
+): Write[] {
   const writes: Write[] = [];
   for (let row = 0; row < batch.ids.length; row++) {
     const old = stored(row);
@@ -47,16 +52,44 @@ export function classify(batch: SignInBatch, digests: readonly number[], stored:
 }
 
 /** The columns of a sign-in row, in the order `rowValues` gives them. */
-export const ROW_COLUMNS = ['integration_no', 'hour', 'sign_in_id', 'created_at', ...TEXT_COLUMNS, ...VALUE_COLUMNS, 'block_id', 'block_pos', 'digest'] as const;
+export const ROW_COLUMNS = [
+  'integration_no',
+  'hour',
+  'sign_in_id',
+  'created_at',
+  ...TEXT_COLUMNS,
+  ...VALUE_COLUMNS,
+  'block_id',
+  'block_pos',
+  'digest',
+] as const;
 
 /** A row's values in ROW_COLUMNS order; `textId` gives the dictionary number of the batch's string at an index. */
-export function rowValues(batch: SignInBatch, row: number, digest: number, textId: (index: number) => number, blockId: number, blockPos: number): Array<string | number | null> {
+export function rowValues(
+  batch: SignInBatch,
+  row: number,
+  digest: number,
+  textId: (index: number) => number,
+  blockId: number,
+  blockPos: number,
+): Array<string | number | null> {
   const n = (field: Parameters<typeof batchNumber>[2]) => batchNumber(batch, row, field);
   return [
-    batch.integrationNo, n('hour'), batch.ids[row]!, n('created_at'),
-    ...Array.from(batch.textRefs.subarray(row * TEXT_COLUMNS.length, (row + 1) * TEXT_COLUMNS.length), (ref) => (ref === 0 ? null : textId(ref - 1))),
-    n('latitude'), n('longitude'), n('error_code'), n('is_interactive'), batch.correlationIds[row] ?? null,
-    blockId, blockPos, digest,
+    batch.integrationNo,
+    n('hour'),
+    batch.ids[row]!,
+    n('created_at'),
+    ...Array.from(batch.textRefs.subarray(row * TEXT_COLUMNS.length, (row + 1) * TEXT_COLUMNS.length), (ref) =>
+      ref === 0 ? null : textId(ref - 1),
+    ),
+    n('latitude'),
+    n('longitude'),
+    n('error_code'),
+    n('is_interactive'),
+    batch.correlationIds[row] ?? null,
+    blockId,
+    blockPos,
+    digest,
   ];
 }
 
@@ -64,7 +97,14 @@ export function rowValues(batch: SignInBatch, row: number, digest: number, textI
 export function blocksOf(batch: SignInBatch, writes: Write[]): Array<{ lines: Uint8Array; writes: Write[] }> {
   return blockRanges(writes.length).map(([a, z]) => {
     const part = writes.slice(a, z);
-    return { lines: blockLines(batch.records, batch.spans, part.map((w) => w.row)), writes: part };
+    return {
+      lines: blockLines(
+        batch.records,
+        batch.spans,
+        part.map((w) => w.row),
+      ),
+      writes: part,
+    };
   });
 }
 
@@ -91,7 +131,9 @@ function sqliteDictionary(sqlite: SQLite.Database) {
       if (!cache) caches.set(integrationNo, (cache = new Map()));
       let id = cache.get(value);
       if (id === undefined) {
-        id = (find.get(integrationNo, value) as number | undefined) ?? Number(add.run(integrationNo, value).lastInsertRowid);
+        id =
+          (find.get(integrationNo, value) as number | undefined) ??
+          Number(add.run(integrationNo, value).lastInsertRowid);
         if (++size > 200_000) {
           caches = new Map([[integrationNo, (cache = new Map())]]);
           size = 1;
@@ -111,10 +153,20 @@ function sqliteDictionary(sqlite: SQLite.Database) {
 
 function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCounts {
   const values = ROW_COLUMNS.map(() => '?').join(', ');
-  const stored = sqlite.prepare('select s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id where s.integration_no = ? and s.hour = ? and s.sign_in_id = ?');
-  const insertBlock = sqlite.prepare('insert into signin_blocks (integration_no, collected_at, live, data) values (?, ?, ?, ?)');
+  const stored = sqlite.prepare(
+    'select s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id where s.integration_no = ? and s.hour = ? and s.sign_in_id = ?',
+  );
+  const insertBlock = sqlite.prepare(
+    'insert into signin_blocks (integration_no, collected_at, live, data) values (?, ?, ?, ?)',
+  );
   const insert = sqlite.prepare(`insert into signins (${ROW_COLUMNS.join(', ')}) values (${values})`);
-  const replace = sqlite.prepare(`insert into signins (${ROW_COLUMNS.join(', ')}) values (${values}) on conflict (integration_no, hour, sign_in_id) do update set ${ROW_COLUMNS.slice(3).map((c) => `${c} = excluded.${c}`).join(', ')}`);
+  const replace = sqlite.prepare(
+    `insert into signins (${ROW_COLUMNS.join(', ')}) values (${values}) on conflict (integration_no, hour, sign_in_id) do update set ${ROW_COLUMNS.slice(
+      3,
+    )
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ')}`,
+  );
   const release = sqlite.prepare('update signin_blocks set live = live - 1 where id = ?');
   const dropEmpty = sqlite.prepare('delete from signin_blocks where id = ? and live <= 0');
   const count = sqlite.prepare('update signin_integrations set signins = signins + ? where no = ?');
@@ -128,7 +180,8 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
       batch,
       digests,
       (row) => {
-        const r = stored.get(no, batchNumber(batch, row, 'hour'), batch.ids[row]) as { digest: number; block_id: number; collected_at: number } | undefined;
+        const r = stored.get(no, batchNumber(batch, row, 'hour'), batch.ids[row]) as
+          { digest: number; block_id: number; collected_at: number } | undefined;
         return r && { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) };
       },
       counts,
@@ -138,7 +191,9 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
     const textId = (i: number) => (ids[i] ??= dictionary.id(no, batch.strings[i]!));
     const emptied = new Set<number>();
     for (const block of blocksOf(batch, writes)) {
-      const blockId = Number(insertBlock.run(no, batch.collectedAt, block.writes.length, compressBlock(block.lines)).lastInsertRowid);
+      const blockId = Number(
+        insertBlock.run(no, batch.collectedAt, block.writes.length, compressBlock(block.lines)).lastInsertRowid,
+      );
       block.writes.forEach((w, pos) => {
         const row = rowValues(batch, w.row, digests[w.row]!, textId, blockId, pos);
         if (w.replaces) {

@@ -17,7 +17,9 @@ const BATCH = 1_000;
 
 async function legacyTableExists(db: Db): Promise<boolean> {
   if (db.dialect === 'sqlite') {
-    const r = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'signins_legacy'`.execute(db.kysely);
+    const r = await sql<{
+      n: number;
+    }>`select count(*) as n from sqlite_master where type = 'table' and name = 'signins_legacy'`.execute(db.kysely);
     return Number(r.rows[0]?.n ?? 0) > 0;
   }
   const r = await sql<{ t: string | null }>`select to_regclass('signins_legacy')::text as t`.execute(db.kysely);
@@ -39,13 +41,24 @@ export async function convertLegacySignIns(db: Db, onProgress?: (p: ConversionPr
   }
 }
 
-async function convert(db: Db, progress: { converted: number }, onProgress?: (p: ConversionProgress) => void): Promise<number> {
+async function convert(
+  db: Db,
+  progress: { converted: number },
+  onProgress?: (p: ConversionProgress) => void,
+): Promise<number> {
   if (!(await legacyTableExists(db))) return 0;
   const k = db.kysely;
   const repo = createSignInRepo(db);
   const rowRef = db.dialect === 'sqlite' ? sql<string>`rowid` : sql<string>`ctid::text`;
-  const total = Number((await k.selectFrom('signins_legacy').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  for (; total > 0; ) {
+  const total = Number(
+    (
+      await k
+        .selectFrom('signins_legacy')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  for (; total > 0;) {
     onProgress?.({ converted: progress.converted, total });
     // in key order (its index serves it): an hour's records, fetched together, make full blocks
     const rows = await k
@@ -65,10 +78,19 @@ async function convert(db: Db, progress: { converted: number }, onProgress?: (p:
     }
     for (const group of groups.values()) {
       const texts = group.map((r) => r.raw);
-      await repo.upsert(group[0]!.integration_id, texts.map((t) => JSON.parse(t) as Record<string, unknown>), Number(group[0]!.collected_at), receivedOf(texts));
+      await repo.upsert(
+        group[0]!.integration_id,
+        texts.map((t) => JSON.parse(t) as Record<string, unknown>),
+        Number(group[0]!.collected_at),
+        receivedOf(texts),
+      );
     }
     const refs = rows.map((r) => r.ref);
-    if (db.dialect === 'sqlite') await k.deleteFrom('signins_legacy').where(sql`rowid`, 'in', refs.map(Number)).execute();
+    if (db.dialect === 'sqlite')
+      await k
+        .deleteFrom('signins_legacy')
+        .where(sql`rowid`, 'in', refs.map(Number))
+        .execute();
     else await sql`delete from signins_legacy where ctid = any(${refs}::tid[])`.execute(k);
     progress.converted += rows.length;
   }

@@ -4,12 +4,23 @@
 import type pg from 'pg';
 import { compressBlockAsync } from './record-blocks.js';
 import { batchNumber, batchTexts } from './signin-columns.js';
-import { blocksOf, classify, digestsOf, ROW_COLUMNS, rowValues, type SignInBatch, type StoredVersion, type UpsertCounts } from './signin-writes.js';
+import {
+  blocksOf,
+  classify,
+  digestsOf,
+  ROW_COLUMNS,
+  rowValues,
+  type SignInBatch,
+  type StoredVersion,
+  type UpsertCounts,
+} from './signin-writes.js';
 
 /** The first key of the advisory locks that serialise an integration's batches (any constant of ours). */
 const SIGN_IN_LOCKS = 0x5167;
 
-const SET = ROW_COLUMNS.slice(3).map((c) => `${c} = excluded.${c}`).join(', ');
+const SET = ROW_COLUMNS.slice(3)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
 const UPSERT_ROWS = `insert into signins (${ROW_COLUMNS.join(', ')})
   select ${ROW_COLUMNS.join(', ')} from json_populate_recordset(null::signins, $1::json)
   on conflict (integration_no, hour, sign_in_id) do update set ${SET}`;
@@ -25,7 +36,11 @@ export function postgresDictionary() {
   let cache = new Map<string, number>();
   const key = (no: number, value: string) => `${no}\n${value}`;
   return {
-    async ids(client: pg.PoolClient, no: number, values: ReadonlySet<string>): Promise<{ ids: Map<string, number>; committed(): void }> {
+    async ids(
+      client: pg.PoolClient,
+      no: number,
+      values: ReadonlySet<string>,
+    ): Promise<{ ids: Map<string, number>; committed(): void }> {
       const ids = new Map<string, number>();
       const missing: string[] = [];
       for (const v of values) {
@@ -36,13 +51,19 @@ export function postgresDictionary() {
       const learnt: Array<[string, number]> = [];
       for (let i = 0; i < missing.length; i += 5_000) {
         const part = missing.slice(i, i + 5_000);
-        const found = await client.query<{ id: number; value: string }>('select id, value from signin_strings where integration_no = $1 and value = any($2::text[])', [no, part]);
+        const found = await client.query<{ id: number; value: string }>(
+          'select id, value from signin_strings where integration_no = $1 and value = any($2::text[])',
+          [no, part],
+        );
         for (const r of found.rows) learnt.push([r.value, Number(r.id)]);
         const known = new Set(found.rows.map((r) => r.value));
         const fresh = part.filter((v) => !known.has(v));
         // (only texts it does not have: an insert that conflicts would still use up a number)
         if (fresh.length > 0) {
-          const added = await client.query<{ id: number; value: string }>('insert into signin_strings (integration_no, value) select $1, unnest($2::text[]) returning id, value', [no, fresh]);
+          const added = await client.query<{ id: number; value: string }>(
+            'insert into signin_strings (integration_no, value) select $1, unnest($2::text[]) returning id, value',
+            [no, fresh],
+          );
           for (const r of added.rows) learnt.push([r.value, Number(r.id)]);
         }
       }
@@ -59,7 +80,11 @@ export function postgresDictionary() {
 }
 export type PostgresDictionary = ReturnType<typeof postgresDictionary>;
 
-export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDictionary, batch: SignInBatch): Promise<UpsertCounts> {
+export async function writeSignInsPostgres(
+  pool: pg.Pool,
+  dictionary: PostgresDictionary,
+  batch: SignInBatch,
+): Promise<UpsertCounts> {
   const no = batch.integrationNo;
   const client = await pool.connect();
   try {
@@ -71,7 +96,12 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
        where s.integration_no = $1 and s.hour = any($2::int[]) and s.sign_in_id = any($3::text[])`,
       [no, [...new Set(batch.ids.map((_, row) => batchNumber(batch, row, 'hour')))], batch.ids],
     );
-    const stored = new Map<string, StoredVersion>(existing.rows.map((r) => [r.sign_in_id, { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) }]));
+    const stored = new Map<string, StoredVersion>(
+      existing.rows.map((r) => [
+        r.sign_in_id,
+        { digest: Number(r.digest), blockId: Number(r.block_id), collectedAt: Number(r.collected_at) },
+      ]),
+    );
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     let learnt: (() => void) | undefined;
     const digests = digestsOf(batch);
@@ -80,17 +110,24 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
       const used = new Set<string>();
       for (const w of writes) for (const i of batchTexts(batch, w.row)) if (i >= 0) used.add(batch.strings[i]!);
       const blocks = blocksOf(batch, writes);
-      const [numbered, compressed] = await Promise.all([dictionary.ids(client, no, used), Promise.all(blocks.map((b) => compressBlockAsync(b.lines)))]);
+      const [numbered, compressed] = await Promise.all([
+        dictionary.ids(client, no, used),
+        Promise.all(blocks.map((b) => compressBlockAsync(b.lines))),
+      ]);
       const ids = numbered.ids;
       learnt = numbered.committed;
       const textId = (i: number): number => {
         const id = ids.get(batch.strings[i]!);
-        if (id === undefined) throw new Error(`internal error: the text ${JSON.stringify(batch.strings[i]!.slice(0, 40))} has no number`);
+        if (id === undefined)
+          throw new Error(`internal error: the text ${JSON.stringify(batch.strings[i]!.slice(0, 40))} has no number`);
         return id;
       };
       const rows: Array<Record<string, unknown>> = [];
       for (const [b, block] of blocks.entries()) {
-        const { rows: inserted } = await client.query<{ id: string }>('insert into signin_blocks (integration_no, collected_at, live, data) values ($1, $2, $3, $4) returning id', [no, batch.collectedAt, block.writes.length, compressed[b]]);
+        const { rows: inserted } = await client.query<{ id: string }>(
+          'insert into signin_blocks (integration_no, collected_at, live, data) values ($1, $2, $3, $4) returning id',
+          [no, batch.collectedAt, block.writes.length, compressed[b]],
+        );
         const blockId = Number(inserted[0]!.id);
         block.writes.forEach((w, pos) => {
           const values = rowValues(batch, w.row, digests[w.row]!, textId, blockId, pos);
@@ -100,12 +137,19 @@ export async function writeSignInsPostgres(pool: pg.Pool, dictionary: PostgresDi
       await client.query(UPSERT_ROWS, [JSON.stringify(rows)]);
       const released = writes.flatMap((w) => (w.replaces ? [w.replaces.blockId] : []));
       if (released.length > 0) {
-        await client.query('update signin_blocks b set live = b.live - r.n from (select id, count(*)::int as n from unnest($1::bigint[]) as id group by id) r where b.id = r.id', [released]);
+        await client.query(
+          'update signin_blocks b set live = b.live - r.n from (select id, count(*)::int as n from unnest($1::bigint[]) as id group by id) r where b.id = r.id',
+          [released],
+        );
         await client.query('delete from signin_blocks where id = any($1::bigint[]) and live <= 0', [released]);
       }
       counts.inserted = writes.filter((w) => !w.replaces).length;
       counts.updated = writes.length - counts.inserted;
-      if (counts.inserted > 0) await client.query('update signin_integrations set signins = signins + $1 where no = $2', [counts.inserted, no]);
+      if (counts.inserted > 0)
+        await client.query('update signin_integrations set signins = signins + $1 where no = $2', [
+          counts.inserted,
+          no,
+        ]);
     }
     await client.query('commit');
     learnt?.();

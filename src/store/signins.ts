@@ -10,7 +10,16 @@ import { deleteBatch } from './batch-delete.js';
 import { decompressBlock } from './record-blocks.js';
 import type { Database, SignInTable } from './schema.js';
 import { readSnapshot } from './tx.js';
-import { buildBatch, hourOf, TEXT_COLUMNS, VALUE_COLUMNS, type GraphSignIn, type ReceivedRecords, type TextColumn, type ValueColumn } from './signin-columns.js';
+import {
+  buildBatch,
+  hourOf,
+  TEXT_COLUMNS,
+  VALUE_COLUMNS,
+  type GraphSignIn,
+  type ReceivedRecords,
+  type TextColumn,
+  type ValueColumn,
+} from './signin-columns.js';
 import { postgresDictionary, writeSignInsPostgres } from './signins-postgres.js';
 import type { UpsertCounts } from './signin-writes.js';
 
@@ -72,10 +81,15 @@ export function createSignInRepo(db: Db) {
   async function numberOf(integrationId: string, create: boolean): Promise<number | undefined> {
     const known = numbers.get(integrationId);
     if (known !== undefined) return known;
-    const find = () => k.selectFrom('signin_integrations').select('no').where('integration_id', '=', integrationId).executeTakeFirst();
+    const find = () =>
+      k.selectFrom('signin_integrations').select('no').where('integration_id', '=', integrationId).executeTakeFirst();
     let row = await find();
     if (!row && create) {
-      await k.insertInto('signin_integrations').values({ integration_id: integrationId }).onConflict((oc) => oc.column('integration_id').doNothing()).execute();
+      await k
+        .insertInto('signin_integrations')
+        .values({ integration_id: integrationId })
+        .onConflict((oc) => oc.column('integration_id').doNothing())
+        .execute();
       row = await find();
     }
     if (row) numbers.set(integrationId, Number(row.no));
@@ -93,18 +107,35 @@ export function createSignInRepo(db: Db) {
     return async (trx: Kysely<Database>, rows: Row[]): Promise<StoredSignIn[]> => {
       if (texts.size > 200_000) texts = new Map();
       const wanted = new Set<number>();
-      for (const r of rows) for (const c of TEXT_COLUMNS) if (r[c] !== null && !texts.has(Number(r[c]))) wanted.add(Number(r[c]));
+      for (const r of rows)
+        for (const c of TEXT_COLUMNS) if (r[c] !== null && !texts.has(Number(r[c]))) wanted.add(Number(r[c]));
       const ids = [...wanted];
       for (let i = 0; i < ids.length; i += 500) {
-        for (const t of await trx.selectFrom('signin_strings').select(['id', 'value']).where('id', 'in', ids.slice(i, i + 500)).execute()) texts.set(Number(t.id), t.value);
+        for (const t of await trx
+          .selectFrom('signin_strings')
+          .select(['id', 'value'])
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute())
+          texts.set(Number(t.id), t.value);
       }
       const blocks = new Map<number, { collectedAt: number; data?: Uint8Array }>();
       const blockIds = [...new Set(rows.map((r) => Number(r.block_id)))];
       for (let i = 0; i < blockIds.length; i += 100) {
         const part = blockIds.slice(i, i + 100);
-        for (const b of await trx.selectFrom('signin_blocks').select(['id', 'collected_at']).where('id', 'in', part).execute()) blocks.set(Number(b.id), { collectedAt: Number(b.collected_at) });
+        for (const b of await trx
+          .selectFrom('signin_blocks')
+          .select(['id', 'collected_at'])
+          .where('id', 'in', part)
+          .execute())
+          blocks.set(Number(b.id), { collectedAt: Number(b.collected_at) });
         const closed = withRaw ? part.filter((id) => !opened.has(id)) : [];
-        if (closed.length > 0) for (const b of await trx.selectFrom('signin_blocks').select(['id', 'data']).where('id', 'in', closed).execute()) blocks.get(Number(b.id))!.data = b.data;
+        if (closed.length > 0)
+          for (const b of await trx
+            .selectFrom('signin_blocks')
+            .select(['id', 'data'])
+            .where('id', 'in', closed)
+            .execute())
+            blocks.get(Number(b.id))!.data = b.data;
       }
       // the blocks open now stay open for this batch; any other is read again if it had to be closed
       const pinned = new Map(blockIds.flatMap((id) => (opened.has(id) ? [[id, opened.get(id)!] as const] : [])));
@@ -118,8 +149,14 @@ export function createSignInRepo(db: Db) {
       };
       return rows.map((r) => {
         const block = blocks.get(Number(r.block_id));
-        if (!block) throw new Error(`internal error: sign-in ${r.sign_in_id} points at block ${r.block_id}, which is missing`);
-        const out: Record<string, unknown> = { sign_in_id: r.sign_in_id, hour: Number(r.hour), created_at: Number(r.created_at), collected_at: block.collectedAt };
+        if (!block)
+          throw new Error(`internal error: sign-in ${r.sign_in_id} points at block ${r.block_id}, which is missing`);
+        const out: Record<string, unknown> = {
+          sign_in_id: r.sign_in_id,
+          hour: Number(r.hour),
+          created_at: Number(r.created_at),
+          collected_at: block.collectedAt,
+        };
         for (const c of TEXT_COLUMNS) out[c] = r[c] === null ? null : (texts.get(Number(r[c])) ?? null);
         for (const c of VALUE_COLUMNS) out[c] = r[c] === null || c === 'correlation_id' ? r[c] : Number(r[c]);
         if (withRaw) out.raw = open(Number(r.block_id))[Number(r.block_pos)];
@@ -129,7 +166,12 @@ export function createSignInRepo(db: Db) {
   }
 
   /** The dictionary numbers of `values` in the integration's texts, as a subquery. */
-  const textIn = (trx: Kysely<Database>, no: number, values: readonly string[]) => trx.selectFrom('signin_strings').select('id').where('integration_no', '=', no).where('value', 'in', [...values]);
+  const textIn = (trx: Kysely<Database>, no: number, values: readonly string[]) =>
+    trx
+      .selectFrom('signin_strings')
+      .select('id')
+      .where('integration_no', '=', no)
+      .where('value', 'in', [...values]);
 
   return {
     /**
@@ -138,7 +180,12 @@ export function createSignInRepo(db: Db) {
      * one changes nothing. `received`, when given, is the records' JSON as Graph sent it, kept as it
      * is (the store may take its bytes over).
      */
-    async upsert(integrationId: string, records: GraphSignIn[], collectedAt: number, received?: ReceivedRecords): Promise<UpsertCounts> {
+    async upsert(
+      integrationId: string,
+      records: GraphSignIn[],
+      collectedAt: number,
+      received?: ReceivedRecords,
+    ): Promise<UpsertCounts> {
       if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
       // Map everything before touching the database: one malformed record fails the whole batch.
       const batch = buildBatch(records, received, collectedAt);
@@ -153,7 +200,13 @@ export function createSignInRepo(db: Db) {
       const no = await numberOf(integrationId, false);
       if (no === undefined) return undefined;
       return readSnapshot(db, async (trx) => {
-        const row = await trx.selectFrom('signins').selectAll().where('integration_no', '=', no).where('hour', '=', hourOf(createdAt)).where('sign_in_id', '=', signInId).executeTakeFirst();
+        const row = await trx
+          .selectFrom('signins')
+          .selectAll()
+          .where('integration_no', '=', no)
+          .where('hour', '=', hourOf(createdAt))
+          .where('sign_in_id', '=', signInId)
+          .executeTakeFirst();
         return row && (await decoder(true)(trx, [row]))[0];
       });
     },
@@ -163,8 +216,18 @@ export function createSignInRepo(db: Db) {
       const no = await numberOf(q.integrationId, false);
       if (no === undefined) return [];
       return readSnapshot(db, async (trx) => {
-        let query = trx.selectFrom('signins').selectAll().where('integration_no', '=', no).where('created_at', '>=', q.since).where('created_at', '<', q.until).orderBy('created_at', 'desc').orderBy('sign_in_id');
-        if (q.userId !== undefined) query = query.where('hour', 'in', hoursBetween(q.since, q.until)).where('user_id', 'in', textIn(trx, no, [q.userId]));
+        let query = trx
+          .selectFrom('signins')
+          .selectAll()
+          .where('integration_no', '=', no)
+          .where('created_at', '>=', q.since)
+          .where('created_at', '<', q.until)
+          .orderBy('created_at', 'desc')
+          .orderBy('sign_in_id');
+        if (q.userId !== undefined)
+          query = query
+            .where('hour', 'in', hoursBetween(q.since, q.until))
+            .where('user_id', 'in', textIn(trx, no, [q.userId]));
         if (q.limit !== undefined) query = query.limit(q.limit);
         return decoder(true)(trx, await query.execute());
       });
@@ -174,7 +237,10 @@ export function createSignInRepo(db: Db) {
      * Sign-ins in created_at order (then id), a batch at a time: keyset pagination, so each query
      * starts where the last one ended and nothing is held but the current batch.
      */
-    async *stream<Raw extends boolean = true>(integrationId: string, q: SignInStreamQuery & { raw?: Raw } = {}): AsyncGenerator<Raw extends false ? SignInColumns : StoredSignIn> {
+    async *stream<Raw extends boolean = true>(
+      integrationId: string,
+      q: SignInStreamQuery & { raw?: Raw } = {},
+    ): AsyncGenerator<Raw extends false ? SignInColumns : StoredSignIn> {
       const no = await numberOf(integrationId, false);
       if (no === undefined) return;
       const batch = q.batch ?? 1_000;
@@ -184,12 +250,19 @@ export function createSignInRepo(db: Db) {
         let query = db.kysely.selectFrom('signins').selectAll().where('integration_no', '=', no);
         if (q.since !== undefined) query = query.where('created_at', '>=', q.since);
         if (q.until !== undefined) query = query.where('created_at', '<', q.until);
-        if (q.eventTypes) query = q.eventTypes.length > 0 ? query.where('event_type', 'in', textIn(db.kysely, no, q.eventTypes)) : query.where(sql<boolean>`false`);
-        if (q.exceptEventTypes && q.exceptEventTypes.length > 0) query = query.where('event_type', 'not in', textIn(db.kysely, no, q.exceptEventTypes));
+        if (q.eventTypes)
+          query =
+            q.eventTypes.length > 0
+              ? query.where('event_type', 'in', textIn(db.kysely, no, q.eventTypes))
+              : query.where(sql<boolean>`false`);
+        if (q.exceptEventTypes && q.exceptEventTypes.length > 0)
+          query = query.where('event_type', 'not in', textIn(db.kysely, no, q.exceptEventTypes));
         if (after) {
           const a = after;
           // The plain lower bound lets the (integration_no, created_at) index start at the cursor.
-          query = query.where('created_at', '>=', a.t).where((eb) => eb.or([eb('created_at', '>', a.t), eb('sign_in_id', '>', a.id)]));
+          query = query
+            .where('created_at', '>=', a.t)
+            .where((eb) => eb.or([eb('created_at', '>', a.t), eb('sign_in_id', '>', a.id)]));
         }
         const ordered = query.orderBy('created_at').orderBy('sign_in_id').limit(batch).compile();
         const [rows, decoded] = await readSnapshot(db, async (trx) => {
@@ -205,7 +278,11 @@ export function createSignInRepo(db: Db) {
 
     /** How many sign-ins an integration has: kept as they are stored, so nothing is counted here. */
     async count(integrationId: string): Promise<number> {
-      const row = await k.selectFrom('signin_integrations').select('signins').where('integration_id', '=', integrationId).executeTakeFirst();
+      const row = await k
+        .selectFrom('signin_integrations')
+        .select('signins')
+        .where('integration_id', '=', integrationId)
+        .executeTakeFirst();
       return Number(row?.signins ?? 0);
     },
 
@@ -222,7 +299,9 @@ export function createSignInRepo(db: Db) {
       for (const table of ['signins', 'signin_blocks', 'signin_strings'] as const) {
         for (;;) {
           if (opts.stopped?.()) return signIns;
-          const deleted = Number((await deleteBatch(db, table, 'integration_no', no, rows).execute(k)).numAffectedRows ?? 0);
+          const deleted = Number(
+            (await deleteBatch(db, table, 'integration_no', no, rows).execute(k)).numAffectedRows ?? 0,
+          );
           if (table === 'signins') signIns += deleted;
           if (deleted < rows) break;
         }

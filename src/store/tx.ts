@@ -30,7 +30,10 @@ export async function syncToDisk(db: Db): Promise<void> {
   // without a busy timeout (db.ts) a checkpoint that meets a writer says so rather than waiting
   await whileBusy(async () => {
     const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(full)`.execute(db.kysely);
-    if (rows[0]?.busy !== 0) throw Object.assign(new Error('the SQLite database stayed busy: its last changes could not be synced to disk'), { code: 'SQLITE_BUSY' });
+    if (rows[0]?.busy !== 0)
+      throw Object.assign(new Error('the SQLite database stayed busy: its last changes could not be synced to disk'), {
+        code: 'SQLITE_BUSY',
+      });
   });
 }
 
@@ -41,5 +44,7 @@ export async function syncToDisk(db: Db): Promise<void> {
  */
 export async function readSnapshot<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   const t = db.kysely.transaction();
-  return (db.dialect === 'postgres' ? t.setIsolationLevel('repeatable read').setAccessMode('read only') : t).execute(fn);
+  return (db.dialect === 'postgres' ? t.setIsolationLevel('repeatable read').setAccessMode('read only') : t).execute(
+    fn,
+  );
 }

@@ -2,7 +2,19 @@
 // data directory (created 0600 on first start). Several keys may be listed, newest first: the
 // first encrypts, the others only decrypt, which is what makes rotation safe to interrupt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { VaultKeyError } from '../errors.js';
 
@@ -73,7 +85,9 @@ export function loadKeyring(options: { masterKey?: string | undefined; dataDir: 
 export function readKeyFile(file: string): Keyring {
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new VaultKeyError(`the master key file ${file} is readable by other users (mode ${mode.toString(8)}): run chmod 600 on it`);
+    throw new VaultKeyError(
+      `the master key file ${file} is readable by other users (mode ${mode.toString(8)}): run chmod 600 on it`,
+    );
   }
   return { keys: parseKeys(readFileSync(file, 'utf8'), file), source: 'file', file };
 }
@@ -139,7 +153,9 @@ export async function withKeyFileLock<T>(file: string, fn: () => Promise<T>): Pr
     fd = openSync(lock, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new VaultKeyError(`another key rotation holds ${lock}; if none is running (a crash), remove that file and run the rotation again`);
+      throw new VaultKeyError(
+        `another key rotation holds ${lock}; if none is running (a crash), remove that file and run the rotation again`,
+      );
     }
     throw err;
   }

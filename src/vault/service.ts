@@ -7,7 +7,15 @@ import type { Db } from '../store/db.js';
 import { createIntegrationRepo } from '../store/integrations.js';
 import { syncToDisk, writeTransaction } from '../store/tx.js';
 import { createVaultKeyRepo } from '../store/vault-keys.js';
-import { generateKeyText, loadKeyring, parseKeys, readKeyFile, withKeyFileLock, writeKeyFile, type Keyring } from './keyring.js';
+import {
+  generateKeyText,
+  loadKeyring,
+  parseKeys,
+  readKeyFile,
+  withKeyFileLock,
+  writeKeyFile,
+  type Keyring,
+} from './keyring.js';
 import { createVault, type Vault } from './vault.js';
 
 const CHECK_TEXT = 'idsight vault key check';
@@ -18,7 +26,12 @@ export interface OpenVault extends Vault {
   keyring: Keyring;
 }
 
-export async function openVault(deps: { db: Db; clock: Clock; masterKey?: string | undefined; dataDir: string }): Promise<OpenVault> {
+export async function openVault(deps: {
+  db: Db;
+  clock: Clock;
+  masterKey?: string | undefined;
+  dataDir: string;
+}): Promise<OpenVault> {
   const keys = createVaultKeyRepo(deps.db.kysely);
   const registered = await keys.list();
   const keyring = loadKeyring({ masterKey: deps.masterKey, dataDir: deps.dataDir, mayCreate: registered.length === 0 });
@@ -31,7 +44,9 @@ export async function openVault(deps: { db: Db; clock: Clock; masterKey?: string
       );
     }
     if (vault.decrypt(row.check_envelope, checkAad(row.key_id)) !== CHECK_TEXT) {
-      throw new VaultKeyError(`the check value of master key ${row.key_id} does not match: the vault_keys table was altered`);
+      throw new VaultKeyError(
+        `the check value of master key ${row.key_id} does not match: the vault_keys table was altered`,
+      );
     }
   }
   await keys.register(vault.currentKeyId, vault.encrypt(CHECK_TEXT, checkAad(vault.currentKeyId)), deps.clock.now());
@@ -93,5 +108,10 @@ async function rotate(deps: { db: Db; clock: Clock }, start: Keyring): Promise<R
   // Old keys leave the key file only once the re-encryption is on disk, not merely committed.
   await syncToDisk(deps.db);
   if (keyring.file) writeKeyFile(keyring.file, [keyring.keys[0]!]);
-  return { keyId: vault.currentKeyId, previousKeyIds: previousKeyIds.filter((id) => id !== vault.currentKeyId), reencrypted, source: keyring.source };
+  return {
+    keyId: vault.currentKeyId,
+    previousKeyIds: previousKeyIds.filter((id) => id !== vault.currentKeyId),
+    reencrypted,
+    source: keyring.source,
+  };
 }

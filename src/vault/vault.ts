@@ -44,7 +44,13 @@ function seal(key: MasterKey, plaintext: string, aad: string): string {
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [VERSION, key.id, iv.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  return [
+    VERSION,
+    key.id,
+    iv.toString('base64url'),
+    ct.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+  ].join('.');
 }
 
 interface EnvelopeParts {
@@ -56,9 +62,15 @@ interface EnvelopeParts {
 
 function parse(envelope: string): EnvelopeParts {
   const parts = envelope.split('.');
-  if (parts.length !== 5 || parts[0] !== VERSION) throw new VaultKeyError('a stored secret is not a vault envelope (corrupted or written by something else)');
+  if (parts.length !== 5 || parts[0] !== VERSION)
+    throw new VaultKeyError('a stored secret is not a vault envelope (corrupted or written by something else)');
   const [, keyId, iv, ct, tag] = parts as [string, string, string, string, string];
-  return { keyId, iv: Buffer.from(iv, 'base64url'), ct: Buffer.from(ct, 'base64url'), tag: Buffer.from(tag, 'base64url') };
+  return {
+    keyId,
+    iv: Buffer.from(iv, 'base64url'),
+    ct: Buffer.from(ct, 'base64url'),
+    tag: Buffer.from(tag, 'base64url'),
+  };
 }
 
 function open(key: MasterKey, parts: EnvelopeParts, aad: string): string {
@@ -68,6 +80,8 @@ function open(key: MasterKey, parts: EnvelopeParts, aad: string): string {
     decipher.setAuthTag(parts.tag);
     return Buffer.concat([decipher.update(parts.ct), decipher.final()]).toString('utf8');
   } catch {
-    throw new VaultKeyError(`a stored secret failed authentication under master key ${key.id}: it was tampered with or moved to another row`);
+    throw new VaultKeyError(
+      `a stored secret failed authentication under master key ${key.id}: it was tampered with or moved to another row`,
+    );
   }
 }

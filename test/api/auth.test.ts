@@ -30,7 +30,14 @@ for (const dialect of DIALECTS) {
     it('answers /healthz without auth and everything else only with it', async () => {
       const c = new ApiClient(app.url);
       assert.deepEqual((await c.get('/healthz')).body, { status: 'ok' });
-      for (const path of ['/api/version', '/api/auth/me', '/api/users', '/api/audit', '/api/tokens', '/api/openapi.json']) {
+      for (const path of [
+        '/api/version',
+        '/api/auth/me',
+        '/api/users',
+        '/api/audit',
+        '/api/tokens',
+        '/api/openapi.json',
+      ]) {
         const res = await c.get(path);
         assert.equal(res.status, 401, path);
         assert.equal((res.body as { error: { code: string } }).error.code, 'unauthenticated');
@@ -82,10 +89,12 @@ for (const dialect of DIALECTS) {
 
     it('counts only failures against an account: successes never lock it, and a success clears the count', async () => {
       const c = new ApiClient(app.url);
-      for (let i = 0; i < 12; i++) assert.equal((await c.login('busy@example.com', PW)).status, 200, `sign-in ${i + 1}`);
+      for (let i = 0; i < 12; i++)
+        assert.equal((await c.login('busy@example.com', PW)).status, 200, `sign-in ${i + 1}`);
       for (let i = 0; i < 9; i++) assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401);
       assert.equal((await c.login('busy@example.com', PW)).status, 200);
-      for (let i = 0; i < 9; i++) assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401, 'the count started again');
+      for (let i = 0; i < 9; i++)
+        assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401, 'the count started again');
       assert.equal((await c.login('busy@example.com', 'wrong wrong wrong')).status, 401);
       const locked = await c.login('busy@example.com', PW);
       assert.equal(locked.status, 429);
@@ -96,7 +105,10 @@ for (const dialect of DIALECTS) {
     it('signs in again from a browser that still holds a valid session, without a CSRF token', async () => {
       const c = new ApiClient(app.url);
       assert.equal((await c.login('relog@example.com', PW)).status, 200);
-      const again = await c.request('POST', '/api/auth/login', { json: { email: 'relog@example.com', password: PW }, csrf: false });
+      const again = await c.request('POST', '/api/auth/login', {
+        json: { email: 'relog@example.com', password: PW },
+        csrf: false,
+      });
       assert.equal(again.status, 200);
     });
 
@@ -131,15 +143,26 @@ for (const dialect of DIALECTS) {
       const c = new ApiClient(app.url);
       await c.login('csrf@example.com', PW);
       const before = (await c.get<{ users: unknown[] }>('/api/users')).body.users.length;
-      const noToken = await c.request('POST', '/api/users', { json: { email: 'new1@example.com', role: 'analyst' }, csrf: false });
+      const noToken = await c.request('POST', '/api/users', {
+        json: { email: 'new1@example.com', role: 'analyst' },
+        csrf: false,
+      });
       assert.equal(noToken.status, 403);
       assert.equal((noToken.body as { error: { code: string } }).error.code, 'csrf_invalid');
-      const badToken = await c.request('POST', '/api/users', { json: { email: 'new1@example.com', role: 'analyst' }, csrf: false, headers: { 'x-csrf-token': 'forged' } });
+      const badToken = await c.request('POST', '/api/users', {
+        json: { email: 'new1@example.com', role: 'analyst' },
+        csrf: false,
+        headers: { 'x-csrf-token': 'forged' },
+      });
       assert.equal(badToken.status, 403);
       // a token from another session does not verify either
       const other = new ApiClient(app.url);
       await other.login('admin@example.com', PW);
-      const foreign = await c.request('POST', '/api/users', { json: { email: 'new1@example.com', role: 'analyst' }, csrf: false, headers: { 'x-csrf-token': other.csrfToken! } });
+      const foreign = await c.request('POST', '/api/users', {
+        json: { email: 'new1@example.com', role: 'analyst' },
+        csrf: false,
+        headers: { 'x-csrf-token': other.csrfToken! },
+      });
       assert.equal(foreign.status, 403);
       assert.equal((await c.get<{ users: unknown[] }>('/api/users')).body.users.length, before);
       const ok = await c.post('/api/users', { email: 'new1@example.com', role: 'analyst' });
@@ -168,7 +191,12 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 401);
       assert.match((res.body as { error: { message: string } }).error.message, /15 minutes without activity/);
       // the expired session is gone from the database, not just refused
-      const left = await app.ctx.db.kysely.selectFrom('sessions').innerJoin('dashboard_users', 'dashboard_users.id', 'sessions.user_id').where('email', '=', 'idle@example.com').selectAll().execute();
+      const left = await app.ctx.db.kysely
+        .selectFrom('sessions')
+        .innerJoin('dashboard_users', 'dashboard_users.id', 'sessions.user_id')
+        .where('email', '=', 'idle@example.com')
+        .selectAll()
+        .execute();
       assert.equal(left.length, 0);
     });
 
@@ -203,7 +231,9 @@ for (const dialect of DIALECTS) {
     it('issues personal API tokens that are shown once, hashed at rest, work without CSRF and can be revoked', async () => {
       const c = new ApiClient(app.url);
       await c.login('admin@example.com', PW);
-      const created = await c.post<{ token: string; info: { id: string; prefix: string } }>('/api/tokens', { name: 'siem export' });
+      const created = await c.post<{ token: string; info: { id: string; prefix: string } }>('/api/tokens', {
+        name: 'siem export',
+      });
       assert.equal(created.status, 201);
       assert.match(created.body.token, /^idst_/);
       assert.ok(created.body.token.startsWith(created.body.info.prefix));
@@ -250,21 +280,61 @@ for (const dialect of DIALECTS) {
       await analyst.post('/api/users', { email: 'nope@example.com', role: 'admin' });
       await new ApiClient(app.url).login('admin@example.com', 'wrong wrong wrong');
 
-      const res = await c.get<{ entries: Array<{ action: string; outcome: string; status: number; actor: { label: string | null; type: string }; ip: string; detail: Record<string, unknown> | null; target: string | null }> }>('/api/audit?limit=50');
+      const res = await c.get<{
+        entries: Array<{
+          action: string;
+          outcome: string;
+          status: number;
+          actor: { label: string | null; type: string };
+          ip: string;
+          detail: Record<string, unknown> | null;
+          target: string | null;
+        }>;
+      }>('/api/audit?limit=50');
       assert.equal(res.status, 200);
       const entries = res.body.entries;
-      const created = entries.find((e) => e.action === 'users.create' && e.detail?.email === 'audited@example.com' && e.outcome === 'success');
+      const created = entries.find(
+        (e) => e.action === 'users.create' && e.detail?.email === 'audited@example.com' && e.outcome === 'success',
+      );
       assert.ok(created, 'creation recorded');
       assert.equal(created.actor.label, 'admin@example.com');
       assert.equal(created.ip, '127.0.0.1');
       assert.ok(created.target);
-      assert.ok(entries.some((e) => e.action === 'users.create' && e.outcome === 'denied' && e.status === 403 && e.actor.label === 'admin@example.com'), 'CSRF refusal recorded');
-      assert.ok(entries.some((e) => e.action === 'users.create' && e.outcome === 'denied' && e.actor.label === 'help@example.com'), 'role refusal recorded');
-      assert.ok(entries.some((e) => e.action === 'auth.login' && e.outcome === 'denied' && e.actor.type === 'anonymous' && e.detail?.email === 'admin@example.com'), 'failed sign-in recorded');
-      assert.ok(entries.some((e) => e.action === 'auth.login' && e.outcome === 'success'), 'sign-in recorded');
+      assert.ok(
+        entries.some(
+          (e) =>
+            e.action === 'users.create' &&
+            e.outcome === 'denied' &&
+            e.status === 403 &&
+            e.actor.label === 'admin@example.com',
+        ),
+        'CSRF refusal recorded',
+      );
+      assert.ok(
+        entries.some(
+          (e) => e.action === 'users.create' && e.outcome === 'denied' && e.actor.label === 'help@example.com',
+        ),
+        'role refusal recorded',
+      );
+      assert.ok(
+        entries.some(
+          (e) =>
+            e.action === 'auth.login' &&
+            e.outcome === 'denied' &&
+            e.actor.type === 'anonymous' &&
+            e.detail?.email === 'admin@example.com',
+        ),
+        'failed sign-in recorded',
+      );
+      assert.ok(
+        entries.some((e) => e.action === 'auth.login' && e.outcome === 'success'),
+        'sign-in recorded',
+      );
       assert.ok(!JSON.stringify(entries).includes(PW), 'no password in the audit log');
 
-      const filtered = await c.get<{ entries: Array<{ action: string }> }>('/api/audit?action=auth.login&outcome=denied');
+      const filtered = await c.get<{ entries: Array<{ action: string }> }>(
+        '/api/audit?action=auth.login&outcome=denied',
+      );
       assert.ok(filtered.body.entries.length > 0 && filtered.body.entries.every((e) => e.action === 'auth.login'));
       const page = await c.get<{ entries: Array<{ id: number }>; nextBefore: number }>('/api/audit?limit=2');
       assert.equal(page.body.entries.length, 2);
@@ -281,7 +351,10 @@ for (const dialect of DIALECTS) {
         const res = await c.post('/api/tokens', { name: 'unaudited' });
         assert.equal(res.status, 500);
         assert.equal((res.body as { error: { code: string } }).error.code, 'audit_failed');
-        assert.match((res.body as { error: { message: string } }).error.message, /tokens\.create was processed \(status 201\)/);
+        assert.match(
+          (res.body as { error: { message: string } }).error.message,
+          /tokens\.create was processed \(status 201\)/,
+        );
         assert.ok(!res.text.includes('idst_'), 'the token is not shown when its creation could not be audited');
       } finally {
         await sql`alter table audit_log_away rename to audit_log`.execute(app.ctx.db.kysely);

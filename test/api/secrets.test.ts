@@ -56,10 +56,16 @@ for (const dialect of DIALECTS) {
           assert.equal(bytes.indexOf(Buffer.from(SECRET).toString('base64')), -1, `${f} holds the secret in base64`);
         }
       } else {
-        const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(app.ctx.db.kysely);
+        const tables = await sql<{
+          table_name: string;
+        }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(app.ctx.db.kysely);
         assert.ok(tables.rows.length >= 7);
         for (const { table_name } of tables.rows) {
-          const dump = await sql<{ t: string }>`select coalesce(string_agg(row_to_json(x)::text, ''), '') as t from ${sql.table(table_name)} x`.execute(app.ctx.db.kysely);
+          const dump = await sql<{
+            t: string;
+          }>`select coalesce(string_agg(row_to_json(x)::text, ''), '') as t from ${sql.table(table_name)} x`.execute(
+            app.ctx.db.kysely,
+          );
           assert.ok(!dump.rows[0]!.t.includes(SECRET), `${table_name} holds the secret`);
         }
       }
@@ -71,7 +77,17 @@ for (const dialect of DIALECTS) {
       assert.equal(login.status, 200);
       await c.post('/api/tokens', { name: 'probe' });
       let checked = 0;
-      for (const p of ['/healthz', '/api/version', '/api/auth/me', '/api/users', '/api/tokens', '/api/audit?limit=500', '/api/openapi.json', '/api/integrations', '/api/nope']) {
+      for (const p of [
+        '/healthz',
+        '/api/version',
+        '/api/auth/me',
+        '/api/users',
+        '/api/tokens',
+        '/api/audit?limit=500',
+        '/api/openapi.json',
+        '/api/integrations',
+        '/api/nope',
+      ]) {
         const res = await c.get(p);
         assert.ok(!res.text.includes(SECRET), `${p} returned the secret`);
         checked++;
@@ -98,7 +114,29 @@ describe('served over TLS', () => {
     const dir = tempDir('idsight-tls-');
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     ca = readFileSync(cert);
     app = await startApp('sqlite', { IDSIGHT_TLS_CERT_FILE: cert, IDSIGHT_TLS_KEY_FILE: key });
     await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
@@ -109,10 +147,18 @@ describe('served over TLS', () => {
     assert.match(app.url, /^https:/);
     const body = JSON.stringify({ email: 'admin@example.com', password: PW });
     const { status, cookies } = await new Promise<{ status: number; cookies: string[] }>((resolve, reject) => {
-      const req = https.request(`${app.url}/api/auth/login`, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [] }));
-      });
+      const req = https.request(
+        `${app.url}/api/auth/login`,
+        {
+          method: 'POST',
+          ca,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [] }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

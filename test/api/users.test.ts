@@ -71,8 +71,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await listed(), listBefore, 'the user list is unchanged');
     }
 
-    async function create(email: string, role: string, password?: string): Promise<{ user: PublicUser; generatedPassword?: string }> {
-      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>('/api/users', password === undefined ? { email, role } : { email, role, password });
+    async function create(
+      email: string,
+      role: string,
+      password?: string,
+    ): Promise<{ user: PublicUser; generatedPassword?: string }> {
+      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>(
+        '/api/users',
+        password === undefined ? { email, role } : { email, role, password },
+      );
       assert.equal(res.status, 201, res.text);
       assertNoHashes(res);
       return res.body;
@@ -103,7 +110,11 @@ for (const dialect of DIALECTS) {
       assert.equal(me?.email, ADMIN);
       assert.equal(me?.role, 'admin');
       assert.deepEqual(Object.keys(me ?? {}).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'role']);
-      const row = await app.ctx.db.kysely.selectFrom('dashboard_users').select('password_hash').where('id', '=', adminId).executeTakeFirstOrThrow();
+      const row = await app.ctx.db.kysely
+        .selectFrom('dashboard_users')
+        .select('password_hash')
+        .where('id', '=', adminId)
+        .executeTakeFirstOrThrow();
       assert.ok(row.password_hash.startsWith('$argon2id$'), row.password_hash);
     });
 
@@ -116,7 +127,13 @@ for (const dialect of DIALECTS) {
       await changesNothing(async () => {
         assertError(await admin.delete(`/api/users/${adminId}`), 409, 'conflict', /only admin/, 'DELETE last admin');
         for (const role of ['analyst', 'helpdesk']) {
-          assertError(await admin.patch(`/api/users/${adminId}`, { role }), 409, 'conflict', /only admin/, `PATCH last admin to ${role}`);
+          assertError(
+            await admin.patch(`/api/users/${adminId}`, { role }),
+            409,
+            'conflict',
+            /only admin/,
+            `PATCH last admin to ${role}`,
+          );
         }
       });
       // the admin's own session still works: nothing was ended
@@ -128,15 +145,31 @@ for (const dialect of DIALECTS) {
       assert.equal(demoted.status, 200, demoted.text);
       assert.equal(demoted.body.user.role, 'analyst');
       await changesNothing(async () => {
-        assertError(await admin.patch(`/api/users/${adminId}`, { role: 'analyst' }), 409, 'conflict', /only admin/, 'PATCH last admin again');
-        assertError(await admin.delete(`/api/users/${adminId}`), 409, 'conflict', /only admin/, 'DELETE last admin again');
+        assertError(
+          await admin.patch(`/api/users/${adminId}`, { role: 'analyst' }),
+          409,
+          'conflict',
+          /only admin/,
+          'PATCH last admin again',
+        );
+        assertError(
+          await admin.delete(`/api/users/${adminId}`),
+          409,
+          'conflict',
+          /only admin/,
+          'DELETE last admin again',
+        );
       });
       const removed = await admin.delete(`/api/users/${second.user.id}`);
       assert.equal(removed.status, 204);
     });
 
     it('creates a user with a given password, who can sign in with it', async () => {
-      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>('/api/users', { email: '  Given@Example.com ', role: 'helpdesk', password: PW });
+      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>('/api/users', {
+        email: '  Given@Example.com ',
+        role: 'helpdesk',
+        password: PW,
+      });
       assert.equal(res.status, 201, res.text);
       assertNoHashes(res);
       assert.equal(res.body.user.email, 'given@example.com', 'email trimmed and lower-cased');
@@ -144,7 +177,11 @@ for (const dialect of DIALECTS) {
       assert.equal(res.body.user.lastLoginAt, null);
       assert.equal(res.body.generatedPassword, undefined, 'no generated password when one was given');
       assert.ok(!res.text.includes(PW), 'the password is not echoed');
-      const row = await app.ctx.db.kysely.selectFrom('dashboard_users').selectAll().where('id', '=', res.body.user.id).executeTakeFirstOrThrow();
+      const row = await app.ctx.db.kysely
+        .selectFrom('dashboard_users')
+        .selectAll()
+        .where('id', '=', res.body.user.id)
+        .executeTakeFirstOrThrow();
       assert.ok(row.password_hash.startsWith('$argon2id$'), row.password_hash);
       assert.ok(!row.password_hash.includes(PW));
 
@@ -157,13 +194,20 @@ for (const dialect of DIALECTS) {
     });
 
     it('generates a password, shown once, when none is given; it signs in', async () => {
-      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>('/api/users', { email: 'generated@example.com', role: 'analyst' });
+      const res = await admin.post<{ user: PublicUser; generatedPassword?: string }>('/api/users', {
+        email: 'generated@example.com',
+        role: 'analyst',
+      });
       assert.equal(res.status, 201, res.text);
       assertNoHashes(res);
       const generated = res.body.generatedPassword;
       assert.equal(typeof generated, 'string');
       assert.ok(generated && generated.length >= 12, 'generated password meets the policy');
-      const row = await app.ctx.db.kysely.selectFrom('dashboard_users').select('password_hash').where('id', '=', res.body.user.id).executeTakeFirstOrThrow();
+      const row = await app.ctx.db.kysely
+        .selectFrom('dashboard_users')
+        .select('password_hash')
+        .where('id', '=', res.body.user.id)
+        .executeTakeFirstOrThrow();
       assert.ok(row.password_hash.startsWith('$argon2id$'));
       assert.ok(!row.password_hash.includes(generated));
 
@@ -173,9 +217,14 @@ for (const dialect of DIALECTS) {
       // shown once: not in the listing, not in the audit log
       const list = await admin.get('/api/users');
       assert.ok(!list.text.includes(generated));
-      const audit = await admin.get<{ entries: Array<{ action: string; target: string | null }> }>('/api/audit?limit=500');
+      const audit = await admin.get<{ entries: Array<{ action: string; target: string | null }> }>(
+        '/api/audit?limit=500',
+      );
       assert.equal(audit.status, 200);
-      assert.ok(audit.body.entries.some((e) => e.action === 'users.create' && e.target === res.body.user.id), 'creation audited');
+      assert.ok(
+        audit.body.entries.some((e) => e.action === 'users.create' && e.target === res.body.user.id),
+        'creation audited',
+      );
       assert.ok(!audit.text.includes(generated), 'generated password not in the audit log');
     });
 
@@ -185,7 +234,13 @@ for (const dialect of DIALECTS) {
           const res = await admin.post('/api/users', { email, role: 'analyst', password: PW });
           assertError(res, 400, 'validation_failed', /email/, `email ${JSON.stringify(email)}`);
         }
-        assertError(await admin.post('/api/users', { role: 'analyst', password: PW }), 400, 'validation_failed', /email/, 'missing email');
+        assertError(
+          await admin.post('/api/users', { role: 'analyst', password: PW }),
+          400,
+          'validation_failed',
+          /email/,
+          'missing email',
+        );
       });
     });
 
@@ -195,8 +250,20 @@ for (const dialect of DIALECTS) {
           const res = await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password });
           assertError(res, 400, 'validation_failed', /password is too short.*12/, `password of ${password.length}`);
         }
-        assertError(await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: ' '.repeat(12) }), 400, 'validation_failed', /password/, 'blank password');
-        assertError(await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: 123456789012 }), 400, 'validation_failed', /password/, 'numeric password');
+        assertError(
+          await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: ' '.repeat(12) }),
+          400,
+          'validation_failed',
+          /password/,
+          'blank password',
+        );
+        assertError(
+          await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: 123456789012 }),
+          400,
+          'validation_failed',
+          /password/,
+          'numeric password',
+        );
       });
       assert.equal((await new ApiClient(app.url).login('weak@example.com', 'elevenchars')).status, 401);
     });
@@ -206,11 +273,35 @@ for (const dialect of DIALECTS) {
       assert.ok(target);
       await changesNothing(async () => {
         for (const role of ['superuser', 'Admin', '', null]) {
-          assertError(await admin.post('/api/users', { email: 'role@example.com', role, password: PW }), 400, 'validation_failed', /role must be one of admin, helpdesk, analyst/, `create with role ${String(role)}`);
-          assertError(await admin.patch(`/api/users/${target.id}`, { role }), 400, 'validation_failed', /role must be one of admin, helpdesk, analyst/, `change to role ${String(role)}`);
+          assertError(
+            await admin.post('/api/users', { email: 'role@example.com', role, password: PW }),
+            400,
+            'validation_failed',
+            /role must be one of admin, helpdesk, analyst/,
+            `create with role ${String(role)}`,
+          );
+          assertError(
+            await admin.patch(`/api/users/${target.id}`, { role }),
+            400,
+            'validation_failed',
+            /role must be one of admin, helpdesk, analyst/,
+            `change to role ${String(role)}`,
+          );
         }
-        assertError(await admin.post('/api/users', { email: 'role@example.com', password: PW }), 400, 'validation_failed', /role/, 'missing role');
-        assertError(await admin.patch(`/api/users/${target.id}`, {}), 400, 'validation_failed', /role/, 'PATCH without role');
+        assertError(
+          await admin.post('/api/users', { email: 'role@example.com', password: PW }),
+          400,
+          'validation_failed',
+          /role/,
+          'missing role',
+        );
+        assertError(
+          await admin.patch(`/api/users/${target.id}`, {}),
+          400,
+          'validation_failed',
+          /role/,
+          'PATCH without role',
+        );
       });
     });
 
@@ -222,7 +313,13 @@ for (const dialect of DIALECTS) {
           assertError(res, 409, 'conflict', /upper@example\.com already exists/, `duplicate ${email}`);
         }
         // generated-password path too
-        assertError(await admin.post('/api/users', { email: 'Upper@Example.com', role: 'helpdesk' }), 409, 'conflict', /already exists/, 'duplicate, no password');
+        assertError(
+          await admin.post('/api/users', { email: 'Upper@Example.com', role: 'helpdesk' }),
+          409,
+          'conflict',
+          /already exists/,
+          'duplicate, no password',
+        );
       });
       // the original keeps its password and role
       const c = await signedIn('upper@example.com', PW);
@@ -234,19 +331,50 @@ for (const dialect of DIALECTS) {
       assert.ok(target);
       const json = { 'content-type': 'application/json' };
       await changesNothing(async () => {
-        for (const body of ['{"email": "bad@example.com", "role": "analyst"', "{email: 'bad@example.com'}", 'not json at all', '{"email":"bad@example.com","role":"analyst",}']) {
-          assertError(await admin.request('POST', '/api/users', { body, headers: json }), 400, 'invalid_json', /not valid JSON/, `POST ${body}`);
+        for (const body of [
+          '{"email": "bad@example.com", "role": "analyst"',
+          "{email: 'bad@example.com'}",
+          'not json at all',
+          '{"email":"bad@example.com","role":"analyst",}',
+        ]) {
+          assertError(
+            await admin.request('POST', '/api/users', { body, headers: json }),
+            400,
+            'invalid_json',
+            /not valid JSON/,
+            `POST ${body}`,
+          );
         }
-        assertError(await admin.request('PATCH', `/api/users/${target.id}`, { body: '{"role": admin}', headers: json }), 400, 'invalid_json', /not valid JSON/, 'PATCH bad JSON');
-        assertError(await admin.request('POST', '/api/users', { body: '', headers: json }), 400, 'invalid_json', /empty/, 'POST empty JSON');
+        assertError(
+          await admin.request('PATCH', `/api/users/${target.id}`, { body: '{"role": admin}', headers: json }),
+          400,
+          'invalid_json',
+          /not valid JSON/,
+          'PATCH bad JSON',
+        );
+        assertError(
+          await admin.request('POST', '/api/users', { body: '', headers: json }),
+          400,
+          'invalid_json',
+          /empty/,
+          'POST empty JSON',
+        );
       });
     });
 
     it('rejects a body over 1 MiB with 413 payload_too_large, and changes nothing', async () => {
       await changesNothing(async () => {
-        const big = JSON.stringify({ email: 'big@example.com', role: 'analyst', password: PW, padding: 'x'.repeat(1024 * 1024) });
+        const big = JSON.stringify({
+          email: 'big@example.com',
+          role: 'analyst',
+          password: PW,
+          padding: 'x'.repeat(1024 * 1024),
+        });
         assert.ok(Buffer.byteLength(big) > 1024 * 1024);
-        const res = await admin.request('POST', '/api/users', { body: big, headers: { 'content-type': 'application/json' } });
+        const res = await admin.request('POST', '/api/users', {
+          body: big,
+          headers: { 'content-type': 'application/json' },
+        });
         assertError(res, 413, 'payload_too_large', /body|large|limit/i, 'oversized body');
       });
     });
@@ -255,11 +383,22 @@ for (const dialect of DIALECTS) {
       const target = (await listed()).find((u) => u.email === 'given@example.com');
       assert.ok(target);
       await changesNothing(async () => {
-        for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-          const res = await admin.request('POST', '/api/users', { body: 'email=ct@example.com&role=admin', headers: { 'content-type': type } });
+        for (const type of [
+          'text/plain',
+          'application/xml',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+        ]) {
+          const res = await admin.request('POST', '/api/users', {
+            body: 'email=ct@example.com&role=admin',
+            headers: { 'content-type': type },
+          });
           assertError(res, 415, 'unsupported_media_type', /application\/json/, `POST as ${type}`);
         }
-        const patch = await admin.request('PATCH', `/api/users/${target.id}`, { body: 'role=admin', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const patch = await admin.request('PATCH', `/api/users/${target.id}`, {
+          body: 'role=admin',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
         assertError(patch, 415, 'unsupported_media_type', /application\/json/, 'PATCH as form');
       });
     });
@@ -267,7 +406,13 @@ for (const dialect of DIALECTS) {
     it('answers a malformed URL and an over-long id with 400 in the standard error shape', async () => {
       await changesNothing(async () => {
         assertError(await admin.get('/api/users/%E0%A4%A'), 400, 'invalid_request', /url/i, 'bad percent-encoding');
-        assertError(await admin.delete(`/api/users/${'a'.repeat(101)}`), 400, 'invalid_request', /param/i, 'over-long id');
+        assertError(
+          await admin.delete(`/api/users/${'a'.repeat(101)}`),
+          400,
+          'invalid_request',
+          /param/i,
+          'over-long id',
+        );
       });
     });
 
@@ -299,22 +444,62 @@ for (const dialect of DIALECTS) {
           ['POST', '/api/users/some-id'],
           ['POST', '/api/userz'],
         ] as const) {
-          const res = await admin.request(method, path, method === 'POST' ? { json: { email: 'route@example.com', role: 'admin', password: PW } } : {});
-          assertError(res, 404, 'not_found', new RegExp(`no route ${method} ${path.replaceAll('/', '\\/')}$`), `${method} ${path}`);
+          const res = await admin.request(
+            method,
+            path,
+            method === 'POST' ? { json: { email: 'route@example.com', role: 'admin', password: PW } } : {},
+          );
+          assertError(
+            res,
+            404,
+            'not_found',
+            new RegExp(`no route ${method} ${path.replaceAll('/', '\\/')}$`),
+            `${method} ${path}`,
+          );
         }
         // also without signing in: an unknown route is not found, not unauthenticated
-        assertError(await new ApiClient(app.url).get('/api/nope?x=1'), 404, 'not_found', /no route GET \/api\/nope$/, 'anonymous GET');
+        assertError(
+          await new ApiClient(app.url).get('/api/nope?x=1'),
+          404,
+          'not_found',
+          /no route GET \/api\/nope$/,
+          'anonymous GET',
+        );
       });
     });
 
     it('answers PATCH and DELETE of an unknown user id with 404 naming the id, and changes nothing', async () => {
       const ghost = '00000000-0000-4000-8000-000000000000';
       await changesNothing(async () => {
-        assertError(await admin.patch(`/api/users/${ghost}`, { role: 'analyst' }), 404, 'not_found', new RegExp(ghost), 'PATCH unknown id');
-        assertError(await admin.delete(`/api/users/${ghost}`), 404, 'not_found', new RegExp(ghost), 'DELETE unknown id');
-        assertError(await admin.delete('/api/users/not-even-a-uuid'), 404, 'not_found', /not-even-a-uuid/, 'DELETE odd id');
+        assertError(
+          await admin.patch(`/api/users/${ghost}`, { role: 'analyst' }),
+          404,
+          'not_found',
+          new RegExp(ghost),
+          'PATCH unknown id',
+        );
+        assertError(
+          await admin.delete(`/api/users/${ghost}`),
+          404,
+          'not_found',
+          new RegExp(ghost),
+          'DELETE unknown id',
+        );
+        assertError(
+          await admin.delete('/api/users/not-even-a-uuid'),
+          404,
+          'not_found',
+          /not-even-a-uuid/,
+          'DELETE odd id',
+        );
         // an email is not an id
-        assertError(await admin.delete('/api/users/given@example.com'), 404, 'not_found', /given@example\.com/, 'DELETE by email');
+        assertError(
+          await admin.delete('/api/users/given@example.com'),
+          404,
+          'not_found',
+          /given@example\.com/,
+          'DELETE by email',
+        );
       });
     });
 
@@ -340,7 +525,11 @@ for (const dialect of DIALECTS) {
       const replay = new ApiClient(app.url);
       replay.setCookie('idsight_session', oldCookie);
       assert.equal((await replay.get('/api/auth/me')).status, 401, 'the old cookie is dead');
-      const left = await app.ctx.db.kysely.selectFrom('sessions').select('token_hash').where('user_id', '=', user.id).execute();
+      const left = await app.ctx.db.kysely
+        .selectFrom('sessions')
+        .select('token_hash')
+        .where('user_id', '=', user.id)
+        .execute();
       assert.equal(left.length, 0, 'no session rows left for the user');
       assert.equal((await bystander.get('/api/auth/me')).status, 200, 'other users keep their sessions');
       assert.equal((await admin.get('/api/auth/me')).status, 200, 'the admin keeps theirs');
@@ -370,20 +559,56 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 204, res.text);
       assert.equal(res.text, '');
 
-      assertError(await c.get('/api/auth/me'), 401, 'unauthenticated', /sign in again|no longer exists/, 'session of a removed user');
-      assertError(await bot.get('/api/auth/me'), 401, 'unauthenticated', /not valid|removed/, 'token of a removed user');
-      assert.equal((await k.selectFrom('sessions').select('token_hash').where('user_id', '=', user.id).execute()).length, 0, 'sessions gone');
-      assert.equal((await k.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).execute()).length, 0, 'tokens gone');
+      assertError(
+        await c.get('/api/auth/me'),
+        401,
+        'unauthenticated',
+        /sign in again|no longer exists/,
+        'session of a removed user',
+      );
+      assertError(
+        await bot.get('/api/auth/me'),
+        401,
+        'unauthenticated',
+        /not valid|removed/,
+        'token of a removed user',
+      );
+      assert.equal(
+        (await k.selectFrom('sessions').select('token_hash').where('user_id', '=', user.id).execute()).length,
+        0,
+        'sessions gone',
+      );
+      assert.equal(
+        (await k.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).execute()).length,
+        0,
+        'tokens gone',
+      );
       assert.ok(!(await listed()).some((u) => u.id === user.id), 'not listed');
       assert.equal((await new ApiClient(app.url).login('leaver@example.com', PW)).status, 401, 'cannot sign in');
       assertError(await admin.delete(`/api/users/${user.id}`), 404, 'not_found', new RegExp(user.id), 'removing twice');
 
-      const audit = await admin.get<{ entries: Array<{ action: string; target: string | null; outcome: string; detail: Record<string, unknown> | null }> }>('/api/audit?action=users.remove&limit=500');
-      assert.ok(audit.body.entries.some((e) => e.target === user.id && e.outcome === 'success' && e.detail?.email === 'leaver@example.com'), 'removal audited');
+      const audit = await admin.get<{
+        entries: Array<{
+          action: string;
+          target: string | null;
+          outcome: string;
+          detail: Record<string, unknown> | null;
+        }>;
+      }>('/api/audit?action=users.remove&limit=500');
+      assert.ok(
+        audit.body.entries.some(
+          (e) => e.target === user.id && e.outcome === 'success' && e.detail?.email === 'leaver@example.com',
+        ),
+        'removal audited',
+      );
     });
 
     it('never returns a password hash from any users endpoint', async () => {
-      const created = await admin.post<{ user: PublicUser }>('/api/users', { email: 'hashcheck@example.com', role: 'analyst', password: PW });
+      const created = await admin.post<{ user: PublicUser }>('/api/users', {
+        email: 'hashcheck@example.com',
+        role: 'analyst',
+        password: PW,
+      });
       const responses = [
         created,
         await admin.get('/api/users'),
@@ -397,7 +622,8 @@ for (const dialect of DIALECTS) {
       }
       const rows = await app.ctx.db.kysely.selectFrom('dashboard_users').select(['email', 'password_hash']).execute();
       assert.ok(rows.length > 1);
-      for (const r of rows) assert.ok(r.password_hash.startsWith('$argon2id$'), `${r.email}: ${r.password_hash.slice(0, 12)}`);
+      for (const r of rows)
+        assert.ok(r.password_hash.startsWith('$argon2id$'), `${r.email}: ${r.password_hash.slice(0, 12)}`);
     });
   });
 }

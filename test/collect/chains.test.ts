@@ -40,7 +40,16 @@ interface FakeGraph extends GraphClient {
  * Pages of `data` for a `createdDateTime ge … and … le …` filter, newest first (or as `order`
  * rearranges each query's result), 1,000 to a page.
  */
-function fakeGraph(data: Rec[], o: { rate?: number; latencyMs: number; order?: (rs: Rec[]) => Rec[]; retention?: { floor(): number }; onPage?(): void }): FakeGraph {
+function fakeGraph(
+  data: Rec[],
+  o: {
+    rate?: number;
+    latencyMs: number;
+    order?: (rs: Rec[]) => Rec[];
+    retention?: { floor(): number };
+    onPage?(): void;
+  },
+): FakeGraph {
   const requests: string[] = [];
   const g = {
     graphUrl: 'https://graph.invalid',
@@ -52,12 +61,15 @@ function fakeGraph(data: Rec[], o: { rate?: number; latencyMs: number; order?: (
     async *pages<T>(url: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<GraphPage<T>> {
       const filter = decodeURIComponent(/\$filter=([^&]*)/.exec(url)![1]!);
       const [, ge, le] = /createdDateTime ge (\S+) and createdDateTime le (\S+)/.exec(filter)!;
-      const inWindow = data.filter((r) => ticks(r.createdDateTime) >= ticks(ge!) && ticks(r.createdDateTime) <= ticks(le!)).sort((a, b) => (ticks(b.createdDateTime) > ticks(a.createdDateTime) ? 1 : -1));
+      const inWindow = data
+        .filter((r) => ticks(r.createdDateTime) >= ticks(ge!) && ticks(r.createdDateTime) <= ticks(le!))
+        .sort((a, b) => (ticks(b.createdDateTime) > ticks(a.createdDateTime) ? 1 : -1));
       const result = o.order ? o.order(inWindow) : inWindow;
       for (let offset = 0; ; offset += 1000) {
         opts.signal?.throwIfAborted();
         // as Graph does, on the first page and on every nextLink: a filter reaching past retention is refused
-        if (o.retention && Date.parse(ge!) < o.retention.floor()) throw new Error(`400 Invalid filter clause: ${ge} is past retention`);
+        if (o.retention && Date.parse(ge!) < o.retention.floor())
+          throw new Error(`400 Invalid filter clause: ${ge} is past retention`);
         o.onPage?.();
         requests.push(url);
         await new Promise((r) => setImmediate(r));
@@ -105,8 +117,20 @@ describe('event backfill chains', () => {
     dataType = `signIns-${++stream}`;
   });
 
-  const run = (graph: GraphClient, store: ReturnType<typeof memoryStore>, extra: Partial<Parameters<typeof collectEvents>[0]> = {}): Promise<EventRunStats> =>
-    collectEvents({ integrationId: 'i', dataType, graph, collection: createCollectionRepo(db), store, clock: { now: () => NOW }, ...extra });
+  const run = (
+    graph: GraphClient,
+    store: ReturnType<typeof memoryStore>,
+    extra: Partial<Parameters<typeof collectEvents>[0]> = {},
+  ): Promise<EventRunStats> =>
+    collectEvents({
+      integrationId: 'i',
+      dataType,
+      graph,
+      collection: createCollectionRepo(db),
+      store,
+      clock: { now: () => NOW },
+      ...extra,
+    });
 
   test('where the throttle sets the pace, one chain: exactly the pages the data needs, newest first', async () => {
     const data = records(7_500);
@@ -133,7 +157,10 @@ describe('event backfill chains', () => {
     const store = memoryStore();
     const stats = await run(graph, store);
     assert.ok(stats.chains >= 3, 'as many chains as allowed');
-    assert.ok(graph.requests.length <= minimumRequests(data.length) + stats.chains, `${graph.requests.length} requests for ${stats.chains} chains`);
+    assert.ok(
+      graph.requests.length <= minimumRequests(data.length) + stats.chains,
+      `${graph.requests.length} requests for ${stats.chains} chains`,
+    );
     assert.ok(graph.requests.length <= minimumRequests(data.length) * 1.15, `${graph.requests.length} requests`);
     assert.equal(store.byId.size, data.length, 'every record');
     assert.equal(stats.chainsDone, stats.chains);
@@ -144,21 +171,36 @@ describe('event backfill chains', () => {
     const first = fakeGraph(data, { rate: 0.5, latencyMs: 500 });
     await assert.rejects(run(first, memoryStore(4)), /the store went away/);
     const [chain] = await createCollectionRepo(db).planInProgress('i', dataType);
-    assert.equal(chain!.resumeAt, Date.parse(data[3_999]!.createdDateTime), 'resumes at the oldest record of the last page stored');
+    assert.equal(
+      chain!.resumeAt,
+      Date.parse(data[3_999]!.createdDateTime),
+      'resumes at the oldest record of the last page stored',
+    );
     const second = fakeGraph(data, { rate: 0.5, latencyMs: 500 });
     const store = memoryStore();
     await run(second, store);
     // up to the next millisecond: records later within that millisecond are read again, not lost
-    assert.ok(second.requests[0]!.includes(encodeURIComponent(`le ${new Date(Date.parse(data[3_999]!.createdDateTime) + 1).toISOString()}`)));
+    assert.ok(
+      second.requests[0]!.includes(
+        encodeURIComponent(`le ${new Date(Date.parse(data[3_999]!.createdDateTime) + 1).toISOString()}`),
+      ),
+    );
     assert.equal(second.requests.length, minimumRequests(data.length - 3_999));
     for (const r of data.slice(3_999)) assert.ok(store.byId.has(r.id), `${r.id} stored by the second run`);
   });
 
   test('a page that fails to store holds the resume point back, though the page after it was stored', async () => {
     const data = records(6_000);
-    await assert.rejects(run(fakeGraph(data, { rate: 0.5, latencyMs: 500 }), memoryStore(Infinity, 2)), /page 2 could not be stored/);
+    await assert.rejects(
+      run(fakeGraph(data, { rate: 0.5, latencyMs: 500 }), memoryStore(Infinity, 2)),
+      /page 2 could not be stored/,
+    );
     const [chain] = await createCollectionRepo(db).planInProgress('i', dataType);
-    assert.equal(chain!.resumeAt, Date.parse(data[999]!.createdDateTime), 'the oldest record of page 1, the last page stored with all before it');
+    assert.equal(
+      chain!.resumeAt,
+      Date.parse(data[999]!.createdDateTime),
+      'the oldest record of page 1, the last page stored with all before it',
+    );
     const store = memoryStore();
     await run(fakeGraph(data, { rate: 0.5, latencyMs: 500 }), store);
     for (const r of data.slice(999)) assert.ok(store.byId.has(r.id), `${r.id} stored by the second run`);
@@ -171,7 +213,11 @@ describe('event backfill chains', () => {
       const ms = NOW - 20 * MINUTE - (i === 1_000 ? 999 : i) * 1_000;
       return { id: `r${i}`, createdDateTime: seven(ms, i === 999 ? '5000' : i === 1_000 ? '4000' : '1234') };
     });
-    assert.equal(data[999]!.createdDateTime.slice(0, 23), data[1_000]!.createdDateTime.slice(0, 23), 'the same millisecond');
+    assert.equal(
+      data[999]!.createdDateTime.slice(0, 23),
+      data[1_000]!.createdDateTime.slice(0, 23),
+      'the same millisecond',
+    );
     await assert.rejects(run(fakeGraph(data, { rate: 0.5, latencyMs: 500 }), memoryStore(1)));
     const store = memoryStore();
     await run(fakeGraph(data, { rate: 0.5, latencyMs: 500 }), store);
@@ -182,7 +228,12 @@ describe('event backfill chains', () => {
     const data = records(12_000);
     const abort = new AbortController();
     const store = memoryStore();
-    await assert.rejects(run(fakeGraph(data, { rate: 10, latencyMs: 500 }), store, { signal: abort.signal, onProgress: (s) => s.pages >= 5 && abort.abort(new Error('stop')) }));
+    await assert.rejects(
+      run(fakeGraph(data, { rate: 10, latencyMs: 500 }), store, {
+        signal: abort.signal,
+        onProgress: (s) => s.pages >= 5 && abort.abort(new Error('stop')),
+      }),
+    );
     assert.equal(await createCollectionRepo(db).cursor('i', dataType), null, 'the cursor did not move');
     const pending = (await createCollectionRepo(db).planInProgress('i', dataType)).filter((c) => !c.done);
     assert.ok(pending.length > 0);
@@ -194,8 +245,14 @@ describe('event backfill chains', () => {
   test("when Graph's order does not hold, the chain resumes from its end and reads to its start", async () => {
     const data = records(6_000);
     // the second and third pages come swapped: the third page holds newer records than the second
-    const swapped = (rs: Rec[]) => (rs.length > 3_000 ? [...rs.slice(0, 1000), ...rs.slice(2000, 3000), ...rs.slice(1000, 2000), ...rs.slice(3000)] : rs);
-    await assert.rejects(run(fakeGraph(data, { rate: 0.5, latencyMs: 500, order: swapped }), memoryStore(4)), /the store went away/);
+    const swapped = (rs: Rec[]) =>
+      rs.length > 3_000
+        ? [...rs.slice(0, 1000), ...rs.slice(2000, 3000), ...rs.slice(1000, 2000), ...rs.slice(3000)]
+        : rs;
+    await assert.rejects(
+      run(fakeGraph(data, { rate: 0.5, latencyMs: 500, order: swapped }), memoryStore(4)),
+      /the store went away/,
+    );
     const [chain] = await createCollectionRepo(db).planInProgress('i', dataType);
     assert.equal(chain!.resumeAt, chain!.end, 'nothing read is trusted once the order broke');
     const store = memoryStore();
@@ -211,15 +268,33 @@ describe('a backfill longer than the margin inside retention', () => {
       let now = NOW;
       const data = records(20_000);
       // each page takes Microsoft's 2 s for 1 of 5 slots a 10 s window allows, and the clock runs: 20 pages, 40 minutes
-      const graph = fakeGraph(data, { rate: 0.5, latencyMs: 1_000, retention: { floor: () => now - 30 * DAY }, onPage: () => (now += 2 * MINUTE) });
+      const graph = fakeGraph(data, {
+        rate: 0.5,
+        latencyMs: 1_000,
+        retention: { floor: () => now - 30 * DAY },
+        onPage: () => (now += 2 * MINUTE),
+      });
       const store = memoryStore();
-      const stats = await collectEvents({ integrationId: 'i', dataType: 'signIns', graph, collection: createCollectionRepo(db), store, clock: { now: () => now } });
+      const stats = await collectEvents({
+        integrationId: 'i',
+        dataType: 'signIns',
+        graph,
+        collection: createCollectionRepo(db),
+        store,
+        clock: { now: () => now },
+      });
       assert.ok(graph.requests.length <= minimumRequests(data.length) + 8, `${graph.requests.length} requests`);
       // what was still kept when its page was asked for is stored; only the oldest part went
       const floor = now - 30 * DAY;
       const missing = data.filter((r) => !store.byId.has(r.id));
-      assert.ok(missing.every((r) => Date.parse(r.createdDateTime) < floor + 10 * MINUTE), 'only records that left retention are missing');
-      assert.ok(stats.expiredMs > 20 * MINUTE && stats.expiredMs < 45 * MINUTE, `${stats.expiredMs / MINUTE} minutes expired`);
+      assert.ok(
+        missing.every((r) => Date.parse(r.createdDateTime) < floor + 10 * MINUTE),
+        'only records that left retention are missing',
+      );
+      assert.ok(
+        stats.expiredMs > 20 * MINUTE && stats.expiredMs < 45 * MINUTE,
+        `${stats.expiredMs / MINUTE} minutes expired`,
+      );
       assert.equal(await createCollectionRepo(db).cursor('i', 'signIns'), NOW - 15 * MINUTE, 'the plan completed');
     } finally {
       await dispose();
@@ -237,12 +312,19 @@ describe('backfill planning', () => {
 
   test('a chain splits at the middle of what it has left, and only if each half holds two pages', () => {
     assert.equal(splitPoint({ start: 0, end: 1_000, resumeAt: 900, fetched: 1_000 }), 450);
-    assert.equal(splitPoint({ start: 0, end: 1_000, resumeAt: 900, fetched: 400 }), undefined, 'what is left holds under four pages');
+    assert.equal(
+      splitPoint({ start: 0, end: 1_000, resumeAt: 900, fetched: 400 }),
+      undefined,
+      'what is left holds under four pages',
+    );
     assert.equal(splitPoint({ start: 0, end: 1_000, resumeAt: 1_000, fetched: 0 }), undefined, 'nothing read yet');
   });
 
   test('page span skips records without a readable time', () => {
-    assert.deepEqual(pageSpan([{ t: '2026-01-01T00:00:00Z' }, { t: 'soon' }, { t: '2026-01-02T00:00:00Z' }], 't'), { oldest: Date.parse('2026-01-01T00:00:00Z'), newest: Date.parse('2026-01-02T00:00:00Z') });
+    assert.deepEqual(pageSpan([{ t: '2026-01-01T00:00:00Z' }, { t: 'soon' }, { t: '2026-01-02T00:00:00Z' }], 't'), {
+      oldest: Date.parse('2026-01-01T00:00:00Z'),
+      newest: Date.parse('2026-01-02T00:00:00Z'),
+    });
     assert.equal(pageSpan([], 't'), undefined);
   });
 });

@@ -38,10 +38,17 @@ describe('a collecting process killed with SIGKILL', () => {
   });
 
   function collect() {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'));
-    return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'collect', id, '--types', 'signIns'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const base = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'),
+    );
+    return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'collect', id, '--types', 'signIns'], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
-  const exited = (child: ReturnType<typeof collect>) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = (child: ReturnType<typeof collect>) =>
+    new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   // the backfill is about 8 pages: killed early, midway and near its end
   for (const killAfter of [1, 3, 6]) {
@@ -57,7 +64,7 @@ describe('a collecting process killed with SIGKILL', () => {
           const done = lines
             .trim()
             .split('\n')
-            .map((l) => (l.startsWith('{') ? (JSON.parse(l) as { pages?: number }).pages ?? 0 : 0));
+            .map((l) => (l.startsWith('{') ? ((JSON.parse(l) as { pages?: number }).pages ?? 0) : 0));
           if (Math.max(0, ...done) >= killAfter) resolve();
         });
         child.once('exit', () => reject(new Error(`collect ended before the kill: ${lines}`)));
@@ -72,11 +79,17 @@ describe('a collecting process killed with SIGKILL', () => {
       assert.equal(code, 0);
 
       const runs = await ctx.collector.runs(id);
-      assert.ok(runs.some((r) => r.status === 'abandoned'), 'the killed run is marked abandoned');
+      assert.ok(
+        runs.some((r) => r.status === 'abandoned'),
+        'the killed run is marked abandoned',
+      );
       assert.equal(runs[0]!.status, 'succeeded');
       const cursor = Number(new Date(runs[0]!.stats.to as string));
       const since = Date.parse(runs.at(-1)!.stats.from as string);
-      const truth = await sim.control('GET', `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(cursor + 1).toISOString()}&ids=true`);
+      const truth = await sim.control(
+        'GET',
+        `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(cursor + 1).toISOString()}&ids=true`,
+      );
       const stored = await createSignInRepo(ctx.db).list({ integrationId: id, since, until: cursor + 1 });
       const ids = stored.map((s) => s.sign_in_id);
       assert.equal(new Set(ids).size, ids.length, 'no duplicates');

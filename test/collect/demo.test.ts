@@ -11,11 +11,20 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Starts the demo and resolves with its output once the API is up. */
 function demo(env: Record<string, string>, simPort: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--users', '40', '--sim-port', String(simPort)], {
-    cwd: ROOT,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT')), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--users', '40', '--sim-port', String(simPort)],
+    {
+      cwd: ROOT,
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([k]) => !k.startsWith('IDSIGHT_') && k !== 'NODE_TEST_CONTEXT'),
+        ),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -56,11 +65,22 @@ describe('idsight demo', () => {
     assert.equal(await second.exited, 0);
 
     // what the demo changed is in the audit log, as the CLI's
-    const audit = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const audit = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let json = '';
     audit.stdout.setEncoding('utf8').on('data', (d: string) => (json += d));
     await new Promise((resolve) => audit.once('exit', resolve));
-    const entries = (JSON.parse(json) as Array<{ action: string; outcome: string; actor: { type: string }; detail: { by?: string } | null }>).reverse();
+    const entries = (
+      JSON.parse(json) as Array<{
+        action: string;
+        outcome: string;
+        actor: { type: string };
+        detail: { by?: string } | null;
+      }>
+    ).reverse();
     assert.deepEqual(
       entries.map((e) => [e.action, e.outcome, e.actor.type, e.detail?.by]),
       [

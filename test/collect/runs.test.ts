@@ -26,7 +26,11 @@ describe('Collect Now and run history', () => {
     analyst = new ApiClient(app.url);
     await admin.login('admin@example.com', PW);
     await analyst.login('analyst@example.com', PW);
-    for (const [key, tenant] of [['contoso', 'contoso'], ['tailspin', 'tailspin'], ['fabrikam', 'fabrikam']] as const) {
+    for (const [key, tenant] of [
+      ['contoso', 'contoso'],
+      ['tailspin', 'tailspin'],
+      ['fabrikam', 'fabrikam'],
+    ] as const) {
       const res = await admin.post<any>('/api/integrations', { name: key, ...simulatedCredentials(sim, tenant) });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       ids[key] = res.body.integration.id;
@@ -45,7 +49,10 @@ describe('Collect Now and run history', () => {
     assert.ok(signIns.stats.inserted > 100);
     assert.equal(signIns.stats.chainsDone, signIns.stats.chains);
     assert.equal(signIns.stats.coveredMs, signIns.stats.spanMs);
-    const truth = await sim.control('GET', `/truth/signins?tenant=contoso&since=${new Date(T0 - 30 * 86_400_000 + 600_000).toISOString()}&until=${new Date(T0 - 15 * 60_000 + 1).toISOString()}`);
+    const truth = await sim.control(
+      'GET',
+      `/truth/signins?tenant=contoso&since=${new Date(T0 - 30 * 86_400_000 + 600_000).toISOString()}&until=${new Date(T0 - 15 * 60_000 + 1).toISOString()}`,
+    );
     assert.equal(signIns.stats.inserted, truth.count);
     // every other data type of a P2 tenant with Intune is collected too, with its Graph traffic counted
     const others = res.body.outcomes.filter((o: any) => o.dataType !== 'signIns');
@@ -70,15 +77,35 @@ describe('Collect Now and run history', () => {
   });
 
   test('advanced settings: lag, overlap and the beta sign-in streams, validated', async () => {
-    for (const bad of [{ lagMinutes: 241 }, { lagMinutes: -1 }, { overlapMinutes: 1.5 }, { signInEventTypes: ['interactiveUser'] }]) {
+    for (const bad of [
+      { lagMinutes: 241 },
+      { lagMinutes: -1 },
+      { overlapMinutes: 1.5 },
+      { signInEventTypes: ['interactiveUser'] },
+    ]) {
       const res = await admin.patch<any>(`/api/integrations/${ids.fabrikam}`, bad);
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.match(res.body.error.message, /lagMinutes|overlapMinutes|sign-in event type/);
     }
-    const res = await admin.patch<any>(`/api/integrations/${ids.fabrikam}`, { lagMinutes: 30, overlapMinutes: 5, signInEventTypes: ['servicePrincipal'] });
+    const res = await admin.patch<any>(`/api/integrations/${ids.fabrikam}`, {
+      lagMinutes: 30,
+      overlapMinutes: 5,
+      signInEventTypes: ['servicePrincipal'],
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual({ ...res.body.integration.settings, dataTypes: undefined, schedule: undefined }, { dataTypes: undefined, schedule: undefined, signInEventTypes: ['servicePrincipal'], lagMinutes: 30, overlapMinutes: 5 });
-    const run = await admin.post<any>(`/api/integrations/${ids.fabrikam}/collect?wait=true`, { types: ['signIns', 'nonInteractiveSignIns'] });
+    assert.deepEqual(
+      { ...res.body.integration.settings, dataTypes: undefined, schedule: undefined },
+      {
+        dataTypes: undefined,
+        schedule: undefined,
+        signInEventTypes: ['servicePrincipal'],
+        lagMinutes: 30,
+        overlapMinutes: 5,
+      },
+    );
+    const run = await admin.post<any>(`/api/integrations/${ids.fabrikam}/collect?wait=true`, {
+      types: ['signIns', 'nonInteractiveSignIns'],
+    });
     const [signIns, beta] = run.body.outcomes;
     assert.equal(signIns.status, 'succeeded', signIns.error);
     assert.equal(signIns.stats.to, new Date(T0 - 30 * 60_000).toISOString(), 'read up to now − lag');
@@ -94,21 +121,38 @@ describe('Collect Now and run history', () => {
 
   test('analysts cannot collect; unknown data types and integrations are refused', async () => {
     assert.equal((await analyst.post<any>(`/api/integrations/${ids.contoso}/collect`, {})).status, 403);
-    assert.equal((await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['everything'] })).status, 400);
+    assert.equal(
+      (await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['everything'] })).status,
+      400,
+    );
     assert.equal((await admin.post<any>('/api/integrations/nope/collect', {})).status, 404);
   });
 
   test('one run per integration and data type: a live lease refuses a second; a dead one is taken over', async () => {
     const repo = createCollectionRepo(app.ctx.db);
     const now = app.clock.now();
-    const held = await repo.startRun({ integrationId: ids.contoso!, dataType: 'signIns', trigger: 'test', now, leaseMs: 120_000 });
+    const held = await repo.startRun({
+      integrationId: ids.contoso!,
+      dataType: 'signIns',
+      trigger: 'test',
+      now,
+      leaseMs: 120_000,
+    });
     const refused = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
     assert.equal(refused.status, 409);
     assert.match(refused.body.error.message, /already running/);
     // with other data types asked for too, the held one is skipped and the others run
-    const others = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns', 'licences'] });
+    const others = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, {
+      types: ['signIns', 'licences'],
+    });
     assert.equal(others.status, 200);
-    assert.deepEqual(others.body.outcomes.map((o: any) => [o.dataType, o.status]), [['signIns', 'skipped'], ['licences', 'succeeded']]);
+    assert.deepEqual(
+      others.body.outcomes.map((o: any) => [o.dataType, o.status]),
+      [
+        ['signIns', 'skipped'],
+        ['licences', 'succeeded'],
+      ],
+    );
     assert.match(others.body.outcomes[0].error, /already running/);
     app.clock.advance(121_000); // the holder died: its lease ran out
     const taken = await admin.post<any>(`/api/integrations/${ids.contoso}/collect?wait=true`, { types: ['signIns'] });
@@ -120,7 +164,13 @@ describe('Collect Now and run history', () => {
   test('the scheduler runs what is due: at once the first time, then after its interval', async () => {
     const { createScheduler } = await import('../../src/collect/scheduler.js');
     const repo = createCollectionRepo(app.ctx.db);
-    const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, supervisor: app.ctx.supervisor });
+    const scheduler = createScheduler({
+      db: app.ctx.db,
+      clock: app.clock,
+      log: app.ctx.log,
+      integrations: app.ctx.integrations,
+      supervisor: app.ctx.supervisor,
+    });
     const lastStart = () => repo.lastRunStart(ids.contoso!, 'signIns');
     const before = await lastStart();
     app.clock.advance(15 * 60_000); // sign-ins are due every 15 minutes
@@ -135,7 +185,13 @@ describe('Collect Now and run history', () => {
     assert.equal(runs[0].status, 'succeeded');
 
     // a sign-in run in progress (another process) does not hold back the directory lane
-    const held = await repo.startRun({ integrationId: ids.contoso!, dataType: 'signIns', trigger: 'test', now: app.clock.now() + 61 * 60_000, leaseMs: 10 * 60_000 });
+    const held = await repo.startRun({
+      integrationId: ids.contoso!,
+      dataType: 'signIns',
+      trigger: 'test',
+      now: app.clock.now() + 61 * 60_000,
+      leaseMs: 10 * 60_000,
+    });
     app.clock.advance(61 * 60_000);
     const usersBefore = await repo.lastRunStart(ids.contoso!, 'users');
     await scheduler.tick();
@@ -147,12 +203,16 @@ describe('Collect Now and run history', () => {
   test('Collect Now without waiting answers 202; the run shows in the history with its progress while it runs', async () => {
     await sim.control('PATCH', '/faults', { latencyMs: 400 }); // slow pages: the run is seen running
     try {
-      const earlier = new Set((await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.map((r: any) => r.id));
+      const earlier = new Set(
+        (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.map((r: any) => r.id),
+      );
       const res = await admin.post<any>(`/api/integrations/${ids.contoso}/collect`, { types: ['signIns'] });
       assert.equal(res.status, 202);
       let seenRunning: any;
       for (let i = 0; i < 100; i++) {
-        const run = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.find((r: any) => !earlier.has(r.id));
+        const run = (await admin.get<any>(`/api/integrations/${ids.contoso}/runs`)).body.runs.find(
+          (r: any) => !earlier.has(r.id),
+        );
         if (run?.status === 'running' && run.progress.chains !== null) seenRunning ??= run;
         if (run && run.status !== 'running' && seenRunning) {
           assert.equal(run.status, 'succeeded');

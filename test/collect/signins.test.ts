@@ -33,7 +33,13 @@ async function rig(options: Parameters<typeof startTestSimulator>[0] = {}): Prom
   const dispatcher = createEntraDispatcher({ ca: t.sim.ca });
   const app = t.app('contoso', 'readwrite');
   const cloud = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: t.sim.ca });
-  const tokens = createTokenSource({ tenantId: t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud, dispatcher });
+  const tokens = createTokenSource({
+    tenantId: t.tenant('contoso').id,
+    clientId: app.appId,
+    clientSecret: app.secrets[0]!.secretText,
+    cloud,
+    dispatcher,
+  });
   const graph = createGraphClient({ graphUrl: t.sim.url, dispatcher, tokens, maxAttempts: 8, maxRetryWaitMs: 5_000 });
   return {
     t,
@@ -61,7 +67,10 @@ const collect = (r: Rig, extra: Partial<Parameters<typeof collectEvents>[0]> = {
 
 /** The store and the simulator's ground truth for [since, until): ids, and equal? */
 async function compare(r: Rig, since: number, until: number) {
-  const truth = await r.t.control('GET', `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`);
+  const truth = await r.t.control(
+    'GET',
+    `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`,
+  );
   const stored = await createSignInRepo(r.db).list({ integrationId: r.integrationId, since, until });
   const storedIds = stored.map((s) => s.sign_in_id);
   return { truth: truth.ids as string[], stored: storedIds, rows: stored };
@@ -93,7 +102,10 @@ describe('sign-in collection', () => {
     assertSame(c);
     assert.equal(stats.inserted, c.stored.length);
     // unpaced (this rig has no throttle budget), a second chain keeps the store busy: a request more at most
-    assert.ok(r.graph.stats.requests - requestsBefore <= Math.ceil(c.truth.length / 1000) + stats.chains, `${r.graph.stats.requests - requestsBefore} requests for ${c.truth.length} sign-ins`);
+    assert.ok(
+      r.graph.stats.requests - requestsBefore <= Math.ceil(c.truth.length / 1000) + stats.chains,
+      `${r.graph.stats.requests - requestsBefore} requests for ${c.truth.length} sign-ins`,
+    );
     assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), to);
   });
 
@@ -120,7 +132,11 @@ describe('sign-in collection', () => {
     const end = r.t.sim.state.clock.now();
     // everything that happened since the backfill, up to what the lag, the lateness and the
     // hourly late sweep allow
-    const c = await compare(r, start - 3 * HOUR, end - DEFAULT_EVENT_SETTINGS.lagMs - 60 * MINUTE - DEFAULT_EVENT_SETTINGS.sweepIntervalMs);
+    const c = await compare(
+      r,
+      start - 3 * HOUR,
+      end - DEFAULT_EVENT_SETTINGS.lagMs - 60 * MINUTE - DEFAULT_EVENT_SETTINGS.sweepIntervalMs,
+    );
     assertSame(c);
     // The stored version of each record is the newest Graph serves now. (From 2 h before the
     // faults were switched on: turning re-publishing on also re-publishes older history at once,
@@ -131,7 +147,11 @@ describe('sign-in collection', () => {
     const storedById = new Map(c.rows.map((row) => [row.sign_in_id, row.raw]));
     let republished = 0;
     for (const record of served.value) {
-      assert.equal(storedById.get(record.id as string), JSON.stringify(record), `stored version of ${String(record.id)}`);
+      assert.equal(
+        storedById.get(record.id as string),
+        JSON.stringify(record),
+        `stored version of ${String(record.id)}`,
+      );
       if (record.riskState === 'atRisk') republished++;
     }
     assert.ok(republished > 0, 're-published versions were collected');
@@ -153,10 +173,19 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
           },
         }),
       );
-      assert.equal(await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'), null, 'the cursor did not move');
-      const pending = (await createCollectionRepo(r.db).planInProgress(r.integrationId, 'signIns')).filter((c) => !c.done);
+      assert.equal(
+        await createCollectionRepo(r.db).cursor(r.integrationId, 'signIns'),
+        null,
+        'the cursor did not move',
+      );
+      const pending = (await createCollectionRepo(r.db).planInProgress(r.integrationId, 'signIns')).filter(
+        (c) => !c.done,
+      );
       assert.ok(pending.length > 0, 'chains left');
-      assert.ok(pending.some((c) => c.resumeAt < c.end), 'a chain resumes below its end');
+      assert.ok(
+        pending.some((c) => c.resumeAt < c.end),
+        'a chain resumes below its end',
+      );
       const second = await collect(r);
       assert.ok(second.coveredMs === second.spanMs && second.chainsDone === second.chains);
       assertSame(await compare(r, now - 30 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1));
@@ -184,7 +213,13 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       const budget = createThrottleBudgets({ scale: 0.1 }).for(r.t.tenant('contoso').id, app.appId);
       const dispatcher = createEntraDispatcher({ ca: r.t.sim.ca });
       const cloud = resolveCloud('custom', { authorityHost: r.t.sim.url, graphUrl: r.t.sim.url, caPem: r.t.sim.ca });
-      const tokens = createTokenSource({ tenantId: r.t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud, dispatcher });
+      const tokens = createTokenSource({
+        tenantId: r.t.tenant('contoso').id,
+        clientId: app.appId,
+        clientSecret: app.secrets[0]!.secretText,
+        cloud,
+        dispatcher,
+      });
       const graph = createGraphClient({ graphUrl: r.t.sim.url, dispatcher, tokens, budget });
       const now = r.t.sim.state.clock.now();
       const stats = await collect({ ...r, graph }, { settings: { retentionDays: 7 } });
@@ -193,7 +228,10 @@ describe('sign-in collection: interruption, faults, malformed pages', () => {
       const c = await compare(r, now - 7 * DAY + 10 * MINUTE, now - DEFAULT_EVENT_SETTINGS.lagMs + 1);
       assertSame(c);
       assert.ok(stats.pages >= 5, `${stats.pages} pages`);
-      assert.ok(graph.stats.requests <= Math.ceil(c.truth.length / 1000) + stats.chains, `${graph.stats.requests} requests, ${stats.chains} chains, ${c.truth.length} sign-ins`);
+      assert.ok(
+        graph.stats.requests <= Math.ceil(c.truth.length / 1000) + stats.chains,
+        `${graph.stats.requests} requests, ${stats.chains} chains, ${c.truth.length} sign-ins`,
+      );
     } finally {
       await r.close();
     }

@@ -36,7 +36,11 @@ interface Child {
 
 /** `idsight args…` as a long-running child process. */
 function start(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let stdout = '';
   const waiting: Array<{ text: string; resolve(): void }> = [];
@@ -49,7 +53,9 @@ function start(args: string[], env: Record<string, string>): Child {
     onData(d);
   });
   child.stderr.setEncoding('utf8').on('data', onData);
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: performance.now() })),
+  );
   return {
     child,
     out: () => out,
@@ -58,7 +64,9 @@ function start(args: string[], env: Record<string, string>): Child {
       new Promise<void>((resolve, reject) => {
         if (out.includes(text)) return resolve();
         waiting.push({ text, resolve });
-        void exited.then(({ code }) => reject(new Error(`exited with ${code} before printing ${JSON.stringify(text)}:\n${out}`)));
+        void exited.then(({ code }) =>
+          reject(new Error(`exited with ${code} before printing ${JSON.stringify(text)}:\n${out}`)),
+        );
       }),
     exited,
   };
@@ -85,7 +93,12 @@ describe('clean stops', () => {
   let ctx: Context;
   const dataDir = tempDir('idsight-stop-');
   // a long lease: a new run starting at once proves the stop released it, not that it ran out
-  const env = { IDSIGHT_DATA_DIR: dataDir, IDSIGHT_GRAPH_PACING: 'off', IDSIGHT_LOG_FORMAT: 'json', IDSIGHT_COLLECT_LEASE_SECONDS: '600' };
+  const env = {
+    IDSIGHT_DATA_DIR: dataDir,
+    IDSIGHT_GRAPH_PACING: 'off',
+    IDSIGHT_LOG_FORMAT: 'json',
+    IDSIGHT_COLLECT_LEASE_SECONDS: '600',
+  };
   let id = '';
 
   /** A fresh integration each time: every case starts with a backfill. */
@@ -94,7 +107,9 @@ describe('clean stops', () => {
     const added = await ctx.integrations.add({ name: 'Contoso', ...simulatedCredentials(tenant, 'contoso') });
     id = added.integration.id;
     // nothing on schedule: every run here is one the test starts
-    await ctx.integrations.update(id, { dataTypes: Object.fromEntries(Object.keys(added.integration.settings.dataTypes).map((t) => [t, false])) });
+    await ctx.integrations.update(id, {
+      dataTypes: Object.fromEntries(Object.keys(added.integration.settings.dataTypes).map((t) => [t, false])),
+    });
   }
 
   before(async () => {
@@ -118,7 +133,8 @@ describe('clean stops', () => {
     return { proc, api };
   }
 
-  const runsOf = async (api: ApiClient): Promise<any[]> => (await api.get<any>(`/api/integrations/${id}/runs`)).body.runs;
+  const runsOf = async (api: ApiClient): Promise<any[]> =>
+    (await api.get<any>(`/api/integrations/${id}/runs`)).body.runs;
 
   test('SIGTERM mid-backfill: exits within 10 s, the run interrupted and its lease released; the next run completes exactly', async (t) => {
     await freshIntegration();
@@ -126,7 +142,9 @@ describe('clean stops', () => {
     const first = await serve();
     const accepted = await first.api.post<any>(`/api/integrations/${id}/collect`, { types: ['signIns'] });
     assert.equal(accepted.status, 202, accepted.text);
-    const running = await poll('the run to store its first page', async () => (await runsOf(first.api)).find((r) => r.status === 'running' && (r.stats.fetched ?? 0) > 0));
+    const running = await poll('the run to store its first page', async () =>
+      (await runsOf(first.api)).find((r) => r.status === 'running' && (r.stats.fetched ?? 0) > 0),
+    );
 
     const signalled = performance.now();
     first.proc.child.kill('SIGTERM');
@@ -138,7 +156,11 @@ describe('clean stops', () => {
     assert.match(first.proc.out(), /"msg":"collections interrupted and the server closed"/);
 
     const runs = await ctx.collector.runs(id);
-    assert.deepEqual(runs.filter((r) => r.status === 'running'), [], 'nothing left running');
+    assert.deepEqual(
+      runs.filter((r) => r.status === 'running'),
+      [],
+      'nothing left running',
+    );
     const stopped = runs.find((r) => r.id === running.id)!;
     assert.equal(stopped.status, 'interrupted');
     assert.equal(stopped.error, 'idsight received SIGTERM');
@@ -146,8 +168,14 @@ describe('clean stops', () => {
     assert.equal(stopped.progress, null);
     const row = (await createCollectionRepo(ctx.db).listRuns(id)).find((r) => r.id === running.id)!;
     assert.ok(Number(row.lease_until) <= Number(row.ended_at), 'the lease ends with the run');
-    const truthAll = await sim.control('GET', `/truth/signins?tenant=contoso&since=${stopped.stats.from as string}&until=${stopped.stats.to as string}`);
-    assert.ok((stopped.stats.fetched as number) < truthAll.count, `stopped mid-backfill: ${String(stopped.stats.fetched)} of ${truthAll.count}`);
+    const truthAll = await sim.control(
+      'GET',
+      `/truth/signins?tenant=contoso&since=${stopped.stats.from as string}&until=${stopped.stats.to as string}`,
+    );
+    assert.ok(
+      (stopped.stats.fetched as number) < truthAll.count,
+      `stopped mid-backfill: ${String(stopped.stats.fetched)} of ${truthAll.count}`,
+    );
     t.diagnostic(`stopped after ${String(stopped.stats.fetched)} of ${truthAll.count} sign-ins`);
     if (process.env.STOP_DEBUG) console.log(first.proc.out());
 
@@ -162,7 +190,14 @@ describe('clean stops', () => {
     const second = await serve();
     const again = await second.api.post<any>(`/api/integrations/${id}/collect`, { types: ['signIns'] });
     assert.equal(again.status, 202, again.text);
-    const done = await poll('the resumed run to end', async () => (await runsOf(second.api)).find((r) => r.id !== running.id && r.dataType === 'signIns' && r.status !== 'running'), 60_000);
+    const done = await poll(
+      'the resumed run to end',
+      async () =>
+        (await runsOf(second.api)).find(
+          (r) => r.id !== running.id && r.dataType === 'signIns' && r.status !== 'running',
+        ),
+      60_000,
+    );
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     second.proc.child.kill('SIGTERM');
     assert.equal((await second.proc.exited).code, 0);
@@ -170,7 +205,10 @@ describe('clean stops', () => {
     // exactly the simulator's ground truth over the whole backfill window
     const since = Math.min(Date.parse(stopped.stats.from as string), Date.parse(done.stats.from as string));
     const until = Date.parse(done.stats.to as string) + 1;
-    const truth = await sim.control('GET', `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`);
+    const truth = await sim.control(
+      'GET',
+      `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`,
+    );
     const stored = (await createSignInRepo(ctx.db).list({ integrationId: id, since, until })).map((s) => s.sign_in_id);
     assert.equal(new Set(stored).size, stored.length, 'no duplicates');
     assert.deepEqual(new Set(stored), new Set(truth.ids as string[]));
@@ -185,7 +223,9 @@ describe('clean stops', () => {
       await freshIntegration(throttled);
       const { proc, api } = await serve({ IDSIGHT_GRAPH_PACING: 'microsoft' });
       assert.equal((await api.post<any>(`/api/integrations/${id}/collect`, { types: ['signIns'] })).status, 202);
-      const running = await poll('the run to store its first page', async () => (await runsOf(api)).find((r) => r.status === 'running' && (r.stats.fetched ?? 0) > 0));
+      const running = await poll('the run to store its first page', async () =>
+        (await runsOf(api)).find((r) => r.status === 'running' && (r.stats.fetched ?? 0) > 0),
+      );
       const signalled = performance.now();
       proc.child.kill('SIGTERM');
       const { code, at } = await proc.exited;
@@ -193,7 +233,10 @@ describe('clean stops', () => {
       assert.equal(code, 0, proc.out());
       assert.ok(at - signalled < 10_000);
       const runs = await ctx.collector.runs(id);
-      assert.deepEqual(runs.filter((r) => r.status === 'running'), []);
+      assert.deepEqual(
+        runs.filter((r) => r.status === 'running'),
+        [],
+      );
       assert.equal(runs.find((r) => r.id === running.id)!.status, 'interrupted');
       // and a new Collect Now starts at once
       const again = await serve({ IDSIGHT_GRAPH_PACING: 'microsoft' });
@@ -264,19 +307,36 @@ describe('clean stops', () => {
       assert.equal(code, 130, proc.out());
       const outcomes = JSON.parse(proc.stdout()) as any[];
       // the event logs and, beside them, the directory data types one after another
-      assert.deepEqual(outcomes.map((o) => o.dataType), ['signIns', 'users', 'groups']);
+      assert.deepEqual(
+        outcomes.map((o) => o.dataType),
+        ['signIns', 'users', 'groups'],
+      );
       assert.equal(outcomes[0].status, 'interrupted');
       // each directory type finished before the signal, was interrupted, or never started
       for (const o of outcomes.slice(1)) {
         const seen = [o.status, o.error];
-        assert.ok(o.status === 'succeeded' || (o.status === 'interrupted' && o.error === 'idsight received SIGINT') || (o.status === 'skipped' && o.error === 'not started: idsight received SIGINT'), JSON.stringify(seen));
+        assert.ok(
+          o.status === 'succeeded' ||
+            (o.status === 'interrupted' && o.error === 'idsight received SIGINT') ||
+            (o.status === 'skipped' && o.error === 'not started: idsight received SIGINT'),
+          JSON.stringify(seen),
+        );
       }
       const runs = await ctx.collector.runs(id);
-      assert.deepEqual(runs.filter((r) => r.status === 'running'), []);
+      assert.deepEqual(
+        runs.filter((r) => r.status === 'running'),
+        [],
+      );
       assert.equal(runs[0]!.status, 'interrupted');
       // the lease is free: a run starts at once
       const repo = createCollectionRepo(ctx.db);
-      const next = await repo.startRun({ integrationId: id, dataType: 'signIns', trigger: 'test', now: Date.now(), leaseMs: 60_000 });
+      const next = await repo.startRun({
+        integrationId: id,
+        dataType: 'signIns',
+        trigger: 'test',
+        now: Date.now(),
+        leaseMs: 60_000,
+      });
       await repo.finishRun(next, { status: 'skipped', now: Date.now(), stats: {} });
     } finally {
       await sim.control('PATCH', '/faults', { latencyMs: 0 });
@@ -288,7 +348,10 @@ describe('clean stops', () => {
     try {
       const r = await runIdsight(['serve'], { ...env, IDSIGHT_PORT: String(taken.port) });
       assert.equal(r.code, 2, r.stderr);
-      assert.equal(r.stderr.trim().split('\n').at(-1), `idsight: port ${taken.port} is in use: set IDSIGHT_PORT to a free port`);
+      assert.equal(
+        r.stderr.trim().split('\n').at(-1),
+        `idsight: port ${taken.port} is in use: set IDSIGHT_PORT to a free port`,
+      );
     } finally {
       taken.server.close();
     }
@@ -300,11 +363,24 @@ describe('idsight demo with a port in use', () => {
     const taken = await occupied();
     try {
       for (const [what, env, simPort, message] of [
-        ['API', { IDSIGHT_PORT: String(taken.port) }, await freePort(), `port ${taken.port} is in use: set IDSIGHT_PORT to a free port`],
-        ['simulator', { IDSIGHT_PORT: String(await freePort()) }, taken.port, `port ${taken.port} is in use: pass --sim-port with a free port`],
+        [
+          'API',
+          { IDSIGHT_PORT: String(taken.port) },
+          await freePort(),
+          `port ${taken.port} is in use: set IDSIGHT_PORT to a free port`,
+        ],
+        [
+          'simulator',
+          { IDSIGHT_PORT: String(await freePort()) },
+          taken.port,
+          `port ${taken.port} is in use: pass --sim-port with a free port`,
+        ],
       ] as const) {
         const dataDir = tempDir('idsight-demo-port-');
-        const r = await runIdsight(['demo', '--users', '40', '--sim-port', String(simPort)], { ...env, IDSIGHT_DATA_DIR: dataDir });
+        const r = await runIdsight(['demo', '--users', '40', '--sim-port', String(simPort)], {
+          ...env,
+          IDSIGHT_DATA_DIR: dataDir,
+        });
         assert.equal(r.code, 2, `${what}: ${r.stdout}${r.stderr}`);
         assert.ok(r.stderr.includes(`idsight: ${message}`), `${what}: ${r.stderr}`);
         assert.equal(r.stdout, '', `${what}: nothing started`);
@@ -329,7 +405,10 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
     await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
     admin = new ApiClient(app.url);
     await admin.login('admin@example.com', PW);
-    const res = await admin.post<any>('/api/integrations', { name: 'Contoso', ...simulatedCredentials(sim, 'contoso') });
+    const res = await admin.post<any>('/api/integrations', {
+      name: 'Contoso',
+      ...simulatedCredentials(sim, 'contoso'),
+    });
     assert.equal(res.status, 201, res.text);
     id = res.body.integration.id;
   });
@@ -341,22 +420,41 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
   test('stopping interrupts scheduled runs in both lanes, starts nothing more, and Collect Now answers 503', async () => {
     await sim.control('PATCH', '/faults', { latencyMs: 300 });
     try {
-      const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, supervisor: app.ctx.supervisor });
+      const scheduler = createScheduler({
+        db: app.ctx.db,
+        clock: app.clock,
+        log: app.ctx.log,
+        integrations: app.ctx.integrations,
+        supervisor: app.ctx.supervisor,
+      });
       const ticking = scheduler.tick();
       await poll('runs in both lanes', async () => {
         const running = (await app.ctx.collector.runs(id)).filter((r) => r.status === 'running').map((r) => r.dataType);
-        return running.includes('signIns') && running.some((t) => !['signIns', 'nonInteractiveSignIns', 'directoryAudits'].includes(t)) ? running : undefined;
+        return running.includes('signIns') &&
+          running.some((t) => !['signIns', 'nonInteractiveSignIns', 'directoryAudits'].includes(t))
+          ? running
+          : undefined;
       });
       await Promise.all([scheduler.stop(), app.ctx.supervisor.stop('test stop')]);
       await ticking;
       assert.equal(app.ctx.supervisor.active, 0);
       const runs = await app.ctx.collector.runs(id);
-      assert.deepEqual(runs.filter((r) => r.status === 'running'), []);
+      assert.deepEqual(
+        runs.filter((r) => r.status === 'running'),
+        [],
+      );
       const interrupted = runs.filter((r) => r.status === 'interrupted');
       // the event logs are read at once; the directory lane runs one data type at a time
-      assert.deepEqual(interrupted.map((r) => r.dataType).filter((t) => ['signIns', 'nonInteractiveSignIns', 'directoryAudits'].includes(t)).sort(), ['directoryAudits', 'nonInteractiveSignIns', 'signIns']);
+      assert.deepEqual(
+        interrupted
+          .map((r) => r.dataType)
+          .filter((t) => ['signIns', 'nonInteractiveSignIns', 'directoryAudits'].includes(t))
+          .sort(),
+        ['directoryAudits', 'nonInteractiveSignIns', 'signIns'],
+      );
       assert.equal(interrupted.length, 4, 'the three event logs and one directory data type');
-      for (const r of interrupted) assert.deepEqual([r.trigger, r.error, r.guidance], ['schedule', 'test stop', GUIDANCE]);
+      for (const r of interrupted)
+        assert.deepEqual([r.trigger, r.error, r.guidance], ['schedule', 'test stop', GUIDANCE]);
       // the data types whose turn had not come were not started: no run was recorded for them
       assert.ok(runs.length < 14);
 
@@ -374,7 +472,13 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
   test('after a restart, an interrupted data type is collected at the first tick, not after its interval', async () => {
     // (a new supervisor stands for the restarted process)
     const supervisor = createSupervisor({ collector: app.ctx.collector });
-    const scheduler = createScheduler({ db: app.ctx.db, clock: app.clock, log: app.ctx.log, integrations: app.ctx.integrations, supervisor });
+    const scheduler = createScheduler({
+      db: app.ctx.db,
+      clock: app.clock,
+      log: app.ctx.log,
+      integrations: app.ctx.integrations,
+      supervisor,
+    });
     const before = await app.ctx.collector.runs(id);
     const interrupted = new Set(before.filter((r) => r.status === 'interrupted').map((r) => r.dataType));
     await scheduler.tick();
@@ -383,6 +487,9 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
     // the clock stood still: nothing is due again, the resumed runs included
     const second = new Set((await app.ctx.collector.runs(id)).map((r) => r.id));
     await scheduler.tick();
-    assert.deepEqual((await app.ctx.collector.runs(id)).filter((r) => !second.has(r.id)).map((r) => r.dataType), []);
+    assert.deepEqual(
+      (await app.ctx.collector.runs(id)).filter((r) => !second.has(r.id)).map((r) => r.dataType),
+      [],
+    );
   });
 });

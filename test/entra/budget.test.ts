@@ -5,7 +5,16 @@
 // retried, identity protection's 429 without Retry-After backs off with jitter.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { classifyFamily, createThrottleBudgets, FAMILIES, jitteredBackoffMs, resourceUnits, type Family, type IntegrationBudget, type ThrottleBudgetOptions } from '../../src/entra/budget.js';
+import {
+  classifyFamily,
+  createThrottleBudgets,
+  FAMILIES,
+  jitteredBackoffMs,
+  resourceUnits,
+  type Family,
+  type IntegrationBudget,
+  type ThrottleBudgetOptions,
+} from '../../src/entra/budget.js';
 import { resolveCloud } from '../../src/entra/clouds.js';
 import { createTokenSource } from '../../src/entra/credentials.js';
 import { createGraphClient, type GraphClientOptions, type GraphRequestEvent } from '../../src/entra/graph.js';
@@ -65,7 +74,7 @@ function race(budget: IntegrationBudget, family: Family, n: number, time: { now(
 }
 
 describe('classification and costs', () => {
-  test('Graph paths and URLs fall into Microsoft\'s throttling families', () => {
+  test("Graph paths and URLs fall into Microsoft's throttling families", () => {
     const cases: Array<[string, Family]> = [
       ['/v1.0/auditLogs/signIns?$filter=createdDateTime ge 2026-11-01T00:00:00Z', 'reports'],
       ['https://graph.microsoft.com/beta/auditLogs/signIns?$skiptoken=abc', 'reports'],
@@ -89,7 +98,7 @@ describe('classification and costs', () => {
     for (const [url, family] of cases) assert.equal(classifyFamily(url), family, url);
   });
 
-  test('directory resource units follow Microsoft\'s table, $select, $expand and small $top', () => {
+  test("directory resource units follow Microsoft's table, $select, $expand and small $top", () => {
     const cases: Array<[string, string, number]> = [
       ['GET', '/v1.0/users', 2],
       ['GET', '/v1.0/users?$select=id', 1],
@@ -225,8 +234,14 @@ describe('budgets on a manual clock', () => {
     assert.equal(budget.penalize('identityProtection'), 625);
     assert.equal(budget.stats().identityProtection.throttled, 4);
     // the jitter: the same streak gives different waits
-    assert.deepEqual([0, 0.3, 0.9].map((r) => jitteredBackoffMs(1, () => r)), [500, 650, 950]);
-    assert.equal(jitteredBackoffMs(20, () => 1), 30_000);
+    assert.deepEqual(
+      [0, 0.3, 0.9].map((r) => jitteredBackoffMs(1, () => r)),
+      [500, 650, 950],
+    );
+    assert.equal(
+      jitteredBackoffMs(20, () => 1),
+      30_000,
+    );
     // scaled, so a scaled simulator's 1-s window keeps its ratio
     const scaled = createThrottleBudgets({ scale: 0.01, random: () => 1 }).for(TENANT, APP);
     assert.equal(scaled.penalize('identityProtection'), 10);
@@ -250,7 +265,7 @@ describe('budgets on a manual clock', () => {
     assert.equal(budget.stats().identityProtection.requests, 1);
   });
 
-  test('an aborted wait leaves the queue with the signal\'s reason; the callers behind it go on', async () => {
+  test("an aborted wait leaves the queue with the signal's reason; the callers behind it go on", async () => {
     const { time, budget } = make({ skewMs: 0 });
     await budget.acquire('identityProtection');
     const controller = new AbortController();
@@ -265,13 +280,14 @@ describe('budgets on a manual clock', () => {
   });
 
   test('a bad scale is refused', () => {
-    for (const scale of [0, -1, Number.NaN, Infinity]) assert.throws(() => createThrottleBudgets({ scale }), /scale must be a positive number/);
+    for (const scale of [0, -1, Number.NaN, Infinity])
+      assert.throws(() => createThrottleBudgets({ scale }), /scale must be a positive number/);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
 
-describe('budgets against the simulator\'s Microsoft throttling', () => {
+describe("budgets against the simulator's Microsoft throttling", () => {
   const sim = useSimulator({ throttle: 'microsoft' });
   let t: TestSimulator;
   const T0 = Date.parse(SIM_T0);
@@ -284,18 +300,31 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
   function client(app: AppState, budget: IntegrationBudget, extra: Partial<GraphClientOptions> = {}) {
     const cloud = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: t.sim.ca });
     const a = t.app('contoso', app);
-    const tokens = createTokenSource({ tenantId: t.tenant('contoso').id, clientId: a.appId, clientSecret: a.secrets[0]!.secretText, cloud, dispatcher: t.dispatcher });
+    const tokens = createTokenSource({
+      tenantId: t.tenant('contoso').id,
+      clientId: a.appId,
+      clientSecret: a.secrets[0]!.secretText,
+      cloud,
+      dispatcher: t.dispatcher,
+    });
     return createGraphClient({ graphUrl: cloud.graphUrl, dispatcher: t.dispatcher, tokens, budget, ...extra });
   }
-  const budgetFor = (app: AppState, opts: ThrottleBudgetOptions = {}) => createThrottleBudgets(opts).for(t.tenant('contoso').id, t.app('contoso', app).appId);
+  const budgetFor = (app: AppState, opts: ThrottleBudgetOptions = {}) =>
+    createThrottleBudgets(opts).for(t.tenant('contoso').id, t.app('contoso', app).appId);
 
   /** A 3-hour slice ending `k` slices before T0, with the simulator's ground truth. */
   async function slice(k: number) {
     const until = T0 - k * 3 * HOUR;
     const since = until - 3 * HOUR;
-    const truth = await t.control('GET', `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`);
+    const truth = await t.control(
+      'GET',
+      `/truth/signins?tenant=contoso&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&ids=true`,
+    );
     const filter = `createdDateTime ge ${isoLiteral(since)} and createdDateTime lt ${isoLiteral(until)}`;
-    return { path: (top: number) => `/v1.0/auditLogs/signIns?$filter=${filter}&$top=${top}`, ids: truth.ids as string[] };
+    return {
+      path: (top: number) => `/v1.0/auditLogs/signIns?$filter=${filter}&$top=${top}`,
+      ids: truth.ids as string[],
+    };
   }
 
   /** Every record id of a collection, page by page. */
@@ -329,8 +358,16 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
     const got = await Promise.all(slices.map((s, k) => ids(graph, s.path(tops[k]!))));
     const elapsed = performance.now() - started;
 
-    assert.deepEqual(got.map((g) => new Set(g)), slices.map((s) => new Set(s.ids)), 'every slice complete');
-    assert.deepEqual(events.map((e) => e.status), Array(10).fill(200), 'no 429');
+    assert.deepEqual(
+      got.map((g) => new Set(g)),
+      slices.map((s) => new Set(s.ids)),
+      'every slice complete',
+    );
+    assert.deepEqual(
+      events.map((e) => e.status),
+      Array(10).fill(200),
+      'no 429',
+    );
     assert.deepEqual(graph.stats, { requests: 10, throttled: 0, retries: 0 });
     assert.ok(events.every((e) => e.family === 'reports'));
     const minimum = minimumMs(requests, 5, 10_000);
@@ -361,19 +398,34 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
       for (const s of mine) assert.deepEqual(new Set(await ids(graph, s.path(1000))), new Set(s.ids));
     };
     const [report] = await Promise.all([
-      testConnection({ tenantId: t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud }, { budget, clock: { now: () => T0 } }),
+      testConnection(
+        { tenantId: t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud },
+        { budget, clock: { now: () => T0 } },
+      ),
       run(a, slices.slice(0, 3)),
       run(b, slices.slice(3)),
     ]);
     const elapsed = performance.now() - started;
     assert.equal(report.connected, true, report.message);
     assert.deepEqual(report.warnings, []);
-    assert.ok(report.capabilities.every((c) => c.status === 'available'), JSON.stringify(report.capabilities.filter((c) => c.status !== 'available')));
-    assert.deepEqual([a.stats, b.stats], [{ requests: 3, throttled: 0, retries: 0 }, { requests: 3, throttled: 0, retries: 0 }]);
+    assert.ok(
+      report.capabilities.every((c) => c.status === 'available'),
+      JSON.stringify(report.capabilities.filter((c) => c.status !== 'available')),
+    );
+    assert.deepEqual(
+      [a.stats, b.stats],
+      [
+        { requests: 3, throttled: 0, retries: 0 },
+        { requests: 3, throttled: 0, retries: 0 },
+      ],
+    );
     const stats = budget.stats();
     assert.deepEqual([stats.reports.requests, stats.reports.throttled], [10, 0]);
     for (const family of FAMILIES) assert.equal(stats[family].throttled, 0, family);
-    assert.ok(elapsed >= minimumMs(10, 5, 10_000) && elapsed <= 1.2 * minimumMs(10, 5, 10_000), `${Math.round(elapsed)} ms`);
+    assert.ok(
+      elapsed >= minimumMs(10, 5, 10_000) && elapsed <= 1.2 * minimumMs(10, 5, 10_000),
+      `${Math.round(elapsed)} ms`,
+    );
   });
 
   test('injected 429s: every request succeeds in the end, each 429 pauses the family for all callers, retries are counted', async () => {
@@ -390,7 +442,8 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
       const before = graph.stats;
       const read = async () => {
         const out: string[] = [];
-        for await (const page of graph.pages<{ id: string }>(path, { onRetry: (r) => retries.push(r) })) out.push(...page.value.map((u) => u.id));
+        for await (const page of graph.pages<{ id: string }>(path, { onRetry: (r) => retries.push(r) }))
+          out.push(...page.value.map((u) => u.id));
         return out;
       };
       const got = await Promise.all([read(), read(), read()]);
@@ -413,13 +466,16 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
         assert.deepEqual(during, [], `nothing sent during the pause after the 429 at ${Math.round(end)}`);
       }
       // …and callers that were not throttled themselves waited for it
-      assert.ok(events.some((e) => e.attempt === 1 && e.waitedMs >= 500), 'another caller waited out the pause');
+      assert.ok(
+        events.some((e) => e.attempt === 1 && e.waitedMs >= 500),
+        'another caller waited out the pause',
+      );
     } finally {
       await t.control('PATCH', '/faults', { rate429: 0 });
     }
   });
 
-  test('identity protection: a 429 without Retry-After (another app used the tenant\'s second) backs off with jitter, then succeeds', async () => {
+  test("identity protection: a 429 without Retry-After (another app used the tenant's second) backs off with jitter, then succeeds", async () => {
     await t.control('POST', '/throttle/reset');
     const budget = budgetFor('readonly', { random: () => 0.5 });
     const events: GraphRequestEvent[] = [];
@@ -429,12 +485,17 @@ describe('budgets against the simulator\'s Microsoft throttling', () => {
     await t.token('contoso', 'readwrite');
     // another app of the tenant, outside our budget, takes the tenant's one request a second
     assert.equal((await t.graph('contoso', 'readwrite', '/v1.0/identityProtection/riskyUsers?$top=1')).status, 200);
-    const body = await graph.get<{ value: unknown[] }>('/v1.0/identityProtection/riskyUsers?$top=1', { onRetry: (r) => retries.push(r) });
+    const body = await graph.get<{ value: unknown[] }>('/v1.0/identityProtection/riskyUsers?$top=1', {
+      onRetry: (r) => retries.push(r),
+    });
     assert.ok(Array.isArray(body.value));
-    assert.deepEqual(events.map((e) => [e.family, e.status, e.retryAfterMs]), [
-      ['identityProtection', 429, undefined],
-      ['identityProtection', 200, undefined],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.family, e.status, e.retryAfterMs]),
+      [
+        ['identityProtection', 429, undefined],
+        ['identityProtection', 200, undefined],
+      ],
+    );
     // streak 1 → 0.5–1 s; random 0.5 → 750 ms
     assert.deepEqual(retries, [{ attempt: 1, code: 'TooManyRequests', status: 429, waitMs: 750 }]);
     const [first, second] = events as [GraphRequestEvent, GraphRequestEvent];

@@ -22,7 +22,10 @@ after(async () => {
   for (const d of dispatchers) await d.close();
 });
 
-function source(over: { tenantId?: string; clientId?: string; clientSecret?: string; cloud?: CloudEndpoints } = {}, observe?: (m: string, u: string) => void) {
+function source(
+  over: { tenantId?: string; clientId?: string; clientSecret?: string; cloud?: CloudEndpoints } = {},
+  observe?: (m: string, u: string) => void,
+) {
   const c = over.cloud ?? cloud;
   const dispatcher = createEntraDispatcher({ ...(c.caPem ? { ca: c.caPem } : {}), connectTimeoutMs: 5_000 });
   dispatchers.push(dispatcher);
@@ -49,7 +52,11 @@ async function problemOf(p: Promise<unknown>): Promise<EntraProblem> {
 }
 
 describe('input checks', () => {
-  const ok = { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', clientId: '535FB089-9FF3-47B6-9BFB-4F1264799865', clientSecret: ' abc8Q~value \n' };
+  const ok = {
+    tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+    clientId: '535FB089-9FF3-47B6-9BFB-4F1264799865',
+    clientSecret: ' abc8Q~value \n',
+  };
   const invalid = (re: RegExp, field: string) => (err: unknown) => {
     assert.ok(err instanceof ValidationError);
     assert.match(err.message, re);
@@ -59,30 +66,75 @@ describe('input checks', () => {
   };
 
   test('values are trimmed; the client id is lower-cased; domains are accepted as tenants', () => {
-    assert.deepEqual(validateCredentials(ok), { tenantId: ok.tenantId, clientId: ok.clientId.toLowerCase(), clientSecret: 'abc8Q~value' });
-    assert.equal(validateCredentials({ ...ok, tenantId: ' contoso.onmicrosoft.com ' }).tenantId, 'contoso.onmicrosoft.com');
+    assert.deepEqual(validateCredentials(ok), {
+      tenantId: ok.tenantId,
+      clientId: ok.clientId.toLowerCase(),
+      clientSecret: 'abc8Q~value',
+    });
+    assert.equal(
+      validateCredentials({ ...ok, tenantId: ' contoso.onmicrosoft.com ' }).tenantId,
+      'contoso.onmicrosoft.com',
+    );
     assert.equal(validateCredentials({ ...ok, tenantId: 'tailspintoys.example' }).tenantId, 'tailspintoys.example');
   });
 
   test('each bad value gets its own message naming the field', () => {
-    assert.throws(() => validateCredentials({ ...ok, tenantId: '  ' }), invalid(/Directory \(tenant\) ID is required/, 'tenantId'));
-    assert.throws(() => validateCredentials({ ...ok, tenantId: 'common' }), invalid(/"common" is not a tenant/, 'tenantId'));
-    assert.throws(() => validateCredentials({ ...ok, tenantId: 'Organizations' }), invalid(/"organizations" is not a tenant/, 'tenantId'));
-    assert.throws(() => validateCredentials({ ...ok, tenantId: 'contoso' }), invalid(/must be a GUID .* or a domain name .*; "contoso" is neither/, 'tenantId'));
-    assert.throws(() => validateCredentials({ ...ok, tenantId: '72f988bf-86f1-41af-91ab' }), invalid(/is neither/, 'tenantId'));
-    assert.throws(() => validateCredentials({ ...ok, clientId: '' }), invalid(/Application \(client\) ID is required/, 'clientId'));
-    assert.throws(() => validateCredentials({ ...ok, clientId: 'idsight' }), invalid(/Application \(client\) ID must be a GUID.*"idsight" is not one/, 'clientId'));
-    assert.throws(() => validateCredentials({ ...ok, clientSecret: ' \t\n' }), invalid(/client secret is empty/, 'clientSecret'));
+    assert.throws(
+      () => validateCredentials({ ...ok, tenantId: '  ' }),
+      invalid(/Directory \(tenant\) ID is required/, 'tenantId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, tenantId: 'common' }),
+      invalid(/"common" is not a tenant/, 'tenantId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, tenantId: 'Organizations' }),
+      invalid(/"organizations" is not a tenant/, 'tenantId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, tenantId: 'contoso' }),
+      invalid(/must be a GUID .* or a domain name .*; "contoso" is neither/, 'tenantId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, tenantId: '72f988bf-86f1-41af-91ab' }),
+      invalid(/is neither/, 'tenantId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, clientId: '' }),
+      invalid(/Application \(client\) ID is required/, 'clientId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, clientId: 'idsight' }),
+      invalid(/Application \(client\) ID must be a GUID.*"idsight" is not one/, 'clientId'),
+    );
+    assert.throws(
+      () => validateCredentials({ ...ok, clientSecret: ' \t\n' }),
+      invalid(/client secret is empty/, 'clientSecret'),
+    );
   });
 });
 
 describe('token claims', () => {
-  const sign = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('k'.repeat(32)));
+  const sign = (payload: Record<string, unknown>) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('k'.repeat(32)));
 
   test('tid, appid and roles are read without validation; no roles claim is reported as such', async () => {
-    const claims = readTokenClaims(await sign({ tid: 't-1', appid: 'a-1', roles: ['User.Read.All', 7, ''], exp: 2_000_000_000 }));
-    assert.deepEqual(claims, { tenantId: 't-1', appId: 'a-1', roles: ['User.Read.All'], hasRolesClaim: true, expiresAt: 2_000_000_000_000 });
-    assert.deepEqual(readTokenClaims(await sign({ tid: 't-1', azp: 'a-2' })), { tenantId: 't-1', appId: 'a-2', roles: [], hasRolesClaim: false });
+    const claims = readTokenClaims(
+      await sign({ tid: 't-1', appid: 'a-1', roles: ['User.Read.All', 7, ''], exp: 2_000_000_000 }),
+    );
+    assert.deepEqual(claims, {
+      tenantId: 't-1',
+      appId: 'a-1',
+      roles: ['User.Read.All'],
+      hasRolesClaim: true,
+      expiresAt: 2_000_000_000_000,
+    });
+    assert.deepEqual(readTokenClaims(await sign({ tid: 't-1', azp: 'a-2' })), {
+      tenantId: 't-1',
+      appId: 'a-2',
+      roles: [],
+      hasRolesClaim: false,
+    });
     assert.throws(() => readTokenClaims('not-a-jwt'));
   });
 });
@@ -159,14 +211,25 @@ describe('token source against the simulator', () => {
 
   test('closed port → network', async () => {
     const port = await freePort();
-    const closed = resolveCloud('custom', { authorityHost: `https://127.0.0.1:${port}`, graphUrl: `https://127.0.0.1:${port}`, caPem: t.sim.ca });
+    const closed = resolveCloud('custom', {
+      authorityHost: `https://127.0.0.1:${port}`,
+      graphUrl: `https://127.0.0.1:${port}`,
+      caPem: t.sim.ca,
+    });
     const p = await problemOf(source({ cloud: closed }).acquire());
     assert.deepEqual([p.code, p.microsoftCode], ['network', 'ECONNREFUSED']);
-    assert.equal(p.message, `Could not reach Microsoft's token service at 127.0.0.1:${port}: the connection was refused (nothing listens there).`);
+    assert.equal(
+      p.message,
+      `Could not reach Microsoft's token service at 127.0.0.1:${port}: the connection was refused (nothing listens there).`,
+    );
   });
 
   test('a CA that did not issue the server certificate → tls', async () => {
-    const other = await selfsigned.generate([{ name: 'commonName', value: 'some other CA' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true, critical: true }] });
+    const other = await selfsigned.generate([{ name: 'commonName', value: 'some other CA' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'basicConstraints', cA: true, critical: true }],
+    });
     const wrongCa = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: other.cert });
     const p = await problemOf(source({ cloud: wrongCa }).acquire());
     assert.equal(p.code, 'tls');
@@ -180,10 +243,17 @@ describe('token source against the simulator', () => {
   test('a server that never answers: acquire ends with the signal', async () => {
     const hang = await hangingServer();
     try {
-      const silent = resolveCloud('custom', { authorityHost: `https://127.0.0.1:${hang.port}`, graphUrl: `https://127.0.0.1:${hang.port}`, caPem: t.sim.ca });
+      const silent = resolveCloud('custom', {
+        authorityHost: `https://127.0.0.1:${hang.port}`,
+        graphUrl: `https://127.0.0.1:${hang.port}`,
+        caPem: t.sim.ca,
+      });
       const started = performance.now();
       const reason = new Error('deadline');
-      await assert.rejects(source({ cloud: silent }).acquire({ signal: AbortSignal.timeout(300) }), (err: Error) => err.name === 'TimeoutError');
+      await assert.rejects(
+        source({ cloud: silent }).acquire({ signal: AbortSignal.timeout(300) }),
+        (err: Error) => err.name === 'TimeoutError',
+      );
       assert.ok(performance.now() - started < 3_000);
       const controller = new AbortController();
       controller.abort(reason);
@@ -193,4 +263,3 @@ describe('token source against the simulator', () => {
     }
   });
 });
-

@@ -13,7 +13,14 @@ import { resolveCloud } from '../../src/entra/clouds.js';
 import { createTokenSource } from '../../src/entra/credentials.js';
 import { createThrottleBudgets } from '../../src/entra/budget.js';
 import { EntraError, GraphRequestError } from '../../src/entra/errors.js';
-import { backoffMs, createGraphClient, parseRetryAfter, type GraphClientOptions, type GraphRequestEvent, type GraphTokenSource } from '../../src/entra/graph.js';
+import {
+  backoffMs,
+  createGraphClient,
+  parseRetryAfter,
+  type GraphClientOptions,
+  type GraphRequestEvent,
+  type GraphTokenSource,
+} from '../../src/entra/graph.js';
 import { createEntraDispatcher } from '../../src/entra/network.js';
 import { graphPages, useSimulator, type TestSimulator } from '../helpers/simulator.js';
 
@@ -25,14 +32,27 @@ describe('Retry-After and backoff', () => {
     const now = Date.parse('2026-11-20T12:00:00Z');
     assert.equal(parseRetryAfter('Fri, 20 Nov 2026 12:00:05 GMT', now), 5_000);
     assert.equal(parseRetryAfter('Fri, 20 Nov 2026 11:00:00 GMT', now), 0);
-    for (const bad of ['soon', '-1', '', '1e3', null, undefined]) assert.equal(parseRetryAfter(bad), undefined, String(bad));
+    for (const bad of ['soon', '-1', '', '1e3', null, undefined])
+      assert.equal(parseRetryAfter(bad), undefined, String(bad));
   });
 
   test('backoff doubles per attempt with jitter in its upper half, capped at 30 s', () => {
-    assert.equal(backoffMs(1, () => 0), 500);
-    assert.equal(backoffMs(1, () => 1), 1_000);
-    assert.equal(backoffMs(3, () => 1), 4_000);
-    assert.equal(backoffMs(12, () => 1), 30_000);
+    assert.equal(
+      backoffMs(1, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffMs(1, () => 1),
+      1_000,
+    );
+    assert.equal(
+      backoffMs(3, () => 1),
+      4_000,
+    );
+    assert.equal(
+      backoffMs(12, () => 1),
+      30_000,
+    );
   });
 });
 
@@ -57,8 +77,15 @@ describe('Graph client against a scripted server', () => {
       return { token: o.forceRefresh ? 'fresh' : 'cached' };
     },
   };
-  const ok = (value: unknown[] = [], extra: Record<string, unknown> = {}): Scripted => ({ status: 200, body: JSON.stringify({ ...extra, value }) });
-  const graphError = (status: number, code: string, headers: Record<string, string> = {}): Scripted => ({ status, headers, body: JSON.stringify({ error: { code, message: `${code} happened`, innerError: { 'request-id': 'r' } } }) });
+  const ok = (value: unknown[] = [], extra: Record<string, unknown> = {}): Scripted => ({
+    status: 200,
+    body: JSON.stringify({ ...extra, value }),
+  });
+  const graphError = (status: number, code: string, headers: Record<string, string> = {}): Scripted => ({
+    status,
+    headers,
+    body: JSON.stringify({ error: { code, message: `${code} happened`, innerError: { 'request-id': 'r' } } }),
+  });
 
   before(async () => {
     const made = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
@@ -85,7 +112,8 @@ describe('Graph client against a scripted server', () => {
     await dispatcher.close();
     server.close();
   });
-  const client = (over: Partial<GraphClientOptions> = {}) => createGraphClient({ graphUrl: `${base}/`, dispatcher, tokens, random: () => 0, ...over });
+  const client = (over: Partial<GraphClientOptions> = {}) =>
+    createGraphClient({ graphUrl: `${base}/`, dispatcher, tokens, random: () => 0, ...over });
   const reset = (steps: Scripted[]) => {
     script = steps;
     seen.length = 0;
@@ -100,7 +128,10 @@ describe('Graph client against a scripted server', () => {
     assert.deepEqual(body.value, [{ id: '1' }]);
     assert.ok(performance.now() - started >= 190);
     assert.deepEqual(retries, [{ attempt: 1, code: 'TooManyRequests', waitMs: 200, status: 429 }]);
-    assert.deepEqual(seen.map((s) => s.url), ['/v1.0/users?$top=1', '/v1.0/users?$top=1']);
+    assert.deepEqual(
+      seen.map((s) => s.url),
+      ['/v1.0/users?$top=1', '/v1.0/users?$top=1'],
+    );
     assert.equal(seen[0]!.auth, 'Bearer cached');
   });
 
@@ -108,36 +139,61 @@ describe('Graph client against a scripted server', () => {
     reset([graphError(503, 'serviceNotAvailable'), { status: 200, body: '{"value":[' }, ok()]);
     const retries: Array<{ code: string; waitMs: number }> = [];
     await client().get('/v1.0/groups', { onRetry: (r) => retries.push(r) });
-    assert.deepEqual(retries.map((r) => [r.code, r.waitMs]), [['serviceNotAvailable', 500], ['MalformedResponse', 1_000]]);
+    assert.deepEqual(
+      retries.map((r) => [r.code, r.waitMs]),
+      [
+        ['serviceNotAvailable', 500],
+        ['MalformedResponse', 1_000],
+      ],
+    );
   });
 
   test('401 gets one fresh token, then the error stands', async () => {
     reset([graphError(401, 'InvalidAuthenticationToken'), ok()]);
     await client().get('/v1.0/users');
     assert.deepEqual(refreshes, [false, true]);
-    assert.deepEqual(seen.map((s) => s.auth), ['Bearer cached', 'Bearer fresh']);
+    assert.deepEqual(
+      seen.map((s) => s.auth),
+      ['Bearer cached', 'Bearer fresh'],
+    );
     reset([graphError(401, 'InvalidAuthenticationToken'), graphError(401, 'InvalidAuthenticationToken')]);
-    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphStatus === 401 && err.graphCode === 'InvalidAuthenticationToken');
+    await assert.rejects(
+      client().get('/v1.0/users'),
+      (err) =>
+        err instanceof GraphRequestError && err.graphStatus === 401 && err.graphCode === 'InvalidAuthenticationToken',
+    );
     assert.equal(seen.length, 2);
   });
 
-  test('other errors are not retried and carry Graph\'s code and message', async () => {
+  test("other errors are not retried and carry Graph's code and message", async () => {
     reset([graphError(403, 'Authorization_RequestDenied')]);
-    await assert.rejects(client().get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphCode === 'Authorization_RequestDenied' && err.graphMessage === 'Authorization_RequestDenied happened');
+    await assert.rejects(
+      client().get('/v1.0/users'),
+      (err) =>
+        err instanceof GraphRequestError &&
+        err.graphCode === 'Authorization_RequestDenied' &&
+        err.graphMessage === 'Authorization_RequestDenied happened',
+    );
     assert.equal(seen.length, 1);
   });
 
   test('a wait longer than allowed, or than the time left, is not started', async () => {
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '120' })]);
-    await assert.rejects(client({ maxRetryWaitMs: 60_000 }).get('/v1.0/auditLogs/signIns'), (err) => err instanceof GraphRequestError && err.graphStatus === 429 && err.retryAfterMs === 120_000);
+    await assert.rejects(
+      client({ maxRetryWaitMs: 60_000 }).get('/v1.0/auditLogs/signIns'),
+      (err) => err instanceof GraphRequestError && err.graphStatus === 429 && err.retryAfterMs === 120_000,
+    );
     assert.equal(seen.length, 1);
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '2' })]);
     const started = performance.now();
-    await assert.rejects(client().get('/v1.0/auditLogs/signIns', { remainingMs: () => 1_000 }), (err) => err instanceof GraphRequestError && err.graphStatus === 429);
+    await assert.rejects(
+      client().get('/v1.0/auditLogs/signIns', { remainingMs: () => 1_000 }),
+      (err) => err instanceof GraphRequestError && err.graphStatus === 429,
+    );
     assert.ok(performance.now() - started < 500);
   });
 
-  test('an abort during a wait ends the request with the signal\'s reason', async () => {
+  test("an abort during a wait ends the request with the signal's reason", async () => {
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '5' })]);
     const controller = new AbortController();
     const reason = new Error('stop');
@@ -146,10 +202,16 @@ describe('Graph client against a scripted server', () => {
   });
 
   test('pages follow the whole nextLink and end with the deltaLink', async () => {
-    reset([ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users/delta?$skiptoken=x1` }), ok([{ id: 'b' }], { '@odata.deltaLink': `${base}/v1.0/users/delta?$deltatoken=d1` })]);
+    reset([
+      ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users/delta?$skiptoken=x1` }),
+      ok([{ id: 'b' }], { '@odata.deltaLink': `${base}/v1.0/users/delta?$deltatoken=d1` }),
+    ]);
     const pages = [];
     for await (const page of client().pages('/v1.0/users/delta')) pages.push(page);
-    assert.ok(pages.every((p) => typeof p.latencyMs === 'number' && p.latencyMs >= 0), 'each page says how long Graph took');
+    assert.ok(
+      pages.every((p) => typeof p.latencyMs === 'number' && p.latencyMs >= 0),
+      'each page says how long Graph took',
+    );
     assert.deepEqual(
       pages.map(({ bytes: _bytes, latencyMs: _latency, ...page }) => page),
       [
@@ -169,7 +231,10 @@ describe('Graph client against a scripted server', () => {
 
   test('a page of many chunks arrives whole, byte for byte, with or without Content-Length', async () => {
     // ~1.6 MB with multi-byte UTF-8 (names are not all ASCII): many chunks, more than the first buffer (1 MiB) holds without Content-Length
-    const value = Array.from({ length: 8_000 }, (_, i) => ({ id: `u${i}`, displayName: `Zoë 漢字 ${'x'.repeat(150)} ${i}` }));
+    const value = Array.from({ length: 8_000 }, (_, i) => ({
+      id: `u${i}`,
+      displayName: `Zoë 漢字 ${'x'.repeat(150)} ${i}`,
+    }));
     const body = JSON.stringify({ value });
     const declared: Scripted = { status: 200, headers: { 'content-length': String(Buffer.byteLength(body)) }, body };
     reset([{ status: 200, body }, declared]);
@@ -183,7 +248,15 @@ describe('Graph client against a scripted server', () => {
   });
 
   test('a 2xx page that is not a collection is MalformedResponse: read again, then refused, nothing yielded', async () => {
-    const shapes = ['{"foo":1}', '{"value":{}}', '[]', '"value"', '', '{"value":[],"@odata.nextLink":5}', '{"value":[],"@odata.deltaLink":{}}'];
+    const shapes = [
+      '{"foo":1}',
+      '{"value":{}}',
+      '[]',
+      '"value"',
+      '',
+      '{"value":[],"@odata.nextLink":5}',
+      '{"value":[],"@odata.deltaLink":{}}',
+    ];
     for (const body of shapes) {
       reset([{ status: 200, body }]);
       const yielded: unknown[] = [];
@@ -191,20 +264,35 @@ describe('Graph client against a scripted server', () => {
         (async () => {
           for await (const page of client().pages('/v1.0/users', { maxAttempts: 1 })) yielded.push(page);
         })(),
-        (err) => err instanceof GraphRequestError && err.graphStatus === 200 && err.graphCode === 'MalformedResponse' && /^Microsoft Graph answered 200 MalformedResponse: The page/.test(err.message),
+        (err) =>
+          err instanceof GraphRequestError &&
+          err.graphStatus === 200 &&
+          err.graphCode === 'MalformedResponse' &&
+          /^Microsoft Graph answered 200 MalformedResponse: The page/.test(err.message),
         body,
       );
       assert.deepEqual(yielded, [], body);
     }
     // a later page that breaks fails the run after the good pages, never as an empty page
-    reset([ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users?$skiptoken=x` }), { status: 200, body: '{"error":"proxy"}' }, { status: 200, body: '{"value":[' }]);
+    reset([
+      ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users?$skiptoken=x` }),
+      { status: 200, body: '{"error":"proxy"}' },
+      { status: 200, body: '{"value":[' },
+    ]);
     const seenPages: unknown[] = [];
     const retries: string[] = [];
     await assert.rejects(
       (async () => {
-        for await (const { bytes: _bytes, latencyMs: _latency, ...page } of client().pages('/v1.0/users', { maxAttempts: 2, onRetry: (r) => retries.push(r.code) })) seenPages.push(page);
+        for await (const { bytes: _bytes, latencyMs: _latency, ...page } of client().pages('/v1.0/users', {
+          maxAttempts: 2,
+          onRetry: (r) => retries.push(r.code),
+        }))
+          seenPages.push(page);
       })(),
-      (err) => err instanceof GraphRequestError && err.graphCode === 'MalformedResponse' && /not valid JSON/.test(err.graphMessage),
+      (err) =>
+        err instanceof GraphRequestError &&
+        err.graphCode === 'MalformedResponse' &&
+        /not valid JSON/.test(err.graphMessage),
     );
     assert.deepEqual(seenPages, [{ value: [{ id: 'a' }], nextLink: `${base}/v1.0/users?$skiptoken=x` }]);
     assert.deepEqual(retries, ['MalformedResponse']);
@@ -224,16 +312,27 @@ describe('Graph client against a scripted server', () => {
     reset([{ status: 204, delayMs: 400 }]);
     await assert.rejects(
       client({ timeoutMs: 100 }).request('/v1.0/users/u1', { method: 'PATCH', body: { userType: 'Guest' } }),
-      (err) => err instanceof EntraError && err.problem.code === 'timeout' && /did not answer PATCH \/v1\.0\/users\/u1 within 100 ms \(1 attempt\)\.$/.test(err.message),
+      (err) =>
+        err instanceof EntraError &&
+        err.problem.code === 'timeout' &&
+        /did not answer PATCH \/v1\.0\/users\/u1 within 100 ms \(1 attempt\)\.$/.test(err.message),
     );
     assert.equal(seen.length, 1);
     // the caller's own signal still wins over the attempt's limit
     reset([{ ...ok(), delayMs: 400 }]);
-    await assert.rejects(client({ timeoutMs: 10_000 }).get('/v1.0/users', { signal: AbortSignal.timeout(50) }), (err) => err instanceof DOMException && err.name === 'TimeoutError');
+    await assert.rejects(
+      client({ timeoutMs: 10_000 }).get('/v1.0/users', { signal: AbortSignal.timeout(50) }),
+      (err) => err instanceof DOMException && err.name === 'TimeoutError',
+    );
   });
 
   test('onRequest sees every attempt and the counters add up', async () => {
-    reset([graphError(429, 'TooManyRequests', { 'retry-after': '0.05' }), graphError(503, 'serviceNotAvailable', { 'retry-after': '0.05' }), graphError(401, 'InvalidAuthenticationToken'), ok()]);
+    reset([
+      graphError(429, 'TooManyRequests', { 'retry-after': '0.05' }),
+      graphError(503, 'serviceNotAvailable', { 'retry-after': '0.05' }),
+      graphError(401, 'InvalidAuthenticationToken'),
+      ok(),
+    ]);
     const events: GraphRequestEvent[] = [];
     const graph = client({ onRequest: (e) => events.push(e) });
     await graph.get('/v1.0/users');
@@ -246,11 +345,20 @@ describe('Graph client against a scripted server', () => {
         [4, 200, undefined, undefined],
       ],
     );
-    assert.ok(events.every((e) => e.method === 'GET' && e.url === `${base}/v1.0/users` && e.durationMs >= 0 && e.family === undefined && e.waitedMs === 0));
+    assert.ok(
+      events.every(
+        (e) =>
+          e.method === 'GET' &&
+          e.url === `${base}/v1.0/users` &&
+          e.durationMs >= 0 &&
+          e.family === undefined &&
+          e.waitedMs === 0,
+      ),
+    );
     assert.deepEqual(graph.stats, { requests: 4, throttled: 1, retries: 3 });
   });
 
-  test('with a budget: a 429 pauses the family for every caller of the integration, and a nextLink keeps its first page\'s family', async () => {
+  test("with a budget: a 429 pauses the family for every caller of the integration, and a nextLink keeps its first page's family", async () => {
     const budget = createThrottleBudgets().for('t', 'a');
     const events: GraphRequestEvent[] = [];
     let other: Promise<unknown> | undefined;
@@ -272,22 +380,37 @@ describe('Graph client against a scripted server', () => {
       assert.equal(e.status, 200);
       assert.ok(e.sentAt >= end + 299, `sent ${Math.round(e.sentAt - end)} ms after the 429`);
     }
-    assert.deepEqual(events.map((e) => e.family), ['directory', 'directory', 'directory']);
+    assert.deepEqual(
+      events.map((e) => e.family),
+      ['directory', 'directory', 'directory'],
+    );
     assert.deepEqual([budget.stats().directory.requests, budget.stats().directory.throttled], [3, 1]);
     // a 429 whose Retry-After is too long still pauses the family, then fails
     reset([graphError(429, 'TooManyRequests', { 'retry-after': '120' })]);
-    await assert.rejects(graph.get('/v1.0/users'), (err) => err instanceof GraphRequestError && err.graphStatus === 429);
+    await assert.rejects(
+      graph.get('/v1.0/users'),
+      (err) => err instanceof GraphRequestError && err.graphStatus === 429,
+    );
     assert.equal(budget.stats().directory.throttled, 2);
-    await assert.rejects(graph.get('/v1.0/users', { signal: AbortSignal.timeout(100) }), (err) => err instanceof DOMException && err.name === 'TimeoutError');
+    await assert.rejects(
+      graph.get('/v1.0/users', { signal: AbortSignal.timeout(100) }),
+      (err) => err instanceof DOMException && err.name === 'TimeoutError',
+    );
     assert.equal(seen.length, 1, 'nothing sent while paused');
     // signInActivity pages: the skiptoken link no longer says signInActivity, the budget still charges it
     const paging = createThrottleBudgets().for('t', 'a');
     events.length = 0;
     reset([ok([{ id: 'a' }], { '@odata.nextLink': `${base}/v1.0/users?$top=500&$skiptoken=x` }), ok([{ id: 'b' }])]);
     const ids = [];
-    for await (const page of client({ budget: paging, onRequest: (e) => events.push(e) }).pages<{ id: string }>('/v1.0/users?$select=id,signInActivity&$top=500')) ids.push(...page.value.map((u) => u.id));
+    for await (const page of client({ budget: paging, onRequest: (e) => events.push(e) }).pages<{ id: string }>(
+      '/v1.0/users?$select=id,signInActivity&$top=500',
+    ))
+      ids.push(...page.value.map((u) => u.id));
     assert.deepEqual(ids, ['a', 'b']);
-    assert.deepEqual(events.map((e) => e.family), ['signInActivity', 'signInActivity']);
+    assert.deepEqual(
+      events.map((e) => e.family),
+      ['signInActivity', 'signInActivity'],
+    );
     assert.equal(paging.stats().signInActivity.requests, 2);
   });
 
@@ -295,7 +418,10 @@ describe('Graph client against a scripted server', () => {
     reset([ok([{ id: 'a' }], { '@odata.nextLink': 'https://attacker.example/v1.0/users?$skiptoken=x' })]);
     const pages = client().pages('/v1.0/users');
     await pages.next();
-    await assert.rejects(pages.next(), /Refusing to send the Graph token outside https:\/\/127\.0\.0\.1:\d+ \(link to https:\/\/attacker\.example\)/);
+    await assert.rejects(
+      pages.next(),
+      /Refusing to send the Graph token outside https:\/\/127\.0\.0\.1:\d+ \(link to https:\/\/attacker\.example\)/,
+    );
     assert.equal(seen.length, 1);
     const rooted = createGraphClient({ graphUrl: `${base}/graph`, dispatcher, tokens });
     await assert.rejects(rooted.get(`${base}/graphx/v1.0/users`), /Refusing/);
@@ -308,7 +434,13 @@ describe('Graph client against a scripted server', () => {
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const closed = createGraphClient({ graphUrl: `https://127.0.0.1:${port}`, dispatcher, tokens });
-    await assert.rejects(closed.get('/v1.0/users'), (err) => err instanceof EntraError && err.problem.code === 'network' && /^Could not reach Microsoft Graph at 127\.0\.0\.1:\d+: the connection was refused/.test(err.problem.message));
+    await assert.rejects(
+      closed.get('/v1.0/users'),
+      (err) =>
+        err instanceof EntraError &&
+        err.problem.code === 'network' &&
+        /^Could not reach Microsoft Graph at 127\.0\.0\.1:\d+: the connection was refused/.test(err.problem.message),
+    );
   });
 });
 
@@ -322,12 +454,18 @@ describe('Graph client against the simulator', () => {
   function client(over: Partial<GraphClientOptions> = {}) {
     const cloud = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: t.sim.ca });
     const app = t.app('contoso', 'readonly');
-    const tokens = createTokenSource({ tenantId: t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud, dispatcher: t.dispatcher });
+    const tokens = createTokenSource({
+      tenantId: t.tenant('contoso').id,
+      clientId: app.appId,
+      clientSecret: app.secrets[0]!.secretText,
+      cloud,
+      dispatcher: t.dispatcher,
+    });
     const budget = createThrottleBudgets().for(t.tenant('contoso').id, app.appId);
     return createGraphClient({ graphUrl: cloud.graphUrl, dispatcher: t.dispatcher, tokens, budget, ...over });
   }
 
-  test('pages of users match the simulator\'s own paging', async () => {
+  test("pages of users match the simulator's own paging", async () => {
     const graph = client();
     const ids: string[] = [];
     let count = 0;
@@ -335,11 +473,20 @@ describe('Graph client against the simulator', () => {
       count++;
       ids.push(...page.value.map((u) => u.id));
     }
-    const expected = (await graphPages(t, '/v1.0/users?$top=7&$select=id')).flatMap((p) => p.value.map((u: { id: string }) => u.id));
+    const expected = (await graphPages(t, '/v1.0/users?$top=7&$select=id')).flatMap((p) =>
+      p.value.map((u: { id: string }) => u.id),
+    );
     assert.deepEqual(ids, expected);
     assert.ok(count > 1);
     assert.deepEqual(graph.stats, { requests: count, throttled: 0, retries: 0 });
-    await assert.rejects(graph.get('/v1.0/auditLogs/signIns?$filter=createdDateTime ge \'2026-11-01\''), (err) => err instanceof GraphRequestError && err.graphStatus === 400 && err.graphCode === 'BadRequest' && err.graphMessage === 'Invalid filter clause');
+    await assert.rejects(
+      graph.get("/v1.0/auditLogs/signIns?$filter=createdDateTime ge '2026-11-01'"),
+      (err) =>
+        err instanceof GraphRequestError &&
+        err.graphStatus === 400 &&
+        err.graphCode === 'BadRequest' &&
+        err.graphMessage === 'Invalid filter clause',
+    );
   });
 
   test('a per-request time-out (a slow Graph) is retried, then fails saying what did not answer', async () => {
@@ -352,18 +499,41 @@ describe('Graph client against the simulator', () => {
       await assert.rejects(graph.get('/v1.0/organization?$select=id', { onRetry: (r) => retries.push(r) }), (err) => {
         assert.ok(err instanceof EntraError);
         assert.equal(err.problem.code, 'timeout');
-        assert.match(err.problem.message, /^Microsoft Graph at 127\.0\.0\.1:\d+ did not answer GET \/v1\.0\/organization within 150 ms \(3 attempts\)\.$/);
+        assert.match(
+          err.problem.message,
+          /^Microsoft Graph at 127\.0\.0\.1:\d+ did not answer GET \/v1\.0\/organization within 150 ms \(3 attempts\)\.$/,
+        );
         assert.match(err.problem.guidance, /try again later/);
         return true;
       });
       const elapsed = performance.now() - started;
-      assert.deepEqual(retries.map((r) => [r.code, r.waitMs]), [['Timeout', 500], ['Timeout', 1_000]]);
-      assert.deepEqual(events.map((e) => [e.attempt, e.code, e.status]), [[1, 'Timeout', undefined], [2, 'Timeout', undefined], [3, 'Timeout', undefined]]);
-      assert.ok(events.every((e) => e.durationMs >= 145 && e.durationMs < 400), events.map((e) => Math.round(e.durationMs)).join());
+      assert.deepEqual(
+        retries.map((r) => [r.code, r.waitMs]),
+        [
+          ['Timeout', 500],
+          ['Timeout', 1_000],
+        ],
+      );
+      assert.deepEqual(
+        events.map((e) => [e.attempt, e.code, e.status]),
+        [
+          [1, 'Timeout', undefined],
+          [2, 'Timeout', undefined],
+          [3, 'Timeout', undefined],
+        ],
+      );
+      assert.ok(
+        events.every((e) => e.durationMs >= 145 && e.durationMs < 400),
+        events.map((e) => Math.round(e.durationMs)).join(),
+      );
       assert.ok(elapsed >= 3 * 150 + 1_500 && elapsed < 4_000, `${Math.round(elapsed)} ms`);
       assert.deepEqual(graph.stats, { requests: 3, throttled: 0, retries: 2 });
       // a limit above the latency: answered at once
-      assert.ok(Array.isArray((await client({ timeoutMs: 2_000 }).get<{ value: unknown[] }>('/v1.0/organization?$select=id')).value));
+      assert.ok(
+        Array.isArray(
+          (await client({ timeoutMs: 2_000 }).get<{ value: unknown[] }>('/v1.0/organization?$select=id')).value,
+        ),
+      );
     } finally {
       await t.control('PATCH', '/faults', { latencyMs: 0 });
     }
@@ -380,7 +550,12 @@ describe('Graph client against the simulator', () => {
         (async () => {
           for await (const page of graph.pages('/v1.0/users?$top=10&$select=id')) yielded.push(page);
         })(),
-        (err) => err instanceof GraphRequestError && err.graphStatus === 200 && err.graphCode === 'MalformedResponse' && err.message === 'Microsoft Graph answered 200 MalformedResponse: The response body is not valid JSON.' && /^[0-9a-f-]{36}$/.test(err.requestId ?? ''),
+        (err) =>
+          err instanceof GraphRequestError &&
+          err.graphStatus === 200 &&
+          err.graphCode === 'MalformedResponse' &&
+          err.message === 'Microsoft Graph answered 200 MalformedResponse: The response body is not valid JSON.' &&
+          /^[0-9a-f-]{36}$/.test(err.requestId ?? ''),
       );
       assert.deepEqual(yielded, []);
       assert.deepEqual(graph.stats, { requests: 2, throttled: 0, retries: 1 });

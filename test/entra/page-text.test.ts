@@ -41,18 +41,38 @@ describe('record texts of a collection page', () => {
       }
       // pretty-printed, as Microsoft documents them: no object item has a one-line text
       const texts = assertItems(json, false);
-      body.value.forEach((item, i) => item && typeof item === 'object' && Object.keys(item).length > 0 && assert.equal(texts[i], undefined, `${file} item ${i}`));
+      body.value.forEach(
+        (item, i) =>
+          item &&
+          typeof item === 'object' &&
+          Object.keys(item).length > 0 &&
+          assert.equal(texts[i], undefined, `${file} item ${i}`),
+      );
       // compact, as Graph answers: every item's text is exactly what JSON.stringify writes
-      assert.deepEqual(assertItems(JSON.stringify(body), true), body.value.map((v) => JSON.stringify(v)), file);
+      assert.deepEqual(
+        assertItems(JSON.stringify(body), true),
+        body.value.map((v) => JSON.stringify(v)),
+        file,
+      );
       checked++;
     }
     assert.ok(checked >= 15, `${checked} pages checked`);
   });
 
   test('compact pages are sliced to exactly what JSON.stringify writes', () => {
-    const value = [{ id: 'a', n: 1 }, { id: 'b', nested: { value: [1, 2] } }];
-    const json = JSON.stringify({ '@odata.nextLink': 'https://graph.microsoft.com/v1.0/x?$skiptoken=1', value, '@odata.count': 2 });
-    assert.deepEqual(arrayItemTexts(json, 'value'), value.map((v) => JSON.stringify(v)));
+    const value = [
+      { id: 'a', n: 1 },
+      { id: 'b', nested: { value: [1, 2] } },
+    ];
+    const json = JSON.stringify({
+      '@odata.nextLink': 'https://graph.microsoft.com/v1.0/x?$skiptoken=1',
+      value,
+      '@odata.count': 2,
+    });
+    assert.deepEqual(
+      arrayItemTexts(json, 'value'),
+      value.map((v) => JSON.stringify(v)),
+    );
   });
 
   test('strings that look like structure, escapes and backslashes do not move the boundaries', () => {
@@ -71,7 +91,10 @@ describe('record texts of a collection page', () => {
     assertItems(JSON.stringify({ context: 'value', value }), true);
     assertItems(JSON.stringify({ value }, null, 2), false);
     // whitespace between the items and around the page is not the items': all keep their text
-    assertItems(` \n { "x" : "value" , "value" : [ ${value.map((v) => JSON.stringify(v)).join(' ,\n ')} ] , "y" : [ 1 ] } `, true);
+    assertItems(
+      ` \n { "x" : "value" , "value" : [ ${value.map((v) => JSON.stringify(v)).join(' ,\n ')} ] , "y" : [ 1 ] } `,
+      true,
+    );
   });
 
   test('spans are byte offsets into the UTF-8 page; an item over whitespace spans nothing', () => {
@@ -98,14 +121,18 @@ describe('record texts of a collection page', () => {
 
   test('randomly built pages', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const chars = ['a', '"', '\\', '{', '}', '[', ']', ',', ':', ' ', 'é', '\n', 'value'];
-    const str = () => Array.from({ length: Math.floor(rand() * 8) }, () => chars[Math.floor(rand() * chars.length)]).join('');
+    const str = () =>
+      Array.from({ length: Math.floor(rand() * 8) }, () => chars[Math.floor(rand() * chars.length)]).join('');
     const build = (depth: number): unknown => {
       const r = rand();
-      if (depth > 3 || r < 0.3) return [str(), Math.round(rand() * 1000) / 10, rand() < 0.5, null][Math.floor(rand() * 4)];
+      if (depth > 3 || r < 0.3)
+        return [str(), Math.round(rand() * 1000) / 10, rand() < 0.5, null][Math.floor(rand() * 4)];
       if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => build(depth + 1));
-      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, () => [rand() < 0.2 ? 'value' : str(), build(depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rand() * 4) }, () => [rand() < 0.2 ? 'value' : str(), build(depth + 1)]),
+      );
     };
     for (let i = 0; i < 300; i++) {
       const value = Array.from({ length: Math.floor(rand() * 6) }, () => build(0));

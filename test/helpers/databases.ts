@@ -26,7 +26,8 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 /** Why a dialect's tests cannot run here, or undefined when they can. */
 export function skipReason(dialect: Dialect): string | undefined {
   if (dialect === 'postgres' && !pgUrl()) {
-    if (process.env.IDSIGHT_TEST_PG_REQUIRED === '1') throw new Error('IDSIGHT_TEST_PG_REQUIRED=1 but IDSIGHT_TEST_PG_URL is unset');
+    if (process.env.IDSIGHT_TEST_PG_REQUIRED === '1')
+      throw new Error('IDSIGHT_TEST_PG_REQUIRED=1 but IDSIGHT_TEST_PG_URL is unset');
     return 'IDSIGHT_TEST_PG_URL is unset: PostgreSQL variant skipped';
   }
   return undefined;
@@ -82,7 +83,9 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 }
 
 /** A fresh, migrated database and a way to close and drop it. */
-export async function openMigrated(dialect: Dialect): Promise<{ database: TestDatabase; db: Db; dispose(): Promise<void> }> {
+export async function openMigrated(
+  dialect: Dialect,
+): Promise<{ database: TestDatabase; db: Db; dispose(): Promise<void> }> {
   const database = await createTestDatabase(dialect);
   const db = database.open();
   await migrate(db);

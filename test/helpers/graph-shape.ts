@@ -56,7 +56,15 @@ const METADATA = new URL('metadata/cleanMetadata-v1.0.xml', MICROSOFT);
 let cached: GraphMetadata | undefined;
 
 type XmlNode = Record<string, unknown>;
-const ARRAY_TAGS = new Set(['Schema', 'EntityType', 'ComplexType', 'EnumType', 'Property', 'NavigationProperty', 'Member']);
+const ARRAY_TAGS = new Set([
+  'Schema',
+  'EntityType',
+  'ComplexType',
+  'EnumType',
+  'Property',
+  'NavigationProperty',
+  'Member',
+]);
 const list = (v: unknown): XmlNode[] => (Array.isArray(v) ? (v as XmlNode[]) : []);
 const attr = (n: XmlNode, name: string): string | undefined => (typeof n[name] === 'string' ? n[name] : undefined);
 
@@ -97,10 +105,16 @@ export function loadMetadata(): GraphMetadata {
   const enums = new Map<string, GraphEnumType>();
   for (const s of schemas) {
     const ns = attr(s, 'Namespace')!;
-    for (const [tag, kind] of [['EntityType', 'entity'], ['ComplexType', 'complex']] as const) {
+    for (const [tag, kind] of [
+      ['EntityType', 'entity'],
+      ['ComplexType', 'complex'],
+    ] as const) {
       for (const t of list(s[tag])) {
         const own = new Map<string, GraphProperty>();
-        for (const [ptag, navigation] of [['Property', false], ['NavigationProperty', true]] as const) {
+        for (const [ptag, navigation] of [
+          ['Property', false],
+          ['NavigationProperty', true],
+        ] as const) {
           for (const p of list(t[ptag])) {
             const name = attr(p, 'Name')!;
             own.set(name, { name, type: resolve(attr(p, 'Type')!), navigation });
@@ -119,7 +133,11 @@ export function loadMetadata(): GraphMetadata {
     }
     for (const e of list(s['EnumType'])) {
       const name = `${ns}.${attr(e, 'Name')!}`;
-      enums.set(name, { name, flags: attr(e, 'IsFlags') === 'true', members: list(e['Member']).map((m) => attr(m, 'Name')!) });
+      enums.set(name, {
+        name,
+        flags: attr(e, 'IsFlags') === 'true',
+        members: list(e['Member']).map((m) => attr(m, 'Name')!),
+      });
     }
   }
 
@@ -214,7 +232,8 @@ export function compareShape(actual: unknown, expected: unknown, path = '', opts
     } else if (key === '@odata.type' && act[key] !== exp[key]) {
       out.push(`${p}: expected ${JSON.stringify(exp[key])}, got ${JSON.stringify(act[key])}`);
     } else if (TYPE_ONLY_KEYS.has(key)) {
-      if (jsonType(act[key]) !== jsonType(exp[key])) out.push(`${p}: expected ${jsonType(exp[key])}, got ${jsonType(act[key])}`);
+      if (jsonType(act[key]) !== jsonType(exp[key]))
+        out.push(`${p}: expected ${jsonType(exp[key])}, got ${jsonType(act[key])}`);
     } else {
       out.push(...compareShape(act[key], exp[key], p, opts));
     }
@@ -262,11 +281,23 @@ export interface MetadataOptions {
 }
 
 const EDM_JSON: Record<string, JsonType | 'any'> = {
-  'Edm.String': 'string', 'Edm.Guid': 'string', 'Edm.DateTimeOffset': 'string', 'Edm.Date': 'string',
-  'Edm.TimeOfDay': 'string', 'Edm.Duration': 'string', 'Edm.Binary': 'string',
-  'Edm.Int16': 'number', 'Edm.Int32': 'number', 'Edm.Int64': 'number', 'Edm.Byte': 'number',
-  'Edm.Double': 'number', 'Edm.Single': 'number', 'Edm.Decimal': 'number',
-  'Edm.Boolean': 'boolean', 'Edm.Untyped': 'any', 'Edm.Stream': 'any',
+  'Edm.String': 'string',
+  'Edm.Guid': 'string',
+  'Edm.DateTimeOffset': 'string',
+  'Edm.Date': 'string',
+  'Edm.TimeOfDay': 'string',
+  'Edm.Duration': 'string',
+  'Edm.Binary': 'string',
+  'Edm.Int16': 'number',
+  'Edm.Int32': 'number',
+  'Edm.Int64': 'number',
+  'Edm.Byte': 'number',
+  'Edm.Double': 'number',
+  'Edm.Single': 'number',
+  'Edm.Decimal': 'number',
+  'Edm.Boolean': 'boolean',
+  'Edm.Untyped': 'any',
+  'Edm.Stream': 'any',
 };
 
 /**
@@ -289,7 +320,8 @@ export function conformsToMetadata(
   if (typeof odataType === 'string') {
     const derived = meta.qualify(odataType);
     if (!meta.type(derived)) return [`${at(path)}: @odata.type ${odataType} is not a type in the schema`];
-    if (!meta.isSubtypeOf(derived, declared)) out.push(`${at(path)}: @odata.type ${odataType} does not derive from ${declared}`);
+    if (!meta.isSubtypeOf(derived, declared))
+      out.push(`${at(path)}: @odata.type ${odataType} does not derive from ${declared}`);
     typeQ = derived;
   }
   const props = meta.properties(typeQ);
@@ -300,7 +332,8 @@ export function conformsToMetadata(
     const at_ = key.indexOf('@');
     if (at_ >= 0) {
       // An annotation of the object ('@odata.type') or of a defined property ('members@delta').
-      if (at_ > 0 && !props.has(key.slice(0, at_)) && !matches(opts.allowExtra, p)) out.push(`${p}: annotates undefined property ${key.slice(0, at_)}`);
+      if (at_ > 0 && !props.has(key.slice(0, at_)) && !matches(opts.allowExtra, p))
+        out.push(`${p}: annotates undefined property ${key.slice(0, at_)}`);
       continue;
     }
     const prop = props.get(key);
@@ -321,7 +354,10 @@ function checkValue(v: unknown, type: string, meta: GraphMetadata, opts: Metadat
     return v.flatMap((item, i) => checkValue(item, coll[1]!, meta, opts, `${path}[${i}]`));
   }
   const edm = EDM_JSON[type];
-  if (edm) return edm === 'any' || jsonType(v) === edm ? [] : [`${path}: ${type} needs a ${edm}, got ${jsonType(v)} ${JSON.stringify(v)}`];
+  if (edm)
+    return edm === 'any' || jsonType(v) === edm
+      ? []
+      : [`${path}: ${type} needs a ${edm}, got ${jsonType(v)} ${JSON.stringify(v)}`];
   const en = meta.enums.get(type);
   if (en) {
     if (typeof v !== 'string') return [`${path}: enum ${type} needs a string, got ${jsonType(v)}`];
@@ -347,7 +383,12 @@ function checkValue(v: unknown, type: string, meta: GraphMetadata, opts: Metadat
  * elements need not correspond). Compare records of the same situation as the example (a
  * success with a success, an unregistered device with one).
  */
-export function compareNulls(actual: unknown, expected: unknown, path = '', opts: { ignore?: PathRule } = {}): string[] {
+export function compareNulls(
+  actual: unknown,
+  expected: unknown,
+  path = '',
+  opts: { ignore?: PathRule } = {},
+): string[] {
   if (!isObject(actual) || !isObject(expected)) return [];
   const out: string[] = [];
   for (const key of Object.keys(expected)) {

@@ -33,7 +33,8 @@ export class ApiClient {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    if (options.csrf !== false && this.csrfToken && !['GET', 'HEAD'].includes(method)) headers['x-csrf-token'] = this.csrfToken;
+    if (options.csrf !== false && this.csrfToken && !['GET', 'HEAD'].includes(method))
+      headers['x-csrf-token'] = this.csrfToken;
     let body = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
@@ -68,8 +69,14 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  async login(email: string, password: string): Promise<ApiResponse<{ user: { id: string; role: string }; csrfToken: string }>> {
-    const res = await this.post<{ user: { id: string; role: string }; csrfToken: string }>('/api/auth/login', { email, password });
+  async login(
+    email: string,
+    password: string,
+  ): Promise<ApiResponse<{ user: { id: string; role: string }; csrfToken: string }>> {
+    const res = await this.post<{ user: { id: string; role: string }; csrfToken: string }>('/api/auth/login', {
+      email,
+      password,
+    });
     if (res.status === 200) this.csrfToken = res.body.csrfToken;
     return res;
   }

@@ -25,7 +25,17 @@ export async function storedSignIns(db: Db, integrationId: string): Promise<Stor
   const blocks = new Map<number, string[]>();
   const ids = [...new Set(rows.map((r) => Number(r.block_id)))];
   for (let i = 0; i < ids.length; i += 200) {
-    for (const b of await db.kysely.selectFrom('signin_blocks').select(['id', 'data']).where('id', 'in', ids.slice(i, i + 200)).execute()) blocks.set(Number(b.id), decompressBlock(b.data));
+    for (const b of await db.kysely
+      .selectFrom('signin_blocks')
+      .select(['id', 'data'])
+      .where('id', 'in', ids.slice(i, i + 200))
+      .execute())
+      blocks.set(Number(b.id), decompressBlock(b.data));
   }
-  return rows.map((r) => ({ id: r.sign_in_id, createdAt: Number(r.created_at), eventType: r.event_type, raw: blocks.get(Number(r.block_id))![Number(r.block_pos)]! }));
+  return rows.map((r) => ({
+    id: r.sign_in_id,
+    createdAt: Number(r.created_at),
+    eventType: r.event_type,
+    raw: blocks.get(Number(r.block_id))![Number(r.block_pos)]!,
+  }));
 }

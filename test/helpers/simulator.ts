@@ -20,7 +20,12 @@ export interface TestSimulator {
   /** A token for the app from the token endpoint, through MSAL (cached per app). */
   token(tenant: SimTenant['key'], state: AppState): Promise<string>;
   /** GET/PATCH/… a Graph path ("/v1.0/users?$top=1") or full URL as that app. */
-  graph(tenant: SimTenant['key'], state: AppState, pathOrUrl: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+  graph(
+    tenant: SimTenant['key'],
+    state: AppState,
+    pathOrUrl: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: any; text: string }>;
   /** Calls the control API. */
   control(method: string, path: string, body?: unknown): Promise<any>;
   /** Every URL MSAL requested. */
@@ -29,7 +34,13 @@ export interface TestSimulator {
 }
 
 export async function startTestSimulator(options: Partial<SimulatorOptionsInput> = {}): Promise<TestSimulator> {
-  const sim = await startSimulator({ stateDir: tempDir('idsight-sim-'), users: 60, clock: `fixed:${SIM_T0}`, control: true, ...options });
+  const sim = await startSimulator({
+    stateDir: tempDir('idsight-sim-'),
+    users: 60,
+    clock: `fixed:${SIM_T0}`,
+    control: true,
+    ...options,
+  });
   const dispatcher = createEntraDispatcher({ ca: sim.ca });
   const msalCalls: string[] = [];
   const apps = new Map<string, ConfidentialClientApplication>();
@@ -42,7 +53,12 @@ export async function startTestSimulator(options: Partial<SimulatorOptionsInput>
     let cca = apps.get(`${key}/${state}`);
     if (!cca) {
       cca = new ConfidentialClientApplication({
-        auth: { clientId: a.appId, authority: `${sim.url}/${t.id}`, clientSecret: a.secrets[0]!.secretText, knownAuthorities: [new URL(sim.url).host] },
+        auth: {
+          clientId: a.appId,
+          authority: `${sim.url}/${t.id}`,
+          clientSecret: a.secrets[0]!.secretText,
+          knownAuthorities: [new URL(sim.url).host],
+        },
         system: { networkClient: msalNetworkClient(dispatcher, (_m, url) => msalCalls.push(url)) },
       });
       apps.set(`${key}/${state}`, cca);
@@ -52,11 +68,20 @@ export async function startTestSimulator(options: Partial<SimulatorOptionsInput>
     return result.accessToken;
   }
 
-  async function graph(key: SimTenant['key'], state: AppState, pathOrUrl: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async function graph(
+    key: SimTenant['key'],
+    state: AppState,
+    pathOrUrl: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const url = pathOrUrl.startsWith('https://') ? pathOrUrl : `${sim.url}${pathOrUrl}`;
     const res = await fetch(url, {
       method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${await token(key, state)}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      headers: {
+        authorization: `Bearer ${await token(key, state)}`,
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       dispatcher,
     });
@@ -73,7 +98,10 @@ export async function startTestSimulator(options: Partial<SimulatorOptionsInput>
   async function control(method: string, path: string, body?: unknown) {
     const res = await fetch(`${sim.url}/_sim${path}`, {
       method,
-      headers: { authorization: `Bearer ${sim.controlToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${sim.controlToken}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       dispatcher,
     });
@@ -100,7 +128,12 @@ export function useSimulator(options: Partial<SimulatorOptionsInput> = {}): () =
 }
 
 /** POSTs a raw token request (form body) and returns status and JSON. */
-export async function tokenRequest(t: TestSimulator, tenantSegment: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+export async function tokenRequest(
+  t: TestSimulator,
+  tenantSegment: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${t.sim.url}/${tenantSegment}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -118,14 +151,20 @@ export function assertGraphError(res: Res, status: number, code: string, message
   assert.equal(res.body.error.code, code);
   if (typeof message === 'string') assert.equal(res.body.error.message, message);
   else if (message) assert.match(res.body.error.message, message);
-  for (const key of ['client-request-id', 'date', 'request-id']) assert.equal(typeof res.body.error.innerError[key], 'string', key);
+  for (const key of ['client-request-id', 'date', 'request-id'])
+    assert.equal(typeof res.body.error.innerError[key], 'string', key);
   assert.match(res.body.error.innerError['request-id'], /^[0-9a-f-]{36}$/);
   assert.match(res.body.error.innerError.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
   if (res.headers) assert.equal(res.headers.get('request-id'), res.body.error.innerError['request-id']);
 }
 
 /** An app's credentials as idsight takes them, for the simulated tenant ('custom' cloud trusting its CA). */
-export function simulatedCredentials(t: TestSimulator, tenant: SimTenant['key'], state: AppState = 'readwrite', secretIndex = 0) {
+export function simulatedCredentials(
+  t: TestSimulator,
+  tenant: SimTenant['key'],
+  state: AppState = 'readwrite',
+  secretIndex = 0,
+) {
   const app = t.app(tenant, state);
   return {
     tenantId: t.tenant(tenant).id,
@@ -139,11 +178,20 @@ export function simulatedCredentials(t: TestSimulator, tenant: SimTenant['key'],
 }
 
 /** Every page of a collection, following nextLinks (as the given tenant's app). */
-export async function graphPages(t: TestSimulator, path: string, opts: { tenant?: SimTenant['key']; app?: AppState; headers?: Record<string, string> } = {}): Promise<any[]> {
+export async function graphPages(
+  t: TestSimulator,
+  path: string,
+  opts: { tenant?: SimTenant['key']; app?: AppState; headers?: Record<string, string> } = {},
+): Promise<any[]> {
   const pages: any[] = [];
   let next: string | undefined = path;
   while (next) {
-    const res = await t.graph(opts.tenant ?? 'contoso', opts.app ?? 'readonly', next, opts.headers ? { headers: opts.headers } : {});
+    const res = await t.graph(
+      opts.tenant ?? 'contoso',
+      opts.app ?? 'readonly',
+      next,
+      opts.headers ? { headers: opts.headers } : {},
+    );
     assert.equal(res.status, 200, `${next}: ${res.text}`);
     pages.push(res.body);
     next = res.body['@odata.nextLink'];
@@ -153,7 +201,11 @@ export async function graphPages(t: TestSimulator, path: string, opts: { tenant?
 }
 
 /** A full delta round: every page, its items, and the deltaLink it ends with. */
-export async function deltaRound(t: TestSimulator, start: string, opts: { tenant?: SimTenant['key']; app?: AppState } = {}): Promise<{ pages: any[]; items: any[]; deltaLink: string }> {
+export async function deltaRound(
+  t: TestSimulator,
+  start: string,
+  opts: { tenant?: SimTenant['key']; app?: AppState } = {},
+): Promise<{ pages: any[]; items: any[]; deltaLink: string }> {
   const pages: any[] = [];
   let next: string | undefined = start;
   let deltaLink: string | undefined;

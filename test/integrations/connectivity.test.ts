@@ -24,19 +24,54 @@ import { SIM_T0, useSimulator, type TestSimulator } from '../helpers/simulator.j
 
 const DAY = 86_400_000;
 const clock = { now: () => Date.parse(SIM_T0) };
-const READ_ONLY = ['AuditLog.Read.All', 'Directory.Read.All', 'Group.Read.All', 'GroupMember.Read.All', 'Reports.Read.All', 'User.Read.All', 'Policy.Read.All', 'MailboxSettings.Read', 'UserAuthenticationMethod.Read.All', 'IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All', 'DeviceManagementApps.Read.All', 'DeviceManagementConfiguration.Read.All', 'DeviceManagementManagedDevices.Read.All'];
+const READ_ONLY = [
+  'AuditLog.Read.All',
+  'Directory.Read.All',
+  'Group.Read.All',
+  'GroupMember.Read.All',
+  'Reports.Read.All',
+  'User.Read.All',
+  'Policy.Read.All',
+  'MailboxSettings.Read',
+  'UserAuthenticationMethod.Read.All',
+  'IdentityRiskEvent.Read.All',
+  'IdentityRiskyUser.Read.All',
+  'DeviceManagementApps.Read.All',
+  'DeviceManagementConfiguration.Read.All',
+  'DeviceManagementManagedDevices.Read.All',
+];
 
 /** Every report any test produced, and every secret it used: none may appear in any report. */
 const produced: Array<{ report: ConnectionReport; secret: string }> = [];
 
-const byType = (r: ConnectionReport): Record<DataTypeId, Capability> => Object.fromEntries(r.capabilities.map((c) => [c.dataType, c])) as Record<DataTypeId, Capability>;
-const unavailable = (r: ConnectionReport) => r.capabilities.filter((c) => c.status !== 'available').map((c) => c.dataType).sort();
+const byType = (r: ConnectionReport): Record<DataTypeId, Capability> =>
+  Object.fromEntries(r.capabilities.map((c) => [c.dataType, c])) as Record<DataTypeId, Capability>;
+const unavailable = (r: ConnectionReport) =>
+  r.capabilities
+    .filter((c) => c.status !== 'available')
+    .map((c) => c.dataType)
+    .sort();
 
 describe('capability rules', () => {
   test('every data type the issue lists, each with a cheap probe and its permissions', () => {
     assert.deepEqual(
       DATA_TYPES.map((d) => d.id),
-      ['signIns', 'nonInteractiveSignIns', 'directoryAudits', 'users', 'signInActivity', 'groups', 'mfaRegistration', 'riskyUsers', 'riskDetections', 'conditionalAccess', 'applications', 'roleAssignments', 'managedDevices', 'licences'],
+      [
+        'signIns',
+        'nonInteractiveSignIns',
+        'directoryAudits',
+        'users',
+        'signInActivity',
+        'groups',
+        'mfaRegistration',
+        'riskyUsers',
+        'riskDetections',
+        'conditionalAccess',
+        'applications',
+        'roleAssignments',
+        'managedDevices',
+        'licences',
+      ],
     );
     for (const d of DATA_TYPES) {
       assert.match(d.probe, /^\/(v1\.0|beta)\//, d.id);
@@ -44,8 +79,14 @@ describe('capability rules', () => {
       // $top=1 wherever Graph takes it; subscribedSkus and roleAssignments document no $top
       if (d.id !== 'licences' && d.id !== 'roleAssignments') assert.match(d.probe, /[?&]\$top=1(&|$)/, d.id);
     }
-    assert.match(DATA_TYPES.find((d) => d.id === 'nonInteractiveSignIns')!.probe, /^\/beta\/auditLogs\/signIns\?.*signInEventTypes\/any\(t: t eq 'nonInteractiveUser'\)/);
-    assert.equal(DATA_TYPES.find((d) => d.id === 'signInActivity')!.probe, '/v1.0/users?$select=id,signInActivity&$top=1');
+    assert.match(
+      DATA_TYPES.find((d) => d.id === 'nonInteractiveSignIns')!.probe,
+      /^\/beta\/auditLogs\/signIns\?.*signInEventTypes\/any\(t: t eq 'nonInteractiveUser'\)/,
+    );
+    assert.equal(
+      DATA_TYPES.find((d) => d.id === 'signInActivity')!.probe,
+      '/v1.0/users?$select=id,signInActivity&$top=1',
+    );
     assert.equal(isDataTypeId('users'), true);
     assert.equal(isDataTypeId('mailbox'), false);
   });
@@ -58,12 +99,15 @@ describe('capability rules', () => {
   });
 
   test('actions and mode follow DESIGN §1', () => {
-    assert.deepEqual(ACTIONS.map((a) => [a.action, a.label]), [
-      ['updateUserType', 'Update User Type'],
-      ['deleteGuestUser', 'Delete Guest User'],
-      ['revokeSessions', 'User Log out'],
-      ['resetMfa', 'Reset MFA'],
-    ]);
+    assert.deepEqual(
+      ACTIONS.map((a) => [a.action, a.label]),
+      [
+        ['updateUserType', 'Update User Type'],
+        ['deleteGuestUser', 'Delete Guest User'],
+        ['revokeSessions', 'User Log out'],
+        ['resetMfa', 'Reset MFA'],
+      ],
+    );
     assert.equal(modeOf(READ_ONLY), 'read-only');
     assert.deepEqual(
       actionCapabilities(READ_ONLY).map((a) => [a.action, a.enabled, a.missingPermissions]),
@@ -75,15 +119,24 @@ describe('capability rules', () => {
       ],
     );
     // Directory.ReadWrite.All alone allows the user writes but not Reset MFA
-    assert.deepEqual(actionCapabilities(['Directory.ReadWrite.All']).map((a) => a.enabled), [true, true, true, false]);
+    assert.deepEqual(
+      actionCapabilities(['Directory.ReadWrite.All']).map((a) => a.enabled),
+      [true, true, true, false],
+    );
     // the narrower User.RevokeSessions.All is enough for User Log out, and makes the mode read/write
-    assert.deepEqual(actionCapabilities(['User.RevokeSessions.All']).map((a) => a.enabled), [false, false, true, false]);
+    assert.deepEqual(
+      actionCapabilities(['User.RevokeSessions.All']).map((a) => a.enabled),
+      [false, false, true, false],
+    );
     assert.equal(modeOf(['User.RevokeSessions.All']), 'read-write');
     assert.equal(modeOf(['UserAuthenticationMethod.ReadWrite.All']), 'read-write');
   });
 
   test('the own-secret read needs Application.Read.All or Directory.Read.All', () => {
-    assert.match(ownSecretUnavailable(['User.Read.All', 'AuditLog.Read.All'])!, /needs the Application\.Read\.All application permission \(Directory\.Read\.All also allows it\)/);
+    assert.match(
+      ownSecretUnavailable(['User.Read.All', 'AuditLog.Read.All'])!,
+      /needs the Application\.Read\.All application permission \(Directory\.Read\.All also allows it\)/,
+    );
     assert.equal(ownSecretUnavailable([]) !== undefined, true);
     assert.equal(ownSecretUnavailable(['Application.Read.All']), undefined);
     assert.equal(ownSecretUnavailable(['Directory.Read.All']), undefined);
@@ -102,14 +155,26 @@ describe('testConnection against the simulator', () => {
 
   function creds(tenant: SimTenant['key'], state: AppState, over: Partial<Credentials> = {}): Credentials {
     const app = t.app(tenant, state);
-    return { tenantId: t.tenant(tenant).id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud, ...over };
+    return {
+      tenantId: t.tenant(tenant).id,
+      clientId: app.appId,
+      clientSecret: app.secrets[0]!.secretText,
+      cloud,
+      ...over,
+    };
   }
   async function connect(c: Credentials, opts: Parameters<typeof testConnection>[1] = {}): Promise<ConnectionReport> {
     const report = await testConnection(c, { clock, ...opts });
     produced.push({ report, secret: c.clientSecret.trim() });
     return report;
   }
-  async function problem(c: Credentials, code: string, microsoftCode?: string | RegExp, httpStatus?: number, opts: Parameters<typeof testConnection>[1] = {}): Promise<ConnectionReport> {
+  async function problem(
+    c: Credentials,
+    code: string,
+    microsoftCode?: string | RegExp,
+    httpStatus?: number,
+    opts: Parameters<typeof testConnection>[1] = {},
+  ): Promise<ConnectionReport> {
     const r = await connect(c, opts);
     assert.equal(r.connected, false);
     assert.equal(r.problem?.code, code, JSON.stringify(r.problem));
@@ -118,7 +183,10 @@ describe('testConnection against the simulator', () => {
     assert.equal(r.problem?.httpStatus, httpStatus);
     assert.equal(r.message.length > 0 && r.message !== 'Connected!', true);
     assert.deepEqual([r.grantedRoles, r.capabilities, r.mode, r.licences], [[], [], 'read-only', []]);
-    assert.equal(r.actions.every((a) => !a.enabled), true);
+    assert.equal(
+      r.actions.every((a) => !a.enabled),
+      true,
+    );
     return r;
   }
 
@@ -133,23 +201,34 @@ describe('testConnection against the simulator', () => {
     assert.deepEqual(r.grantedRoles, [...app.roles]);
     assert.deepEqual(unavailable(r), []);
     assert.equal(r.capabilities.length, DATA_TYPES.length);
-    for (const c of r.capabilities) assert.deepEqual([c.available, c.status, c.reason], [true, 'available', undefined], c.dataType);
+    for (const c of r.capabilities)
+      assert.deepEqual([c.available, c.status, c.reason], [true, 'available', undefined], c.dataType);
     assert.equal(r.mode, 'read-write');
-    assert.deepEqual(r.actions.map((a) => [a.action, a.enabled, a.missingPermissions]), [
-      ['updateUserType', true, []],
-      ['deleteGuestUser', true, []],
-      ['revokeSessions', true, []],
-      ['resetMfa', true, []],
-    ]);
-    assert.deepEqual(r.licences.map((l) => l.skuPartNumber), ['ENTERPRISEPACK', 'AAD_PREMIUM_P2', 'INTUNE_A']);
-    for (const l of r.licences) assert.ok(l.enabled >= l.consumed && l.consumed > 0 && /^[0-9a-f-]{36}$/.test(l.skuId), JSON.stringify(l));
+    assert.deepEqual(
+      r.actions.map((a) => [a.action, a.enabled, a.missingPermissions]),
+      [
+        ['updateUserType', true, []],
+        ['deleteGuestUser', true, []],
+        ['revokeSessions', true, []],
+        ['resetMfa', true, []],
+      ],
+    );
+    assert.deepEqual(
+      r.licences.map((l) => l.skuPartNumber),
+      ['ENTERPRISEPACK', 'AAD_PREMIUM_P2', 'INTUNE_A'],
+    );
+    for (const l of r.licences)
+      assert.ok(l.enabled >= l.consumed && l.consumed > 0 && /^[0-9a-f-]{36}$/.test(l.skuId), JSON.stringify(l));
     assert.deepEqual(r.warnings, []);
     assert.equal(r.checkedAt, SIM_T0);
     // the custom cloud cost MSAL one request: the token endpoint
-    assert.deepEqual(calls.map((u) => new URL(u).pathname), [`/${t.tenant('contoso').id}/oauth2/v2.0/token`]);
+    assert.deepEqual(
+      calls.map((u) => new URL(u).pathname),
+      [`/${t.tenant('contoso').id}/oauth2/v2.0/token`],
+    );
   });
 
-  test('the own secret: matched by its hint, days left from the simulator\'s clock', async () => {
+  test("the own secret: matched by its hint, days left from the simulator's clock", async () => {
     for (const state of ['readwrite', 'readonly'] as const) {
       const r = await connect(creds('contoso', state));
       const secret = t.app('contoso', state).secrets[0]!;
@@ -166,7 +245,13 @@ describe('testConnection against the simulator', () => {
     // the app's second secret (45 days left) is found when it is the one in use
     const previous = t.app('contoso', 'readwrite').secrets[1]!;
     const r = await connect(creds('contoso', 'readwrite', { clientSecret: previous.secretText }));
-    assert.deepEqual(r.ownSecret, { keyId: previous.keyId, hint: previous.hint, displayName: 'idsight (previous)', endDateTime: new Date(previous.endDateTime).toISOString(), daysLeft: 45 });
+    assert.deepEqual(r.ownSecret, {
+      keyId: previous.keyId,
+      hint: previous.hint,
+      displayName: 'idsight (previous)',
+      endDateTime: new Date(previous.endDateTime).toISOString(),
+      daysLeft: 45,
+    });
   });
 
   test('Contoso, read-only app: read-only mode, every action disabled with the permissions it lacks', async () => {
@@ -174,12 +259,15 @@ describe('testConnection against the simulator', () => {
     assert.equal(r.connected, true);
     assert.deepEqual(unavailable(r), []);
     assert.equal(r.mode, 'read-only');
-    assert.deepEqual(r.actions.map((a) => [a.action, a.enabled, a.missingPermissions]), [
-      ['updateUserType', false, ['User.ReadWrite.All']],
-      ['deleteGuestUser', false, ['User.ReadWrite.All']],
-      ['revokeSessions', false, ['User.ReadWrite.All']],
-      ['resetMfa', false, ['UserAuthenticationMethod.ReadWrite.All']],
-    ]);
+    assert.deepEqual(
+      r.actions.map((a) => [a.action, a.enabled, a.missingPermissions]),
+      [
+        ['updateUserType', false, ['User.ReadWrite.All']],
+        ['deleteGuestUser', false, ['User.ReadWrite.All']],
+        ['revokeSessions', false, ['User.ReadWrite.All']],
+        ['resetMfa', false, ['UserAuthenticationMethod.ReadWrite.All']],
+      ],
+    );
     assert.deepEqual(r.grantedRoles, READ_ONLY);
   });
 
@@ -190,26 +278,57 @@ describe('testConnection against the simulator', () => {
     assert.deepEqual(unavailable(r), ['managedDevices', 'riskDetections', 'riskyUsers']);
     const c = byType(r);
     for (const id of ['riskyUsers', 'riskDetections'] as const) {
-      assert.deepEqual([c[id].available, c[id].status, c[id].reasonCode, c[id].graphCode], [false, 'unavailable', 'no_p2', 'Authentication_RequestFromNonPremiumTenantOrB2CTenant']);
-      assert.equal(c[id].reason, 'Needs Microsoft Entra ID P2 (the tenant has P1): Microsoft Graph refused for lack of a premium licence.');
+      assert.deepEqual(
+        [c[id].available, c[id].status, c[id].reasonCode, c[id].graphCode],
+        [false, 'unavailable', 'no_p2', 'Authentication_RequestFromNonPremiumTenantOrB2CTenant'],
+      );
+      assert.equal(
+        c[id].reason,
+        'Needs Microsoft Entra ID P2 (the tenant has P1): Microsoft Graph refused for lack of a premium licence.',
+      );
     }
     assert.equal(c.managedDevices.reasonCode, 'no_intune');
-    assert.equal(c.managedDevices.reason, "Needs an active Microsoft Intune licence (no Intune plan among the tenant's subscriptions): Intune refused the request.");
-    assert.deepEqual(r.licences.map((l) => l.skuPartNumber), ['ENTERPRISEPACK', 'AAD_PREMIUM']);
+    assert.equal(
+      c.managedDevices.reason,
+      "Needs an active Microsoft Intune licence (no Intune plan among the tenant's subscriptions): Intune refused the request.",
+    );
+    assert.deepEqual(
+      r.licences.map((l) => l.skuPartNumber),
+      ['ENTERPRISEPACK', 'AAD_PREMIUM'],
+    );
   });
 
   test('Tailspin (Free): sign-ins and signInActivity need a premium licence; users, groups and the rest work', async () => {
     const r = await connect(creds('tailspin', 'readonly'));
     assert.equal(r.connected, true);
     const c = byType(r);
-    for (const id of ['signIns', 'nonInteractiveSignIns', 'signInActivity', 'mfaRegistration', 'conditionalAccess'] as const) {
+    for (const id of [
+      'signIns',
+      'nonInteractiveSignIns',
+      'signInActivity',
+      'mfaRegistration',
+      'conditionalAccess',
+    ] as const) {
       assert.deepEqual([c[id].status, c[id].reasonCode], ['unavailable', 'no_premium'], id);
-      assert.equal(c[id].reason, 'Needs Microsoft Entra ID P1 or P2: Microsoft Graph serves this only to tenants with a premium licence.');
+      assert.equal(
+        c[id].reason,
+        'Needs Microsoft Entra ID P1 or P2: Microsoft Graph serves this only to tenants with a premium licence.',
+      );
     }
-    assert.deepEqual([c.riskyUsers.reasonCode, c.riskDetections.reasonCode, c.managedDevices.reasonCode], ['no_p2', 'no_p2', 'no_intune']);
-    assert.equal(c.riskyUsers.reason, 'Needs Microsoft Entra ID P2: Microsoft Graph refused for lack of a premium licence.');
-    for (const id of ['users', 'groups', 'directoryAudits', 'applications', 'roleAssignments', 'licences'] as const) assert.equal(c[id].status, 'available', id);
-    assert.deepEqual(r.licences.map((l) => l.skuPartNumber), ['O365_BUSINESS_ESSENTIALS']);
+    assert.deepEqual(
+      [c.riskyUsers.reasonCode, c.riskDetections.reasonCode, c.managedDevices.reasonCode],
+      ['no_p2', 'no_p2', 'no_intune'],
+    );
+    assert.equal(
+      c.riskyUsers.reason,
+      'Needs Microsoft Entra ID P2: Microsoft Graph refused for lack of a premium licence.',
+    );
+    for (const id of ['users', 'groups', 'directoryAudits', 'applications', 'roleAssignments', 'licences'] as const)
+      assert.equal(c[id].status, 'available', id);
+    assert.deepEqual(
+      r.licences.map((l) => l.skuPartNumber),
+      ['O365_BUSINESS_ESSENTIALS'],
+    );
     // the licence refusal is asked twice (Microsoft reports it intermittently on licensed tenants)
     assert.ok(r.elapsedMs >= 1_000, `retried after a pause (${r.elapsedMs} ms)`);
   });
@@ -219,7 +338,10 @@ describe('testConnection against the simulator', () => {
     assert.equal(r.connected, false);
     assert.equal(r.problem?.code, 'admin_consent_missing');
     assert.equal(r.problem?.microsoftCode, undefined);
-    assert.equal(r.message, 'The app signed in, but its token carries no application permissions: admin consent has not been granted.');
+    assert.equal(
+      r.message,
+      'The app signed in, but its token carries no application permissions: admin consent has not been granted.',
+    );
     assert.match(r.problem!.guidance, /API permissions.*"Grant admin consent for"/);
     assert.equal(r.tenantId, t.tenant('contoso').id);
     assert.deepEqual(r.grantedRoles, []);
@@ -239,7 +361,15 @@ describe('testConnection against the simulator', () => {
     assert.deepEqual(unavailable(r), ['directoryAudits', 'nonInteractiveSignIns', 'signInActivity', 'signIns']);
     for (const id of unavailable(r)) {
       const c = byType(r)[id];
-      assert.deepEqual([c.reasonCode, c.missingPermissions, c.reason], ['missing_permission', ['AuditLog.Read.All'], 'Needs the AuditLog.Read.All application permission with admin consent.'], id);
+      assert.deepEqual(
+        [c.reasonCode, c.missingPermissions, c.reason],
+        [
+          'missing_permission',
+          ['AuditLog.Read.All'],
+          'Needs the AuditLog.Read.All application permission with admin consent.',
+        ],
+        id,
+      );
     }
     // MFA registration details are also readable with UserAuthenticationMethod.Read.All
     assert.equal(byType(r).mfaRegistration.status, 'available');
@@ -253,28 +383,62 @@ describe('testConnection against the simulator', () => {
   });
 
   test('unknown tenant: 400 AADSTS90002', async () => {
-    const r = await problem(creds('contoso', 'readonly', { tenantId: '00000000-1111-2222-3333-444444444444' }), 'tenant_not_found', 'AADSTS90002', 400);
-    assert.equal(r.message, 'Microsoft Entra has no tenant "00000000-1111-2222-3333-444444444444" in the custom cloud.');
+    const r = await problem(
+      creds('contoso', 'readonly', { tenantId: '00000000-1111-2222-3333-444444444444' }),
+      'tenant_not_found',
+      'AADSTS90002',
+      400,
+    );
+    assert.equal(
+      r.message,
+      'Microsoft Entra has no tenant "00000000-1111-2222-3333-444444444444" in the custom cloud.',
+    );
     assert.match(r.problem!.guidance, /Directory \(tenant\) ID.*another Microsoft cloud/);
   });
 
   test('malformed tenant: 400 AADSTS900023', async () => {
-    const r = await problem(creds('contoso', 'readonly', { tenantId: 'contoso.xn--p1ai' }), 'tenant_malformed', 'AADSTS900023', 400);
+    const r = await problem(
+      creds('contoso', 'readonly', { tenantId: 'contoso.xn--p1ai' }),
+      'tenant_malformed',
+      'AADSTS900023',
+      400,
+    );
     assert.match(r.message, /"contoso\.xn--p1ai" is neither a tenant GUID nor a domain name/);
   });
 
   test('wrong secret: 401 AADSTS7000215, the value and not the secret ID', async () => {
-    const r = await problem(creds('contoso', 'readonly', { clientSecret: 'Zz98Q~definitely-not-the-secret-value-0000' }), 'wrong_secret', 'AADSTS7000215', 401);
+    const r = await problem(
+      creds('contoso', 'readonly', { clientSecret: 'Zz98Q~definitely-not-the-secret-value-0000' }),
+      'wrong_secret',
+      'AADSTS7000215',
+      401,
+    );
     assert.equal(r.message, 'Microsoft Entra rejected the client secret: it is not a current secret of this app.');
     assert.match(r.problem!.guidance, /^Enter the secret's Value, not its Secret ID/);
     const secretId = t.app('contoso', 'readonly').secrets[0]!.keyId;
-    const byId = await problem(creds('contoso', 'readonly', { clientSecret: ` ${secretId} ` }), 'wrong_secret', 'AADSTS7000215', 401);
-    assert.match(byId.problem!.guidance, /^The secret you entered looks like a Secret ID \(a GUID\), not the secret itself\. Enter the secret's Value/);
+    const byId = await problem(
+      creds('contoso', 'readonly', { clientSecret: ` ${secretId} ` }),
+      'wrong_secret',
+      'AADSTS7000215',
+      401,
+    );
+    assert.match(
+      byId.problem!.guidance,
+      /^The secret you entered looks like a Secret ID \(a GUID\), not the secret itself\. Enter the secret's Value/,
+    );
   });
 
   test('app not in that tenant (or the wrong cloud): 400 AADSTS700016', async () => {
-    const r = await problem(creds('contoso', 'readonly', { clientId: t.app('tailspin', 'readonly').appId }), 'app_not_found', 'AADSTS700016', 400);
-    assert.match(r.message, new RegExp(`No application with client ID ${t.app('tailspin', 'readonly').appId} was found in tenant`));
+    const r = await problem(
+      creds('contoso', 'readonly', { clientId: t.app('tailspin', 'readonly').appId }),
+      'app_not_found',
+      'AADSTS700016',
+      400,
+    );
+    assert.match(
+      r.message,
+      new RegExp(`No application with client ID ${t.app('tailspin', 'readonly').appId} was found in tenant`),
+    );
     assert.match(r.problem!.guidance, /Application \(client\) ID.*multitenant app.*cloud/);
   });
 
@@ -293,15 +457,27 @@ describe('testConnection against the simulator', () => {
 
   test('surrounding whitespace in pasted values is ignored', async () => {
     const c = creds('contoso', 'readonly');
-    const r = await connect({ ...c, tenantId: ` ${c.tenantId}\n`, clientId: ` ${c.clientId.toUpperCase()} `, clientSecret: `\t${c.clientSecret} \n` });
+    const r = await connect({
+      ...c,
+      tenantId: ` ${c.tenantId}\n`,
+      clientId: ` ${c.clientId.toUpperCase()} `,
+      clientSecret: `\t${c.clientSecret} \n`,
+    });
     assert.equal(r.connected, true);
   });
 
   test('network failure: nothing listens on the port', async () => {
     const port = await freePort();
-    const closed = resolveCloud('custom', { authorityHost: `https://127.0.0.1:${port}`, graphUrl: `https://127.0.0.1:${port}`, caPem: t.sim.ca });
+    const closed = resolveCloud('custom', {
+      authorityHost: `https://127.0.0.1:${port}`,
+      graphUrl: `https://127.0.0.1:${port}`,
+      caPem: t.sim.ca,
+    });
     const r = await problem(creds('contoso', 'readonly', { cloud: closed }), 'network', 'ECONNREFUSED');
-    assert.equal(r.message, `Could not reach Microsoft's token service at 127.0.0.1:${port}: the connection was refused (nothing listens there).`);
+    assert.equal(
+      r.message,
+      `Could not reach Microsoft's token service at 127.0.0.1:${port}: the connection was refused (nothing listens there).`,
+    );
     assert.match(r.problem!.guidance, /DNS, firewall, outbound proxy/);
   });
 
@@ -313,18 +489,30 @@ describe('testConnection against the simulator', () => {
       assert.equal(r.problem?.code, 'network');
       // undici names a reset before any answer "other side closed" (UND_ERR_SOCKET)
       assert.match(r.problem!.microsoftCode!, /^(ECONNRESET|UND_ERR_SOCKET)$/);
-      assert.match(r.message, new RegExp(`^Could not reach Microsoft Graph at ${new URL(t.sim.url).host}: the connection was (reset|closed before any answer)\\.$`));
+      assert.match(
+        r.message,
+        new RegExp(
+          `^Could not reach Microsoft Graph at ${new URL(t.sim.url).host}: the connection was (reset|closed before any answer)\\.$`,
+        ),
+      );
       // what the token told is still reported
       assert.deepEqual(r.grantedRoles, READ_ONLY);
       assert.equal(r.capabilities.length, DATA_TYPES.length);
-      assert.equal(r.capabilities.every((c) => c.status === 'unknown' && c.reasonCode === 'not_checked'), true);
+      assert.equal(
+        r.capabilities.every((c) => c.status === 'unknown' && c.reasonCode === 'not_checked'),
+        true,
+      );
     } finally {
       await t.control('PATCH', '/faults', { resetRate: 0 });
     }
   });
 
   test('TLS failure: a CA that did not issue the server certificate', async () => {
-    const other = await selfsigned.generate([{ name: 'commonName', value: 'another CA' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true, critical: true }] });
+    const other = await selfsigned.generate([{ name: 'commonName', value: 'another CA' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'basicConstraints', cA: true, critical: true }],
+    });
     const wrongCa = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: other.cert });
     const r = await problem(creds('contoso', 'readonly', { cloud: wrongCa }), 'tls', /CERT|SELF_SIGNED|UNABLE/);
     assert.match(r.message, /^The TLS certificate of 127\.0\.0\.1:\d+ \(Microsoft's token service\) is not trusted/);
@@ -342,7 +530,11 @@ describe('testConnection against the simulator', () => {
       assert.equal(r.message, `Microsoft Graph at ${new URL(t.sim.url).host} did not answer within 1.5 s.`);
       assert.deepEqual(r.grantedRoles, READ_ONLY);
       for (const c of r.capabilities) {
-        assert.deepEqual([c.available, c.status, c.reasonCode, c.reason], [false, 'unknown', 'not_checked', 'Not checked: the connection test reached its 1.5 s limit first.'], c.dataType);
+        assert.deepEqual(
+          [c.available, c.status, c.reasonCode, c.reason],
+          [false, 'unknown', 'not_checked', 'Not checked: the connection test reached its 1.5 s limit first.'],
+          c.dataType,
+        );
       }
       assert.match(r.warnings[0]!, /^14 data types were not checked/);
     } finally {
@@ -353,9 +545,15 @@ describe('testConnection against the simulator', () => {
   test('time-out at the token service: a server that accepts and never answers', async () => {
     const hang = await hangingServer();
     try {
-      const silent = resolveCloud('custom', { authorityHost: `https://127.0.0.1:${hang.port}`, graphUrl: t.sim.url, caPem: t.sim.ca });
+      const silent = resolveCloud('custom', {
+        authorityHost: `https://127.0.0.1:${hang.port}`,
+        graphUrl: t.sim.url,
+        caPem: t.sim.ca,
+      });
       const started = performance.now();
-      const r = await problem(creds('contoso', 'readonly', { cloud: silent }), 'timeout', undefined, undefined, { timeoutMs: 800 });
+      const r = await problem(creds('contoso', 'readonly', { cloud: silent }), 'timeout', undefined, undefined, {
+        timeoutMs: 800,
+      });
       assert.ok(performance.now() - started < 2_000);
       assert.equal(r.message, `Microsoft's token service at 127.0.0.1:${hang.port} did not answer within 0.8 s.`);
     } finally {
@@ -364,33 +562,49 @@ describe('testConnection against the simulator', () => {
   });
 });
 
-describe('testConnection under Microsoft\'s throttling', () => {
+describe("testConnection under Microsoft's throttling", () => {
   const sim = useSimulator({ throttle: 'microsoft' });
 
-  test('back-to-back tests wait as Graph asks; a short limit leaves the throttled types unknown', { timeout: 60_000 }, async () => {
-    const t = sim();
-    const cloud = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: t.sim.ca });
-    const app = t.app('contoso', 'readonly');
-    const c: Credentials = { tenantId: t.tenant('contoso').id, clientId: app.appId, clientSecret: app.secrets[0]!.secretText, cloud };
-    // one test stays inside every budget: reports 5 / 10 s, identity protection 1 / s
-    const first = await testConnection(c, { clock });
-    produced.push({ report: first, secret: c.clientSecret });
-    assert.deepEqual([first.connected, unavailable(first), first.warnings], [true, [], []]);
-    // a second one right after exceeds the reports budget: Graph says how long to wait, and it waits
-    const second = await testConnection(c, { clock });
-    produced.push({ report: second, secret: c.clientSecret });
-    assert.deepEqual([second.connected, unavailable(second)], [true, []]);
-    assert.match(second.warnings.join(' '), /Microsoft Graph throttled \d+ requests?; idsight waited as asked\./);
-    // a third with a 2 s limit cannot wait that long: what was throttled is reported unknown, not unavailable
-    const third = await testConnection(c, { clock, timeoutMs: 2_000 });
-    produced.push({ report: third, secret: c.clientSecret });
-    assert.equal(third.connected, true);
-    const unknown = third.capabilities.filter((x) => x.status === 'unknown');
-    assert.ok(unknown.length > 0, JSON.stringify(third.capabilities));
-    for (const x of unknown) assert.match(x.reason!, /^Not checked: (Microsoft Graph throttled the request and asked to wait longer than the time left|the connection test reached its 2 s limit first)/);
-    assert.equal(third.capabilities.some((x) => x.status === 'unavailable'), false);
-    assert.match(third.warnings[0]!, /not checked/);
-  });
+  test(
+    'back-to-back tests wait as Graph asks; a short limit leaves the throttled types unknown',
+    { timeout: 60_000 },
+    async () => {
+      const t = sim();
+      const cloud = resolveCloud('custom', { authorityHost: t.sim.url, graphUrl: t.sim.url, caPem: t.sim.ca });
+      const app = t.app('contoso', 'readonly');
+      const c: Credentials = {
+        tenantId: t.tenant('contoso').id,
+        clientId: app.appId,
+        clientSecret: app.secrets[0]!.secretText,
+        cloud,
+      };
+      // one test stays inside every budget: reports 5 / 10 s, identity protection 1 / s
+      const first = await testConnection(c, { clock });
+      produced.push({ report: first, secret: c.clientSecret });
+      assert.deepEqual([first.connected, unavailable(first), first.warnings], [true, [], []]);
+      // a second one right after exceeds the reports budget: Graph says how long to wait, and it waits
+      const second = await testConnection(c, { clock });
+      produced.push({ report: second, secret: c.clientSecret });
+      assert.deepEqual([second.connected, unavailable(second)], [true, []]);
+      assert.match(second.warnings.join(' '), /Microsoft Graph throttled \d+ requests?; idsight waited as asked\./);
+      // a third with a 2 s limit cannot wait that long: what was throttled is reported unknown, not unavailable
+      const third = await testConnection(c, { clock, timeoutMs: 2_000 });
+      produced.push({ report: third, secret: c.clientSecret });
+      assert.equal(third.connected, true);
+      const unknown = third.capabilities.filter((x) => x.status === 'unknown');
+      assert.ok(unknown.length > 0, JSON.stringify(third.capabilities));
+      for (const x of unknown)
+        assert.match(
+          x.reason!,
+          /^Not checked: (Microsoft Graph throttled the request and asked to wait longer than the time left|the connection test reached its 2 s limit first)/,
+        );
+      assert.equal(
+        third.capabilities.some((x) => x.status === 'unavailable'),
+        false,
+      );
+      assert.match(third.warnings[0]!, /not checked/);
+    },
+  );
 });
 
 describe('the secret', () => {
@@ -402,4 +616,3 @@ describe('the secret', () => {
     }
   });
 });
-

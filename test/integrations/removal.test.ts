@@ -26,7 +26,11 @@ const DAY = 86_400_000;
 
 /** Starts the application on a database, as a process would (one start = one context). */
 async function start(database: TestDatabase): Promise<{ ctx: Context; logs(): string }> {
-  const config = loadConfig({ IDSIGHT_DATA_DIR: database.dataDir, ...(database.databaseUrl ? { IDSIGHT_DATABASE_URL: database.databaseUrl } : {}), IDSIGHT_GRAPH_PACING: 'off' });
+  const config = loadConfig({
+    IDSIGHT_DATA_DIR: database.dataDir,
+    ...(database.databaseUrl ? { IDSIGHT_DATABASE_URL: database.databaseUrl } : {}),
+    IDSIGHT_GRAPH_PACING: 'off',
+  });
   let captured = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -34,7 +38,11 @@ async function start(database: TestDatabase): Promise<{ ctx: Context; logs(): st
       done();
     },
   });
-  const ctx = await openContext(config, { db: database.open(), clock: manualClock(T0), log: createLogger({ logLevel: 'info', logFormat: 'json' }, sink) });
+  const ctx = await openContext(config, {
+    db: database.open(),
+    clock: manualClock(T0),
+    log: createLogger({ logLevel: 'info', logFormat: 'json' }, sink),
+  });
   return { ctx, logs: () => captured };
 }
 
@@ -54,14 +62,48 @@ async function seed(ctx: Context, seedNo: number): Promise<string> {
   await createSignInRepo(ctx.db).upsert(id, take(signIns({ seed: seedNo }), 40), T0);
   const datasets = createDatasetRepo(ctx.db);
   const o = { generation: 1, collectedAt: T0 };
-  await datasets.upsert(DATASETS.users, id, Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, userPrincipalName: `u${i}@example.com` })), o);
+  await datasets.upsert(
+    DATASETS.users,
+    id,
+    Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, userPrincipalName: `u${i}@example.com` })),
+    o,
+  );
   await datasets.upsert(DATASETS.groups, id, [{ id: 'g1', displayName: 'Group' }], o);
-  await datasets.applyMembers(id, 'g1', [{ id: 'u1', type: 'user' }, { id: 'u2', type: 'user' }], [], 1);
-  await datasets.upsert(DATASETS.applications, id, [{ id: 'a1', appId: randomUUID(), displayName: 'App', passwordCredentials: [{ keyId: randomUUID(), endDateTime: '2027-01-01T00:00:00Z' }] }], o);
+  await datasets.applyMembers(
+    id,
+    'g1',
+    [
+      { id: 'u1', type: 'user' },
+      { id: 'u2', type: 'user' },
+    ],
+    [],
+    1,
+  );
+  await datasets.upsert(
+    DATASETS.applications,
+    id,
+    [
+      {
+        id: 'a1',
+        appId: randomUUID(),
+        displayName: 'App',
+        passwordCredentials: [{ keyId: randomUUID(), endDateTime: '2027-01-01T00:00:00Z' }],
+      },
+    ],
+    o,
+  );
   const collection = createCollectionRepo(ctx.db);
   await collection.saveDeltaLink(id, 'users', 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x', T0, T0);
-  await sql`insert into collection_slices (integration_id, data_type, slice_start, slice_end, done, updated_at) values (${id}, 'signIns', ${T0 - DAY}, ${T0}, 0, ${T0})`.execute(ctx.db.kysely);
-  const run = await collection.startRun({ integrationId: id, dataType: 'users', trigger: 'manual', now: T0, leaseMs: 60_000 });
+  await sql`insert into collection_slices (integration_id, data_type, slice_start, slice_end, done, updated_at) values (${id}, 'signIns', ${T0 - DAY}, ${T0}, 0, ${T0})`.execute(
+    ctx.db.kysely,
+  );
+  const run = await collection.startRun({
+    integrationId: id,
+    dataType: 'users',
+    trigger: 'manual',
+    now: T0,
+    leaseMs: 60_000,
+  });
   await collection.finishRun(run, { status: 'succeeded', now: T0, stats: {} });
   return id;
 }
@@ -70,15 +112,25 @@ async function seed(ctx: Context, seedNo: number): Promise<string> {
 async function tablesWith(db: Db, column: string): Promise<string[]> {
   const { rows } =
     db.dialect === 'sqlite'
-      ? await sql<{ name: string }>`select m.name from sqlite_master m join pragma_table_info(m.name) c where m.type = 'table' and c.name = ${column}`.execute(db.kysely)
-      : await sql<{ name: string }>`select table_name as name from information_schema.columns where table_schema = current_schema() and column_name = ${column}`.execute(db.kysely);
+      ? await sql<{
+          name: string;
+        }>`select m.name from sqlite_master m join pragma_table_info(m.name) c where m.type = 'table' and c.name = ${column}`.execute(
+          db.kysely,
+        )
+      : await sql<{
+          name: string;
+        }>`select table_name as name from information_schema.columns where table_schema = current_schema() and column_name = ${column}`.execute(
+          db.kysely,
+        );
   return rows.map((r) => r.name);
 }
 
 /** The number the sign-in tables know an integration by (integration_no), while it has one. */
 async function integrationNo(db: Db, id: string): Promise<number | undefined> {
   if (!(await tablesWith(db, 'integration_no')).length) return undefined;
-  const { rows } = await sql<{ no: number | string }>`select no from signin_integrations where integration_id = ${id}`.execute(db.kysely);
+  const { rows } = await sql<{
+    no: number | string;
+  }>`select no from signin_integrations where integration_id = ${id}`.execute(db.kysely);
   return rows[0] ? Number(rows[0].no) : undefined;
 }
 
@@ -91,11 +143,14 @@ async function leftovers(db: Db, id: string, no?: number): Promise<Record<string
   assert.ok(tables.length >= 20, `found the integration's tables (${tables.length})`);
   const out: Record<string, number> = {};
   const count = async (table: string, column: string, value: string | number) => {
-    const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${value}`.execute(db.kysely);
+    const { rows } = await sql<{
+      n: number | string;
+    }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${value}`.execute(db.kysely);
     if (Number(rows[0]!.n) > 0) out[table] = Number(rows[0]!.n);
   };
   for (const table of tables) await count(table, 'integration_id', id);
-  if (no !== undefined) for (const table of await tablesWith(db, 'integration_no')) await count(table, 'integration_no', no);
+  if (no !== undefined)
+    for (const table of await tablesWith(db, 'integration_no')) await count(table, 'integration_no', no);
   const row = await db.kysely.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirst();
   if (row) out.integrations = 1;
   return out;
@@ -104,11 +159,18 @@ async function leftovers(db: Db, id: string, no?: number): Promise<Record<string
 /** Makes every delete from app_credentials fail, as a crash between two purge steps would stop it. */
 async function injectFailure(db: Db, on: boolean): Promise<void> {
   if (db.dialect === 'sqlite') {
-    if (on) await sql`create trigger fail_purge before delete on app_credentials begin select raise(abort, 'injected failure'); end`.execute(db.kysely);
+    if (on)
+      await sql`create trigger fail_purge before delete on app_credentials begin select raise(abort, 'injected failure'); end`.execute(
+        db.kysely,
+      );
     else await sql`drop trigger fail_purge`.execute(db.kysely);
   } else if (on) {
-    await sql`create function fail_purge() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`.execute(db.kysely);
-    await sql`create trigger fail_purge before delete on app_credentials for each statement execute function fail_purge()`.execute(db.kysely);
+    await sql`create function fail_purge() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`.execute(
+      db.kysely,
+    );
+    await sql`create trigger fail_purge before delete on app_credentials for each statement execute function fail_purge()`.execute(
+      db.kysely,
+    );
   } else {
     await sql`drop trigger fail_purge on app_credentials`.execute(db.kysely);
     await sql`drop function fail_purge()`.execute(db.kysely);
@@ -134,9 +196,15 @@ for (const dialect of DIALECTS) {
         assert.equal(half.directory_users, undefined);
         assert.equal(half.collection_runs, undefined);
         assert.ok(half.app_credentials && half.integrations, JSON.stringify(half));
-        assert.ok(Object.keys(half).some((t) => t.includes('signin')), JSON.stringify(half));
+        assert.ok(
+          Object.keys(half).some((t) => t.includes('signin')),
+          JSON.stringify(half),
+        );
         // ...and the integration is already invisible: lists, reads and collection skip it.
-        assert.deepEqual((await first.ctx.integrations.list()).map((i) => i.id), [kept]);
+        assert.deepEqual(
+          (await first.ctx.integrations.list()).map((i) => i.id),
+          [kept],
+        );
         await assert.rejects(first.ctx.integrations.get(gone), NotFoundError);
         await assert.rejects(first.ctx.collector.run(gone), NotFoundError);
         await assert.rejects(first.ctx.integrations.remove(gone, { purge: true }), NotFoundError);
@@ -146,8 +214,15 @@ for (const dialect of DIALECTS) {
         try {
           await second.ctx.integrations.finishRemovals(); // started by openContext; this waits for it
           assert.deepEqual(await leftovers(second.ctx.db, gone, goneNo), {});
-          assert.deepEqual(await leftovers(second.ctx.db, kept, await integrationNo(second.ctx.db, kept)), keptBefore, 'other integrations keep everything');
-          assert.match(second.logs(), new RegExp(`"integrationId":"${gone}".*"msg":"integration removed with its collected data"`));
+          assert.deepEqual(
+            await leftovers(second.ctx.db, kept, await integrationNo(second.ctx.db, kept)),
+            keptBefore,
+            'other integrations keep everything',
+          );
+          assert.match(
+            second.logs(),
+            new RegExp(`"integrationId":"${gone}".*"msg":"integration removed with its collected data"`),
+          );
         } finally {
           await second.ctx.close();
         }
@@ -164,10 +239,24 @@ for (const dialect of DIALECTS) {
           const id = await seed(ctx, 3);
           const no = await integrationNo(ctx.db, id);
           const collection = createCollectionRepo(ctx.db);
-          const run = await collection.startRun({ integrationId: id, dataType: 'signIns', trigger: 'schedule', now: T0, leaseMs: 120_000 });
+          const run = await collection.startRun({
+            integrationId: id,
+            dataType: 'signIns',
+            trigger: 'schedule',
+            now: T0,
+            leaseMs: 120_000,
+          });
           const result = await ctx.integrations.remove(id, { purge: true });
-          assert.deepEqual(result, { removed: true, purged: { signIns: 40, otherRecords: 32 }, kept: { signIns: 0, otherRecords: 0 } });
-          assert.deepEqual(Object.keys(await leftovers(ctx.db, id, no)).sort(), ['collection_runs', 'collection_slices', 'collection_state', 'integrations'], 'the data is gone, the row waits');
+          assert.deepEqual(result, {
+            removed: true,
+            purged: { signIns: 40, otherRecords: 32 },
+            kept: { signIns: 0, otherRecords: 0 },
+          });
+          assert.deepEqual(
+            Object.keys(await leftovers(ctx.db, id, no)).sort(),
+            ['collection_runs', 'collection_slices', 'collection_state', 'integrations'],
+            'the data is gone, the row waits',
+          );
           assert.deepEqual(await ctx.integrations.list(), []);
           await createSignInRepo(ctx.db).upsert(id, take(signIns({ seed: 4 }), 5), T0); // the run's last page
           const later = await integrationNo(ctx.db, id); // (the sign-in store may number the integration anew)

@@ -3,7 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
-import { isoLiteral as iso, SIM_T0, startTestSimulator, useSimulator, type TestSimulator } from '../helpers/simulator.js';
+import {
+  isoLiteral as iso,
+  SIM_T0,
+  startTestSimulator,
+  useSimulator,
+  type TestSimulator,
+} from '../helpers/simulator.js';
 import { HOUR } from '../../src/simulator/data/time.js';
 import { createThrottle, seededRandom, wholeSeconds } from '../../src/simulator/graph/throttle.js';
 import { parseSimulatorOptions, SimulatorOptionError } from '../../src/simulator/options.js';
@@ -18,7 +24,7 @@ describe('throttling as Microsoft documents it', () => {
     t = sim();
   });
 
-  test('reports: the sixth request in ten seconds gets 429 with Retry-After and Microsoft\'s body', async () => {
+  test("reports: the sixth request in ten seconds gets 429 with Retry-After and Microsoft's body", async () => {
     const statuses: number[] = [];
     let throttled: Awaited<ReturnType<TestSimulator['graph']>> | undefined;
     for (let i = 0; i < 6; i++) {
@@ -33,14 +39,21 @@ describe('throttling as Microsoft documents it', () => {
     assert.ok(retryAfter >= 1 && retryAfter <= 10, `Retry-After ${throttled!.headers.get('retry-after')}`);
     assert.equal(throttled!.body.error.code, 'TooManyRequests');
     assert.equal(throttled!.body.error.message, 'Please retry again later.');
-    assert.deepEqual(Object.keys(throttled!.body.error.innerError).sort(), ['client-request-id', 'code', 'date', 'message', 'request-id', 'status']);
+    assert.deepEqual(Object.keys(throttled!.body.error.innerError).sort(), [
+      'client-request-id',
+      'code',
+      'date',
+      'message',
+      'request-id',
+      'status',
+    ]);
     assert.equal(throttled!.body.error.innerError.code, '429');
     // the budget is per app: another app of the same tenant is not throttled
     assert.equal((await t.graph('contoso', 'readwrite', signIns)).status, 200);
   });
 });
 
-describe('Retry-After of the reports family: whole seconds, approximate as Graph\'s', () => {
+describe("Retry-After of the reports family: whole seconds, approximate as Graph's", () => {
   /** Fills a fresh 10 s window at t = 0…4 s, then asks at `at` ms: the 429's Retry-After and the exact wait. */
   function throttledAt(at: number, random: () => number, scale = 1) {
     let t = 0;
@@ -50,7 +63,11 @@ describe('Retry-After of the reports family: whole seconds, approximate as Graph
     const retryAfter = throttle.check('reports', 'tenant', 'app').retryAfter!;
     // obeying it: back after exactly that long
     t += Number(retryAfter) * 1000;
-    return { retryAfter, exactS: (10_000 - at) / 1000, again: throttle.check('reports', 'tenant', 'app').retryAfter !== undefined };
+    return {
+      retryAfter,
+      exactS: (10_000 - at) / 1000,
+      again: throttle.check('reports', 'tenant', 'app').retryAfter !== undefined,
+    };
   }
 
   test('never under a second nor a second off the exact wait; an obedient client sometimes meets a second 429', () => {
@@ -68,22 +85,44 @@ describe('Retry-After of the reports family: whole seconds, approximate as Graph
   });
 
   test('the draws come from the seed: the same seed rounds the same way', () => {
-    const run = (seed: number) => Array.from({ length: 40 }, (_, i) => throttledAt(4_300 + i * 111, seededRandom(seed)).retryAfter).join(',');
+    const run = (seed: number) =>
+      Array.from({ length: 40 }, (_, i) => throttledAt(4_300 + i * 111, seededRandom(seed)).retryAfter).join(',');
     assert.equal(run(3), run(3));
     assert.notEqual(run(3), run(4));
-    assert.equal(wholeSeconds(2_500, 1, () => 0), '2');
-    assert.equal(wholeSeconds(2_500, 1, () => 0.5), '3');
-    assert.equal(wholeSeconds(100, 1, () => 0.1), '1', 'never under a second');
+    assert.equal(
+      wholeSeconds(2_500, 1, () => 0),
+      '2',
+    );
+    assert.equal(
+      wholeSeconds(2_500, 1, () => 0.5),
+      '3',
+    );
+    assert.equal(
+      wholeSeconds(100, 1, () => 0.1),
+      '1',
+      'never under a second',
+    );
   });
 
-  test('with --throttle-scale the whole seconds of Microsoft\'s clock are scaled back: fractional, at most three decimals', () => {
-    assert.equal(wholeSeconds(150, 0.05, () => 0), '0.15', 'a whole 3 s scaled by 0.05');
-    assert.equal(wholeSeconds(1, 0.0001, () => 0), '0.001', 'never "0"');
+  test("with --throttle-scale the whole seconds of Microsoft's clock are scaled back: fractional, at most three decimals", () => {
+    assert.equal(
+      wholeSeconds(150, 0.05, () => 0),
+      '0.15',
+      'a whole 3 s scaled by 0.05',
+    );
+    assert.equal(
+      wholeSeconds(1, 0.0001, () => 0),
+      '0.001',
+      'never "0"',
+    );
     for (let i = 0; i < 50; i++) {
       const { retryAfter, exactS } = throttledAt(4_000 + i * 117, seededRandom(i), 0.05);
       assert.match(retryAfter, /^\d+(\.\d{1,3})?$/);
       const unscaled = Number(retryAfter) / 0.05;
-      assert.ok(Math.abs(unscaled - Math.round(unscaled)) < 1e-6 && Math.abs(unscaled - exactS) < 1, `${retryAfter} at scale 0.05 for ${exactS} s`);
+      assert.ok(
+        Math.abs(unscaled - Math.round(unscaled)) < 1e-6 && Math.abs(unscaled - exactS) < 1,
+        `${retryAfter} at scale 0.05 for ${exactS} s`,
+      );
     }
   });
 });
@@ -108,14 +147,23 @@ describe('throttle scale (--throttle-scale, for short pacing benchmarks)', () =>
     assert.equal(throttle.check('signInActivity', 'tenant', 'app').retryAfter, '0.6');
     assert.deepEqual(throttle.check('identityProtection', 'tenant', 'app'), {});
     assert.deepEqual(throttle.check('identityProtection', 'tenant', 'app'), { retryAfter: null });
-    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 3_500, tenantUsers: 10 }), { resourceUnits: 3_500 });
+    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 3_500, tenantUsers: 10 }), {
+      resourceUnits: 3_500,
+    });
     // 35 units refill in 1 ms at 0.01 (3,500 per 100 ms): 70 units are 2 ms away
-    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 70, tenantUsers: 10 }), { retryAfter: '0.002', resourceUnits: 70 });
+    assert.deepEqual(throttle.check('directory', 'tenant', 'app', { cost: 70, tenantUsers: 10 }), {
+      retryAfter: '0.002',
+      resourceUnits: 70,
+    });
   });
 
   test('the option is validated and reaches the served throttle', async () => {
     for (const bad of ['0', '-0.5', '1.5', 'fast', 'Infinity']) {
-      assert.throws(() => parseSimulatorOptions({ stateDir: '/tmp', throttleScale: bad }), (err: Error) => err instanceof SimulatorOptionError && err.message.startsWith('--throttle-scale: '), bad);
+      assert.throws(
+        () => parseSimulatorOptions({ stateDir: '/tmp', throttleScale: bad }),
+        (err: Error) => err instanceof SimulatorOptionError && err.message.startsWith('--throttle-scale: '),
+        bad,
+      );
     }
     assert.equal(parseSimulatorOptions({ stateDir: '/tmp' }).throttleScale, 1);
     assert.equal(parseSimulatorOptions({ stateDir: '/tmp', throttleScale: '0.05' }).throttleScale, 0.05);
@@ -152,7 +200,19 @@ describe('fault knobs', () => {
     t = sim();
   });
   const setFaults = (f: Record<string, unknown>) => t.control('PATCH', '/faults', f);
-  const reset = () => setFaults({ rate429: 0, rate503: 0, rate504: 0, malformedRate: 0, resetRate: 0, latencyMs: 0, lateMinutes: 0, republishRate: 0, skiptokenTtl: 3600, tokenLifetime: 3900 });
+  const reset = () =>
+    setFaults({
+      rate429: 0,
+      rate503: 0,
+      rate504: 0,
+      malformedRate: 0,
+      resetRate: 0,
+      latencyMs: 0,
+      lateMinutes: 0,
+      republishRate: 0,
+      skiptokenTtl: 3600,
+      tokenLifetime: 3900,
+    });
 
   test('429, 503 and 504 rates', async () => {
     await setFaults({ rate429: 1 });
@@ -202,7 +262,8 @@ describe('fault knobs', () => {
     await setFaults({ tokenLifetime: 60 });
     const t2 = await startTestSimulatorSharing(t);
     const token = await t2.token('contoso', 'readwrite');
-    const call = () => fetch(`${t.sim.url}${signIns}`, { headers: { authorization: `Bearer ${token}` }, dispatcher: t.dispatcher });
+    const call = () =>
+      fetch(`${t.sim.url}${signIns}`, { headers: { authorization: `Bearer ${token}` }, dispatcher: t.dispatcher });
     assert.equal((await call()).status, 200);
     await t.control('POST', '/clock/advance', { seconds: 61 });
     const expired = await call();
@@ -219,12 +280,20 @@ describe('fault knobs', () => {
     const window = `since=${iso(now - 20 * 60_000)}&until=${new Date(now + 1).toISOString()}`;
     const before = (await t.control('GET', `/truth/signins?tenant=contoso&${window}`)).count;
     const filter = `createdDateTime ge ${iso(now - 20 * 60_000)} and createdDateTime le ${iso(now)}`;
-    const served = await t.graph('contoso', 'readwrite', `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`);
+    const served = await t.graph(
+      'contoso',
+      'readwrite',
+      `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`,
+    );
     assert.equal(served.body.value.length, before, 'Graph serves what has arrived');
     await t.control('POST', '/clock/advance', { seconds: 31 * 60 });
     const after = (await t.control('GET', `/truth/signins?tenant=contoso&${window}`)).count;
     assert.ok(after > before, `late sign-ins arrived (${before} → ${after})`);
-    const later = await t.graph('contoso', 'readwrite', `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`);
+    const later = await t.graph(
+      'contoso',
+      'readwrite',
+      `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`,
+    );
     assert.equal(later.body.value.length, after);
     await reset();
   });
@@ -238,10 +307,17 @@ describe('fault knobs', () => {
     const second = (await t.graph('contoso', 'readwrite', `/v1.0/auditLogs/signIns?$filter=${filter}`)).body.value;
     await reset();
     assert.ok(first.length > 0);
-    assert.deepEqual(second.map((r: any) => r.id), first.map((r: any) => r.id), 'same records, same ids');
+    assert.deepEqual(
+      second.map((r: any) => r.id),
+      first.map((r: any) => r.id),
+      'same records, same ids',
+    );
     const changed = second.filter((r: any, i: number) => JSON.stringify(r) !== JSON.stringify(first[i]));
     assert.ok(changed.length > 0, 're-published versions differ');
-    assert.ok(changed.some((r: any) => r.riskState === 'atRisk'), 'risk added');
+    assert.ok(
+      changed.some((r: any) => r.riskState === 'atRisk'),
+      'risk added',
+    );
   });
 
   test('skiptoken expiry: an old next link is refused', async () => {
@@ -271,7 +347,10 @@ describe('control API and determinism', () => {
   test('the control API needs its token', async () => {
     const res = await fetch(`${t.sim.url}/_sim/clock`, { dispatcher: t.dispatcher });
     assert.equal(res.status, 401);
-    const wrong = await fetch(`${t.sim.url}/_sim/clock`, { headers: { authorization: 'Bearer nope' }, dispatcher: t.dispatcher });
+    const wrong = await fetch(`${t.sim.url}/_sim/clock`, {
+      headers: { authorization: 'Bearer nope' },
+      dispatcher: t.dispatcher,
+    });
     assert.equal(wrong.status, 401);
   });
 
@@ -300,7 +379,10 @@ describe('control API and determinism', () => {
     const nextB = await twin.graph('contoso', 'readwrite', b.body['@odata.nextLink']);
     assert.equal(strip(nextA.text, t.sim.url), strip(nextB.text, twin.sim.url));
     assert.equal(t.tenant('contoso').id, twin.tenant('contoso').id);
-    assert.equal(t.app('contoso', 'readwrite').secrets[0]!.secretText, twin.app('contoso', 'readwrite').secrets[0]!.secretText);
+    assert.equal(
+      t.app('contoso', 'readwrite').secrets[0]!.secretText,
+      twin.app('contoso', 'readwrite').secrets[0]!.secretText,
+    );
   });
 
   test('the clock moves only forward', async () => {
@@ -321,7 +403,12 @@ async function startTestSimulatorSharing(t: TestSimulator): Promise<Pick<TestSim
       const tenant = t.tenant(key);
       const app = t.app(key, state);
       const cca = new ConfidentialClientApplication({
-        auth: { clientId: app.appId, authority: `${t.sim.url}/${tenant.id}`, clientSecret: app.secrets[0]!.secretText, knownAuthorities: [new URL(t.sim.url).host] },
+        auth: {
+          clientId: app.appId,
+          authority: `${t.sim.url}/${tenant.id}`,
+          clientSecret: app.secrets[0]!.secretText,
+          knownAuthorities: [new URL(t.sim.url).host],
+        },
         system: { networkClient: msalNetworkClient(t.dispatcher) },
       });
       return (await cca.acquireTokenByClientCredential({ scopes: [`${t.sim.url}/.default`] }))!.accessToken;

@@ -27,10 +27,27 @@ describe('loadMetadata', () => {
 
   it('knows every resource type the simulator serves', () => {
     for (const t of [
-      'signIn', 'user', 'group', 'signInLocation', 'passwordCredential', 'conditionalAccessPolicy', 'managedDevice',
-      'riskyUser', 'riskDetection', 'userRegistrationDetails', 'unifiedRoleAssignment', 'unifiedRoleDefinition',
-      'directoryRole', 'subscribedSku', 'organization', 'directoryAudit', 'application', 'servicePrincipal',
-      'fido2AuthenticationMethod', 'authenticationMethod', 'directoryObject',
+      'signIn',
+      'user',
+      'group',
+      'signInLocation',
+      'passwordCredential',
+      'conditionalAccessPolicy',
+      'managedDevice',
+      'riskyUser',
+      'riskDetection',
+      'userRegistrationDetails',
+      'unifiedRoleAssignment',
+      'unifiedRoleDefinition',
+      'directoryRole',
+      'subscribedSku',
+      'organization',
+      'directoryAudit',
+      'application',
+      'servicePrincipal',
+      'fido2AuthenticationMethod',
+      'authenticationMethod',
+      'directoryObject',
     ]) {
       assert.ok((meta.properties(t)?.size ?? 0) > 0, t);
     }
@@ -41,11 +58,18 @@ describe('loadMetadata', () => {
     const signIn = meta.properties('signIn')!;
     assert.deepEqual(signIn.get('id'), { name: 'id', type: 'Edm.String', navigation: false }); // from entity
     assert.equal(signIn.get('location')?.type, 'microsoft.graph.signInLocation');
-    assert.equal(signIn.get('appliedConditionalAccessPolicies')?.type, 'Collection(microsoft.graph.appliedConditionalAccessPolicy)');
+    assert.equal(
+      signIn.get('appliedConditionalAccessPolicies')?.type,
+      'Collection(microsoft.graph.appliedConditionalAccessPolicy)',
+    );
     assert.equal(signIn.get('riskLevelDuringSignIn')?.type, 'microsoft.graph.riskLevel');
     const user = meta.properties('user')!;
     assert.equal(user.get('deletedDateTime')?.type, 'Edm.DateTimeOffset'); // from directoryObject
-    assert.deepEqual(user.get('manager'), { name: 'manager', type: 'microsoft.graph.directoryObject', navigation: true });
+    assert.deepEqual(user.get('manager'), {
+      name: 'manager',
+      type: 'microsoft.graph.directoryObject',
+      navigation: true,
+    });
     assert.equal(meta.properties('fido2AuthenticationMethod')?.get('createdDateTime')?.type, 'Edm.DateTimeOffset');
     assert.equal(meta.type('directoryObject')?.baseType, 'microsoft.graph.entity');
     assert.ok(meta.isSubtypeOf('#microsoft.graph.user', 'directoryObject'));
@@ -92,8 +116,14 @@ describe('conformsToMetadata on Microsoft v1.0 examples', () => {
   }
 
   it('single-entity examples conform: application, passwordCredential', () => {
-    assert.deepEqual(conformsToMetadata(loadGraphFixture('graph-v1/application-get.json') as Obj, 'application', meta), []);
-    assert.deepEqual(conformsToMetadata(loadGraphFixture('graph-v1/application-addPassword.json') as Obj, 'passwordCredential', meta), []);
+    assert.deepEqual(
+      conformsToMetadata(loadGraphFixture('graph-v1/application-get.json') as Obj, 'application', meta),
+      [],
+    );
+    assert.deepEqual(
+      conformsToMetadata(loadGraphFixture('graph-v1/application-addPassword.json') as Obj, 'passwordCredential', meta),
+      [],
+    );
   });
 
   // Microsoft's examples that break the schema: the checker must name exactly the fault.
@@ -133,14 +163,19 @@ describe('conformsToMetadata on Microsoft v1.0 examples', () => {
   });
 
   it('mailboxSettings-get.json: enum values capitalised as Exchange writes them', () => {
-    assert.deepEqual(conformsToMetadata(loadGraphFixture('graph-v1/mailboxSettings-get.json') as Obj, 'mailboxSettings', meta), [
-      'automaticRepliesSetting.status: "Scheduled" is not a member of microsoft.graph.automaticRepliesStatus',
-      'automaticRepliesSetting.externalAudience: "All" is not a member of microsoft.graph.externalAudienceScope',
-    ]);
+    assert.deepEqual(
+      conformsToMetadata(loadGraphFixture('graph-v1/mailboxSettings-get.json') as Obj, 'mailboxSettings', meta),
+      [
+        'automaticRepliesSetting.status: "Scheduled" is not a member of microsoft.graph.automaticRepliesStatus',
+        'automaticRepliesSetting.externalAudience: "All" is not a member of microsoft.graph.externalAudienceScope',
+      ],
+    );
   });
 
   it('group-members.json: without @odata.type a member is a bare directoryObject, which has no mail', () => {
-    assert.deepEqual(checkList('group-members.json', 'directoryObject'), ['value[0].mail: not defined for microsoft.graph.directoryObject']);
+    assert.deepEqual(checkList('group-members.json', 'directoryObject'), [
+      'value[0].mail: not defined for microsoft.graph.directoryObject',
+    ]);
   });
 
   it('servicePrincipals-list.json (2020): publisherName is no longer in the v1.0 schema', () => {
@@ -177,7 +212,7 @@ describe('conformsToMetadata on mutations', () => {
     s['riskEventTypes'] = 'none';
     (s['location'] as Obj)['city'] = 7;
     ((s['location'] as Obj)['geoCoordinates'] as Obj)['lat'] = 1;
-    ((s['appliedConditionalAccessPolicies'] as Obj[])[0]!)['result'] = 'passed';
+    (s['appliedConditionalAccessPolicies'] as Obj[])[0]!['result'] = 'passed';
     s['status'] = 'ok';
     assert.deepEqual(conformsToMetadata(s, 'signIn', meta), [
       'isInteractive: Edm.Boolean needs a boolean, got string "true"',
@@ -203,10 +238,17 @@ describe('conformsToMetadata on mutations', () => {
   });
 
   it('checks a derived type named by @odata.type and rejects one that does not derive', () => {
-    const member: Obj = { '@odata.type': '#microsoft.graph.user', id: 'x', userPrincipalName: 'a@b', deletedDateTime: null };
+    const member: Obj = {
+      '@odata.type': '#microsoft.graph.user',
+      id: 'x',
+      userPrincipalName: 'a@b',
+      deletedDateTime: null,
+    };
     assert.deepEqual(conformsToMetadata(member, 'directoryObject', meta), []);
     member['mailEnabled'] = true; // a group property
-    assert.deepEqual(conformsToMetadata(member, 'directoryObject', meta), ['mailEnabled: not defined for microsoft.graph.user']);
+    assert.deepEqual(conformsToMetadata(member, 'directoryObject', meta), [
+      'mailEnabled: not defined for microsoft.graph.user',
+    ]);
     assert.deepEqual(conformsToMetadata({ '@odata.type': '#microsoft.graph.group' }, 'user', meta), [
       '(root): @odata.type #microsoft.graph.group does not derive from microsoft.graph.user',
     ]);
@@ -218,7 +260,10 @@ describe('conformsToMetadata on mutations', () => {
   it('splits flags enums and honours allowExtra', () => {
     const p = clone(list('conditionalAccessPolicies-list.json').value[0]!);
     const users = (p['conditions'] as Obj)['users'] as Obj;
-    users['includeGuestsOrExternalUsers'] = { guestOrExternalUserTypes: 'internalGuest,b2bCollaborationGuest', externalTenants: null };
+    users['includeGuestsOrExternalUsers'] = {
+      guestOrExternalUserTypes: 'internalGuest,b2bCollaborationGuest',
+      externalTenants: null,
+    };
     assert.deepEqual(conformsToMetadata(p, 'conditionalAccessPolicy', meta), []);
     users['includeGuestsOrExternalUsers'] = { guestOrExternalUserTypes: 'internalGuest,bogus' };
     assert.deepEqual(conformsToMetadata(p, 'conditionalAccessPolicy', meta), [
@@ -240,12 +285,15 @@ describe('compareShape', () => {
 
   it('matches examples of the same response that differ only in links and values', () => {
     assert.deepEqual(compareShape(list('signins-list-filter-top.json'), list('signins-list.json')), []);
-    assert.deepEqual(compareShape(list('groups-delta-page2-nextlink.json'), list('groups-delta-initial-nextlink.json')), []);
+    assert.deepEqual(
+      compareShape(list('groups-delta-page2-nextlink.json'), list('groups-delta-initial-nextlink.json')),
+      [],
+    );
     assert.deepEqual(compareShape(list('signin-get.json'), list('signins-list.json')), ['@odata.nextLink: missing']);
-    assert.deepEqual(compareShape(list('users-delta-final-deltalink.json'), list('users-delta-initial-nextlink.json')), [
-      '@odata.nextLink: missing',
-      '@odata.deltaLink: extra property',
-    ]);
+    assert.deepEqual(
+      compareShape(list('users-delta-final-deltalink.json'), list('users-delta-initial-nextlink.json')),
+      ['@odata.nextLink: missing', '@odata.deltaLink: extra property'],
+    );
   });
 
   it('reports a renamed property, a changed type and an extra property with their paths', () => {
@@ -270,9 +318,27 @@ describe('compareShape', () => {
   it('lets the caller allow missing and extra properties by key, index-free path or predicate', () => {
     const actual = list('users-list-signInActivity.json');
     const expected = list('users-list.json');
-    const optional = ['businessPhones', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname'];
-    assert.deepEqual(compareShape(actual, expected, '', { allowMissing: optional, allowExtra: ['value[].signInActivity'] }), []);
-    assert.deepEqual(compareShape(actual, expected, '', { allowMissing: () => true, allowExtra: (p) => p.endsWith('.signInActivity') }), []);
+    const optional = [
+      'businessPhones',
+      'givenName',
+      'jobTitle',
+      'mail',
+      'mobilePhone',
+      'officeLocation',
+      'preferredLanguage',
+      'surname',
+    ];
+    assert.deepEqual(
+      compareShape(actual, expected, '', { allowMissing: optional, allowExtra: ['value[].signInActivity'] }),
+      [],
+    );
+    assert.deepEqual(
+      compareShape(actual, expected, '', {
+        allowMissing: () => true,
+        allowExtra: (p) => p.endsWith('.signInActivity'),
+      }),
+      [],
+    );
     assert.equal(compareShape(actual, expected, '', { allowMissing: optional }).length, 2);
   });
 
@@ -303,8 +369,17 @@ describe('compareShape', () => {
     const targets = audit.value[0]!['targetResources'] as Obj[];
     targets.push(clone(targets[1]!), clone(targets[0]!));
     assert.deepEqual(compareShape(audit, list('directoryAudits-list.json')), []);
-    targets.push({ id: 'x', displayName: null, Type: 'User', modifiedProperties: [], groupType: 'x', userPrincipalName: 'y' });
-    assert.deepEqual(compareShape(audit, list('directoryAudits-list.json')), ['value[0].targetResources[4].userPrincipalName: extra property']);
+    targets.push({
+      id: 'x',
+      displayName: null,
+      Type: 'User',
+      modifiedProperties: [],
+      groupType: 'x',
+      userPrincipalName: 'y',
+    });
+    assert.deepEqual(compareShape(audit, list('directoryAudits-list.json')), [
+      'value[0].targetResources[4].userPrincipalName: extra property',
+    ]);
   });
 });
 

@@ -21,7 +21,14 @@ import { createTestDatabase, DIALECTS, skipReason, type TestDatabase } from '../
 import { storedSignIns } from '../helpers/signins.js';
 
 const T = Date.parse('2026-11-27T09:00:00Z');
-const BEFORE = { '0001_foundation': m0001, '0002_integration_state': m0002, '0003_collection': m0003, '0004_collection_sweep': m0004, '0005_datasets': m0005, '0006_collection_chains': m0006 };
+const BEFORE = {
+  '0001_foundation': m0001,
+  '0002_integration_state': m0002,
+  '0003_collection': m0003,
+  '0004_collection_sweep': m0004,
+  '0005_datasets': m0005,
+  '0006_collection_chains': m0006,
+};
 // the old tables are not in today's schema type
 type Old = Kysely<Record<string, Record<string, unknown>>>;
 
@@ -47,7 +54,14 @@ for (const dialect of DIALECTS) {
     it('keeps every sign-in and audit byte for byte, and leaves nothing of the old layout', async () => {
       const migrator = new Migrator({
         db: db.kysely,
-        provider: { getMigrations: () => Promise.resolve(Object.fromEntries(Object.entries(BEFORE).map(([name, m]) => [name, { up: (k: Kysely<unknown>) => m.up(k, dialect) }]))) },
+        provider: {
+          getMigrations: () =>
+            Promise.resolve(
+              Object.fromEntries(
+                Object.entries(BEFORE).map(([name, m]) => [name, { up: (k: Kysely<unknown>) => m.up(k, dialect) }]),
+              ),
+            ),
+        },
         migrationTableName: 'idsight_migrations',
         migrationLockTableName: 'idsight_migrations_lock',
       });
@@ -58,13 +72,41 @@ for (const dialect of DIALECTS) {
       const records = take(signIns({ seed: 77, users: 20 }), 2_300);
       const rows = records.map((r, i) => {
         const created = Date.parse(String(r.createdDateTime));
-        return { integration_id: i < 1_800 ? 'int-1' : 'int-2', sign_in_id: String(r.id), hour: Math.floor(created / 3_600_000), created_at: created, event_type: 'interactiveUser', collected_at: T - (i % 4), raw: JSON.stringify(r) };
+        return {
+          integration_id: i < 1_800 ? 'int-1' : 'int-2',
+          sign_in_id: String(r.id),
+          hour: Math.floor(created / 3_600_000),
+          created_at: created,
+          event_type: 'interactiveUser',
+          collected_at: T - (i % 4),
+          raw: JSON.stringify(r),
+        };
       });
-      for (let i = 0; i < rows.length; i += 200) await old.insertInto('signins').values(rows.slice(i, i + 200)).execute();
-      const audits = Array.from({ length: 300 }, (_, i) => ({ id: `Directory_${i}`, activityDateTime: new Date(T - i * 60_000).toISOString(), category: 'UserManagement', result: 'success' }));
+      for (let i = 0; i < rows.length; i += 200)
+        await old
+          .insertInto('signins')
+          .values(rows.slice(i, i + 200))
+          .execute();
+      const audits = Array.from({ length: 300 }, (_, i) => ({
+        id: `Directory_${i}`,
+        activityDateTime: new Date(T - i * 60_000).toISOString(),
+        category: 'UserManagement',
+        result: 'success',
+      }));
       await old
         .insertInto('directory_audits')
-        .values(audits.map((a) => ({ integration_id: 'int-1', id: a.id, activity_at: Date.parse(a.activityDateTime), category: a.category, result: a.result, generation: T, collected_at: T, raw: JSON.stringify(a) })))
+        .values(
+          audits.map((a) => ({
+            integration_id: 'int-1',
+            id: a.id,
+            activity_at: Date.parse(a.activityDateTime),
+            category: a.category,
+            result: a.result,
+            generation: T,
+            collected_at: T,
+            raw: JSON.stringify(a),
+          })),
+        )
         .execute();
 
       const seen: ConversionProgress[] = [];

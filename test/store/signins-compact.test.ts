@@ -50,7 +50,13 @@ for (const dialect of DIALECTS) {
     it('numbers each text once per integration', async () => {
       const batch = take(signIns({ seed: 4, users: 5 }), 500);
       await repo.upsert('int-texts', batch, T);
-      const [{ n }] = (await sql<{ n: number }>`select count(*) as n from signin_strings s join signin_integrations i on i.no = s.integration_no where i.integration_id = 'int-texts'`.execute(k())).rows as [{ n: number }];
+      const [{ n }] = (
+        await sql<{
+          n: number;
+        }>`select count(*) as n from signin_strings s join signin_integrations i on i.no = s.integration_no where i.integration_id = 'int-texts'`.execute(
+          k(),
+        )
+      ).rows as [{ n: number }];
       // exactly the distinct texts of the typed columns, where the rows would hold 22 each
       const distinct = new Set(batch.flatMap((r) => signInFields(r).texts.filter((t) => t !== null))).size;
       assert.equal(Number(n), distinct);
@@ -70,25 +76,46 @@ for (const dialect of DIALECTS) {
       assert.equal(after.length, 2, 'the old blocks are gone');
       assert.ok(after.every((b) => !before.some((o) => o.id === b.id)));
       // half re-published again: the blocks of the second version keep the other half
-      assert.deepEqual(await repo.upsert('int-move', batch.slice(0, 150), T + 2), { inserted: 0, updated: 150, unchanged: 0 });
+      assert.deepEqual(await repo.upsert('int-move', batch.slice(0, 150), T + 2), {
+        inserted: 0,
+        updated: 150,
+        unchanged: 0,
+      });
       const live = (await blocksOf('int-move')).map((b) => Number(b.live));
-      assert.equal(live.reduce((a, b) => a + b, 0), 300);
-      assert.equal((await storedSignIns(fixture.db, 'int-move')).filter((s) => JSON.parse(s.raw).riskState === 'atRisk').length, 150);
+      assert.equal(
+        live.reduce((a, b) => a + b, 0),
+        300,
+      );
+      assert.equal(
+        (await storedSignIns(fixture.db, 'int-move')).filter((s) => JSON.parse(s.raw).riskState === 'atRisk').length,
+        150,
+      );
       assert.equal(await repo.count('int-move'), 300);
     });
 
     it('many pages at once, of two integrations, are all stored (no writer waits for a connection another holds)', async () => {
       const pages = Array.from({ length: 24 }, (_, i) => take(signIns({ seed: 100 + i, users: 30 }), 200));
       const all = Promise.all(pages.map((p, i) => repo.upsert(i % 2 ? 'int-many-a' : 'int-many-b', p, T)));
-      const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error('writes still waiting after 30 s')), 30_000).unref());
+      const stuck = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('writes still waiting after 30 s')), 30_000).unref(),
+      );
       const counts = (await Promise.race([all, stuck])) as Array<{ inserted: number }>;
-      assert.equal(counts.reduce((n, c) => n + c.inserted, 0), 24 * 200);
+      assert.equal(
+        counts.reduce((n, c) => n + c.inserted, 0),
+        24 * 200,
+      );
       assert.equal((await repo.count('int-many-a')) + (await repo.count('int-many-b')), 24 * 200);
     });
 
     it('a read sees one state of the store, though a block is replaced and deleted while it reads', async () => {
       const t = T - 3_600_000;
-      const page = (v: number) => Array.from({ length: 3 }, (_, i) => ({ id: `race-${i}`, createdDateTime: new Date(t + i * 1000).toISOString(), userId: 'u', mfaDetail: { v } }));
+      const page = (v: number) =>
+        Array.from({ length: 3 }, (_, i) => ({
+          id: `race-${i}`,
+          createdDateTime: new Date(t + i * 1000).toISOString(),
+          userId: 'u',
+          mfaDetail: { v },
+        }));
       await repo.upsert('int-race', page(1), T);
       let armed = true;
       // right after the rows are read, before their blocks are: every record of their block gets a new version
@@ -105,8 +132,17 @@ for (const dialect of DIALECTS) {
       const reader = createSignInRepo({ ...fixture.db, kysely: fixture.db.kysely.withPlugin(plugin) });
       const rows = await reader.list({ integrationId: 'int-race', since: t - 1, until: t + 10_000 });
       assert.equal(armed, false, 'the writer ran between the reads');
-      assert.deepEqual(rows.map((r) => JSON.parse(r.raw).mfaDetail.v), [1, 1, 1], 'the versions of the moment the read began');
-      assert.deepEqual((await repo.list({ integrationId: 'int-race', since: t - 1, until: t + 10_000 })).map((r) => JSON.parse(r.raw).mfaDetail.v), [2, 2, 2]);
+      assert.deepEqual(
+        rows.map((r) => JSON.parse(r.raw).mfaDetail.v),
+        [1, 1, 1],
+        'the versions of the moment the read began',
+      );
+      assert.deepEqual(
+        (await repo.list({ integrationId: 'int-race', since: t - 1, until: t + 10_000 })).map(
+          (r) => JSON.parse(r.raw).mfaDetail.v,
+        ),
+        [2, 2, 2],
+      );
     });
 
     it('purges in batches: stopped midway, the next purge finishes, and nothing of the integration is left', async () => {
@@ -125,10 +161,13 @@ for (const dialect of DIALECTS) {
 
     it('converts a store from before in place: resumable, byte for byte, with its progress', async () => {
       // the old table, as migration 0001 made it (the columns conversion reads, and the key)
-      await sql`create table signins_legacy (integration_id text not null, sign_in_id text not null, hour integer not null, created_at bigint not null, collected_at bigint not null, raw text not null, primary key (integration_id, hour, sign_in_id))`.execute(k());
+      await sql`create table signins_legacy (integration_id text not null, sign_in_id text not null, hour integer not null, created_at bigint not null, collected_at bigint not null, raw text not null, primary key (integration_id, hour, sign_in_id))`.execute(
+        k(),
+      );
       const records = take(signIns({ seed: 8 }), 2_500);
       // records kept as Graph sent them, escapes and all
-      const rawOf = (r: Record<string, unknown>, i: number) => (i % 7 === 0 ? JSON.stringify(r).replace('"id"', '"\\u0069d"') : JSON.stringify(r));
+      const rawOf = (r: Record<string, unknown>, i: number) =>
+        i % 7 === 0 ? JSON.stringify(r).replace('"id"', '"\\u0069d"') : JSON.stringify(r);
       const legacy = records.map((r, i) => ({
         integration_id: i < 2_000 ? 'int-old-a' : 'int-old-b',
         sign_in_id: String(r.id),
@@ -137,7 +176,11 @@ for (const dialect of DIALECTS) {
         collected_at: T - (i % 3) * 1_000,
         raw: rawOf(r, i),
       }));
-      for (let i = 0; i < legacy.length; i += 500) await k().insertInto('signins_legacy').values(legacy.slice(i, i + 500)).execute();
+      for (let i = 0; i < legacy.length; i += 500)
+        await k()
+          .insertInto('signins_legacy')
+          .values(legacy.slice(i, i + 500))
+          .execute();
 
       const seen: ConversionProgress[] = [];
       await assert.rejects(
@@ -148,7 +191,14 @@ for (const dialect of DIALECTS) {
         /stopped/,
       );
       assert.deepEqual(seen[0], { converted: 0, total: 2_500 });
-      const left = Number((await k().selectFrom('signins_legacy').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const left = Number(
+        (
+          await k()
+            .selectFrom('signins_legacy')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       assert.equal(left, 1_500, 'converted rows left the old table');
 
       const resumed: ConversionProgress[] = [];
@@ -165,7 +215,11 @@ for (const dialect of DIALECTS) {
         assert.equal(await repo.count(integration), expected.length);
       }
       const one = legacy[1]!;
-      assert.equal((await repo.get('int-old-a', one.sign_in_id, one.created_at))?.collected_at, one.collected_at, 'each version keeps when it was fetched');
+      assert.equal(
+        (await repo.get('int-old-a', one.sign_in_id, one.created_at))?.collected_at,
+        one.collected_at,
+        'each version keeps when it was fetched',
+      );
     });
   });
 }

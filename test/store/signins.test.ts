@@ -63,12 +63,18 @@ for (const dialect of DIALECTS) {
       assert.equal(row?.city, 'Redmond');
       // a pretty-printed page has no one-line texts: the record is serialised (stored records are one line)
       const pretty = readFileSync(fixturePath('signins-list.json'), 'utf8');
-      await repo.upsert('int-verbatim-2', records, T, { bytes: Buffer.from(pretty), spans: arrayItemSpans(Buffer.from(pretty), 'value')! });
+      await repo.upsert('int-verbatim-2', records, T, {
+        bytes: Buffer.from(pretty),
+        spans: arrayItemSpans(Buffer.from(pretty), 'value')!,
+      });
       const other = await repo.get('int-verbatim-2', String(records[0]!.id), at(records[0]!));
       assert.equal(other?.raw, JSON.stringify(records[0]));
       // texts that do not match the records one for one are not used
       await repo.upsert('int-verbatim-3', records, T, { bytes: Buffer.from(page), spans: received.spans.slice(2) });
-      assert.equal((await repo.get('int-verbatim-3', String(records[0]!.id), at(records[0]!)))?.raw, JSON.stringify(records[0]));
+      assert.equal(
+        (await repo.get('int-verbatim-3', String(records[0]!.id), at(records[0]!)))?.raw,
+        JSON.stringify(records[0]),
+      );
     });
 
     it("takes over a page's own buffer, and never a buffer it shares (Node's pool for small Buffers)", async () => {
@@ -81,7 +87,8 @@ for (const dialect of DIALECTS) {
         const before = Buffer.from(bytes).toString('utf8');
         const pooled = name === 'pooled' && bytes.buffer.byteLength > bytes.byteLength;
         await repo.upsert(`int-${name}`, kept, T, { bytes, spans: arrayItemSpans(bytes, 'value')! });
-        for (const r of kept) assert.equal((await repo.get(`int-${name}`, String(r.id), at(r)))?.raw, JSON.stringify(r), name);
+        for (const r of kept)
+          assert.equal((await repo.get(`int-${name}`, String(r.id), at(r)))?.raw, JSON.stringify(r), name);
         if (name === 'pooled') {
           assert.ok(pooled, 'the small page shares a pool');
           assert.equal(Buffer.from(bytes).toString('utf8'), before, 'a shared buffer is neither changed nor moved');
@@ -122,7 +129,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await repo.upsert('int-a', batch, T + 1000), { inserted: 0, updated: 0, unchanged: 1200 });
       // Microsoft re-publishes a record with risk or MFA details added: the new version wins
       const republished = batch.slice(0, 10).map((r) => ({ ...r, riskLevelAggregated: 'high', riskState: 'atRisk' }));
-      assert.deepEqual(await repo.upsert('int-a', [...republished, ...batch.slice(10, 20)], T + 2000), { inserted: 0, updated: 10, unchanged: 10 });
+      assert.deepEqual(await repo.upsert('int-a', [...republished, ...batch.slice(10, 20)], T + 2000), {
+        inserted: 0,
+        updated: 10,
+        unchanged: 10,
+      });
       assert.equal(await repo.count('int-a'), 1200);
       const row = await repo.get('int-a', String(batch[0]!.id), at(batch[0]!));
       assert.equal(row?.risk_level_aggregated, 'high');
@@ -154,15 +165,25 @@ for (const dialect of DIALECTS) {
     it('rejects a batch with a malformed record and stores none of it', async () => {
       const batch = take(signIns({ seed: 13 }), 20) as GraphSignIn[];
       const broken = [...batch.slice(0, 10), { ...batch[10]!, createdDateTime: 'yesterday' }, ...batch.slice(11)];
-      await assert.rejects(repo.upsert('int-e', broken, T), (err: unknown) => err instanceof ValidationError && /createdDateTime/.test(err.message));
+      await assert.rejects(
+        repo.upsert('int-e', broken, T),
+        (err: unknown) => err instanceof ValidationError && /createdDateTime/.test(err.message),
+      );
       const noId = [...batch.slice(0, 3), { ...batch[3]!, id: undefined }];
-      await assert.rejects(repo.upsert('int-e', noId, T), (err: unknown) => err instanceof ValidationError && /no id/.test(err.message));
+      await assert.rejects(
+        repo.upsert('int-e', noId, T),
+        (err: unknown) => err instanceof ValidationError && /no id/.test(err.message),
+      );
       assert.equal(await repo.count('int-e'), 0);
     });
 
     it('stores awkward text exactly: tabs, newlines, backslashes, quotes and non-Latin scripts', async () => {
       const [base] = take(signIns({ seed: 31 }), 1);
-      const record = { ...base!, userDisplayName: 'Tab\there \\ back "quoted"\nnew line\r\u00a0Ünïcødé 名前 🙂', appDisplayName: '\\N' };
+      const record = {
+        ...base!,
+        userDisplayName: 'Tab\there \\ back "quoted"\nnew line\r\u00a0Ünïcødé 名前 🙂',
+        appDisplayName: '\\N',
+      };
       await repo.upsert('int-g', [record], T);
       const row = await repo.get('int-g', String(record.id), at(record));
       assert.equal(row?.raw, JSON.stringify(record), 'the record, byte for byte');

@@ -43,10 +43,17 @@ describe('SQLite write lock (main thread)', () => {
   test('a statement and a write transaction wait for the lock while timers keep firing, then complete', async () => {
     const plain = await whileLocked(() => sql`insert into lock_probe (n) values (1)`.execute(db.kysely), 200);
     assert.ok(plain >= 20, `the event loop turned ${plain} times in 200 ms`);
-    const trx = await whileLocked(() => writeTransaction(db, (t) => sql`insert into lock_probe (n) values (2)`.execute(t)), 200);
+    const trx = await whileLocked(
+      () => writeTransaction(db, (t) => sql`insert into lock_probe (n) values (2)`.execute(t)),
+      200,
+    );
     assert.ok(trx >= 20, `the event loop turned ${trx} times in 200 ms`);
     const rows = await sql<{ n: number }>`select n from lock_probe order by n`.execute(db.kysely);
-    assert.deepEqual(rows.rows.map((r) => r.n), [0, 0, 1, 2], 'every write landed once');
+    assert.deepEqual(
+      rows.rows.map((r) => r.n),
+      [0, 0, 1, 2],
+      'every write landed once',
+    );
   });
 
   test('a sync to disk waits for the writer to finish, then checkpoints everything', async () => {

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Context } from '../../context.js';
 import { authErrors, errorSchema } from '../schemas.js';
 
-const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-27T09:00:00Z' }).transform((v) => Date.parse(v));
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-27T09:00:00Z' })
+  .transform((v) => Date.parse(v));
 
 export const auditRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>

@@ -13,7 +13,9 @@ const tooMany = (what: string) => (_req: FastifyRequest, context: { after: strin
   new AppError('rate_limited', `too many ${what}: try again in ${context.after}`, 429);
 
 function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, sessionHash: string): string {
-  return reply.generateCsrf({ userInfo: sessionHash, secure: request.protocol === 'https' } as Parameters<FastifyReply['generateCsrf']>[0]);
+  return reply.generateCsrf({ userInfo: sessionHash, secure: request.protocol === 'https' } as Parameters<
+    FastifyReply['generateCsrf']
+  >[0]);
 }
 
 export const authRoutes =
@@ -25,14 +27,23 @@ export const authRoutes =
         config: {
           access: 'public',
           audit: 'auth.login',
-          rateLimit: { max: ctx.config.loginLimitPerIp, timeWindow: '1 minute', errorResponseBuilder: tooMany('sign-in attempts from your address') },
+          rateLimit: {
+            max: ctx.config.loginLimitPerIp,
+            timeWindow: '1 minute',
+            errorResponseBuilder: tooMany('sign-in attempts from your address'),
+          },
         },
         schema: {
           body: z.object({
             email: z.string({ error: 'email is required' }).max(254, 'email is too long'),
             password: z.string({ error: 'password is required' }).max(1024, 'password is too long'),
           }),
-          response: { 200: z.object({ user: userSchema, csrfToken: z.string() }), 400: errorSchema, 401: errorSchema, 429: errorSchema },
+          response: {
+            200: z.object({ user: userSchema, csrfToken: z.string() }),
+            400: errorSchema,
+            401: errorSchema,
+            429: errorSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -60,7 +71,10 @@ export const authRoutes =
       { config: { audit: 'auth.logout' }, schema: { response: { 204: z.null(), 400: errorSchema, ...authErrors } } },
       async (request, reply) => {
         const auth = caller(request);
-        if (auth.via !== 'session') throw new ValidationError('logout ends a browser session; API tokens are revoked with DELETE /api/tokens/:id');
+        if (auth.via !== 'session')
+          throw new ValidationError(
+            'logout ends a browser session; API tokens are revoked with DELETE /api/tokens/:id',
+          );
         await ctx.auth.logout(auth.credentialId);
         clearSessionCookie(reply);
         return reply.status(204).send(null);
@@ -72,7 +86,11 @@ export const authRoutes =
       {
         schema: {
           response: {
-            200: z.object({ user: userSchema, via: z.enum(['session', 'token']), csrfToken: z.string().optional().describe('for cookie sessions: send it as X-CSRF-Token') }),
+            200: z.object({
+              user: userSchema,
+              via: z.enum(['session', 'token']),
+              csrfToken: z.string().optional().describe('for cookie sessions: send it as X-CSRF-Token'),
+            }),
             ...authErrors,
           },
         },

@@ -29,8 +29,15 @@ export const exportRoutes =
               type: z.string().max(100).optional().describe(EXPORT_TYPES.join(', ')),
               since: z.string().max(100).optional().describe('ISO 8601; from this time on (types with a time only)'),
               until: z.string().max(100).optional().describe('ISO 8601; before this time (types with a time only)'),
-              format: z.string().max(20).optional().describe(`${EXPORT_FORMATS.join(' or ')} (default jsonl)`),
-              includeDeleted: z.enum(['true', 'false']).default('false').describe('also records that have left the tenant'),
+              format: z
+                .string()
+                .max(20)
+                .optional()
+                .describe(`${EXPORT_FORMATS.join(' or ')} (default jsonl)`),
+              includeDeleted: z
+                .enum(['true', 'false'])
+                .default('false')
+                .describe('also records that have left the tenant'),
             })
             .strict(),
           // No 200 schema, on purpose: the body is a stream of text, not JSON, and Fastify sends a
@@ -51,7 +58,13 @@ export const exportRoutes =
           includeDeleted: q.includeDeleted === 'true',
         };
         // Every check (400, 404) happens here, before a header or a byte of the body is sent.
-        const exp = await openExport(ctx, id, { type: q.type, format: q.format, since: q.since, until: q.until, includeDeleted: q.includeDeleted === 'true' });
+        const exp = await openExport(ctx, id, {
+          type: q.type,
+          format: q.format,
+          since: q.since,
+          until: q.until,
+          includeDeleted: q.includeDeleted === 'true',
+        });
         const who = caller(request);
         const detail = request.auditDetail;
         // The audit entry above says the export started. Should reading fail part-way, the
@@ -61,7 +74,10 @@ export const exportRoutes =
           try {
             yield* exp.chunks;
           } catch (err) {
-            request.log.error({ err, integration: id, type: exp.plan.type, records: exp.stats.records }, 'export failed part-way');
+            request.log.error(
+              { err, integration: id, type: exp.plan.type, records: exp.stats.records },
+              'export failed part-way',
+            );
             await ctx.audit
               .record({
                 actor: { type: who.via === 'token' ? 'token' : 'user', id: who.user.id, label: who.user.email },
@@ -69,7 +85,11 @@ export const exportRoutes =
                 target: id,
                 ip: request.ip,
                 outcome: 'failure',
-                detail: { ...detail, records: exp.stats.records, error: err instanceof Error ? err.message : String(err) },
+                detail: {
+                  ...detail,
+                  records: exp.stats.records,
+                  error: err instanceof Error ? err.message : String(err),
+                },
               })
               .catch(() => undefined);
             throw err;

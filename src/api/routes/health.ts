@@ -12,7 +12,12 @@ export const healthRoutes =
       '/healthz',
       {
         config: { access: 'public' },
-        schema: { response: { 200: z.object({ status: z.literal('ok') }), 503: z.object({ status: z.literal('unavailable'), reason: z.string() }) } },
+        schema: {
+          response: {
+            200: z.object({ status: z.literal('ok') }),
+            503: z.object({ status: z.literal('unavailable'), reason: z.string() }),
+          },
+        },
       },
       async (_request, reply) => {
         try {
@@ -26,7 +31,19 @@ export const healthRoutes =
 
     app.get(
       '/api/version',
-      { schema: { response: { 200: z.object({ name: z.string(), version: z.string(), node: z.string(), database: z.enum(['sqlite', 'postgres']) }), ...authErrors } } },
+      {
+        schema: {
+          response: {
+            200: z.object({
+              name: z.string(),
+              version: z.string(),
+              node: z.string(),
+              database: z.enum(['sqlite', 'postgres']),
+            }),
+            ...authErrors,
+          },
+        },
+      },
       async () => ({ name: NAME, version: VERSION, node: process.versions.node, database: ctx.db.dialect }),
     );
   };

@@ -27,7 +27,9 @@ export const reportSchema = z.object({
       dataType: z.string(),
       label: z.string(),
       available: z.boolean(),
-      status: z.enum(['available', 'unavailable', 'unknown']).describe('unknown: the test stopped (time limit, throttling) before this one answered'),
+      status: z
+        .enum(['available', 'unavailable', 'unknown'])
+        .describe('unknown: the test stopped (time limit, throttling) before this one answered'),
       reasonCode: z.string().optional(),
       reason: z.string().optional(),
       missingPermissions: z.array(z.string()).optional(),
@@ -35,11 +37,21 @@ export const reportSchema = z.object({
     }),
   ),
   mode: z.enum(['read-only', 'read-write']),
-  actions: z.array(z.object({ action: z.string(), label: z.string(), enabled: z.boolean(), missingPermissions: z.array(z.string()) })),
-  licences: z.array(z.object({ skuPartNumber: z.string(), skuId: z.string(), enabled: z.number(), consumed: z.number() })),
+  actions: z.array(
+    z.object({ action: z.string(), label: z.string(), enabled: z.boolean(), missingPermissions: z.array(z.string()) }),
+  ),
+  licences: z.array(
+    z.object({ skuPartNumber: z.string(), skuId: z.string(), enabled: z.number(), consumed: z.number() }),
+  ),
   ownSecret: z
     .union([
-      z.object({ keyId: z.string(), hint: z.string(), displayName: z.string().nullable(), endDateTime: z.string(), daysLeft: z.number() }),
+      z.object({
+        keyId: z.string(),
+        hint: z.string(),
+        displayName: z.string().nullable(),
+        endDateTime: z.string(),
+        daysLeft: z.number(),
+      }),
       z.object({ unavailable: z.string() }),
     ])
     .optional(),
@@ -60,7 +72,13 @@ const integrationSchema = z.object({
   status: z.enum(['connected', 'failed', 'untested']),
   lastTestedAt: z.string().nullable(),
   report: reportSchema.nullable(),
-  settings: z.object({ dataTypes: z.record(z.string(), z.boolean()), schedule: z.record(z.string(), z.number()), signInEventTypes: z.array(z.string()), lagMinutes: z.number(), overlapMinutes: z.number() }),
+  settings: z.object({
+    dataTypes: z.record(z.string(), z.boolean()),
+    schedule: z.record(z.string(), z.number()),
+    signInEventTypes: z.array(z.string()),
+    lagMinutes: z.number(),
+    overlapMinutes: z.number(),
+  }),
   secretExpiresAt: z.string().nullable(),
   secretDaysLeft: z.number().nullable(),
   storedData: z.object({ signIns: z.number() }),
@@ -87,7 +105,10 @@ export const integrationRoutes =
       '/api/integrations/test',
       {
         config: { access: admin, audit: 'integrations.test' },
-        schema: { body: credentialsBody, response: { 200: z.object({ report: reportSchema }), 400: errorSchema, ...authErrors } },
+        schema: {
+          body: credentialsBody,
+          response: { 200: z.object({ report: reportSchema }), 400: errorSchema, ...authErrors },
+        },
       },
       async (request) => {
         request.auditDetail = { tenantId: request.body.tenantId, clientId: request.body.clientId };
@@ -109,7 +130,12 @@ export const integrationRoutes =
       },
       async (request, reply) => {
         const { saveUntested, ...input } = request.body;
-        request.auditDetail = { name: input.name, tenantId: input.tenantId, clientId: input.clientId, cloud: input.cloud ?? 'global' };
+        request.auditDetail = {
+          name: input.name,
+          tenantId: input.tenantId,
+          clientId: input.clientId,
+          cloud: input.cloud ?? 'global',
+        };
         const result = await ctx.integrations.add(input, { saveUntested: saveUntested ?? false });
         request.auditTarget = result.integration.id;
         request.auditDetail.connected = result.report.connected;
@@ -117,13 +143,26 @@ export const integrationRoutes =
       },
     );
 
-    app.get('/api/integrations', { config: { access: 'authenticated' }, schema: { response: { 200: z.object({ integrations: z.array(integrationSchema) }), ...authErrors } } }, async () => ({
-      integrations: await ctx.integrations.list(),
-    }));
+    app.get(
+      '/api/integrations',
+      {
+        config: { access: 'authenticated' },
+        schema: { response: { 200: z.object({ integrations: z.array(integrationSchema) }), ...authErrors } },
+      },
+      async () => ({
+        integrations: await ctx.integrations.list(),
+      }),
+    );
 
     app.get(
       '/api/integrations/:id',
-      { config: { access: 'authenticated' }, schema: { params: idParams, response: { 200: z.object({ integration: integrationSchema }), 404: errorSchema, ...authErrors } } },
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          params: idParams,
+          response: { 200: z.object({ integration: integrationSchema }), 404: errorSchema, ...authErrors },
+        },
+      },
       async (request) => ({ integration: await ctx.integrations.get(request.params.id) }),
     );
 
@@ -143,7 +182,12 @@ export const integrationRoutes =
               overlapMinutes: z.number().optional(),
             })
             .strict(),
-          response: { 200: z.object({ integration: integrationSchema }), 400: errorSchema, 404: errorSchema, ...authErrors },
+          response: {
+            200: z.object({ integration: integrationSchema }),
+            400: errorSchema,
+            404: errorSchema,
+            ...authErrors,
+          },
         },
       },
       async (request) => {
@@ -157,12 +201,18 @@ export const integrationRoutes =
       '/api/integrations/:id/test',
       {
         config: { access: admin, audit: 'integrations.retest' },
-        schema: { params: idParams, response: { 200: z.object({ report: reportSchema }), 404: errorSchema, ...authErrors } },
+        schema: {
+          params: idParams,
+          response: { 200: z.object({ report: reportSchema }), 404: errorSchema, ...authErrors },
+        },
       },
       async (request) => {
         request.auditTarget = request.params.id;
         const report = await ctx.integrations.retest(request.params.id);
-        request.auditDetail = { connected: report.connected, ...(report.problem ? { problem: report.problem.code } : {}) };
+        request.auditDetail = {
+          connected: report.connected,
+          ...(report.problem ? { problem: report.problem.code } : {}),
+        };
         return { report };
       },
     );
@@ -171,7 +221,11 @@ export const integrationRoutes =
       '/api/integrations/:id/credentials',
       {
         config: { access: admin, audit: 'integrations.reset_credentials' },
-        schema: { params: idParams, body: z.object({ clientSecret: z.string().max(1024) }).strict(), response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors } },
+        schema: {
+          params: idParams,
+          body: z.object({ clientSecret: z.string().max(1024) }).strict(),
+          response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors },
+        },
       },
       async (request) => {
         request.auditTarget = request.params.id;
@@ -185,14 +239,25 @@ export const integrationRoutes =
         config: { access: admin, audit: 'integrations.set_endpoints' },
         schema: {
           params: idParams,
-          body: z.object({ authorityHost: z.string().max(2048).optional(), graphUrl: z.string().max(2048).optional(), caPem: z.string().max(1_000_000).optional() }).strict(),
+          body: z
+            .object({
+              authorityHost: z.string().max(2048).optional(),
+              graphUrl: z.string().max(2048).optional(),
+              caPem: z.string().max(1_000_000).optional(),
+            })
+            .strict(),
           response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors },
-          description: "A custom cloud's new authority host, Graph URL or CA: tested with the stored secret, kept only if it connects (422 with the report otherwise).",
+          description:
+            "A custom cloud's new authority host, Graph URL or CA: tested with the stored secret, kept only if it connects (422 with the report otherwise).",
         },
       },
       async (request) => {
         request.auditTarget = request.params.id;
-        request.auditDetail = { authorityHost: request.body.authorityHost ?? null, graphUrl: request.body.graphUrl ?? null, caPem: request.body.caPem === undefined ? null : 'replaced' };
+        request.auditDetail = {
+          authorityHost: request.body.authorityHost ?? null,
+          graphUrl: request.body.graphUrl ?? null,
+          caPem: request.body.caPem === undefined ? null : 'replaced',
+        };
         return ctx.integrations.setEndpoints(request.params.id, request.body);
       },
     );
@@ -208,7 +273,11 @@ export const integrationRoutes =
         ),
       startedAt: z.string(),
       endedAt: z.string().nullable(),
-      stats: z.record(z.string(), z.unknown()).describe('counts so far: fetched, inserted, updated, unchanged, pages; event logs also chains, chainsDone, spanMs, coveredMs, from, to'),
+      stats: z
+        .record(z.string(), z.unknown())
+        .describe(
+          'counts so far: fetched, inserted, updated, unchanged, pages; event logs also chains, chainsDone, spanMs, coveredMs, from, to',
+        ),
       error: z.string().nullable().describe('what went wrong or, for an interrupted run, why it stopped'),
       guidance: z.string().nullable().describe('what to do about it, in a sentence'),
       progress: z
@@ -222,12 +291,16 @@ export const integrationRoutes =
           leaseUntil: z.string(),
         })
         .nullable()
-        .describe('while running: counts so far, chains of pages done, percent of the time span stored and an ETA; null once the run ended'),
+        .describe(
+          'while running: counts so far, chains of pages done, percent of the time span stored and an ETA; null once the run ended',
+        ),
     });
     const outcomeSchema = z.object({
       runId: z.string().nullable(),
       dataType: z.string(),
-      status: z.enum(['succeeded', 'failed', 'skipped', 'interrupted']).describe('interrupted: idsight was stopped during the run; the next run resumes where it stopped'),
+      status: z
+        .enum(['succeeded', 'failed', 'skipped', 'interrupted'])
+        .describe('interrupted: idsight was stopped during the run; the next run resumes where it stopped'),
       stats: z.record(z.string(), z.unknown()),
       error: z.string().optional(),
       guidance: z.string().optional(),
@@ -240,10 +313,15 @@ export const integrationRoutes =
         schema: {
           params: idParams,
           querystring: z.object({ wait: z.enum(['true', 'false']).default('false') }).strict(),
-          body: z.object({ types: z.array(z.string().max(50)).max(20).optional() }).strict().optional(),
+          body: z
+            .object({ types: z.array(z.string().max(50)).max(20).optional() })
+            .strict()
+            .optional(),
           response: {
             200: z.object({ outcomes: z.array(outcomeSchema) }),
-            202: z.object({ accepted: z.literal(true) }).describe('the first data type\'s run has started; the run history shows progress and outcome'),
+            202: z
+              .object({ accepted: z.literal(true) })
+              .describe("the first data type's run has started; the run history shows progress and outcome"),
             400: errorSchema,
             404: errorSchema,
             409: errorSchema.describe('another run is collecting the (only) data type asked for'),
@@ -260,7 +338,11 @@ export const integrationRoutes =
         let started!: () => void;
         const running = new Promise<void>((resolve) => (started = resolve));
         // Supervised like scheduled runs, so stopping idsight interrupts it cleanly.
-        const run = ctx.supervisor.run(request.params.id, { ...(types ? { types } : {}), trigger: 'manual', onStart: () => started() });
+        const run = ctx.supervisor.run(request.params.id, {
+          ...(types ? { types } : {}),
+          trigger: 'manual',
+          onStart: () => started(),
+        });
         if (request.query.wait === 'true') return { outcomes: await run };
         // Collect Now in the background; progress and outcome are in the run history.
         run.catch((err: unknown) => ctx.log.warn({ err, integration: request.params.id }, 'collection failed'));
@@ -275,7 +357,11 @@ export const integrationRoutes =
       '/api/integrations/:id/runs',
       {
         config: { access: 'authenticated' },
-        schema: { params: idParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), response: { 200: z.object({ runs: z.array(runSchema) }), 404: errorSchema, ...authErrors } },
+        schema: {
+          params: idParams,
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
+          response: { 200: z.object({ runs: z.array(runSchema) }), 404: errorSchema, ...authErrors },
+        },
       },
       async (request) => ({ runs: await ctx.collector.runs(request.params.id, request.query.limit) }),
     );
@@ -297,7 +383,10 @@ export const integrationRoutes =
       async (request) => {
         request.auditTarget = request.params.id;
         const result = await ctx.integrations.remove(request.params.id, { purge: request.query.purge === 'true' });
-        request.auditDetail = { purge: request.query.purge === 'true', ...(result.purged ? { purged: result.purged } : { kept: result.kept }) };
+        request.auditDetail = {
+          purge: request.query.purge === 'true',
+          ...(result.purged ? { purged: result.purged } : { kept: result.kept }),
+        };
         return result;
       },
     );

@@ -8,9 +8,13 @@ import { apiTokenSchema, authErrors, errorSchema, idParams } from '../schemas.js
 export const tokenRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
   async (app) => {
-    app.get('/api/tokens', { schema: { response: { 200: z.object({ tokens: z.array(apiTokenSchema) }), ...authErrors } } }, async (request) => ({
-      tokens: await ctx.auth.listApiTokens(caller(request).user.id),
-    }));
+    app.get(
+      '/api/tokens',
+      { schema: { response: { 200: z.object({ tokens: z.array(apiTokenSchema) }), ...authErrors } } },
+      async (request) => ({
+        tokens: await ctx.auth.listApiTokens(caller(request).user.id),
+      }),
+    );
 
     app.post(
       '/api/tokens',
@@ -18,10 +22,18 @@ export const tokenRoutes =
         config: { audit: 'tokens.create' },
         schema: {
           body: z.object({
-            name: z.string({ error: 'name is required' }).trim().min(1, 'name must not be empty').max(100, 'name is too long (100 characters at most)'),
+            name: z
+              .string({ error: 'name is required' })
+              .trim()
+              .min(1, 'name must not be empty')
+              .max(100, 'name is too long (100 characters at most)'),
             expiresInDays: z.number().int().min(1).max(3650).optional(),
           }),
-          response: { 201: z.object({ token: z.string().describe('shown once: store it now'), info: apiTokenSchema }), 400: errorSchema, ...authErrors },
+          response: {
+            201: z.object({ token: z.string().describe('shown once: store it now'), info: apiTokenSchema }),
+            400: errorSchema,
+            ...authErrors,
+          },
         },
       },
       async (request, reply) => {
@@ -34,7 +46,10 @@ export const tokenRoutes =
 
     app.delete(
       '/api/tokens/:id',
-      { config: { audit: 'tokens.revoke' }, schema: { params: idParams, response: { 204: z.null(), 404: errorSchema, ...authErrors } } },
+      {
+        config: { audit: 'tokens.revoke' },
+        schema: { params: idParams, response: { 204: z.null(), 404: errorSchema, ...authErrors } },
+      },
       async (request, reply) => {
         request.auditTarget = request.params.id;
         await ctx.auth.revokeApiToken(caller(request).user.id, request.params.id);

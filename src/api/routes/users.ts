@@ -13,7 +13,10 @@ export const userRoutes =
   async (app) => {
     app.get(
       '/api/users',
-      { config: { access: admin }, schema: { response: { 200: z.object({ users: z.array(userSchema) }), ...authErrors } } },
+      {
+        config: { access: admin },
+        schema: { response: { 200: z.object({ users: z.array(userSchema) }), ...authErrors } },
+      },
       async () => ({ users: await ctx.auth.listUsers() }),
     );
 
@@ -25,10 +28,17 @@ export const userRoutes =
           body: z.object({
             email: emailSchema,
             role: roleSchema,
-            password: z.string().min(MIN_PASSWORD_LENGTH, `password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`).max(1024).optional(),
+            password: z
+              .string()
+              .min(MIN_PASSWORD_LENGTH, `password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`)
+              .max(1024)
+              .optional(),
           }),
           response: {
-            201: z.object({ user: userSchema, generatedPassword: z.string().optional().describe('only when no password was given; shown once') }),
+            201: z.object({
+              user: userSchema,
+              generatedPassword: z.string().optional().describe('only when no password was given; shown once'),
+            }),
             400: errorSchema,
             409: errorSchema,
             ...authErrors,
@@ -50,7 +60,13 @@ export const userRoutes =
         schema: {
           params: idParams,
           body: z.object({ role: roleSchema }),
-          response: { 200: z.object({ user: userSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...authErrors },
+          response: {
+            200: z.object({ user: userSchema }),
+            400: errorSchema,
+            404: errorSchema,
+            409: errorSchema,
+            ...authErrors,
+          },
         },
       },
       async (request) => {

@@ -19,12 +19,16 @@ interface AuditFlags {
 function time(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d))?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} wants an ISO 8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T09:00:00Z, not "${value}"`);
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `${flag} wants an ISO 8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T09:00:00Z, not "${value}"`,
+    );
   return ms;
 }
 
 function whole(flag: string, value: string, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`${flag} wants a whole number from 1 to ${max}, not "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
+    throw new UsageError(`${flag} wants a whole number from 1 to ${max}, not "${value}"`);
   return Number(value);
 }
 
@@ -42,7 +46,8 @@ export function registerAuditCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((flags: AuditFlags) =>
       withContext(async (ctx) => {
-        if (flags.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(flags.outcome)) throw new UsageError(`--outcome wants ${OUTCOMES.join(', ')}, not "${flags.outcome}"`);
+        if (flags.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(flags.outcome))
+          throw new UsageError(`--outcome wants ${OUTCOMES.join(', ')}, not "${flags.outcome}"`);
         const entries = await ctx.audit.list({
           limit: whole('--limit', flags.limit, 500),
           beforeId: flags.before === undefined ? undefined : whole('--before', flags.before, Number.MAX_SAFE_INTEGER),

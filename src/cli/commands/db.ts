@@ -12,7 +12,10 @@ function conversionProgress(json: boolean): (p: ConversionProgress) => void {
     if (now - last < 500 && p.converted < p.total) return;
     last = now;
     const percent = p.total ? Math.floor((p.converted / p.total) * 100) : 100;
-    if (tty) process.stderr.write(`\rconverting stored sign-ins to the compact store: ${percent}% (${p.converted} of ${p.total})${p.converted === p.total ? '\n' : ''}`);
+    if (tty)
+      process.stderr.write(
+        `\rconverting stored sign-ins to the compact store: ${percent}% (${p.converted} of ${p.total})${p.converted === p.total ? '\n' : ''}`,
+      );
     else process.stderr.write(`${JSON.stringify({ converting: 'signIns', ...p, percent })}\n`);
   };
 }
@@ -27,14 +30,20 @@ export function registerDbCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       try {
         const config = loadConfig();
-        const [{ openDb }, { migrate }] = await Promise.all([import('../../store/db.js'), import('../../store/migrate.js')]);
+        const [{ openDb }, { migrate }] = await Promise.all([
+          import('../../store/db.js'),
+          import('../../store/migrate.js'),
+        ]);
         const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
         try {
           const outcome = await migrate(db, { onConversion: conversionProgress(Boolean(opts.json)) });
           if (opts.json) printJson({ database: db.dialect, location: db.location, ...outcome });
           else {
-            const converted = outcome.converted > 0 ? `; ${outcome.converted} sign-ins converted to the compact store` : '';
-            process.stdout.write(`database ${db.location} (${db.dialect}): applied ${outcome.applied.length} of ${outcome.total} migrations${converted}; up to date\n`);
+            const converted =
+              outcome.converted > 0 ? `; ${outcome.converted} sign-ins converted to the compact store` : '';
+            process.stdout.write(
+              `database ${db.location} (${db.dialect}): applied ${outcome.applied.length} of ${outcome.total} migrations${converted}; up to date\n`,
+            );
           }
         } finally {
           await db.close();

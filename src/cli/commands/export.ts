@@ -62,7 +62,7 @@ async function toFile(exp: OpenExport, file: string): Promise<number> {
       await fh.chmod(0o600); // whatever the umask
       for await (const chunk of exp.chunks) {
         const buf = Buffer.from(chunk, 'utf8');
-        for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        for (let off = 0; off < buf.length;) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
         bytes += buf.length;
       }
       await fh.sync();
@@ -89,7 +89,13 @@ export function registerExportCommand(program: Command): void {
     .option('--include-deleted', 'also records that have left the tenant')
     .action((ref: string, flags: ExportFlags) =>
       withIntegration(ref, async (ctx, id) => {
-        const options: ExportOptions = { type: flags.type, format: flags.format, since: flags.since, until: flags.until, includeDeleted: Boolean(flags.includeDeleted) };
+        const options: ExportOptions = {
+          type: flags.type,
+          format: flags.format,
+          since: flags.since,
+          until: flags.until,
+          includeDeleted: Boolean(flags.includeDeleted),
+        };
         const detail: Record<string, unknown> = {
           type: flags.type,
           format: flags.format,
@@ -102,11 +108,32 @@ export function registerExportCommand(program: Command): void {
         try {
           exp = await openExport(ctx, id, options);
           const bytes = flags.output ? await toFile(exp, flags.output) : await toStdout(exp);
-          await ctx.audit.record({ actor: cliActor(), action: 'integrations.export', target: id, outcome: 'success', detail: { ...detail, records: exp.stats.records, bytes } });
-          if (flags.output) process.stderr.write(`exported ${exp.stats.records} ${exp.plan.type} records (${bytes} bytes, ${exp.plan.format}) to ${flags.output}\n`);
+          await ctx.audit.record({
+            actor: cliActor(),
+            action: 'integrations.export',
+            target: id,
+            outcome: 'success',
+            detail: { ...detail, records: exp.stats.records, bytes },
+          });
+          if (flags.output)
+            process.stderr.write(
+              `exported ${exp.stats.records} ${exp.plan.type} records (${bytes} bytes, ${exp.plan.format}) to ${flags.output}\n`,
+            );
         } catch (err) {
-          const failure = { ...detail, ...(exp ? { records: exp.stats.records } : {}), error: err instanceof Error ? err.message : String(err) };
-          await ctx.audit.record({ actor: cliActor(), action: 'integrations.export', target: id, outcome: 'failure', detail: failure }).catch(() => undefined);
+          const failure = {
+            ...detail,
+            ...(exp ? { records: exp.stats.records } : {}),
+            error: err instanceof Error ? err.message : String(err),
+          };
+          await ctx.audit
+            .record({
+              actor: cliActor(),
+              action: 'integrations.export',
+              target: id,
+              outcome: 'failure',
+              detail: failure,
+            })
+            .catch(() => undefined);
           throw err;
         }
       }),

@@ -9,17 +9,28 @@ import { audited, printJson, printTable, readStdinLine, UsageError, withContext,
 /** The connectivity verdict and the capability table, as an administrator reads them. */
 function printReport(report: ConnectionReport): void {
   process.stdout.write(`${report.message}\n`);
-  if (report.problem) process.stdout.write(`  ${report.problem.guidance}${report.problem.microsoftCode ? ` (${report.problem.microsoftCode})` : ''}\n`);
+  if (report.problem)
+    process.stdout.write(
+      `  ${report.problem.guidance}${report.problem.microsoftCode ? ` (${report.problem.microsoftCode})` : ''}\n`,
+    );
   if (report.capabilities.length === 0) return;
   process.stdout.write(`\nMode: ${report.mode}\n\n`);
   printTable(
-    report.capabilities.map((c) => ({ 'data type': c.label, available: c.status === 'unknown' ? 'unknown' : c.available ? 'yes' : 'no', why: c.reason ?? '' })),
+    report.capabilities.map((c) => ({
+      'data type': c.label,
+      available: c.status === 'unknown' ? 'unknown' : c.available ? 'yes' : 'no',
+      why: c.reason ?? '',
+    })),
     ['data type', 'available', 'why'],
   );
   process.stdout.write('\n');
   printTable(
     // the actions themselves are not built yet: what the tenant granted is all there is to say
-    report.actions.map((a) => ({ remediation: a.label, 'permission granted': a.enabled ? 'yes' : 'no', missing: a.missingPermissions.join(', ') })),
+    report.actions.map((a) => ({
+      remediation: a.label,
+      'permission granted': a.enabled ? 'yes' : 'no',
+      missing: a.missingPermissions.join(', '),
+    })),
     ['remediation', 'permission granted', 'missing'],
   );
   if (report.ownSecret) {
@@ -32,14 +43,22 @@ function printReport(report: ConnectionReport): void {
 }
 
 function printIntegration(i: IntegrationView): void {
-  const endpoints = i.customCloud ? ` (authority ${i.customCloud.authorityHost}, Graph ${i.customCloud.graphUrl}${i.customCloud.hasCaCertificate ? ', own CA' : ''})` : '';
-  process.stdout.write(`${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}${endpoints}, status ${i.status}\n`);
+  const endpoints = i.customCloud
+    ? ` (authority ${i.customCloud.authorityHost}, Graph ${i.customCloud.graphUrl}${i.customCloud.hasCaCertificate ? ', own CA' : ''})`
+    : '';
+  process.stdout.write(
+    `${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}${endpoints}, status ${i.status}\n`,
+  );
   if (i.secretDaysLeft !== null) process.stdout.write(`  client secret expires in ${i.secretDaysLeft} days\n`);
   process.stdout.write(`  collected: ${i.storedData.signIns} sign-ins\n`);
-  const on = Object.entries(i.settings.dataTypes).filter(([, v]) => v).map(([k]) => k);
+  const on = Object.entries(i.settings.dataTypes)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
   process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
   const s = i.settings;
-  process.stdout.write(`  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`);
+  process.stdout.write(
+    `  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`,
+  );
 }
 
 interface SetFlags {
@@ -74,29 +93,42 @@ function readCaFile(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable (permission denied)' : code === 'EISDIR' ? 'a directory, not a file' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'a directory, not a file'
+            : (err as Error).message;
     throw new UsageError(`--ca-file ${file}: ${why}; give the PEM file of the CA certificate(s) to trust`);
   }
 }
 
-
 export function registerIntegrationCommands(program: Command): void {
-  const cmd = program.command('integrations').description('Microsoft Entra ID integrations: permissions, add, test, list, show, set, reset-credentials, remove');
+  const cmd = program
+    .command('integrations')
+    .description('Microsoft Entra ID integrations: permissions, add, test, list, show, set, reset-credentials, remove');
 
   cmd
     .command('permissions')
-    .description(`the Microsoft Graph application permissions to grant the app idsight signs in as (${APP_REGISTRATION_DOC})`)
+    .description(
+      `the Microsoft Graph application permissions to grant the app idsight signs in as (${APP_REGISTRATION_DOC})`,
+    )
     .option('--readwrite', 'add the permissions remediation needs')
     .option('--json', 'machine-readable output')
     .action((opts: { readwrite?: boolean; json?: boolean }) => {
       const list = permissionsToGrant(Boolean(opts.readwrite));
       if (opts.json) return printJson(list);
-      process.stdout.write(`In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\nApplication permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`);
+      process.stdout.write(
+        `In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\nApplication permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`,
+      );
       printTable(
         list.map((p) => ({ permission: p.permission, set: p.set, 'what it allows': p.allows.join('; ') })),
         ['permission', 'set', 'what it allows'],
       );
-      if (!opts.readwrite) process.stdout.write('\nRemediation (read/write) needs more: idsight integrations permissions --readwrite\n');
+      if (!opts.readwrite)
+        process.stdout.write('\nRemediation (read/write) needs more: idsight integrations permissions --readwrite\n');
     });
 
   cmd
@@ -113,10 +145,22 @@ export function registerIntegrationCommands(program: Command): void {
     .option('--save-untested', 'save even when the connectivity test fails')
     .option('--json', 'machine-readable output')
     .action(
-      (opts: { name: string; tenantId: string; clientId: string; cloud: string; authorityHost?: string; graphUrl?: string; caFile?: string; saveUntested?: boolean; json?: boolean }) =>
+      (opts: {
+        name: string;
+        tenantId: string;
+        clientId: string;
+        cloud: string;
+        authorityHost?: string;
+        graphUrl?: string;
+        caFile?: string;
+        saveUntested?: boolean;
+        json?: boolean;
+      }) =>
         withContext(async (ctx) => {
           if (opts.cloud === 'custom' && (!opts.authorityHost || !opts.graphUrl)) {
-            throw new UsageError('--cloud custom needs --authority-host and --graph-url (and --ca-file when its certificates come from a private CA)');
+            throw new UsageError(
+              '--cloud custom needs --authority-host and --graph-url (and --ca-file when its certificates come from a private CA)',
+            );
           }
           const caPem = opts.caFile ? readCaFile(opts.caFile) : undefined;
           const clientSecret = await readStdinLine('client secret');
@@ -133,7 +177,9 @@ export function registerIntegrationCommands(program: Command): void {
           const detail = { name: opts.name, tenantId: opts.tenantId, clientId: opts.clientId, cloud: opts.cloud };
           let result;
           try {
-            result = await audited(ctx, 'integrations.create', null, detail, () => ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }));
+            result = await audited(ctx, 'integrations.create', null, detail, () =>
+              ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }),
+            );
           } catch (err) {
             if (!(err instanceof ConnectionFailedError)) throw err;
             const { report } = err;
@@ -156,7 +202,9 @@ export function registerIntegrationCommands(program: Command): void {
           }
           process.stdout.write(
             `Next: collect now (the first run reads the last 30 days) with\n  idsight collect ${id}\n` +
-              'or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ' + id + '\n',
+              'or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ' +
+              id +
+              '\n',
           );
         }),
     );
@@ -183,7 +231,13 @@ export function registerIntegrationCommands(program: Command): void {
         const list = await ctx.integrations.list();
         if (opts.json) return printJson(list);
         printTable(
-          list.map((i) => ({ name: i.name, id: i.id, tenant: i.tenantId, status: i.status, 'secret days left': i.secretDaysLeft === null ? '' : String(i.secretDaysLeft) })),
+          list.map((i) => ({
+            name: i.name,
+            id: i.id,
+            tenant: i.tenantId,
+            status: i.status,
+            'secret days left': i.secretDaysLeft === null ? '' : String(i.secretDaysLeft),
+          })),
           ['name', 'id', 'tenant', 'status', 'secret days left'],
         );
       }),
@@ -207,11 +261,16 @@ export function registerIntegrationCommands(program: Command): void {
 
   cmd
     .command('set <integration>')
-    .description('change the name, data types (--data-type NAME=on|off, repeatable), schedule (--schedule NAME=MINUTES), or a custom cloud\'s endpoints')
+    .description(
+      "change the name, data types (--data-type NAME=on|off, repeatable), schedule (--schedule NAME=MINUTES), or a custom cloud's endpoints",
+    )
     .option('--name <name>', 'new name')
     .option('--data-type <NAME=on|off>', 'turn a data type on or off', collect)
     .option('--schedule <NAME=MINUTES>', 'minutes between collections of a data type', collect)
-    .option('--sign-in-event-types <list>', 'beta sign-in streams to collect: comma-separated nonInteractiveUser, servicePrincipal, managedIdentity (or "none")')
+    .option(
+      '--sign-in-event-types <list>',
+      'beta sign-in streams to collect: comma-separated nonInteractiveUser, servicePrincipal, managedIdentity (or "none")',
+    )
     .option('--lag-minutes <n>', 'event logs are read up to now minus this (default 15)')
     .option('--overlap-minutes <n>', 'every run re-reads this much before where the last ended (default 15)')
     .option('--authority-host <url>', 'custom cloud: a new token authority (tested first, kept only if it connects)')
@@ -226,9 +285,15 @@ export function registerIntegrationCommands(program: Command): void {
           ...(opts.caFile ? { caPem: readCaFile(opts.caFile) } : {}),
         };
         if (Object.keys(endpoints).length > 0) {
-          const detail = { ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}), ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}), caFile: opts.caFile ?? null };
+          const detail = {
+            ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
+            ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
+            caFile: opts.caFile ?? null,
+          };
           try {
-            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () => ctx.integrations.setEndpoints(id, endpoints));
+            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () =>
+              ctx.integrations.setEndpoints(id, endpoints),
+            );
             if (!opts.json) {
               printReport(report);
               process.stdout.write('\nThe new endpoints are in use.\n\n');
@@ -252,7 +317,15 @@ export function registerIntegrationCommands(program: Command): void {
             return [m[1]!, Number(m[2])];
           }),
         );
-        const eventTypes = opts.signInEventTypes === undefined ? undefined : opts.signInEventTypes === 'none' ? [] : opts.signInEventTypes.split(',').map((t) => t.trim()).filter(Boolean);
+        const eventTypes =
+          opts.signInEventTypes === undefined
+            ? undefined
+            : opts.signInEventTypes === 'none'
+              ? []
+              : opts.signInEventTypes
+                  .split(',')
+                  .map((t) => t.trim())
+                  .filter(Boolean);
         const minutes = (flag: string, v: string | undefined) => {
           if (v === undefined) return undefined;
           if (!/^\d+$/.test(v)) throw new UsageError(`${flag} wants a whole number of minutes, not "${v}"`);
@@ -268,8 +341,13 @@ export function registerIntegrationCommands(program: Command): void {
           ...(lagMinutes !== undefined ? { lagMinutes } : {}),
           ...(overlapMinutes !== undefined ? { overlapMinutes } : {}),
         };
-        const settingsChanged = [opts.name, opts.dataType, opts.schedule, eventTypes, lagMinutes, overlapMinutes].some((v) => v !== undefined);
-        const i = settingsChanged || Object.keys(endpoints).length === 0 ? await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch)) : await ctx.integrations.get(id);
+        const settingsChanged = [opts.name, opts.dataType, opts.schedule, eventTypes, lagMinutes, overlapMinutes].some(
+          (v) => v !== undefined,
+        );
+        const i =
+          settingsChanged || Object.keys(endpoints).length === 0
+            ? await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch))
+            : await ctx.integrations.get(id);
         if (opts.json) return printJson(i);
         printIntegration(i);
       }),
@@ -284,7 +362,9 @@ export function registerIntegrationCommands(program: Command): void {
       withIntegration(ref, async (ctx, id) => {
         const secret = await readStdinLine('client secret');
         try {
-          const result = await audited(ctx, 'integrations.reset_credentials', id, {}, () => ctx.integrations.resetCredentials(id, secret));
+          const result = await audited(ctx, 'integrations.reset_credentials', id, {}, () =>
+            ctx.integrations.resetCredentials(id, secret),
+          );
           if (opts.json) return printJson(result);
           printReport(result.report);
           process.stdout.write('\nThe new secret is in use.\n');
@@ -308,7 +388,9 @@ export function registerIntegrationCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((ref: string, opts: { purge?: boolean; json?: boolean }) =>
       withIntegration(ref, async (ctx, id) => {
-        const result = await audited(ctx, 'integrations.remove', id, { purge: Boolean(opts.purge) }, () => ctx.integrations.remove(id, { purge: Boolean(opts.purge) }));
+        const result = await audited(ctx, 'integrations.remove', id, { purge: Boolean(opts.purge) }, () =>
+          ctx.integrations.remove(id, { purge: Boolean(opts.purge) }),
+        );
         if (opts.json) return printJson(result);
         process.stdout.write(
           result.purged

@@ -12,7 +12,13 @@ export function registerKeyCommands(program: Command): void {
       withContext(async (ctx) => {
         const { rotateKeys } = await import('../../vault/service.js');
         const result = await rotateKeys({ db: ctx.db, clock: ctx.clock, vault: ctx.vault });
-        await ctx.audit.record({ actor: cliActor(), action: 'keys.rotate', target: result.keyId, outcome: 'success', detail: { ...result } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'keys.rotate',
+          target: result.keyId,
+          outcome: 'success',
+          detail: { ...result },
+        });
         if (opts.json) return printJson(result);
         if (result.source === 'env' && result.previousKeyIds.length === 0 && result.reencrypted === 0) {
           process.stdout.write(
@@ -23,7 +29,9 @@ export function registerKeyCommands(program: Command): void {
         }
         process.stdout.write(`re-encrypted ${result.reencrypted} secret(s) under master key ${result.keyId}\n`);
         if (result.source === 'env' && result.previousKeyIds.length > 0) {
-          process.stdout.write(`the old key(s) ${result.previousKeyIds.join(', ')} can now be removed from IDSIGHT_MASTER_KEY\n`);
+          process.stdout.write(
+            `the old key(s) ${result.previousKeyIds.join(', ')} can now be removed from IDSIGHT_MASTER_KEY\n`,
+          );
         }
       }),
     );

@@ -11,7 +11,12 @@ const PRUNE_SESSIONS_MS = 10 * 60_000;
 const REQUEST_GRACE_MS = 4_000;
 
 /** The API's port, as the user changes it. */
-export const apiPort = (config: Config): PortSource => ({ host: config.host, port: config.port, remedy: 'set IDSIGHT_PORT to a free port', hostSetting: 'IDSIGHT_HOST' });
+export const apiPort = (config: Config): PortSource => ({
+  host: config.host,
+  port: config.port,
+  remedy: 'set IDSIGHT_PORT to a free port',
+  hostSetting: 'IDSIGHT_HOST',
+});
 
 /**
  * Serves the API and runs the collection schedule until SIGINT or SIGTERM. Stopping: the schedule
@@ -20,10 +25,24 @@ export const apiPort = (config: Config): PortSource => ({ host: config.host, por
  * server stops listening and lets requests in flight finish; then the store closes and `alsoStop`
  * runs (the demo's simulator). All of it within STOP_LIMIT_MS; a second signal exits at once.
  */
-export async function serveUntilStopped(ctx: Context, config: Config, stop: GracefulStop, alsoStop?: () => Promise<void>): Promise<void> {
-  const [{ buildServer }, { createScheduler }] = await Promise.all([import('../../api/server.js'), import('../../collect/scheduler.js')]);
+export async function serveUntilStopped(
+  ctx: Context,
+  config: Config,
+  stop: GracefulStop,
+  alsoStop?: () => Promise<void>,
+): Promise<void> {
+  const [{ buildServer }, { createScheduler }] = await Promise.all([
+    import('../../api/server.js'),
+    import('../../collect/scheduler.js'),
+  ]);
   const server = await buildServer(ctx);
-  const scheduler = createScheduler({ db: ctx.db, clock: ctx.clock, log: ctx.log, integrations: ctx.integrations, supervisor: ctx.supervisor });
+  const scheduler = createScheduler({
+    db: ctx.db,
+    clock: ctx.clock,
+    log: ctx.log,
+    integrations: ctx.integrations,
+    supervisor: ctx.supervisor,
+  });
   const prune = setInterval(() => {
     ctx.auth.pruneSessions().catch((err: unknown) => ctx.log.warn({ err }, 'could not prune sessions'));
   }, PRUNE_SESSIONS_MS);
@@ -43,7 +62,10 @@ export async function serveUntilStopped(ctx: Context, config: Config, stop: Grac
     const active = ctx.supervisor.active;
     // in this order: nothing new is started from here, then everything running is interrupted
     await Promise.all([scheduler.stop(), ctx.supervisor.stop(`idsight received ${signal}`), closeServer()]);
-    ctx.log.info({ interrupted: active, ms: Math.round(performance.now() - started) }, 'collections interrupted and the server closed');
+    ctx.log.info(
+      { interrupted: active, ms: Math.round(performance.now() - started) },
+      'collections interrupted and the server closed',
+    );
     await ctx.close();
     await alsoStop?.();
   });
@@ -59,7 +81,9 @@ export async function serveUntilStopped(ctx: Context, config: Config, stop: Grac
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve the API and run the collection schedule until stopped (SIGINT or SIGTERM: a clean stop, exit 0; a second signal: at once)')
+    .description(
+      'serve the API and run the collection schedule until stopped (SIGINT or SIGTERM: a clean stop, exit 0; a second signal: at once)',
+    )
     .action(async () => {
       let ctx: Context | undefined;
       try {

@@ -20,7 +20,9 @@ const LAST_START = 'last-start.json';
 function readLastStart(stateDir: string): LastStart | undefined {
   try {
     const last = JSON.parse(readFileSync(path.join(stateDir, LAST_START), 'utf8')) as Partial<LastStart>;
-    return Number.isInteger(last.port) && typeof last.seed === 'string' ? { port: last.port!, seed: last.seed } : undefined;
+    return Number.isInteger(last.port) && typeof last.seed === 'string'
+      ? { port: last.port!, seed: last.seed }
+      : undefined;
   } catch {
     return undefined; // none yet, or unreadable: start afresh
   }
@@ -63,18 +65,25 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('serve a simulated Entra tenant (token endpoint and Microsoft Graph) over HTTPS until stopped')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0 = any free port; default: the last start\'s port if free, else any)')
-    .option('--seed <n>', 'seed of the generated data (default: the last start\'s, else 1)')
+    .option('--port <port>', "port (0 = any free port; default: the last start's port if free, else any)")
+    .option('--seed <n>', "seed of the generated data (default: the last start's, else 1)")
     .option('--users <n>', 'users in the main tenant', '500')
     .option('--days <n>', 'days of sign-in history', '30')
     .option('--signins-per-user-day <n>', 'interactive sign-ins per active user per day (default 4; quiet 0.5)')
     .option('--scenario <name>', 'default | quiet | attacks', 'default')
     .option('--throttle <mode>', 'microsoft | off', 'microsoft')
-    .option('--throttle-scale <s>', 'multiply throttle windows and Retry-After by s (0 < s <= 1), for short benchmarks', '1')
+    .option(
+      '--throttle-scale <s>',
+      'multiply throttle windows and Retry-After by s (0 < s <= 1), for short benchmarks',
+      '1',
+    )
     .option('--faults <k=v,...>', 'fault knobs, e.g. rate429=0.1,lateMinutes=20,tokenLifetime=60')
     .option('--clock <spec>', 'real | fixed:<ISO timestamp>', 'real')
-    .option('--state-dir <dir>', 'where the CA certificate and the last start\'s port and seed are kept (default <data dir>/simulator)')
-    .option('--fresh', 'ignore the last start\'s port and seed')
+    .option(
+      '--state-dir <dir>',
+      "where the CA certificate and the last start's port and seed are kept (default <data dir>/simulator)",
+    )
+    .option('--fresh', "ignore the last start's port and seed")
     .option('--control', 'serve the /_sim/ control API (token printed at start)')
     .option('--json', 'print only the JSON start-up line')
     .action(async (flags: SimulateFlags) => {
@@ -100,14 +109,22 @@ export function registerSimulateCommand(program: Command): void {
           control: Boolean(flags.control),
         } as Parameters<typeof import('../../simulator/server.js').startSimulator>[0]);
         mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-        writeFileSync(path.join(stateDir, LAST_START), `${JSON.stringify({ port: Number(new URL(sim.url).port), seed } satisfies LastStart)}\n`);
+        writeFileSync(
+          path.join(stateDir, LAST_START),
+          `${JSON.stringify({ port: Number(new URL(sim.url).port), seed } satisfies LastStart)}\n`,
+        );
         const summary = sim.summary();
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         if (!flags.json) {
           process.stderr.write(`Simulated Entra tenant at ${sim.url} (trust ${sim.caPath}).\n`);
           for (const t of summary.tenants) {
-            process.stderr.write(`  ${t.name} (${t.licence.toUpperCase()}${t.intune ? ' + Intune' : ''}, ${t.users} users): tenant ${t.tenantId} / ${t.domains[0]}\n`);
-            for (const a of t.apps) process.stderr.write(`    ${a.state.padEnd(10)} client ${a.clientId}  secret ${a.secrets[0]?.value ?? '-'}\n`);
+            process.stderr.write(
+              `  ${t.name} (${t.licence.toUpperCase()}${t.intune ? ' + Intune' : ''}, ${t.users} users): tenant ${t.tenantId} / ${t.domains[0]}\n`,
+            );
+            for (const a of t.apps)
+              process.stderr.write(
+                `    ${a.state.padEnd(10)} client ${a.clientId}  secret ${a.secrets[0]?.value ?? '-'}\n`,
+              );
           }
           process.stderr.write('Stop with Ctrl+C.\n');
         }

@@ -14,7 +14,13 @@ export function registerTokenCommands(program: Command): void {
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(opts.email);
         const created = await ctx.auth.createApiToken(user.id, { name: opts.name, expiresInDays: opts.expiresDays });
-        await ctx.audit.record({ actor: cliActor(), action: 'tokens.create', target: created.info.id, outcome: 'success', detail: { email: user.email, name: created.info.name, prefix: created.info.prefix } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'tokens.create',
+          target: created.info.id,
+          outcome: 'success',
+          detail: { email: user.email, name: created.info.name, prefix: created.info.prefix },
+        });
         if (opts.json) return printJson(created);
         process.stdout.write(`token for ${user.email} (shown once): ${created.token}\n`);
       }),

@@ -16,7 +16,13 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const password = opts.passwordStdin ? await readStdinLine('password') : undefined;
         const created = await ctx.auth.createUser({ email: opts.email, role: opts.role, password });
-        await ctx.audit.record({ actor: cliActor(), action: 'users.create', target: created.user.id, outcome: 'success', detail: { email: created.user.email, role: created.user.role } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'users.create',
+          target: created.user.id,
+          outcome: 'success',
+          detail: { email: created.user.email, role: created.user.role },
+        });
         if (opts.json) return printJson(created);
         process.stdout.write(`added ${created.user.email} (${created.user.role}), id ${created.user.id}\n`);
         if (created.generatedPassword) process.stdout.write(`password (shown once): ${created.generatedPassword}\n`);
@@ -46,7 +52,13 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(who);
         await ctx.auth.removeUser(user.id);
-        await ctx.audit.record({ actor: cliActor(), action: 'users.remove', target: user.id, outcome: 'success', detail: { email: user.email } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'users.remove',
+          target: user.id,
+          outcome: 'success',
+          detail: { email: user.email },
+        });
         if (opts.json) return printJson({ removed: user });
         process.stdout.write(`removed ${user.email}\n`);
       }),
@@ -60,7 +72,13 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(who);
         const updated = await ctx.auth.setRole(user.id, role);
-        await ctx.audit.record({ actor: cliActor(), action: 'users.set_role', target: user.id, outcome: 'success', detail: { email: user.email, role: updated.role } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'users.set_role',
+          target: user.id,
+          outcome: 'success',
+          detail: { email: user.email, role: updated.role },
+        });
         if (opts.json) return printJson(updated);
         process.stdout.write(`${updated.email} is now ${updated.role}\n`);
       }),
@@ -68,28 +86,48 @@ export function registerUserCommands(program: Command): void {
 
   users
     .command('set-password <user>')
-    .description('set a new password from the first line of standard input; the user’s sessions end and their API tokens are revoked')
+    .description(
+      'set a new password from the first line of standard input; the user’s sessions end and their API tokens are revoked',
+    )
     .action((who: string) =>
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(who);
         const { tokensRevoked } = await ctx.auth.setPassword(user.id, await readStdinLine('new password'));
-        await ctx.audit.record({ actor: cliActor(), action: 'users.set_password', target: user.id, outcome: 'success', detail: { email: user.email, tokensRevoked } });
-        process.stdout.write(`password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`);
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'users.set_password',
+          target: user.id,
+          outcome: 'success',
+          detail: { email: user.email, tokensRevoked },
+        });
+        process.stdout.write(
+          `password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`,
+        );
       }),
     );
 
   users
     .command('reset-password <user>')
-    .description('the way back from a lost password: a new one is generated and printed once; the user’s sessions end and their API tokens are revoked')
+    .description(
+      'the way back from a lost password: a new one is generated and printed once; the user’s sessions end and their API tokens are revoked',
+    )
     .option('--json', 'machine-readable output')
     .action((who: string, opts: { json?: boolean }) =>
       withContext(async (ctx) => {
         const user = await ctx.auth.findUser(who);
         const password = generatePassword();
         const { tokensRevoked } = await ctx.auth.setPassword(user.id, password);
-        await ctx.audit.record({ actor: cliActor(), action: 'users.reset_password', target: user.id, outcome: 'success', detail: { email: user.email, tokensRevoked } });
+        await ctx.audit.record({
+          actor: cliActor(),
+          action: 'users.reset_password',
+          target: user.id,
+          outcome: 'success',
+          detail: { email: user.email, tokensRevoked },
+        });
         if (opts.json) return printJson({ email: user.email, password, tokensRevoked });
-        process.stdout.write(`new password for ${user.email} (shown once): ${password}\nsessions ended, ${tokensRevoked} API token(s) revoked\n`);
+        process.stdout.write(
+          `new password for ${user.email} (shown once): ${password}\nsessions ended, ${tokensRevoked} API token(s) revoked\n`,
+        );
       }),
     );
 }

@@ -11,8 +11,16 @@ import type { GraphRoute } from './route.js';
 
 export function applicationRoutes(state: SimState): GraphRoute[] {
   const start = state.start;
-  const appFilters: FilterSpec = { id: { eq: true, in: true }, appId: { eq: true, in: true, startsWith: true }, displayName: { eq: true, in: true, startsWith: true } };
-  const spFilters: FilterSpec = { ...appFilters, servicePrincipalType: { eq: true }, appOwnerOrganizationId: { eq: true } };
+  const appFilters: FilterSpec = {
+    id: { eq: true, in: true },
+    appId: { eq: true, in: true, startsWith: true },
+    displayName: { eq: true, in: true, startsWith: true },
+  };
+  const spFilters: FilterSpec = {
+    ...appFilters,
+    servicePrincipalType: { eq: true },
+    appOwnerOrganizationId: { eq: true },
+  };
   return [
     {
       method: 'GET',
@@ -22,7 +30,15 @@ export function applicationRoutes(state: SimState): GraphRoute[] {
       cost: 2,
       handle: (ctx) => {
         const apps = applications(ctx.tenant, start);
-        return listPage(ctx, { entitySet: 'applications', count: apps.length, at: (i) => renderApplication(apps[i]!, ctx.tenant), pageSize: 100, maxPageSize: 999, filterSpec: appFilters, filterError: directoryFilterError('Application') });
+        return listPage(ctx, {
+          entitySet: 'applications',
+          count: apps.length,
+          at: (i) => renderApplication(apps[i]!, ctx.tenant),
+          pageSize: 100,
+          maxPageSize: 999,
+          filterSpec: appFilters,
+          filterError: directoryFilterError('Application'),
+        });
       },
     },
     {
@@ -46,7 +62,15 @@ export function applicationRoutes(state: SimState): GraphRoute[] {
       cost: 1,
       handle: (ctx) => {
         const sps = servicePrincipals(ctx.tenant, start);
-        return listPage(ctx, { entitySet: 'servicePrincipals', count: sps.length, at: (i) => renderServicePrincipal(sps[i]!), pageSize: 100, maxPageSize: 999, filterSpec: spFilters, filterError: directoryFilterError('ServicePrincipal') });
+        return listPage(ctx, {
+          entitySet: 'servicePrincipals',
+          count: sps.length,
+          at: (i) => renderServicePrincipal(sps[i]!),
+          pageSize: 100,
+          maxPageSize: 999,
+          filterSpec: spFilters,
+          filterError: directoryFilterError('ServicePrincipal'),
+        });
       },
     },
   ];

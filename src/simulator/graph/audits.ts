@@ -50,7 +50,10 @@ export function auditRoute(state: SimState): GraphRoute {
     if (!c.body) throw invalidFilter();
     for (const inner of clauses(c.body)) {
       const prop = inner.path.startsWith(`${c.variable}/`) ? inner.path.slice(c.variable.length + 1) : '';
-      const ok = (prop === 'id' || prop === 'displayName') && ((inner.kind === 'cmp' && inner.op === 'eq' && typeof inner.value === 'string') || (inner.kind === 'fn' && inner.name === 'startswith' && prop === 'displayName'));
+      const ok =
+        (prop === 'id' || prop === 'displayName') &&
+        ((inner.kind === 'cmp' && inner.op === 'eq' && typeof inner.value === 'string') ||
+          (inner.kind === 'fn' && inner.name === 'startswith' && prop === 'displayName'));
       if (!ok) throw invalidFilter();
     }
     return true;
@@ -62,10 +65,15 @@ export function auditRoute(state: SimState): GraphRoute {
     deniedAs: 'auditLog',
     family: 'reports',
     handle: (ctx) => {
-      const page = pageState<AuditPage>(ctx, () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'));
+      const page = pageState<AuditPage>(
+        ctx,
+        () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'),
+      );
       const filterText = page ? page.f : ctx.query.$filter;
-      const filter = filterText === undefined ? undefined : checkedFilter(filterText, spec, reportFilterError, targetClause);
-      if (!page && ctx.query.$orderby !== undefined && !/^\s*activityDateTime(\s+desc)?\s*$/i.test(ctx.query.$orderby)) throw invalidFilter();
+      const filter =
+        filterText === undefined ? undefined : checkedFilter(filterText, spec, reportFilterError, targetClause);
+      if (!page && ctx.query.$orderby !== undefined && !/^\s*activityDateTime(\s+desc)?\s*$/i.test(ctx.query.$orderby))
+        throw invalidFilter();
       const select = page ? page.s : selectOf(ctx);
       const top = page ? page.t : topOf(ctx, 1000, 1000); // default and maximum assumed as signIns' (chosen)
 
@@ -96,12 +104,24 @@ export function auditRoute(state: SimState): GraphRoute {
         }
       }
       const body: Json = { '@odata.context': contextUrl(ctx, 'auditLogs/directoryAudits', select) };
-      if (more) body['@odata.nextLink'] = nextLink(ctx, { h: hour, i, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top);
+      if (more)
+        body['@odata.nextLink'] = nextLink(
+          ctx,
+          {
+            h: hour,
+            i,
+            t: top,
+            ...(filterText !== undefined ? { f: filterText } : {}),
+            ...(select ? { s: select } : {}),
+          },
+          top,
+        );
       // Graph adds this tip to responses read without $select (Microsoft's example 2).
-      if (!select) body['@microsoft.graph.tips'] = 'Use $select to choose only the properties your app needs, as this can lead to performance improvements. For example: GET auditLogs/directoryAudits?$select=activityDateTime,activityDisplayName';
+      if (!select)
+        body['@microsoft.graph.tips'] =
+          'Use $select to choose only the properties your app needs, as this can lead to performance improvements. For example: GET auditLogs/directoryAudits?$select=activityDateTime,activityDisplayName';
       body.value = value;
       return { body, records: value.length };
     },
   };
 }
-

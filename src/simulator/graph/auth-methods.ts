@@ -3,7 +3,14 @@
 // rules Microsoft documents for deleting (reference/graph-facts.md §5, "Reset MFA"). Deletions
 // live in the simulator's posture overlay, so the registration report reflects them. Users are
 // those of the run-time directory: a deleted user's methods are 404, an added user has a password.
-import { currentMethods, METHOD_COLLECTIONS, overlayKey, preferredMethod, type AuthMethod, type MethodCollection } from '../data/auth-methods.js';
+import {
+  currentMethods,
+  METHOD_COLLECTIONS,
+  overlayKey,
+  preferredMethod,
+  type AuthMethod,
+  type MethodCollection,
+} from '../data/auth-methods.js';
 import type { DirUser } from '../data/directory.js';
 import { ACCEPTS } from '../permissions.js';
 import type { SimState } from '../state.js';
@@ -14,7 +21,8 @@ import { projectSelect, selectOf, type GraphContext, type GraphRoute } from './r
 const isCollection = (name: string): name is MethodCollection => Object.hasOwn(METHOD_COLLECTIONS, name);
 
 /** Graph's answer to a path segment it does not know. */
-const unknownSegment = (segment: string) => new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+const unknownSegment = (segment: string) =>
+  new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
 
 /**
  * The authentication methods service writes its 400s with a lowercase code and repeats the
@@ -24,10 +32,12 @@ const methodsBadRequest = (message: string) => new GraphError(400, 'badRequest',
 
 // "Cannot delete default method with other methods configured. Please change default method
 // before deletion." — the live body for deleting the default method (microsoft-graph-docs#14470).
-const DEFAULT_METHOD = 'Cannot delete default method with other methods configured. Please change default method before deletion.';
+const DEFAULT_METHOD =
+  'Cannot delete default method with other methods configured. Please change default method before deletion.';
 // The phone method docs state the rule ("A user can't have an alternateMobile number without a
 // mobile number") but not the error: this text is chosen.
-const ALTERNATE_NEEDS_MOBILE = "A user can't have an alternateMobile number without a mobile number. Delete the alternateMobile number first.";
+const ALTERNATE_NEEDS_MOBILE =
+  "A user can't have an alternateMobile number without a mobile number. Delete the alternateMobile number first.";
 // The password method has no DELETE (a password is reset, not removed); the answer is chosen.
 const PASSWORD_NOT_DELETABLE = 'The password authentication method cannot be deleted. Use resetPassword to change it.';
 
@@ -47,8 +57,12 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
     if (!isCollection(name)) throw unknownSegment(name);
     return name;
   };
-  const context = (ctx: GraphContext, u: DirUser, tail: string) => `${ctx.graphRoot}/${ctx.version}/$metadata#users('${u.person.id}')/authentication/${tail}`;
-  const typed = (m: AuthMethod) => ({ '@odata.type': `#microsoft.graph.${METHOD_COLLECTIONS[m.collection]}`, ...m.record });
+  const context = (ctx: GraphContext, u: DirUser, tail: string) =>
+    `${ctx.graphRoot}/${ctx.version}/$metadata#users('${u.person.id}')/authentication/${tail}`;
+  const typed = (m: AuthMethod) => ({
+    '@odata.type': `#microsoft.graph.${METHOD_COLLECTIONS[m.collection]}`,
+    ...m.record,
+  });
   const list = (ctx: GraphContext, u: DirUser, tail: string, items: Record<string, unknown>[]) => {
     const select = selectOf(ctx);
     const value = items.map((r) => projectSelect(r, select));
@@ -56,7 +70,9 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
   };
   const findMethod = (ctx: GraphContext, u: DirUser, collection: MethodCollection) => {
     const methodId = ctx.params.methodId!;
-    const m = methodsOf(ctx, u).methods.find((x) => x.collection === collection && x.id.toLowerCase() === methodId.toLowerCase());
+    const m = methodsOf(ctx, u).methods.find(
+      (x) => x.collection === collection && x.id.toLowerCase() === methodId.toLowerCase(),
+    );
     if (!m) throw notFound(methodId); // unknown method of a known user: the directory's 404 (chosen)
     return m;
   };
@@ -81,7 +97,13 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
         const methodId = ctx.params.methodId!;
         const m = methodsOf(ctx, u).methods.find((x) => x.id.toLowerCase() === methodId.toLowerCase());
         if (!m) throw notFound(methodId);
-        return { body: { '@odata.context': `${context(ctx, u, 'methods')}/$entity`, ...projectSelect(typed(m), selectOf(ctx)) }, records: 1 };
+        return {
+          body: {
+            '@odata.context': `${context(ctx, u, 'methods')}/$entity`,
+            ...projectSelect(typed(m), selectOf(ctx)),
+          },
+          records: 1,
+        };
       },
     },
     {
@@ -91,7 +113,14 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const collection = collectionOf(ctx);
         const u = userOf(ctx);
-        return list(ctx, u, collection, methodsOf(ctx, u).methods.filter((m) => m.collection === collection).map((m) => m.record));
+        return list(
+          ctx,
+          u,
+          collection,
+          methodsOf(ctx, u)
+            .methods.filter((m) => m.collection === collection)
+            .map((m) => m.record),
+        );
       },
     },
     {
@@ -102,7 +131,13 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
         const collection = collectionOf(ctx);
         const u = userOf(ctx);
         const m = findMethod(ctx, u, collection);
-        return { body: { '@odata.context': `${context(ctx, u, collection)}/$entity`, ...projectSelect(m.record, selectOf(ctx)) }, records: 1 };
+        return {
+          body: {
+            '@odata.context': `${context(ctx, u, collection)}/$entity`,
+            ...projectSelect(m.record, selectOf(ctx)),
+          },
+          records: 1,
+        };
       },
     },
     {
@@ -137,8 +172,10 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
         // "If the phone number is the user's default Azure multi-factor authentication (MFA)
         // authentication method, it can't be deleted" — while other methods remain; the last
         // method can go. Documented for phone methods only, so enforced for them only.
-        if (m.phoneType && preferredMethod(plan)?.id === m.id && others.length > 0) throw methodsBadRequest(DEFAULT_METHOD);
-        if (m.phoneType === 'mobile' && plan.methods.some((x) => x.phoneType === 'alternateMobile')) throw methodsBadRequest(ALTERNATE_NEEDS_MOBILE);
+        if (m.phoneType && preferredMethod(plan)?.id === m.id && others.length > 0)
+          throw methodsBadRequest(DEFAULT_METHOD);
+        if (m.phoneType === 'mobile' && plan.methods.some((x) => x.phoneType === 'alternateMobile'))
+          throw methodsBadRequest(ALTERNATE_NEEDS_MOBILE);
         const key = overlayKey(ctx.tenant, u.person);
         const deleted = state.posture.deletedMethods.get(key) ?? new Map<string, number>();
         deleted.set(m.id, ctx.now);

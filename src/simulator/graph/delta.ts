@@ -9,7 +9,15 @@ import { liveDirectory, type DirectoryDeps } from './live-directory.js';
 import { canonicalSelect, noSuchProperty, notImplemented, option } from './directory-query.js';
 import { GraphError, unsupportedQuery } from './errors.js';
 import type { FilterNode } from './odata.js';
-import { contextUrl, expiredPageToken, parsedFilter, selectOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import {
+  contextUrl,
+  expiredPageToken,
+  parsedFilter,
+  selectOf,
+  type GraphContext,
+  type GraphResult,
+  type GraphRoute,
+} from './route.js';
 import { GROUP_BY_LOWER, groupRecord, memberRefId, odataType, projectGroup } from './groups.js';
 import { projectUser, SINGLE_USER_ONLY, USER_BY_LOWER, userRecord } from './user-record.js';
 
@@ -62,11 +70,20 @@ function resync(ctx: GraphContext, kind: DeltaKind, state: { s?: string[]; f?: s
   let url = `${ctx.graphRoot}/${ctx.version}/${kind}/delta?$deltatoken=`;
   if (state?.s) url += `&$select=${state.s.join(',')}`;
   if (state?.f) url += `&$filter=${encodeURIComponent(state.f.map((id) => `id eq '${id}'`).join(' or '))}`;
-  return new GraphError(410, 'resyncRequired', 'The delta token is no longer valid, and the app must reset the sync state.', { Location: url });
+  return new GraphError(
+    410,
+    'resyncRequired',
+    'The delta token is no longer valid, and the app must reset the sync state.',
+    { Location: url },
+  );
 }
 
 /** Reads a delta state token: expired → 410 with the restart URL; foreign or forged → 400. */
-function readDeltaToken<T extends { d: DeltaKind; tn: string; s?: string[]; f?: string[] }>(ctx: GraphContext, kind: DeltaKind, token: string): T {
+function readDeltaToken<T extends { d: DeltaKind; tn: string; s?: string[]; f?: string[] }>(
+  ctx: GraphContext,
+  kind: DeltaKind,
+  token: string,
+): T {
   const state = ctx.pageTokens.decode<T>(token, ctx.now);
   if (state === 'expired') {
     // the signature held; recover the query to restart with
@@ -86,7 +103,11 @@ function deltaSelect(ctx: GraphContext, kind: DeltaKind): string[] | undefined {
   const raw = selectOf(ctx);
   if (!raw) return undefined;
   if (kind === 'groups') {
-    return raw.map((p) => (p.toLowerCase() === 'members' ? 'members' : (GROUP_BY_LOWER.get(p.toLowerCase()) ?? throwError(noSuchProperty(p, 'group')))));
+    return raw.map((p) =>
+      p.toLowerCase() === 'members'
+        ? 'members'
+        : (GROUP_BY_LOWER.get(p.toLowerCase()) ?? throwError(noSuchProperty(p, 'group'))),
+    );
   }
   const select = canonicalSelect(raw, USER_BY_LOWER, 'user')!;
   // properties kept outside the directory's main store cannot be tracked (delta-query-overview.md,
@@ -107,7 +128,8 @@ function deltaFilter(ctx: GraphContext): string[] | undefined {
     if (n.kind === 'or') {
       visit(n.left);
       visit(n.right);
-    } else if (n.kind === 'cmp' && n.op === 'eq' && n.path === 'id' && typeof n.value === 'string') ids.push(n.value.toLowerCase());
+    } else if (n.kind === 'cmp' && n.op === 'eq' && n.path === 'id' && typeof n.value === 'string')
+      ids.push(n.value.toLowerCase());
     else throw unsupportedQuery();
   };
   visit(parsedFilter(raw));
@@ -116,7 +138,11 @@ function deltaFilter(ctx: GraphContext): string[] | undefined {
 }
 
 /** Where a delta request starts: an initial round, a page of one, the latest token, or the changes since a token. */
-function deltaStart(ctx: GraphContext, dir: Directory, kind: DeltaKind): DeltaPageState | { latest: true; s?: string[]; f?: string[] } {
+function deltaStart(
+  ctx: GraphContext,
+  dir: Directory,
+  kind: DeltaKind,
+): DeltaPageState | { latest: true; s?: string[]; f?: string[] } {
   const skip = option(ctx, '$skiptoken');
   if (skip !== undefined) return readDeltaToken<DeltaPageState>(ctx, kind, skip);
   const delta = option(ctx, '$deltatoken');
@@ -124,7 +150,16 @@ function deltaStart(ctx: GraphContext, dir: Directory, kind: DeltaKind): DeltaPa
     const link = readDeltaToken<DeltaLinkState>(ctx, kind, delta);
     // a token from before a restart of the simulator: its state is gone
     if (link.q > dir.seq) throw resync(ctx, kind, link);
-    return { d: kind, tn: ctx.tenant.key, r: 'c', n: link.q, u: dir.seq, o: 0, ...(link.s ? { s: link.s } : {}), ...(link.f ? { f: link.f } : {}) };
+    return {
+      d: kind,
+      tn: ctx.tenant.key,
+      r: 'c',
+      n: link.q,
+      u: dir.seq,
+      o: 0,
+      ...(link.s ? { s: link.s } : {}),
+      ...(link.f ? { f: link.f } : {}),
+    };
   }
   // "$expand is not supported, $top is not supported, $orderby is not supported" for users and
   // groups (delta-query-overview.md). Microsoft staff have also said unsupported options are
@@ -132,7 +167,12 @@ function deltaStart(ctx: GraphContext, dir: Directory, kind: DeltaKind): DeltaPa
   // Groups keep the older $expand=members, which tracks membership as $select=members does.
   const expand = option(ctx, '$expand');
   const expandsMembers = kind === 'groups' && expand?.trim().toLowerCase() === 'members';
-  if (option(ctx, '$top') !== undefined || option(ctx, '$orderby') !== undefined || (expand !== undefined && !expandsMembers) || option(ctx, '$search') !== undefined) {
+  if (
+    option(ctx, '$top') !== undefined ||
+    option(ctx, '$orderby') !== undefined ||
+    (expand !== undefined && !expandsMembers) ||
+    option(ctx, '$search') !== undefined
+  ) {
     throw unsupportedQuery();
   }
   let s = deltaSelect(ctx, kind);
@@ -143,15 +183,31 @@ function deltaStart(ctx: GraphContext, dir: Directory, kind: DeltaKind): DeltaPa
   return { d: kind, tn: ctx.tenant.key, r: 'i', u: dir.seq, o: 0, ...query };
 }
 
-function deltaBody(ctx: GraphContext, kind: DeltaKind, value: Record<string, unknown>[], next: DeltaPageState | undefined, done: { q: number; s?: string[]; f?: string[] }): GraphResult {
+function deltaBody(
+  ctx: GraphContext,
+  kind: DeltaKind,
+  value: Record<string, unknown>[],
+  next: DeltaPageState | undefined,
+  done: { q: number; s?: string[]; f?: string[] },
+): GraphResult {
   // the first request's own $select shows in the context; later pages' URLs carry only a token
-  const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, kind, ctx.query.$select !== undefined ? done.s : undefined) };
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(ctx, kind, ctx.query.$select !== undefined ? done.s : undefined),
+  };
   const ttl = ctx.now + DELTA_TOKEN_DAYS * DAY;
   if (next) {
-    body['@odata.nextLink'] = `${ctx.graphRoot}/${ctx.version}/${kind}/delta?$skiptoken=${ctx.pageTokens.encode(next, ttl)}`;
+    body['@odata.nextLink'] =
+      `${ctx.graphRoot}/${ctx.version}/${kind}/delta?$skiptoken=${ctx.pageTokens.encode(next, ttl)}`;
   } else {
-    const link: DeltaLinkState = { d: kind, tn: ctx.tenant.key, q: done.q, ...(done.s ? { s: done.s } : {}), ...(done.f ? { f: done.f } : {}) };
-    body['@odata.deltaLink'] = `${ctx.graphRoot}/${ctx.version}/${kind}/delta?$deltatoken=${ctx.pageTokens.encode(link, ttl)}`;
+    const link: DeltaLinkState = {
+      d: kind,
+      tn: ctx.tenant.key,
+      q: done.q,
+      ...(done.s ? { s: done.s } : {}),
+      ...(done.f ? { f: done.f } : {}),
+    };
+    body['@odata.deltaLink'] =
+      `${ctx.graphRoot}/${ctx.version}/${kind}/delta?$deltatoken=${ctx.pageTokens.encode(link, ttl)}`;
   }
   body.value = value;
   return { body, records: value.length };
@@ -238,7 +294,10 @@ function groupsDelta(ctx: GraphContext, dir: Directory): GraphResult {
       }
     }
     const more = g < dir.groups.length && (!ids || dir.groups.slice(g).some((x) => ids.has(x.id)));
-    return deltaBody(ctx, 'groups', value, more ? { ...st, o: g, p: cursor.p, m: cursor.o } : undefined, { q: st.u, ...st });
+    return deltaBody(ctx, 'groups', value, more ? { ...st, o: g, p: cursor.p, m: cursor.o } : undefined, {
+      q: st.u,
+      ...st,
+    });
   }
   // Changed groups in the order of their latest change, with the members that changed: present
   // ones as references, removed ones with @removed "deleted" (groups-delta.json).
@@ -256,12 +315,17 @@ function groupsDelta(ctx: GraphContext, dir: Directory): GraphResult {
   const entries: Array<{ group: GroupPlan; members: Array<[string, MemberType]> }> = [];
   for (const [index, members] of touched) {
     const list = [...members];
-    for (let k = 0; k < list.length; k += MEMBERS_PER_ENTRY) entries.push({ group: dir.groups[index]!, members: list.slice(k, k + MEMBERS_PER_ENTRY) });
+    for (let k = 0; k < list.length; k += MEMBERS_PER_ENTRY)
+      entries.push({ group: dir.groups[index]!, members: list.slice(k, k + MEMBERS_PER_ENTRY) });
   }
   for (const { group, members } of entries.slice(st.o, st.o + GROUP_ENTRIES_PER_PAGE)) {
     value.push({
       ...render(group),
-      'members@delta': members.map(([id, type]) => (dir.isDirectMember(group, id) ? { '@odata.type': odataType(type), id } : { '@odata.type': odataType(type), ...removed(id, 'deleted') })),
+      'members@delta': members.map(([id, type]) =>
+        dir.isDirectMember(group, id)
+          ? { '@odata.type': odataType(type), id }
+          : { '@odata.type': odataType(type), ...removed(id, 'deleted') },
+      ),
     });
   }
   const o = st.o + GROUP_ENTRIES_PER_PAGE;
@@ -270,7 +334,21 @@ function groupsDelta(ctx: GraphContext, dir: Directory): GraphResult {
 
 export function deltaRoutes(deps: DirectoryDeps): GraphRoute[] {
   return [
-    { method: 'GET', path: '/users/delta', accepts: ACCEPTS.users, family: 'directory', cost: 2, handle: (ctx) => usersDelta(ctx, liveDirectory(deps, ctx)) },
-    { method: 'GET', path: '/groups/delta', accepts: ACCEPTS.groups, family: 'directory', cost: 1, handle: (ctx) => groupsDelta(ctx, liveDirectory(deps, ctx)) },
+    {
+      method: 'GET',
+      path: '/users/delta',
+      accepts: ACCEPTS.users,
+      family: 'directory',
+      cost: 2,
+      handle: (ctx) => usersDelta(ctx, liveDirectory(deps, ctx)),
+    },
+    {
+      method: 'GET',
+      path: '/groups/delta',
+      accepts: ACCEPTS.groups,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => groupsDelta(ctx, liveDirectory(deps, ctx)),
+    },
   ];
 }

@@ -23,7 +23,14 @@ function intuneForbidden(activityId: string = newRequestId()): GraphError {
     ErrorSourceService: '',
     HttpHeaders: '{}',
   };
-  const message = JSON.stringify({ ErrorCode: 'Forbidden', Message: JSON.stringify(inner, null, 2).replace(/\n/g, '\r\n'), Target: null, Details: null, InnerError: null, InstanceAnnotations: [] });
+  const message = JSON.stringify({
+    ErrorCode: 'Forbidden',
+    Message: JSON.stringify(inner, null, 2).replace(/\n/g, '\r\n'),
+    Target: null,
+    Details: null,
+    InnerError: null,
+    InstanceAnnotations: [],
+  });
   return new GraphError(403, 'UnknownError', message);
 }
 

@@ -27,7 +27,12 @@ const plainEnums = (text: string): string => text.replace(/\bmicrosoft\.graph\.[
  * Parses and checks a $filter against what the resource supports; `reject` names the offending
  * property. `custom` accepts clauses the route checks itself (lambdas over complex collections).
  */
-export function checkedFilter(text: string, spec: FilterSpec, reject: (property: string) => GraphError, custom?: (c: Clause) => boolean): FilterNode {
+export function checkedFilter(
+  text: string,
+  spec: FilterSpec,
+  reject: (property: string) => GraphError,
+  custom?: (c: Clause) => boolean,
+): FilterNode {
   const filter = parsedFilter(plainEnums(text), () => reject(''));
   for (const c of clauses(filter)) {
     if (custom?.(c)) continue;
@@ -47,7 +52,8 @@ export function checkedFilter(text: string, spec: FilterSpec, reject: (property:
     if (c.kind === 'in' && s.in) continue;
     if (c.kind === 'any' && s.any && c.body) {
       for (const inner of clauses(c.body)) {
-        if (inner.kind !== 'cmp' || inner.op !== 'eq' || inner.path !== c.variable || typeof inner.value !== 'string') throw reject(c.path);
+        if (inner.kind !== 'cmp' || inner.op !== 'eq' || inner.path !== c.variable || typeof inner.value !== 'string')
+          throw reject(c.path);
       }
       continue;
     }
@@ -59,7 +65,11 @@ export function checkedFilter(text: string, spec: FilterSpec, reject: (property:
 /** Directory resources answer an unsupported filter with Request_UnsupportedQuery naming the property. */
 export const directoryFilterError = (resource: string) => (property: string) =>
   property
-    ? new GraphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${property}' of resource '${resource}'.`)
+    ? new GraphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Unsupported or invalid query filter clause specified for property '${property}' of resource '${resource}'.`,
+      )
     : new GraphError(400, 'Request_UnsupportedQuery', 'Invalid filter clause: Syntax error.');
 
 /**

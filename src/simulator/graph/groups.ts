@@ -6,10 +6,29 @@ import { isoSeconds } from '../data/time.js';
 import { ACCEPTS } from '../permissions.js';
 import { mix } from '../random.js';
 import { liveDirectory, type DirectoryDeps } from './live-directory.js';
-import { canonicalSelect, checkFilter, isEventual, noSuchProperty, rejectListOptions, stringRule, type FilterRule } from './directory-query.js';
+import {
+  canonicalSelect,
+  checkFilter,
+  isEventual,
+  noSuchProperty,
+  rejectListOptions,
+  stringRule,
+  type FilterRule,
+} from './directory-query.js';
 import { notFound } from './errors.js';
 import { matches } from './odata.js';
-import { contextUrl, expiredPageToken, nextLink, pageState, parsedFilter, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import {
+  contextUrl,
+  expiredPageToken,
+  nextLink,
+  pageState,
+  parsedFilter,
+  selectOf,
+  topOf,
+  type GraphContext,
+  type GraphResult,
+  type GraphRoute,
+} from './route.js';
 import { domainSid, USER_BY_LOWER, userItem } from './user-record.js';
 
 /** The properties the simulator writes for a group, in the order of Microsoft's example. */
@@ -19,11 +38,18 @@ const GROUP_PROPERTIES = [
   ),
 ];
 /** The rest of the v1.0 group's structural properties: selectable, read null (or []) here. */
-const OTHER_GROUP_PROPERTIES = 'accessType allowExternalSenders assignedLabels assignedLicenses autoSubscribeNewMembers hasMembersWithLicenseErrors hideFromAddressLists hideFromOutlookClients infoCatalogs isArchived isFavorite isManagementRestricted isSubscribedByMail licenseProcessingState onPremisesDomainName onPremisesExtensionAttributes onPremisesNetBiosName onPremisesSamAccountName organizationId securityIdentifier serviceProvisioningErrors uniqueName unseenConversationsCount unseenCount unseenMessagesCount welcomeMessageEnabled'.split(
-  ' ',
+const OTHER_GROUP_PROPERTIES =
+  'accessType allowExternalSenders assignedLabels assignedLicenses autoSubscribeNewMembers hasMembersWithLicenseErrors hideFromAddressLists hideFromOutlookClients infoCatalogs isArchived isFavorite isManagementRestricted isSubscribedByMail licenseProcessingState onPremisesDomainName onPremisesExtensionAttributes onPremisesNetBiosName onPremisesSamAccountName organizationId securityIdentifier serviceProvisioningErrors uniqueName unseenConversationsCount unseenCount unseenMessagesCount welcomeMessageEnabled'.split(
+    ' ',
+  );
+export const GROUP_BY_LOWER = new Map(
+  [...GROUP_PROPERTIES, ...OTHER_GROUP_PROPERTIES].map((p) => [p.toLowerCase(), p]),
 );
-export const GROUP_BY_LOWER = new Map([...GROUP_PROPERTIES, ...OTHER_GROUP_PROPERTIES].map((p) => [p.toLowerCase(), p]));
-const GROUP_COLLECTIONS = new Set('groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions onPremisesProvisioningErrors assignedLabels assignedLicenses infoCatalogs serviceProvisioningErrors'.split(' '));
+const GROUP_COLLECTIONS = new Set(
+  'groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions onPremisesProvisioningErrors assignedLabels assignedLicenses infoCatalogs serviceProvisioningErrors'.split(
+    ' ',
+  ),
+);
 
 /** A group as GET /groups writes it (groups-list.json). */
 export function groupRecord(dir: Directory, g: GroupPlan, now: number): Record<string, unknown> {
@@ -46,12 +72,16 @@ export function groupRecord(dir: Directory, g: GroupPlan, now: number): Record<s
     mailNickname: g.mailNickname,
     membershipRule: null,
     membershipRuleProcessingState: null,
-    onPremisesLastSyncDateTime: g.synced ? isoSeconds(Math.floor(now / (30 * 60_000)) * 30 * 60_000 - (mix(tenant.salt, 63, g.index) % (30 * 60_000))) : null,
+    onPremisesLastSyncDateTime: g.synced
+      ? isoSeconds(Math.floor(now / (30 * 60_000)) * 30 * 60_000 - (mix(tenant.salt, 63, g.index) % (30 * 60_000)))
+      : null,
     onPremisesSecurityIdentifier: g.synced ? domainSid(tenant, 500_000 + g.index) : null,
     onPremisesSyncEnabled: g.synced ? true : null,
     preferredDataLocation: null,
     preferredLanguage: null,
-    proxyAddresses: unified ? [`SMTP:${g.mailNickname}@${domain}`, `smtp:${g.mailNickname}@${tenant.initialDomain}`] : [],
+    proxyAddresses: unified
+      ? [`SMTP:${g.mailNickname}@${domain}`, `smtp:${g.mailNickname}@${tenant.initialDomain}`]
+      : [],
     renewedDateTime: created,
     resourceBehaviorOptions: [],
     resourceProvisioningOptions: unified && g.index % 2 === 0 ? ['Team'] : [],
@@ -63,7 +93,10 @@ export function groupRecord(dir: Directory, g: GroupPlan, now: number): Record<s
 }
 
 /** $select applied to a group record; selected properties not generated read null or []. */
-export function projectGroup(record: Record<string, unknown>, select: readonly string[] | undefined): Record<string, unknown> {
+export function projectGroup(
+  record: Record<string, unknown>,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
   if (!select) return record;
   const out: Record<string, unknown> = {};
   for (const p of [...GROUP_PROPERTIES, ...OTHER_GROUP_PROPERTIES]) {
@@ -74,9 +107,17 @@ export function projectGroup(record: Record<string, unknown>, select: readonly s
 }
 
 /** A member as /members lists it: its type first, then its default properties (or the selected ones). */
-function memberItem(dir: Directory, ref: MemberRef, now: number, select: readonly string[] | undefined): Record<string, unknown> {
+function memberItem(
+  dir: Directory,
+  ref: MemberRef,
+  now: number,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
   if (ref.type === 'user') return userItem(dir, ref.user, now, select);
-  const props = projectGroup(groupRecord(dir, ref.group, now), select?.filter((p) => GROUP_BY_LOWER.has(p.toLowerCase())));
+  const props = projectGroup(
+    groupRecord(dir, ref.group, now),
+    select?.filter((p) => GROUP_BY_LOWER.has(p.toLowerCase())),
+  );
   const { id, ...rest } = props;
   return { '@odata.type': '#microsoft.graph.group', id, ...rest };
 }
@@ -112,8 +153,14 @@ function listGroups(ctx: GraphContext, dir: Directory): GraphResult {
     rejectListOptions(ctx);
     const select = canonicalSelect(selectOf(ctx), GROUP_BY_LOWER, 'group');
     const filterText = ctx.query.$filter;
-    if (filterText !== undefined) checkFilter(parsedFilter(filterText), isEventual(ctx), GROUP_FILTERS, 'Group', GROUP_BY_LOWER);
-    page = { o: 0, t: topOf(ctx, 100, 999), ...(select ? { s: select } : {}), ...(filterText !== undefined ? { f: filterText } : {}) };
+    if (filterText !== undefined)
+      checkFilter(parsedFilter(filterText), isEventual(ctx), GROUP_FILTERS, 'Group', GROUP_BY_LOWER);
+    page = {
+      o: 0,
+      t: topOf(ctx, 100, 999),
+      ...(select ? { s: select } : {}),
+      ...(filterText !== undefined ? { f: filterText } : {}),
+    };
   }
   const filter = page.f === undefined ? undefined : parsedFilter(page.f);
   const value: Record<string, unknown>[] = [];
@@ -144,7 +191,12 @@ function groupOf(ctx: GraphContext, dir: Directory): GroupPlan {
 function getGroup(ctx: GraphContext, dir: Directory): GraphResult {
   const g = groupOf(ctx, dir);
   const select = canonicalSelect(selectOf(ctx), GROUP_BY_LOWER, 'group');
-  return { body: { '@odata.context': `${contextUrl(ctx, 'groups', select)}/$entity`, ...projectGroup(groupRecord(dir, g, ctx.now), select) } };
+  return {
+    body: {
+      '@odata.context': `${contextUrl(ctx, 'groups', select)}/$entity`,
+      ...projectGroup(groupRecord(dir, g, ctx.now), select),
+    },
+  };
 }
 
 interface MembersPage {
@@ -199,9 +251,37 @@ function listMembers(ctx: GraphContext, dir: Directory, transitive: boolean): Gr
 export function groupRoutes(deps: DirectoryDeps): GraphRoute[] {
   // Resource units (graph-facts §6): groups 1, groups/{id}/members 3, transitiveMembers 5.
   return [
-    { method: 'GET', path: '/groups', accepts: ACCEPTS.groups, family: 'directory', cost: 1, handle: (ctx) => listGroups(ctx, liveDirectory(deps, ctx)) },
-    { method: 'GET', path: '/groups/:id', accepts: ACCEPTS.groups, family: 'directory', cost: 1, handle: (ctx) => getGroup(ctx, liveDirectory(deps, ctx)) },
-    { method: 'GET', path: '/groups/:id/members', accepts: ACCEPTS.groups, family: 'directory', cost: 3, handle: (ctx) => listMembers(ctx, liveDirectory(deps, ctx), false) },
-    { method: 'GET', path: '/groups/:id/transitiveMembers', accepts: ACCEPTS.groups, family: 'directory', cost: 5, handle: (ctx) => listMembers(ctx, liveDirectory(deps, ctx), true) },
+    {
+      method: 'GET',
+      path: '/groups',
+      accepts: ACCEPTS.groups,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => listGroups(ctx, liveDirectory(deps, ctx)),
+    },
+    {
+      method: 'GET',
+      path: '/groups/:id',
+      accepts: ACCEPTS.groups,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => getGroup(ctx, liveDirectory(deps, ctx)),
+    },
+    {
+      method: 'GET',
+      path: '/groups/:id/members',
+      accepts: ACCEPTS.groups,
+      family: 'directory',
+      cost: 3,
+      handle: (ctx) => listMembers(ctx, liveDirectory(deps, ctx), false),
+    },
+    {
+      method: 'GET',
+      path: '/groups/:id/transitiveMembers',
+      accepts: ACCEPTS.groups,
+      family: 'directory',
+      cost: 5,
+      handle: (ctx) => listMembers(ctx, liveDirectory(deps, ctx), true),
+    },
   ];
 }

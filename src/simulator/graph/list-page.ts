@@ -4,7 +4,17 @@
 import { unsupportedQuery, type GraphError } from './errors.js';
 import { checkedFilter, directoryFilterError, type FilterSpec } from './filter-spec.js';
 import { matches, type FilterNode } from './odata.js';
-import { contextUrl, expiredPageToken, nextLink, pageState, projectSelect, selectOf, topOf, type GraphContext, type GraphResult } from './route.js';
+import {
+  contextUrl,
+  expiredPageToken,
+  nextLink,
+  pageState,
+  projectSelect,
+  selectOf,
+  topOf,
+  type GraphContext,
+  type GraphResult,
+} from './route.js';
 
 type Json = Record<string, unknown>;
 
@@ -65,7 +75,13 @@ export function listPage(ctx: GraphContext, opts: ListOptions): GraphResult {
   }
   const body: Json = { '@odata.context': contextUrl(ctx, opts.entitySet, select) + (opts.contextSuffix ?? '') };
   if (next !== undefined) {
-    const page: ListPage = { o: next, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}), ...(opts.extra !== undefined ? { r: opts.extra } : {}) };
+    const page: ListPage = {
+      o: next,
+      t: top,
+      ...(filterText !== undefined ? { f: filterText } : {}),
+      ...(select ? { s: select } : {}),
+      ...(opts.extra !== undefined ? { r: opts.extra } : {}),
+    };
     body['@odata.nextLink'] = nextLink(ctx, page);
   }
   Object.assign(body, opts.annotations);
@@ -74,10 +90,14 @@ export function listPage(ctx: GraphContext, opts: ListOptions): GraphResult {
 }
 
 /** The route option a next page carries (its $orderby or $expand), or the request's own. */
-export const carried = (ctx: GraphContext, name: string): string | undefined => (ctx.query.$skiptoken !== undefined ? pageState<ListPage>(ctx, expiredPageToken)?.r : ctx.query[name]);
+export const carried = (ctx: GraphContext, name: string): string | undefined =>
+  ctx.query.$skiptoken !== undefined ? pageState<ListPage>(ctx, expiredPageToken)?.r : ctx.query[name];
 
 /** One entity of a collection, $select applied; its context ends in /$entity. */
 export const single = (ctx: GraphContext, entitySet: string, record: Json): GraphResult => {
   const select = selectOf(ctx);
-  return { body: { '@odata.context': `${contextUrl(ctx, entitySet, select)}/$entity`, ...projectSelect(record, select) }, records: 1 };
+  return {
+    body: { '@odata.context': `${contextUrl(ctx, entitySet, select)}/$entity`, ...projectSelect(record, select) },
+    records: 1,
+  };
 };

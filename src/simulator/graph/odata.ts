@@ -26,7 +26,8 @@ export function parseFilter(text: string): FilterNode {
   const keyword = (word: string) => peek()?.type === 'word' && peek()!.text.toLowerCase() === word;
   const expect = (type: Token['type'], text?: string) => {
     const t = next();
-    if (!t || t.type !== type || (text !== undefined && t.text !== text)) throw new FilterSyntaxError(`expected ${text ?? type}`);
+    if (!t || t.type !== type || (text !== undefined && t.text !== text))
+      throw new FilterSyntaxError(`expected ${text ?? type}`);
     return t;
   };
 
@@ -214,7 +215,9 @@ export function matches(node: FilterNode, record: unknown, scope: Record<string,
     case 'fn': {
       const v = at(node.path);
       if (typeof v !== 'string') return false;
-      return node.name === 'startswith' ? v.toLowerCase().startsWith(node.value.toLowerCase()) : v.toLowerCase().endsWith(node.value.toLowerCase());
+      return node.name === 'startswith'
+        ? v.toLowerCase().startsWith(node.value.toLowerCase())
+        : v.toLowerCase().endsWith(node.value.toLowerCase());
     }
     case 'any': {
       const items = at(node.path);
@@ -224,7 +227,12 @@ export function matches(node: FilterNode, record: unknown, scope: Record<string,
     }
     case 'cmp': {
       const actual = at(node.path);
-      if (node.value === null) return node.op === 'eq' ? actual === null || actual === undefined : node.op === 'ne' ? actual !== null && actual !== undefined : false;
+      if (node.value === null)
+        return node.op === 'eq'
+          ? actual === null || actual === undefined
+          : node.op === 'ne'
+            ? actual !== null && actual !== undefined
+            : false;
       if (node.op === 'ne') return norm(actual) !== norm(node.value) && compareValues(actual, node.value) !== 0;
       const c = compareValues(actual, node.value);
       if (c === undefined) return false;

@@ -18,7 +18,13 @@ export function organizationRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const skus = renderSubscribedSkus(ctx.tenant, start);
         // "This method supports only the $select OData query parameter … It does not support $filter."
-        return listPage(ctx, { entitySet: 'subscribedSkus', count: skus.length, at: (i) => skus[i], pageSize: 1000, maxPageSize: 1000 });
+        return listPage(ctx, {
+          entitySet: 'subscribedSkus',
+          count: skus.length,
+          at: (i) => skus[i],
+          pageSize: 1000,
+          maxPageSize: 1000,
+        });
       },
     },
     {
@@ -26,7 +32,14 @@ export function organizationRoutes(state: SimState): GraphRoute[] {
       path: '/organization',
       accepts: ACCEPTS.organization,
       family: 'directory',
-      handle: (ctx) => listPage(ctx, { entitySet: 'organization', count: 1, at: () => renderOrganization(ctx.tenant, start), pageSize: 1000, maxPageSize: 1000 }),
+      handle: (ctx) =>
+        listPage(ctx, {
+          entitySet: 'organization',
+          count: 1,
+          at: () => renderOrganization(ctx.tenant, start),
+          pageSize: 1000,
+          maxPageSize: 1000,
+        }),
     },
   ];
 }

@@ -59,7 +59,14 @@ function renderPolicy(plan: CaPolicyPlan, tenant: SimTenant, start: number, k: n
       locations: null,
       applications: { includeApplications: target.apps, excludeApplications: [], includeUserActions: [] },
       // a role-targeted policy lists no users: includeUsers is empty, includeRoles names the role
-      users: { includeUsers: target.roles.length > 0 ? [] : target.users, excludeUsers: [], includeGroups: [], excludeGroups: [], includeRoles: target.roles, excludeRoles: [] },
+      users: {
+        includeUsers: target.roles.length > 0 ? [] : target.users,
+        excludeUsers: [],
+        includeGroups: [],
+        excludeGroups: [],
+        includeRoles: target.roles,
+        excludeRoles: [],
+      },
     },
     grantControls: { operator: 'OR', builtInControls: [plan.grant], customAuthenticationFactors: [], termsOfUse: [] },
   };

@@ -28,7 +28,9 @@ function baseOrder(tenant: SimTenant, start: number, key: OrderKey): Int32Array 
       const p = personAt(tenant, i, start);
       return (key === 'userPrincipalName' ? p.userPrincipalName : p.displayName).toLowerCase();
     });
-    order = Int32Array.from(values.keys()).sort((a, b) => (values[a]! < values[b]! ? -1 : values[a]! > values[b]! ? 1 : a - b));
+    order = Int32Array.from(values.keys()).sort((a, b) =>
+      values[a]! < values[b]! ? -1 : values[a]! > values[b]! ? 1 : a - b,
+    );
     byKey.set(key, order);
   }
   return order;
@@ -45,7 +47,8 @@ function orderedIndexes(dir: Directory, key: OrderKey): Int32Array {
   const cached = byKey.get(key);
   if (cached?.seq === dir.seq) return cached.order;
   const base = baseOrder(dir.tenant, dir.start, key);
-  const valueOf = (p: { userPrincipalName: string; displayName: string }) => (key === 'userPrincipalName' ? p.userPrincipalName : p.displayName).toLowerCase();
+  const valueOf = (p: { userPrincipalName: string; displayName: string }) =>
+    (key === 'userPrincipalName' ? p.userPrincipalName : p.displayName).toLowerCase();
   const generated = (i: number) => valueOf(dir.userAt(i)!.person);
   const moved = dir
     .runtimeUsers()
@@ -102,7 +105,14 @@ export function registrationRoutes(state: SimState): GraphRoute[] {
   };
   /** The user's record, or undefined once deleted: deleted users leave the report. */
   const render = (dir: Directory, u: DirUser | undefined) =>
-    u && !u.deleted ? renderRegistration(dir.tenant, dir.personOf(u), currentMethods(dir.tenant, u, start, state.posture), isAdmin(dir.tenant, u.person, start)) : undefined;
+    u && !u.deleted
+      ? renderRegistration(
+          dir.tenant,
+          dir.personOf(u),
+          currentMethods(dir.tenant, u, start, state.posture),
+          isAdmin(dir.tenant, u.person, start),
+        )
+      : undefined;
   return [
     {
       method: 'GET',
@@ -118,7 +128,10 @@ export function registrationRoutes(state: SimState): GraphRoute[] {
         if (orderby !== undefined) {
           const m = /^\s*(userPrincipalName|userDisplayName)(\s+(asc|desc))?\s*$/i.exec(orderby);
           if (!m) throw new GraphError(400, 'BadRequest', `Invalid OrderBy clause: '${orderby}'`); // only the two documented
-          order = orderedIndexes(dir, m[1]!.toLowerCase() === 'userprincipalname' ? 'userPrincipalName' : 'userDisplayName');
+          order = orderedIndexes(
+            dir,
+            m[1]!.toLowerCase() === 'userprincipalname' ? 'userPrincipalName' : 'userDisplayName',
+          );
           descending = m[3]?.toLowerCase() === 'desc';
         }
         const indexAt = (i: number) => (order ? order[descending ? order.length - 1 - i : i]! : i);

@@ -57,7 +57,15 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const users = riskyUsers(ctx.tenant, start, state.incidents(ctx.tenant), state.incidentSignIns(ctx.tenant));
         // Page size not documented for riskyUsers: riskDetections' 20 (max 500) is used (chosen).
-        return listPage(ctx, { entitySet: 'identityProtection/riskyUsers', count: users.length, at: (i) => typed(ctx, 'riskyUser', renderRiskyUser(users[i]!)), pageSize: 20, maxPageSize: 500, filterSpec: riskyUserSpec, filterError: reportFilterError });
+        return listPage(ctx, {
+          entitySet: 'identityProtection/riskyUsers',
+          count: users.length,
+          at: (i) => typed(ctx, 'riskyUser', renderRiskyUser(users[i]!)),
+          pageSize: 20,
+          maxPageSize: 500,
+          filterSpec: riskyUserSpec,
+          filterError: reportFilterError,
+        });
       },
     },
     {
@@ -71,7 +79,15 @@ export function riskRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const detections = riskDetections(ctx.tenant, start, state.incidentSignIns(ctx.tenant));
         // "The default page size is 20 objects while the maximum with $top is 500."
-        return listPage(ctx, { entitySet: 'identityProtection/riskDetections', count: detections.length, at: (i) => typed(ctx, 'riskDetection', renderRiskDetection(detections[i]!)), pageSize: 20, maxPageSize: 500, filterSpec: detectionSpec, filterError: reportFilterError });
+        return listPage(ctx, {
+          entitySet: 'identityProtection/riskDetections',
+          count: detections.length,
+          at: (i) => typed(ctx, 'riskDetection', renderRiskDetection(detections[i]!)),
+          pageSize: 20,
+          maxPageSize: 500,
+          filterSpec: detectionSpec,
+          filterError: reportFilterError,
+        });
       },
     },
   ];

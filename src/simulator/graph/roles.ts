@@ -17,8 +17,18 @@ type Json = Record<string, unknown>;
 
 export function roleRoutes(state: SimState): GraphRoute[] {
   const start = state.start;
-  const definitionSpec: FilterSpec = { id: { eq: true }, templateId: { eq: true }, displayName: { eq: true, startsWith: true }, isBuiltIn: { eq: true } };
-  const assignmentSpec: FilterSpec = { id: { eq: true }, roleDefinitionId: { eq: true, in: true }, principalId: { eq: true, in: true }, directoryScopeId: { eq: true } };
+  const definitionSpec: FilterSpec = {
+    id: { eq: true },
+    templateId: { eq: true },
+    displayName: { eq: true, startsWith: true },
+    isBuiltIn: { eq: true },
+  };
+  const assignmentSpec: FilterSpec = {
+    id: { eq: true },
+    roleDefinitionId: { eq: true, in: true },
+    principalId: { eq: true, in: true },
+    directoryScopeId: { eq: true },
+  };
   const directoryRoleSpec: FilterSpec = { id: { eq: true }, roleTemplateId: { eq: true }, displayName: { eq: true } };
   const keys = Object.keys(ROLES) as RoleKey[];
   /** A role holder as the directory has it now; undefined once deleted (a deleted user holds no role). */
@@ -28,7 +38,15 @@ export function roleRoutes(state: SimState): GraphRoute[] {
   };
   const userRef = (dir: Directory, u: DirUser): Json => {
     const p = dir.personOf(u);
-    return { '@odata.type': '#microsoft.graph.user', id: p.id, accountEnabled: p.accountEnabled, displayName: p.displayName, mail: p.mail, userPrincipalName: p.userPrincipalName, userType: p.userType };
+    return {
+      '@odata.type': '#microsoft.graph.user',
+      id: p.id,
+      accountEnabled: p.accountEnabled,
+      displayName: p.displayName,
+      mail: p.mail,
+      userPrincipalName: p.userPrincipalName,
+      userType: p.userType,
+    };
   };
   const definition = (key: RoleKey): Json => {
     const r = ROLES[key];
@@ -50,7 +68,16 @@ export function roleRoutes(state: SimState): GraphRoute[] {
       path: '/roleManagement/directory/roleDefinitions',
       accepts: ACCEPTS.roles,
       family: 'directory',
-      handle: (ctx) => listPage(ctx, { entitySet: 'roleManagement/directory/roleDefinitions', count: keys.length, at: (i) => definition(keys[i]!), pageSize: 1000, maxPageSize: 1000, filterSpec: definitionSpec, filterError: directoryFilterError('UnifiedRoleDefinition') }),
+      handle: (ctx) =>
+        listPage(ctx, {
+          entitySet: 'roleManagement/directory/roleDefinitions',
+          count: keys.length,
+          at: (i) => definition(keys[i]!),
+          pageSize: 1000,
+          maxPageSize: 1000,
+          filterSpec: definitionSpec,
+          filterError: directoryFilterError('UnifiedRoleDefinition'),
+        }),
     },
     {
       method: 'GET',
@@ -60,9 +87,18 @@ export function roleRoutes(state: SimState): GraphRoute[] {
       handle: (ctx) => {
         const dir = liveDirectory(state, ctx);
         const expand = carried(ctx, '$expand');
-        const expanded = expand?.split(',').map((e) => e.trim()).filter(Boolean) ?? [];
+        const expanded =
+          expand
+            ?.split(',')
+            .map((e) => e.trim())
+            .filter(Boolean) ?? [];
         for (const e of expanded) {
-          if (e !== 'principal' && e !== 'roleDefinition') throw new GraphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${e}' on type 'microsoft.graph.unifiedRoleAssignment'.`);
+          if (e !== 'principal' && e !== 'roleDefinition')
+            throw new GraphError(
+              400,
+              'BadRequest',
+              `Parsing OData Select and Expand failed: Could not find a property named '${e}' on type 'microsoft.graph.unifiedRoleAssignment'.`,
+            );
         }
         const holders = roleHolders(ctx.tenant, start);
         return listPage(ctx, {
@@ -86,7 +122,9 @@ export function roleRoutes(state: SimState): GraphRoute[] {
           maxPageSize: 1000,
           filterSpec: assignmentSpec,
           filterError: directoryFilterError('UnifiedRoleAssignment'),
-          ...(expand !== undefined ? { extra: expand, contextSuffix: `(${expanded.map((e) => `${e}()`).join(',')})` } : {}),
+          ...(expand !== undefined
+            ? { extra: expand, contextSuffix: `(${expanded.map((e) => `${e}()`).join(',')})` }
+            : {}),
         });
       },
     },
@@ -102,7 +140,13 @@ export function roleRoutes(state: SimState): GraphRoute[] {
         return listPage(ctx, {
           entitySet: 'directoryRoles',
           count: roles.length,
-          at: (i) => ({ id: roles[i]!.id, deletedDateTime: null, description: ROLES[roles[i]!.role].description, displayName: ROLES[roles[i]!.role].displayName, roleTemplateId: ROLES[roles[i]!.role].templateId }),
+          at: (i) => ({
+            id: roles[i]!.id,
+            deletedDateTime: null,
+            description: ROLES[roles[i]!.role].description,
+            displayName: ROLES[roles[i]!.role].displayName,
+            roleTemplateId: ROLES[roles[i]!.role].templateId,
+          }),
           pageSize: 10_000,
           maxPageSize: 10_000,
           filterSpec: directoryRoleSpec,

@@ -84,7 +84,11 @@ export function topOf(ctx: GraphContext, byDefault: number, max: number): number
   if (raw === undefined) return byDefault;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new GraphError(400, 'Request_UnsupportedQuery', `Invalid page size specified: '${raw}'. Must be between 1 and ${max} inclusive.`);
+    throw new GraphError(
+      400,
+      'Request_UnsupportedQuery',
+      `Invalid page size specified: '${raw}'. Must be between 1 and ${max} inclusive.`,
+    );
   }
   return n;
 }
@@ -110,7 +114,11 @@ export function nextLink(ctx: GraphContext, state: object, top?: number): string
 }
 
 export const expiredPageToken = () =>
-  new GraphError(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+  new GraphError(
+    400,
+    'Directory_ExpiredPageToken',
+    'The specified page token value has expired and can no longer be included in your request.',
+  );
 
 /** Reads the $skiptoken of a next-page request; expired or foreign tokens get Graph's errors. */
 export function pageState<T>(ctx: GraphContext, expired: () => GraphError): T | undefined {
@@ -160,7 +168,10 @@ export class PageWriter {
 }
 
 /** $select projection: keeps `id` and annotations, and the selected properties in resource order. */
-export function projectSelect(record: Record<string, unknown>, select: readonly string[] | undefined): Record<string, unknown> {
+export function projectSelect(
+  record: Record<string, unknown>,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
   if (!select) return record;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(record)) {

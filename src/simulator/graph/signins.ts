@@ -10,13 +10,49 @@ import type { SimTenant } from '../tenants.js';
 import { GraphError, invalidFilter } from './errors.js';
 import { single } from './list-page.js';
 import { clauses, matches, timeBounds, type FilterNode } from './odata.js';
-import { contextUrl, nextLink, PageWriter, pageState, parsedFilter, projectSelect, selectOf, topOf, type GraphContext, type GraphRoute } from './route.js';
+import {
+  contextUrl,
+  nextLink,
+  PageWriter,
+  pageState,
+  parsedFilter,
+  projectSelect,
+  selectOf,
+  topOf,
+  type GraphContext,
+  type GraphRoute,
+} from './route.js';
 
 /** How far a filter may reach past the retention window before Graph rejects it (clock skew). */
 const RETENTION_GRACE = 60_000;
 
-const EQ_ONLY = new Set(['id', 'userId', 'appId', 'correlationId', 'clientAppUsed', 'conditionalAccessStatus', 'resourceId', 'resourceDisplayName', 'riskDetail', 'riskLevelAggregated', 'riskLevelDuringSignIn', 'riskState', 'status/errorCode', 'isInteractive']);
-const EQ_OR_STARTSWITH = new Set(['appDisplayName', 'ipAddress', 'userDisplayName', 'userPrincipalName', 'deviceDetail/browser', 'deviceDetail/operatingSystem', 'location/city', 'location/state', 'location/countryOrRegion']);
+const EQ_ONLY = new Set([
+  'id',
+  'userId',
+  'appId',
+  'correlationId',
+  'clientAppUsed',
+  'conditionalAccessStatus',
+  'resourceId',
+  'resourceDisplayName',
+  'riskDetail',
+  'riskLevelAggregated',
+  'riskLevelDuringSignIn',
+  'riskState',
+  'status/errorCode',
+  'isInteractive',
+]);
+const EQ_OR_STARTSWITH = new Set([
+  'appDisplayName',
+  'ipAddress',
+  'userDisplayName',
+  'userPrincipalName',
+  'deviceDetail/browser',
+  'deviceDetail/operatingSystem',
+  'location/city',
+  'location/state',
+  'location/countryOrRegion',
+]);
 const TIME_OPS = new Set(['eq', 'ge', 'le', 'gt', 'lt']);
 
 /** Throws Graph's "Invalid filter clause" for anything signIns does not support. */
@@ -25,7 +61,8 @@ function checkFilter(filter: FilterNode, beta: boolean): void {
     if (c.kind === 'cmp') {
       if (c.path === 'createdDateTime') {
         // dates are unquoted ISO 8601 literals; a quoted date is a string and Graph rejects it
-        if (!TIME_OPS.has(c.op) || c.quotedDate || c.value === null || typeof c.value !== 'object') throw invalidFilter();
+        if (!TIME_OPS.has(c.op) || c.quotedDate || c.value === null || typeof c.value !== 'object')
+          throw invalidFilter();
       } else if (c.op !== 'eq' || !(EQ_ONLY.has(c.path) || EQ_OR_STARTSWITH.has(c.path))) {
         throw invalidFilter();
       }
@@ -34,7 +71,8 @@ function checkFilter(filter: FilterNode, beta: boolean): void {
     } else if (c.kind === 'any') {
       if (!beta || c.path !== 'signInEventTypes' || !c.body) throw invalidFilter();
       for (const inner of clauses(c.body)) {
-        if (inner.kind !== 'cmp' || inner.op !== 'eq' || inner.path !== c.variable || typeof inner.value !== 'string') throw invalidFilter();
+        if (inner.kind !== 'cmp' || inner.op !== 'eq' || inner.path !== c.variable || typeof inner.value !== 'string')
+          throw invalidFilter();
       }
     } else {
       throw invalidFilter();
@@ -47,7 +85,9 @@ function streamsFor(filter: FilterNode | undefined, beta: boolean): EventType[] 
   if (!beta || !filter) return ['interactiveUser'];
   const lambdas = [...clauses(filter)].filter((c) => c.kind === 'any');
   if (lambdas.length === 0) return ['interactiveUser'];
-  return EVENT_TYPES.filter((type) => lambdas.some((l) => l.kind === 'any' && l.body && matches(l.body, {}, { [l.variable]: type })));
+  return EVENT_TYPES.filter((type) =>
+    lambdas.some((l) => l.kind === 'any' && l.body && matches(l.body, {}, { [l.variable]: type })),
+  );
 }
 
 /**
@@ -103,11 +143,15 @@ interface SignInPage {
 export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): GraphRoute[] {
   const handle = (ctx: GraphContext) => {
     const beta = ctx.version === 'beta';
-    const state = pageState<SignInPage>(ctx, () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'));
+    const state = pageState<SignInPage>(
+      ctx,
+      () => new GraphError(400, 'BadRequest', 'Skip token is null or has expired.'),
+    );
     const filterText = state ? state.f : ctx.query.$filter;
     const filter = filterText === undefined ? undefined : parsedFilter(filterText);
     if (filter) checkFilter(filter, beta);
-    if (!state && ctx.query.$orderby !== undefined && !/^createdDateTime( desc)?$/i.test(ctx.query.$orderby.trim())) throw invalidFilter();
+    if (!state && ctx.query.$orderby !== undefined && !/^createdDateTime( desc)?$/i.test(ctx.query.$orderby.trim()))
+      throw invalidFilter();
     const select = state ? state.s : selectOf(ctx);
     const top = state ? state.t : topOf(ctx, 1000, 1000);
 
@@ -145,7 +189,21 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
         page.add(projectSelect(record, select));
       }
     }
-    const next = more ? { '@odata.nextLink': nextLink(ctx, { h: hour, p: pos, t: top, ...(filterText !== undefined ? { f: filterText } : {}), ...(select ? { s: select } : {}) }, top) } : {};
+    const next = more
+      ? {
+          '@odata.nextLink': nextLink(
+            ctx,
+            {
+              h: hour,
+              p: pos,
+              t: top,
+              ...(filterText !== undefined ? { f: filterText } : {}),
+              ...(select ? { s: select } : {}),
+            },
+            top,
+          ),
+        }
+      : {};
     return { payload: page.finish(next), records: page.records };
   };
 
@@ -155,11 +213,24 @@ export function signInRoutes(sourceOf: (tenant: SimTenant) => SignInSource): Gra
     const source = sourceOf(ctx.tenant);
     const s = source.byId((ctx.params.id ?? '').toLowerCase(), ctx.now);
     const retentionStart = ctx.now - ctx.tenant.retentionDays * DAY;
-    if (!s || s.time < retentionStart || s.time > ctx.now || !visibleAt(s, ctx.now) || (ctx.version === 'v1.0' && s.type !== 'interactiveUser')) throw signInNotFound();
+    if (
+      !s ||
+      s.time < retentionStart ||
+      s.time > ctx.now ||
+      !visibleAt(s, ctx.now) ||
+      (ctx.version === 'v1.0' && s.type !== 'interactiveUser')
+    )
+      throw signInNotFound();
     return single(ctx, 'auditLogs/signIns', renderSignIn(s, renderContext(ctx, source)));
   };
 
-  const common = { method: 'GET', accepts: ACCEPTS.auditLogs, deniedAs: 'auditLog', licence: 'p1', family: 'reports' } as const;
+  const common = {
+    method: 'GET',
+    accepts: ACCEPTS.auditLogs,
+    deniedAs: 'auditLog',
+    licence: 'p1',
+    family: 'reports',
+  } as const;
   return [
     { ...common, path: '/auditLogs/signIns', handle },
     { ...common, path: '/auditLogs/signIns/:id', handle: get },

@@ -59,7 +59,12 @@ export function createThrottle(opts: ThrottleOptions) {
      * Charges one request. `scope` names the budget's owner: tenant and app (reports,
      * directory) or the tenant alone (identity protection and conditional access).
      */
-    check(family: ThrottleFamily, tenantId: string, appId: string, opts2: { cost?: number; tenantUsers?: number } = {}): ThrottleDecision {
+    check(
+      family: ThrottleFamily,
+      tenantId: string,
+      appId: string,
+      opts2: { cost?: number; tenantUsers?: number } = {},
+    ): ThrottleDecision {
       if (family === 'none') return {};
       if (family === 'directory') {
         const cost = opts2.cost ?? 1;
@@ -71,7 +76,8 @@ export function createThrottle(opts: ThrottleOptions) {
         b.tokens = Math.min(quota, b.tokens + ((t - b.at) * quota) / refillMs);
         b.at = t;
         buckets.set(key, b);
-        if (b.tokens < cost) return { retryAfter: seconds(((cost - b.tokens) * refillMs) / quota), resourceUnits: cost };
+        if (b.tokens < cost)
+          return { retryAfter: seconds(((cost - b.tokens) * refillMs) / quota), resourceUnits: cost };
         b.tokens -= cost;
         return { resourceUnits: cost };
       }

@@ -7,7 +7,19 @@ import { guidOf, mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 
 /** Returned without $select (user-list.md), in Graph's order. */
-const DEFAULT_USER_PROPERTIES = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const DEFAULT_USER_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
 
 /** Every structural property of the v1.0 user (cleanMetadata-v1.0.xml), in the order the simulator writes them. */
 const USER_PROPERTIES = [
@@ -17,15 +29,34 @@ const USER_PROPERTIES = [
   ),
 ];
 export const USER_BY_LOWER = new Map(USER_PROPERTIES.map((p) => [p.toLowerCase(), p]));
-const USER_COLLECTIONS = new Set('businessPhones assignedLicenses assignedPlans identities imAddresses interests licenseAssignmentStates onPremisesProvisioningErrors otherMails pastProjects provisionedPlans proxyAddresses responsibilities schools serviceProvisioningErrors skills'.split(' '));
+const USER_COLLECTIONS = new Set(
+  'businessPhones assignedLicenses assignedPlans identities imAddresses interests licenseAssignmentStates onPremisesProvisioningErrors otherMails pastProjects provisionedPlans proxyAddresses responsibilities schools serviceProvisioningErrors skills'.split(
+    ' ',
+  ),
+);
 /** Only on GET /users/{id}: selecting them on the collection answers 501 (user-list.md). */
-export const SINGLE_USER_ONLY = new Set('aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills mailboxSettings'.split(' '));
+export const SINGLE_USER_ONLY = new Set(
+  'aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills mailboxSettings'.split(
+    ' ',
+  ),
+);
 
 /** The tenant's subscriptions (/subscribedSkus): members hold each, Intune four in five of them. */
 function assignedLicenses(tenant: SimTenant, index: number): Array<{ disabledPlans: string[]; skuId: string }> {
-  return tenantSkuIds(tenant).filter((_, k) => k < 2 || index % 5 !== 4).map((skuId) => ({ disabledPlans: [], skuId }));
+  return tenantSkuIds(tenant)
+    .filter((_, k) => k < 2 || index % 5 !== 4)
+    .map((skuId) => ({ disabledPlans: [], skuId }));
 }
-const LANGUAGE: Record<string, string> = { US: 'en-US', CA: 'en-CA', GB: 'en-GB', IE: 'en-IE', NL: 'nl-NL', DE: 'de-DE', FR: 'fr-FR', ES: 'es-ES' };
+const LANGUAGE: Record<string, string> = {
+  US: 'en-US',
+  CA: 'en-CA',
+  GB: 'en-GB',
+  IE: 'en-IE',
+  NL: 'nl-NL',
+  DE: 'de-DE',
+  FR: 'fr-FR',
+  ES: 'es-ES',
+};
 
 /** A Windows-style SID for synced objects: the tenant's domain SID and a relative id. */
 export const domainSid = (tenant: SimTenant, rid: number): string =>
@@ -63,7 +94,8 @@ function signInActivityOf(dir: Directory, u: DirUser, now: number): Record<strin
     lastSignInDateTime: isoSeconds(last),
     lastSignInRequestId: requestId(salt, 8, u.index, 1),
     // Microsoft writes a zero date and an empty id when there is none (users-list-signInActivity.json)
-    lastNonInteractiveSignInDateTime: nonInteractive === undefined ? '0001-01-01T00:00:00Z' : isoSeconds(nonInteractive),
+    lastNonInteractiveSignInDateTime:
+      nonInteractive === undefined ? '0001-01-01T00:00:00Z' : isoSeconds(nonInteractive),
     lastNonInteractiveSignInRequestId: nonInteractive === undefined ? '' : requestId(salt, 8, u.index, 2),
     lastSuccessfulSignInDateTime: isoSeconds(success),
     lastSuccessfulSignInRequestId: requestId(salt, 8, u.index, nonInteractiveSuccess ? 2 : 1),
@@ -113,7 +145,9 @@ export function userRecord(dir: Directory, u: DirUser, now: number, withActivity
     creationType: guest ? 'Invitation' : null,
     department: p.department,
     externalUserState: p.externalUserState,
-    externalUserStateChangeDateTime: guest ? isoSeconds(p.externalUserState === 'Accepted' ? created + acceptedAfter : created) : null,
+    externalUserStateChangeDateTime: guest
+      ? isoSeconds(p.externalUserState === 'Accepted' ? created + acceptedAfter : created)
+      : null,
     identities: guest
       ? [{ signInType: 'federated', issuer: 'ExternalAzureAD', issuerAssignedId: null }]
       : [{ signInType: 'userPrincipalName', issuer: tenant.initialDomain, issuerAssignedId: upn }],
@@ -122,18 +156,23 @@ export function userRecord(dir: Directory, u: DirUser, now: number, withActivity
     onPremisesDomainName: p.synced ? `${tenant.key}.local` : null,
     onPremisesImmutableId: p.synced ? immutable : null,
     // the sync cycle runs every 30 minutes
-    onPremisesLastSyncDateTime: p.synced ? isoSeconds(Math.floor(now / (30 * 60_000)) * 30 * 60_000 - syncOffset) : null,
+    onPremisesLastSyncDateTime: p.synced
+      ? isoSeconds(Math.floor(now / (30 * 60_000)) * 30 * 60_000 - syncOffset)
+      : null,
     onPremisesSamAccountName: p.synced ? nickname.slice(0, 20) : null,
     onPremisesSecurityIdentifier: p.synced ? domainSid(tenant, 1100 + p.index) : null,
     onPremisesSyncEnabled: p.synced ? true : null,
     onPremisesUserPrincipalName: p.synced ? upn : null,
     otherMails: guest ? [p.mail] : [],
     proxyAddresses: [`SMTP:${p.mail}`],
-    signInSessionsValidFromDateTime: isoSeconds(u.signInSessionsValidFrom ?? (guest ? created : Math.min(lastPassword, dir.start))),
+    signInSessionsValidFromDateTime: isoSeconds(
+      u.signInSessionsValidFrom ?? (guest ? created : Math.min(lastPassword, dir.start)),
+    ),
     usageLocation: guest || u.added ? null : p.home.country,
     userType: p.userType,
   };
-  for (const [key, value] of Object.entries(u.props)) if (key in r || USER_BY_LOWER.has(key.toLowerCase())) r[key] = value;
+  for (const [key, value] of Object.entries(u.props))
+    if (key in r || USER_BY_LOWER.has(key.toLowerCase())) r[key] = value;
   if (u.deleted) r.deletedDateTime = isoSeconds(u.deleted.at);
   if (withActivity) {
     const activity = signInActivityOf(dir, u, now);
@@ -143,7 +182,10 @@ export function userRecord(dir: Directory, u: DirUser, now: number, withActivity
 }
 
 /** $select (or the default set) applied to a user record; selected properties not generated read null or []. */
-export function projectUser(record: Record<string, unknown>, select: readonly string[] | undefined): Record<string, unknown> {
+export function projectUser(
+  record: Record<string, unknown>,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
   const wanted = select ?? DEFAULT_USER_PROPERTIES;
   const out: Record<string, unknown> = {};
   for (const p of USER_PROPERTIES) {
@@ -156,7 +198,15 @@ export function projectUser(record: Record<string, unknown>, select: readonly st
 }
 
 /** A user as directoryObject collections list it (group and role members): its type first, then its default properties (or the selected ones). */
-export function userItem(dir: Directory, u: DirUser, now: number, select: readonly string[] | undefined): Record<string, unknown> {
-  const { id, ...rest } = projectUser(userRecord(dir, u, now), select?.filter((p) => USER_BY_LOWER.has(p.toLowerCase())));
+export function userItem(
+  dir: Directory,
+  u: DirUser,
+  now: number,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
+  const { id, ...rest } = projectUser(
+    userRecord(dir, u, now),
+    select?.filter((p) => USER_BY_LOWER.has(p.toLowerCase())),
+  );
   return { '@odata.type': '#microsoft.graph.user', id, ...rest };
 }

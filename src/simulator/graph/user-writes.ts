@@ -56,7 +56,11 @@ const READ_ONLY = new Set(
  * which idsight writes (its remediation PATCHes userType only). They get Graph's own answer for
  * an operation it does not support, so a client sees a clear refusal, never a silent no-op.
  */
-const NOT_SIMULATED = new Set('passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills imAddresses'.split(' '));
+const NOT_SIMULATED = new Set(
+  'passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills imAddresses'.split(
+    ' ',
+  ),
+);
 
 /**
  * "Who can perform sensitive actions": only higher admin roles may change these on an
@@ -66,7 +70,11 @@ const NOT_SIMULATED = new Set('passwordProfile passwordPolicies identities onPre
 const SENSITIVE = new Set(['accountEnabled', 'businessPhones', 'mobilePhone', 'otherMails']);
 
 /** Mastered in on-premises Active Directory for synced users; userType and usageLocation stay cloud-side. */
-const ON_PREMISES_MASTERED = new Set('userPrincipalName mail mailNickname accountEnabled displayName givenName surname jobTitle department officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state streetAddress postalCode faxNumber'.split(' '));
+const ON_PREMISES_MASTERED = new Set(
+  'userPrincipalName mail mailNickname accountEnabled displayName givenName surname jobTitle department officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state streetAddress postalCode faxNumber'.split(
+    ' ',
+  ),
+);
 
 const badRequest = (message: string) => new GraphError(400, 'Request_BadRequest', message);
 
@@ -81,17 +89,21 @@ function targetOf(ctx: GraphContext, dir: Directory): DirUser {
 function checkNewUpn(dir: Directory, u: DirUser, upn: string): void {
   const domain = upn.slice(upn.lastIndexOf('@') + 1).toLowerCase();
   if (!dir.tenant.domains.includes(domain)) {
-    throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.');
+    throw badRequest(
+      'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+    );
   }
   const holder = dir.findUser(upn);
-  if (holder && holder !== u) throw badRequest('Another object with the same value for property userPrincipalName already exists.');
+  if (holder && holder !== u)
+    throw badRequest('Another object with the same value for property userPrincipalName already exists.');
 }
 
 /** Validates the whole body before changing anything, as Graph applies a PATCH all or nothing. */
 function patchUser(ctx: GraphContext, dir: Directory) {
   const u = targetOf(ctx, dir);
   const body = ctx.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new GraphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
   const changes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
     if (key.startsWith('@')) continue; // @odata.type and other annotations
@@ -102,15 +114,19 @@ function patchUser(ctx: GraphContext, dir: Directory) {
       // the message the Graph SDKs surface for a property the user type lacks (msgraph-sdk-dotnet#2352)
       throw badRequest(`Invalid property '${key}'.`);
     }
-    if (key === 'displayName' && (value === null || value === '')) throw badRequest("A value is required for property 'displayName' of resource 'User'.");
+    if (key === 'displayName' && (value === null || value === ''))
+      throw badRequest("A value is required for property 'displayName' of resource 'User'.");
     if (!check(value)) throw badRequest(`Invalid value specified for property '${key}' of resource 'User'.`);
     changes[key] = value;
   }
   if (typeof changes.userPrincipalName === 'string') checkNewUpn(dir, u, changes.userPrincipalName);
   const names = Object.keys(changes);
-  if (!u.added && names.some((k) => SENSITIVE.has(k)) && isAdmin(dir.tenant, u.person, dir.start)) throw insufficientPrivileges();
+  if (!u.added && names.some((k) => SENSITIVE.has(k)) && isAdmin(dir.tenant, u.person, dir.start))
+    throw insufficientPrivileges();
   if (u.person.synced && names.some((k) => ON_PREMISES_MASTERED.has(k))) {
-    throw badRequest('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.');
+    throw badRequest(
+      'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+    );
   }
   dir.updateUser(u, changes, ctx.now);
   return { status: 204 };
@@ -131,15 +147,39 @@ function revokeSessions(ctx: GraphContext, dir: Directory) {
   // through their home tenants" (user-revokesigninsessions.md): the call succeeds, nothing changes
   if (u.person.userType !== 'Guest') dir.revokeSessions(u, ctx.now);
   // The documented body (revokeSignInSessions.json); a known issue makes it 200, not 204.
-  return { status: 200, body: { '@odata.context': `${ctx.graphRoot}/${ctx.version}/$metadata#Edm.Boolean`, value: true } };
+  return {
+    status: 200,
+    body: { '@odata.context': `${ctx.graphRoot}/${ctx.version}/$metadata#Edm.Boolean`, value: true },
+  };
 }
 
 export function userWriteRoutes(deps: DirectoryDeps): GraphRoute[] {
   const dirOf = (ctx: GraphContext) => liveDirectory(deps, ctx);
   // Writes cost one resource unit (graph-facts §6).
   return [
-    { method: 'PATCH', path: '/users/:id', accepts: ACCEPTS.updateUser, family: 'directory', cost: 1, handle: (ctx) => patchUser(ctx, dirOf(ctx)) },
-    { method: 'DELETE', path: '/users/:id', accepts: ACCEPTS.deleteUser, family: 'directory', cost: 1, handle: (ctx) => deleteUser(ctx, dirOf(ctx)) },
-    { method: 'POST', path: '/users/:id/revokeSignInSessions', accepts: ACCEPTS.revokeSessions, family: 'directory', cost: 1, handle: (ctx) => revokeSessions(ctx, dirOf(ctx)) },
+    {
+      method: 'PATCH',
+      path: '/users/:id',
+      accepts: ACCEPTS.updateUser,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => patchUser(ctx, dirOf(ctx)),
+    },
+    {
+      method: 'DELETE',
+      path: '/users/:id',
+      accepts: ACCEPTS.deleteUser,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => deleteUser(ctx, dirOf(ctx)),
+    },
+    {
+      method: 'POST',
+      path: '/users/:id/revokeSignInSessions',
+      accepts: ACCEPTS.revokeSessions,
+      family: 'directory',
+      cost: 1,
+      handle: (ctx) => revokeSessions(ctx, dirOf(ctx)),
+    },
   ];
 }

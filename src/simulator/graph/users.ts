@@ -18,7 +18,18 @@ import {
 } from './directory-query.js';
 import { auditPermissionMissing, nonPremiumTenant, notFound, unsupportedQuery } from './errors.js';
 import { clauses, matches, type FilterNode } from './odata.js';
-import { contextUrl, expiredPageToken, nextLink, pageState, parsedFilter, selectOf, topOf, type GraphContext, type GraphResult, type GraphRoute } from './route.js';
+import {
+  contextUrl,
+  expiredPageToken,
+  nextLink,
+  pageState,
+  parsedFilter,
+  selectOf,
+  topOf,
+  type GraphContext,
+  type GraphResult,
+  type GraphRoute,
+} from './route.js';
 import type { ThrottleFamily } from './throttle.js';
 import { projectUser, SINGLE_USER_ONLY, USER_BY_LOWER, userRecord } from './user-record.js';
 
@@ -43,7 +54,8 @@ const USER_FILTERS: Record<string, FilterRule> = {
 };
 
 /** Whether a filter reads signInActivity (which may not be combined with other properties). */
-const usesActivity = (node: FilterNode | undefined): boolean => !!node && [...clauses(node)].some((c) => c.path.startsWith('signInActivity/'));
+const usesActivity = (node: FilterNode | undefined): boolean =>
+  !!node && [...clauses(node)].some((c) => c.path.startsWith('signInActivity/'));
 
 /** $search="displayName:wa" OR "mail:wa": each word of the property starting with the term. */
 function searchPredicate(raw: string): (record: Record<string, unknown>) => boolean {
@@ -52,16 +64,38 @@ function searchPredicate(raw: string): (record: Record<string, unknown>) => bool
   for (let i = 0; i < parts.length; i += 2) {
     const m = /^"([A-Za-z]+):([^"]*)"$/.exec(parts[i]!.trim());
     const property = m && USER_BY_LOWER.get(m[1]!.toLowerCase());
-    if (!m || !property || !['displayName', 'givenName', 'surname', 'mail', 'userPrincipalName', 'jobTitle', 'department', 'mailNickname'].includes(property)) throw unsupportedQuery();
+    if (
+      !m ||
+      !property ||
+      ![
+        'displayName',
+        'givenName',
+        'surname',
+        'mail',
+        'userPrincipalName',
+        'jobTitle',
+        'department',
+        'mailNickname',
+      ].includes(property)
+    )
+      throw unsupportedQuery();
     const term = m[2]!.toLowerCase();
     terms.push((r) => {
       const v = r[property];
-      return typeof v === 'string' && (v.toLowerCase().startsWith(term) || v.toLowerCase().split(/[^a-z0-9]+/).some((w) => w.startsWith(term)));
+      return (
+        typeof v === 'string' &&
+        (v.toLowerCase().startsWith(term) ||
+          v
+            .toLowerCase()
+            .split(/[^a-z0-9]+/)
+            .some((w) => w.startsWith(term)))
+      );
     });
   }
   return (r) => {
     let result = terms[0]!(r);
-    for (let i = 1; i < terms.length; i++) result = parts[2 * i - 1] === 'AND' ? result && terms[i]!(r) : result || terms[i]!(r);
+    for (let i = 1; i < terms.length; i++)
+      result = parts[2 * i - 1] === 'AND' ? result && terms[i]!(r) : result || terms[i]!(r);
     return result;
   };
 }
@@ -85,7 +119,9 @@ function readsActivity(ctx: GraphContext): boolean {
     const state = ctx.pageTokens.decode<UserPage>(token, ctx.now);
     return typeof state === 'object' && state?.a === 1;
   }
-  return /(^|,)\s*signInActivity\s*(,|$)/i.test(ctx.query.$select ?? '') || /signInActivity\//i.test(ctx.query.$filter ?? '');
+  return (
+    /(^|,)\s*signInActivity\s*(,|$)/i.test(ctx.query.$select ?? '') || /signInActivity\//i.test(ctx.query.$filter ?? '')
+  );
 }
 
 /** signInActivity needs AuditLog.Read.All and P1/P2, whatever else the app holds (graph-facts §3.1). */
@@ -128,7 +164,14 @@ function listUsers(ctx: GraphContext, dir: Directory): GraphResult {
     const activity = !!select?.includes('signInActivity') || usesActivity(filter);
     // "When signInActivity is selected or filtered on, the maximum page size is 500" (user-list.md)
     const top = topOf(ctx, 100, activity ? 500 : 999);
-    page = { o: 0, t: top, ...(select ? { s: select } : {}), ...(filterText !== undefined ? { f: filterText } : {}), ...(search !== undefined ? { q: search } : {}), ...(activity ? { a: 1 as const } : {}) };
+    page = {
+      o: 0,
+      t: top,
+      ...(select ? { s: select } : {}),
+      ...(filterText !== undefined ? { f: filterText } : {}),
+      ...(search !== undefined ? { q: search } : {}),
+      ...(activity ? { a: 1 as const } : {}),
+    };
   }
   const filter = page.f === undefined ? undefined : parsedFilter(page.f);
   const search = page.q === undefined ? undefined : searchPredicate(page.q);
@@ -181,8 +224,31 @@ function countUsers(ctx: GraphContext, dir: Directory): GraphResult {
 export function userRoutes(deps: DirectoryDeps): GraphRoute[] {
   // Resource units (graph-facts §6): 2 per users request.
   return [
-    { method: 'GET', path: '/users', accepts: ACCEPTS.users, family: usersFamily, cost: 2, gate: activityGate, handle: (ctx) => listUsers(ctx, liveDirectory(deps, ctx)) },
-    { method: 'GET', path: '/users/$count', accepts: ACCEPTS.users, family: 'directory', cost: 2, handle: (ctx) => countUsers(ctx, liveDirectory(deps, ctx)) },
-    { method: 'GET', path: '/users/:id', accepts: ACCEPTS.users, family: usersFamily, cost: 2, gate: activityGate, handle: (ctx) => getUser(ctx, liveDirectory(deps, ctx)) },
+    {
+      method: 'GET',
+      path: '/users',
+      accepts: ACCEPTS.users,
+      family: usersFamily,
+      cost: 2,
+      gate: activityGate,
+      handle: (ctx) => listUsers(ctx, liveDirectory(deps, ctx)),
+    },
+    {
+      method: 'GET',
+      path: '/users/$count',
+      accepts: ACCEPTS.users,
+      family: 'directory',
+      cost: 2,
+      handle: (ctx) => countUsers(ctx, liveDirectory(deps, ctx)),
+    },
+    {
+      method: 'GET',
+      path: '/users/:id',
+      accepts: ACCEPTS.users,
+      family: usersFamily,
+      cost: 2,
+      gate: activityGate,
+      handle: (ctx) => getUser(ctx, liveDirectory(deps, ctx)),
+    },
   ];
 }

@@ -142,7 +142,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     // Records over ~2 KB are compressed by PostgreSQL; lz4 does it several times faster than the
     // default pglz (a seventh of the server's insert time went to pglz). PostgreSQL 14+ built
     // with lz4, as Debian's is; elsewhere the default stays.
-    const lz4 = await sql<{ ok: boolean }>`select exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals)) as ok`.execute(db);
+    const lz4 = await sql<{
+      ok: boolean;
+    }>`select exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals)) as ok`.execute(
+      db,
+    );
     if (lz4.rows[0]?.ok) await sql`alter table signins alter column raw set compression lz4`.execute(db);
   }
 

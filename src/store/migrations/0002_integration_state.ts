@@ -4,7 +4,10 @@ import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('integrations').addColumn('custom_cloud', 'text').execute();
-  await db.schema.alterTable('integrations').addColumn('status', 'text', (c) => c.notNull().defaultTo('untested')).execute();
+  await db.schema
+    .alterTable('integrations')
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('untested'))
+    .execute();
   await db.schema.alterTable('integrations').addColumn('last_report', 'text').execute();
   await db.schema.alterTable('integrations').addColumn('last_tested_at', 'bigint').execute();
   await db.schema.alterTable('integrations').addColumn('secret_expires_at', 'bigint').execute();

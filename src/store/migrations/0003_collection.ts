@@ -40,6 +40,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error', 'text')
     .addColumn('guidance', 'text')
     .execute();
-  await db.schema.createIndex('collection_runs_by_integration').on('collection_runs').columns(['integration_id', 'started_at']).execute();
-  await db.schema.createIndex('collection_runs_running').on('collection_runs').columns(['integration_id', 'data_type', 'status']).execute();
+  await db.schema
+    .createIndex('collection_runs_by_integration')
+    .on('collection_runs')
+    .columns(['integration_id', 'started_at'])
+    .execute();
+  await db.schema
+    .createIndex('collection_runs_running')
+    .on('collection_runs')
+    .columns(['integration_id', 'data_type', 'status'])
+    .execute();
 }

@@ -13,11 +13,14 @@ import type { Dialect } from '../db.js';
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const sqlite = dialect === 'sqlite';
   await sql`alter table signins rename to signins_legacy`.execute(db);
-  for (const index of ['signins_time', 'signins_user', 'signins_ip', 'signins_app', 'signins_failures']) await db.schema.dropIndex(index).ifExists().execute();
+  for (const index of ['signins_time', 'signins_user', 'signins_ip', 'signins_app', 'signins_failures'])
+    await db.schema.dropIndex(index).ifExists().execute();
 
   await db.schema
     .createTable('signin_integrations')
-    .addColumn('no', 'integer', (c) => (sqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity()))
+    .addColumn('no', 'integer', (c) =>
+      sqlite ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+    )
     .addColumn('integration_id', 'text', (c) => c.notNull().unique())
     .addColumn('signins', 'bigint', (c) => c.notNull().defaultTo(0))
     .execute();
@@ -28,11 +31,18 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('integration_no', 'integer', (c) => c.notNull())
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('signin_strings_value').unique().on('signin_strings').columns(['integration_no', 'value']).execute();
+  await db.schema
+    .createIndex('signin_strings_value')
+    .unique()
+    .on('signin_strings')
+    .columns(['integration_no', 'value'])
+    .execute();
 
   await db.schema
     .createTable('signin_blocks')
-    .addColumn('id', sqlite ? 'integer' : 'bigint', (c) => (sqlite ? c.primaryKey() : c.primaryKey().generatedByDefaultAsIdentity()))
+    .addColumn('id', sqlite ? 'integer' : 'bigint', (c) =>
+      sqlite ? c.primaryKey() : c.primaryKey().generatedByDefaultAsIdentity(),
+    )
     .addColumn('integration_no', 'integer', (c) => c.notNull())
     .addColumn('collected_at', 'bigint', (c) => c.notNull())
     /** Rows whose current version is in this block; a block nobody points at is deleted. */
@@ -66,7 +76,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   // than all over each index (ids and user ids are random). Then the access paths of checks,
   // insights and investigations: the time window, a user's, an address's and an app's history,
   // and failures (a partial index: failures are the minority spray and brute-force checks scan).
-  await db.schema.createIndex('signins_key').unique().on('signins').columns(['integration_no', 'hour', 'sign_in_id']).execute();
+  await db.schema
+    .createIndex('signins_key')
+    .unique()
+    .on('signins')
+    .columns(['integration_no', 'hour', 'sign_in_id'])
+    .execute();
   const indexes: Array<[string, string[]]> = [
     ['signins_time', ['integration_no', 'created_at']],
     ['signins_user', ['integration_no', 'hour', 'user_id']],
@@ -74,13 +89,38 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     ['signins_app', ['integration_no', 'hour', 'app_id']],
   ];
   for (const [name, columns] of indexes) await db.schema.createIndex(name).on('signins').columns(columns).execute();
-  await db.schema.createIndex('signins_failures').on('signins').columns(['integration_no', 'created_at']).where(sql.ref('error_code'), '<>', 0).execute();
+  await db.schema
+    .createIndex('signins_failures')
+    .on('signins')
+    .columns(['integration_no', 'created_at'])
+    .where(sql.ref('error_code'), '<>', 0)
+    .execute();
 }
 
 /** The dictionary columns, as of this migration (kept here: a migration never changes with the code). */
 const TEXT_COLUMNS = [
-  'event_type', 'user_id', 'user_principal_name', 'user_display_name', 'home_tenant_id', 'app_id', 'app_display_name', 'resource_id',
-  'resource_display_name', 'resource_tenant_id', 'ip_address', 'country', 'city', 'client_app_used', 'conditional_access_status',
-  'authentication_requirement', 'risk_level_aggregated', 'risk_level_during_sign_in', 'risk_state', 'risk_detail', 'device_id',
-  'operating_system', 'browser', 'user_agent',
+  'event_type',
+  'user_id',
+  'user_principal_name',
+  'user_display_name',
+  'home_tenant_id',
+  'app_id',
+  'app_display_name',
+  'resource_id',
+  'resource_display_name',
+  'resource_tenant_id',
+  'ip_address',
+  'country',
+  'city',
+  'client_app_used',
+  'conditional_access_status',
+  'authentication_requirement',
+  'risk_level_aggregated',
+  'risk_level_during_sign_in',
+  'risk_state',
+  'risk_detail',
+  'device_id',
+  'operating_system',
+  'browser',
+  'user_agent',
 ];

@@ -11,7 +11,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const sqlite = dialect === 'sqlite';
   await db.schema
     .createTable('audit_blocks')
-    .addColumn('id', sqlite ? 'integer' : 'bigint', (c) => (sqlite ? c.primaryKey() : c.primaryKey().generatedByDefaultAsIdentity()))
+    .addColumn('id', sqlite ? 'integer' : 'bigint', (c) =>
+      sqlite ? c.primaryKey() : c.primaryKey().generatedByDefaultAsIdentity(),
+    )
     .addColumn('integration_id', 'text', (c) => c.notNull())
     .addColumn('collected_at', 'bigint', (c) => c.notNull())
     .addColumn('live', 'integer', (c) => c.notNull())
@@ -19,7 +21,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('audit_blocks_integration').on('audit_blocks').column('integration_id').execute();
   if (!sqlite) await sql`alter table audit_blocks alter column data set storage external`.execute(db);
-  for (const [column, type] of [['block_id', 'bigint'], ['block_pos', 'integer'], ['digest', 'bigint']] as const) {
+  for (const [column, type] of [
+    ['block_id', 'bigint'],
+    ['block_pos', 'integer'],
+    ['digest', 'bigint'],
+  ] as const) {
     await db.schema.alterTable('directory_audits').addColumn(column, type).execute();
   }
 
@@ -32,7 +38,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
  */
 export async function convertStoredAudits(db: Kysely<unknown>): Promise<void> {
   // keyset paging on the key: each batch starts where the last one ended, not at the table's start
-  for (let after: { integration: string; id: string } | undefined; ; ) {
+  for (let after: { integration: string; id: string } | undefined; ;) {
     const { rows } = await sql<{ integration_id: string; id: string; collected_at: number; raw: string }>`
       select integration_id, id, collected_at, raw from directory_audits
       where block_id is null ${after ? sql`and (integration_id > ${after.integration} or (integration_id = ${after.integration} and id > ${after.id}))` : sql``}
@@ -40,18 +46,27 @@ export async function convertStoredAudits(db: Kysely<unknown>): Promise<void> {
     if (rows.length === 0) break;
     const last = rows[rows.length - 1]!;
     after = { integration: last.integration_id, id: last.id };
-    for (let i = 0; i < rows.length; ) {
+    for (let i = 0; i < rows.length;) {
       const first = rows[i]!;
       let j = i;
-      while (j < rows.length && rows[j]!.integration_id === first.integration_id && Number(rows[j]!.collected_at) === Number(first.collected_at)) j++;
+      while (
+        j < rows.length &&
+        rows[j]!.integration_id === first.integration_id &&
+        Number(rows[j]!.collected_at) === Number(first.collected_at)
+      )
+        j++;
       for (const [a, z] of blockRanges(j - i)) {
         const part = rows.slice(i + a, i + z);
         const inserted = await sql<{ id: number }>`
           insert into audit_blocks (integration_id, collected_at, live, data)
-          values (${first.integration_id}, ${first.collected_at}, ${part.length}, ${compressBlock(part.map((r) => r.raw).join('\n'))}) returning id`.execute(db);
+          values (${first.integration_id}, ${first.collected_at}, ${part.length}, ${compressBlock(part.map((r) => r.raw).join('\n'))}) returning id`.execute(
+          db,
+        );
         const blockId = Number(inserted.rows[0]!.id);
         for (const [pos, r] of part.entries()) {
-          await sql`update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = '' where integration_id = ${r.integration_id} and id = ${r.id}`.execute(db);
+          await sql`update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = '' where integration_id = ${r.integration_id} and id = ${r.id}`.execute(
+            db,
+          );
         }
       }
       i = j;
