@@ -96,8 +96,8 @@ export class GraphRequestError extends UpstreamError {
 /** Untrusted text as one bounded line: control characters become spaces, runs of space collapse. */
 export function untrusted(text: unknown, max = 300): string {
   if (typeof text !== 'string') return '';
-  // eslint-disable-next-line no-control-regex
   const line = text
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
