@@ -6,6 +6,7 @@ import csrf from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -160,6 +161,9 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   await routes.register(integrationRoutes(ctx));
   await routes.register(exportRoutes(ctx));
   routes.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // A readable reference of the same document, for signed-in users like every /api route; its
+  // pages and scripts are served from the package, nothing from elsewhere.
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
   await app.ready();
   return app;
 }

@@ -37,6 +37,9 @@ for (const dialect of DIALECTS) {
         '/api/audit',
         '/api/tokens',
         '/api/openapi.json',
+        '/api/docs',
+        '/api/docs/json',
+        '/api/docs/static/swagger-ui-bundle.js',
       ]) {
         const res = await c.get(path);
         assert.equal(res.status, 401, path);
@@ -64,6 +67,23 @@ for (const dialect of DIALECTS) {
       // the session row holds only a hash of the cookie value
       const rows = await app.ctx.db.kysely.selectFrom('sessions').select('token_hash').execute();
       assert.ok(!rows.some((r) => r.token_hash === c.cookie('idsight_session')));
+    });
+
+    it('serves a readable API reference at /api/docs to anyone signed in, from its own files', async () => {
+      const c = new ApiClient(app.url);
+      await c.login('analyst@example.com', PW);
+      const page = await c.get('/api/docs');
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(page.text, /swagger-ui/);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /script-src 'self'/, csp);
+      assert.doesNotMatch(page.text, /https?:\/\/(?!127\.0\.0\.1)[^"' ]+\.js/, 'no script from elsewhere');
+      const script = await c.get('/api/docs/static/swagger-ui-bundle.js');
+      assert.equal(script.status, 200);
+      const [doc, openapi] = await Promise.all([c.get<{ info: { title: string } }>('/api/docs/json'), c.get('/api/openapi.json')]);
+      assert.equal(doc.body.info.title, 'idsight API');
+      assert.deepEqual(doc.body, openapi.body, 'the same document');
     });
 
     it('gives the same error for an unknown email and a wrong password', async () => {
