@@ -163,7 +163,11 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   routes.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // A readable reference of the same document, for signed-in users like every /api route; its
   // pages and scripts are served from the package, nothing from elsewhere.
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+  });
   await app.ready();
   return app;
 }

@@ -81,7 +81,10 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(page.text, /https?:\/\/(?!127\.0\.0\.1)[^"' ]+\.js/, 'no script from elsewhere');
       const script = await c.get('/api/docs/static/swagger-ui-bundle.js');
       assert.equal(script.status, 200);
-      const [doc, openapi] = await Promise.all([c.get<{ info: { title: string } }>('/api/docs/json'), c.get('/api/openapi.json')]);
+      const [doc, openapi] = await Promise.all([
+        c.get<{ info: { title: string } }>('/api/docs/json'),
+        c.get('/api/openapi.json'),
+      ]);
       assert.equal(doc.body.info.title, 'idsight API');
       assert.deepEqual(doc.body, openapi.body, 'the same document');
     });
