@@ -376,6 +376,38 @@ for (const dialect of DIALECTS)
       assert.match(json.find((c) => c.end_at)!.end_at, ISO_TIME);
     });
 
+    test('csv of role assignments names the role and the principal beside their ids', async () => {
+      const [header, ...rows] = csv(await exported({ type: 'roleAssignments', format: 'csv' }));
+      const at = (name: string) => header!.indexOf(name);
+      assert.ok(rows.length > 0);
+      assert.deepEqual(header!.slice(at('directory_scope_id') + 1, at('deleted_at')), [
+        'role_display_name',
+        'principal_type',
+        'principal_display_name',
+        'principal_user_principal_name',
+      ]);
+      const roles = await k.selectFrom('role_definitions').selectAll().where('integration_id', '=', id).execute();
+      const users = await k.selectFrom('directory_users').selectAll().where('integration_id', '=', id).execute();
+      for (const r of rows) {
+        const role = roles.find(
+          (d) => d.id === r[at('role_definition_id')] || d.template_id === r[at('role_definition_id')],
+        );
+        assert.equal(r[at('role_display_name')], role?.display_name ?? '', r.join());
+        const user = users.find((u) => u.id === r[at('principal_id')]);
+        if (user) {
+          assert.deepEqual(
+            [r[at('principal_type')], r[at('principal_display_name')], r[at('principal_user_principal_name')]],
+            ['user', user.display_name ?? '', user.user_principal_name ?? ''],
+          );
+        }
+      }
+      const globalAdmins = rows.filter((r) => r[at('role_display_name')] === 'Global Administrator');
+      assert.ok(
+        globalAdmins.length > 0 && globalAdmins.every((r) => r[at('principal_display_name')] !== ''),
+        'named, not bare GUIDs',
+      );
+    });
+
     test('every data set exports as many records as are stored; --include-deleted adds those that left', async () => {
       for (const spec of Object.values(DATASETS)) {
         const n = Number(

@@ -171,7 +171,8 @@ export function planExport(o: ExportOptions): ExportPlan {
   } else {
     const spec = (DATASETS as Record<string, DatasetSpec>)[type]!;
     source = { kind: 'dataset', spec };
-    columns = ['id', ...Object.keys(spec.columns), 'deleted_at', 'removed_reason', 'collected_at'];
+    const named = type === 'roleAssignments' ? ASSIGNMENT_NAME_COLUMNS : [];
+    columns = ['id', ...Object.keys(spec.columns), ...named, 'deleted_at', 'removed_reason', 'collected_at'];
   }
   return {
     type,
@@ -218,11 +219,50 @@ function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<R
   }
   const repo = createDatasetRepo(db);
   if (s.kind === 'links') return repo.streamLinks(s.table, integrationId);
-  return repo.stream(s.spec, integrationId, {
+  const stored = repo.stream(s.spec, integrationId, {
     since: plan.since,
     until: plan.until,
     includeDeleted: plan.includeDeleted,
   });
+  return s.spec === DATASETS.roleAssignments ? withAssignmentNames(repo, integrationId, stored) : stored;
+}
+
+/** Role assignments name a role and a principal by id: their names go beside them, where known. */
+const ASSIGNMENT_NAME_COLUMNS = [
+  'role_display_name',
+  'principal_type',
+  'principal_display_name',
+  'principal_user_principal_name',
+];
+
+async function* withAssignmentNames(
+  repo: ReturnType<typeof createDatasetRepo>,
+  integrationId: string,
+  stored: AsyncGenerator<Record<string, unknown>>,
+): AsyncGenerator<Record<string, unknown>> {
+  let batch: Array<Record<string, unknown>> = [];
+  const flush = async function* () {
+    const ids = (column: string) => [
+      ...new Set(batch.map((r) => r[column]).filter((v): v is string => typeof v === 'string')),
+    ];
+    const names = await repo.roleAssignmentNames(integrationId, ids('role_definition_id'), ids('principal_id'));
+    for (const r of batch) {
+      const principal = names.principals.get(String(r.principal_id));
+      yield {
+        ...r,
+        role_display_name: names.roles.get(String(r.role_definition_id)) ?? null,
+        principal_type: principal?.type ?? null,
+        principal_display_name: principal?.displayName ?? null,
+        principal_user_principal_name: principal?.userPrincipalName ?? null,
+      };
+    }
+    batch = [];
+  };
+  for await (const r of stored) {
+    batch.push(r);
+    if (batch.length >= CSV_ROWS) yield* flush();
+  }
+  yield* flush();
 }
 
 const CSV: CsvOptions = {

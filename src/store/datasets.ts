@@ -348,6 +348,12 @@ const PURGE_BATCH_ROWS = 5_000;
 /** The first key of the advisory locks that serialise an integration's pages of event records (any constant of ours). */
 const BLOCK_LOCKS = 0x4175;
 
+/** Names for the ids in role assignments (see roleAssignmentNames). */
+export interface AssignmentNames {
+  roles: Map<string, string>;
+  principals: Map<string, { type: string; displayName: string | null; userPrincipalName: string | null }>;
+}
+
 export function createDatasetRepo(db: Db) {
   const k = untyped(db.kysely);
   /** A write transaction over the untyped tables. */
@@ -740,6 +746,62 @@ export function createDatasetRepo(db: Db) {
         const last = rows[rows.length - 1] as Record<string, unknown>;
         after = [String(last[a]), String(last[b])];
       }
+    },
+
+    /**
+     * What the ids of role assignments name, from what is stored for the integration: roles by
+     * definition id or template id (built-in roles are assigned by either), principals among users,
+     * groups and service principals (gone ones too: an assignment may outlive its principal).
+     */
+    async roleAssignmentNames(
+      integrationId: string,
+      roleIds: string[],
+      principalIds: string[],
+    ): Promise<AssignmentNames> {
+      const roles = new Map<string, string>();
+      const principals = new Map<
+        string,
+        { type: string; displayName: string | null; userPrincipalName: string | null }
+      >();
+      if (roleIds.length > 0) {
+        const defs = await k
+          .selectFrom('role_definitions')
+          .select(['id', 'template_id', 'display_name'])
+          .where('integration_id', '=', integrationId)
+          .where((eb) => eb.or([eb('id', 'in', roleIds), eb('template_id', 'in', roleIds)]))
+          .execute();
+        for (const d of defs)
+          for (const key of [d.id, d.template_id])
+            if (key && d.display_name) roles.set(String(key), String(d.display_name));
+      }
+      if (principalIds.length > 0) {
+        const users = await k
+          .selectFrom('directory_users')
+          .select(['id', 'display_name', 'user_principal_name'])
+          .where('integration_id', '=', integrationId)
+          .where('id', 'in', principalIds)
+          .execute();
+        for (const u of users)
+          principals.set(String(u.id), {
+            type: 'user',
+            displayName: u.display_name ?? null,
+            userPrincipalName: u.user_principal_name ?? null,
+          });
+        for (const [table, type] of [
+          ['directory_groups', 'group'],
+          ['service_principals', 'servicePrincipal'],
+        ] as const) {
+          const named = await k
+            .selectFrom(table)
+            .select(['id', 'display_name'])
+            .where('integration_id', '=', integrationId)
+            .where('id', 'in', principalIds)
+            .execute();
+          for (const n of named)
+            principals.set(String(n.id), { type, displayName: n.display_name ?? null, userPrincipalName: null });
+        }
+      }
+      return { roles, principals };
     },
 
     /** Rows present (not gone) in a data set. */
