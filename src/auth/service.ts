@@ -10,6 +10,7 @@ import { createDashboardUserRepo, type DashboardUserRepo } from '../store/dashbo
 import type { ApiTokenRow, DashboardUserRow, Role } from '../store/schema.js';
 import { createSessionRepo } from '../store/sessions.js';
 import { writeTransaction } from '../store/tx.js';
+import { parseInput } from '../validation.js';
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export const ROLES = ['admin', 'helpdesk', 'analyst'] as const satisfies readonly Role[];
@@ -106,12 +107,6 @@ function createFailureCounter(clock: Clock, limit: number) {
   };
 }
 
-function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new ValidationError(r.error.issues[0]?.message ?? 'invalid value');
-  return r.data;
-}
-
 export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSettings }) {
   const users = createDashboardUserRepo(deps.db.kysely, deps.db.dialect);
   const sessions = createSessionRepo(deps.db.kysely);
@@ -155,8 +150,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       role: unknown;
       password?: unknown;
     }): Promise<{ user: PublicUser; generatedPassword?: string }> {
-      const email = parseOrThrow(emailSchema, input.email);
-      const role = parseOrThrow(roleSchema, input.role);
+      const email = parseInput(emailSchema, input.email);
+      const role = parseInput(roleSchema, input.role);
       let generatedPassword: string | undefined;
       let password: string;
       if (input.password === undefined || input.password === null) {
@@ -189,7 +184,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     },
 
     async setRole(id: string, roleInput: unknown): Promise<PublicUser> {
-      const role = parseOrThrow(roleSchema, roleInput);
+      const role = parseInput(roleSchema, roleInput);
       const current = await userOrThrow(id);
       if (current.role === role) return toPublicUser(current);
       await keepingAnAdmin(id, 'change the role of', (repo) =>
@@ -277,7 +272,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       userId: string,
       input: { name: unknown; expiresInDays?: unknown },
     ): Promise<{ token: string; info: PublicApiToken }> {
-      const name = parseOrThrow(
+      const name = parseInput(
         z
           .string({ error: 'name is required' })
           .trim()
@@ -285,7 +280,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
           .max(100, 'name is too long (100 characters at most)'),
         input.name,
       );
-      const days = parseOrThrow(
+      const days = parseInput(
         z.number({ error: 'expiresInDays must be a number' }).int().min(1).max(3650).optional(),
         input.expiresInDays,
       );

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { ValidationError } from '../errors.js';
 import type { Db } from './db.js';
 import { deleteBatch } from './batch-delete.js';
+import { bool, lower, num, obj, str } from './graph-values.js';
 import { blockRanges, compressBlock, decompressBlock, digestOf } from './record-blocks.js';
 import type { Database } from './schema.js';
 import { readSnapshot, writeTransaction } from './tx.js';
@@ -31,11 +32,6 @@ export interface DatasetSpec {
   blocks?: 'audit_blocks';
 }
 
-const obj = (v: unknown): GraphRecord => (v && typeof v === 'object' && !Array.isArray(v) ? (v as GraphRecord) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 /** ISO time as epoch ms; Graph writes 0001-01-01 for "never". */
 const time = (v: unknown): number | null => {

@@ -4,6 +4,7 @@
 // integration in a dictionary and the rows hold its number, which keeps rows and indexes small.
 // Shared by the repository and the SQLite writer's thread, so it imports nothing heavy.
 import { ValidationError } from '../errors.js';
+import { num, obj, str } from './graph-values.js';
 
 /** A sign-in as Graph returns it (v1.0 or beta); only id and createdDateTime are required. */
 export type GraphSignIn = Record<string, unknown> & { id?: unknown; createdDateTime?: unknown };
@@ -53,11 +54,6 @@ export interface SignInFields {
 
 const HOUR_MS = 3_600_000;
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const obj = (v: unknown): Record<string, unknown> =>
-  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /**
  * The typed columns of a Graph signIn. Throws ValidationError for a record without a usable id
