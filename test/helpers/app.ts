@@ -9,6 +9,7 @@ import { openContext, type Context } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import type { Dialect } from '../../src/store/db.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { ApiClient } from './http.js';
 
 export interface TestApp {
   ctx: Context;
@@ -22,6 +23,22 @@ export interface TestApp {
 }
 
 export const T0 = Date.parse('2026-11-27T09:00:00Z');
+
+/** The password of the dashboard users tests create. */
+export const PW = 'correct horse battery staple';
+
+/** A dashboard user of this role (email: <role>@example.com unless given), signed in to the app's API. */
+export async function signedInUser(
+  app: TestApp,
+  role: 'admin' | 'helpdesk' | 'analyst',
+  email = `${role}@example.com`,
+): Promise<ApiClient> {
+  await app.ctx.auth.createUser({ email, role, password: PW });
+  const client = new ApiClient(app.url);
+  const res = await client.login(email, PW);
+  if (res.status !== 200) throw new Error(`${email} could not sign in: ${res.status} ${JSON.stringify(res.body)}`);
+  return client;
+}
 
 export async function startApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);

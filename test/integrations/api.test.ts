@@ -6,13 +6,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSignInRepo } from '../../src/store/signins.js';
-import { startApp, type TestApp } from '../helpers/app.js';
+import { signedInUser, startApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/databases.js';
 import { ApiClient } from '../helpers/http.js';
 import { simulatedCredentials, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { signIns, take } from '../fixtures/signin-factory.js';
-
-const PW = 'correct horse battery staple';
 
 for (const dialect of DIALECTS) {
   describe(`integrations API (${dialect})`, { skip: skipReason(dialect) }, () => {
@@ -35,12 +33,8 @@ for (const dialect of DIALECTS) {
     before(async () => {
       sim = await startTestSimulator({ throttle: 'off' });
       app = await startApp(dialect);
-      await app.ctx.auth.createUser({ email: 'admin@example.com', role: 'admin', password: PW });
-      await app.ctx.auth.createUser({ email: 'analyst@example.com', role: 'analyst', password: PW });
-      admin = new ApiClient(app.url);
-      analyst = new ApiClient(app.url);
-      assert.equal((await admin.login('admin@example.com', PW)).status, 200);
-      assert.equal((await analyst.login('analyst@example.com', PW)).status, 200);
+      admin = await signedInUser(app, 'admin');
+      analyst = await signedInUser(app, 'analyst');
     });
     after(async () => {
       await app.close();
