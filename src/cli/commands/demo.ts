@@ -2,11 +2,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import type { Context } from '../../context.js';
-import { assertCanListen, listenProblem, type PortSource } from '../ports.js';
+import { assertCanListen, type PortSource } from '../ports.js';
 import { audited, exitCodeFor, printTable, reportError, UsageError } from '../run.js';
 import { gracefulStop } from '../signals.js';
 import { apiPort, serveUntilStopped } from './serve.js';
 import { progressPrinter } from './collect.js';
+import { startSimulatorFromFlags } from '../simulator.js';
 
 const DEMO_ADMIN = 'admin@idsight.demo';
 
@@ -52,25 +53,20 @@ export function registerDemoCommand(program: Command): void {
         };
         await assertCanListen(apiPort(config));
         await assertCanListen(simSource);
-        const [{ startSimulator }, { openContext }, { SimulatorOptionError }] = await Promise.all([
-          import('../../simulator/server.js'),
-          import('../../context.js'),
-          import('../../simulator/options.js'),
-        ]);
-        const sim = await startSimulator({
-          host: '127.0.0.1',
-          port: opts.simPort,
-          seed: opts.seed,
-          users: opts.users,
-          days: 30,
-          scenario: 'attacks',
-          throttle: opts.throttle as 'off',
-          stateDir: path.join(config.dataDir, 'simulator'),
-        } as Parameters<typeof startSimulator>[0]).catch((err: unknown) => {
-          throw err instanceof SimulatorOptionError
-            ? new UsageError(err.message)
-            : (listenProblem(err, simSource) ?? err);
-        });
+        const sim = await startSimulatorFromFlags(
+          {
+            host: '127.0.0.1',
+            port: opts.simPort,
+            seed: opts.seed,
+            users: opts.users,
+            days: '30',
+            scenario: 'attacks',
+            throttle: opts.throttle,
+            stateDir: path.join(config.dataDir, 'simulator'),
+          },
+          simSource,
+        );
+        const { openContext } = await import('../../context.js');
         closeSim = () => sim.close();
         ctx = await openContext(config);
         // From here a stop interrupts the first collection too, and closes the store and the simulator.

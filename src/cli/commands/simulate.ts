@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { SimulatorOptionError } from '../../simulator/options.js';
 import { assertCanListen } from '../ports.js';
-import { reportError, UsageError } from '../run.js';
+import { exitCodeFor, reportError } from '../run.js';
+import { startSimulatorFromFlags } from '../simulator.js';
 
 /**
  * The port and seed of the last start, kept in the state folder: a restarted simulator answers
@@ -92,22 +92,21 @@ export function registerSimulateCommand(program: Command): void {
         const last = flags.fresh ? undefined : readLastStart(stateDir);
         const port = flags.port ?? (last ? String(await portToReuse(flags.host, last)) : '0');
         const seed = flags.seed ?? last?.seed ?? '1';
-        const { startSimulator } = await import('../../simulator/server.js');
-        const sim = await startSimulator({
+        const sim = await startSimulatorFromFlags({
           host: flags.host,
           port,
           seed,
           users: flags.users,
           days: flags.days,
-          ...(flags.signinsPerUserDay !== undefined ? { signinsPerUserDay: flags.signinsPerUserDay } : {}),
-          scenario: flags.scenario as 'default',
-          throttle: flags.throttle as 'off',
+          signinsPerUserDay: flags.signinsPerUserDay,
+          scenario: flags.scenario,
+          throttle: flags.throttle,
           throttleScale: flags.throttleScale,
-          ...(flags.faults !== undefined ? { faults: flags.faults } : {}),
+          faults: flags.faults,
           clock: flags.clock,
           stateDir,
           control: Boolean(flags.control),
-        } as Parameters<typeof import('../../simulator/server.js').startSimulator>[0]);
+        });
         mkdirSync(stateDir, { recursive: true, mode: 0o700 });
         writeFileSync(
           path.join(stateDir, LAST_START),
@@ -134,9 +133,8 @@ export function registerSimulateCommand(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       } catch (err) {
-        const usage = err instanceof SimulatorOptionError;
-        reportError(usage ? new UsageError(err.message) : err);
-        process.exit(usage ? 2 : 1);
+        reportError(err);
+        process.exit(exitCodeFor(err));
       }
     });
 }
