@@ -22,7 +22,10 @@ const TARGET_BYTES = 800;
  * BENCH_COLLECT_DIALECTS choose the tenants and the stores.
  */
 const TYPES = process.env.BENCH_COLLECT_TYPES ?? 'signIns';
-/** Event streams behind those types (the non-interactive type reads three: user, service principal, managed identity): an incremental run with little new needs one request each. */
+/**
+ * Event streams behind those types (the non-interactive type reads three: user, service principal, managed
+ * identity): an incremental run with little new needs one request each.
+ */
 const STREAMS = TYPES.split(',').reduce((n, t) => n + (t === 'nonInteractiveSignIns' ? 3 : 1), 0);
 
 /** Polls a process's peak resident set (VmHWM) and CPU time until it exits; the last readings are its totals. */

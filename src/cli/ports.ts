@@ -23,7 +23,8 @@ export function listenProblem(err: unknown, source: PortSource): UsageError | un
     );
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
     return new UsageError(
-      `cannot listen on ${source.host}: no such address on this machine${source.hostSetting ? `: set ${source.hostSetting} to one of its addresses (127.0.0.1 by default)` : ''}`,
+      `cannot listen on ${source.host}: no such address on this machine` +
+        `${source.hostSetting ? `: set ${source.hostSetting} to one of its addresses (127.0.0.1 by default)` : ''}`,
     );
   }
   return undefined;

@@ -69,7 +69,8 @@ export const timeFilter = (property: string, from: string, to: string): string =
 export const eventsUrl =
   (path: string, property: string, extraFilter?: string) =>
   (from: string, to: string): string =>
-    `${path}?$top=${PAGE_SIZE}&$orderby=${encodeURIComponent(`${property} desc`)}&$filter=${encodeURIComponent(timeFilter(property, from, to) + (extraFilter ? ` and ${extraFilter}` : ''))}`;
+    `${path}?$top=${PAGE_SIZE}&$orderby=${encodeURIComponent(`${property} desc`)}` +
+    `&$filter=${encodeURIComponent(timeFilter(property, from, to) + (extraFilter ? ` and ${extraFilter}` : ''))}`;
 
 /**
  * How many chains keep the throttle busy: each has one request out at a time, so `latencyMs`

@@ -50,7 +50,8 @@ export function validateCredentials(input: CredentialInput): CredentialInput {
   }
   if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
     throw new ValidationError(
-      `The Directory (tenant) ID must be a GUID (such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or a domain name of the tenant (such as contoso.onmicrosoft.com); "${untrusted(tenantId, 80)}" is neither.`,
+      'The Directory (tenant) ID must be a GUID (such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or a domain name ' +
+        `of the tenant (such as contoso.onmicrosoft.com); "${untrusted(tenantId, 80)}" is neither.`,
       { field: 'tenantId' },
     );
   }

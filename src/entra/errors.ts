@@ -174,7 +174,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         microsoftCode: code,
         message: `Microsoft Entra has no tenant "${ctx.tenantId}" in the ${cloud} cloud.`,
         guidance:
-          `Check the Directory (tenant) ID: it is on the Overview page of the app registration (and of Microsoft Entra ID) in the Entra admin center, as a GUID or one of the tenant's domain names. ` +
+          'Check the Directory (tenant) ID: it is on the Overview page of the app registration (and of Microsoft Entra ID) ' +
+          "in the Entra admin center, as a GUID or one of the tenant's domain names. " +
           `If the tenant lives in another Microsoft cloud (US Government, China), choose that cloud (${APP_REGISTRATION_DOC}, National clouds).`,
       });
     case 'AADSTS900023':
@@ -183,7 +184,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         microsoftCode: code,
         message: `"${ctx.tenantId}" is neither a tenant GUID nor a domain name Microsoft Entra recognises.`,
         guidance:
-          "Give the Directory (tenant) ID exactly as the Overview page of the app registration shows it (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47), or the tenant's initial domain (contoso.onmicrosoft.com).",
+          'Give the Directory (tenant) ID exactly as the Overview page of the app registration shows it ' +
+          "(a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47), or the tenant's initial domain (contoso.onmicrosoft.com).",
       });
     case 'AADSTS7000215':
       return withStatus({
@@ -194,7 +196,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
           (ctx.secretLooksLikeId
             ? 'The secret you entered looks like a Secret ID (a GUID), not the secret itself. '
             : '') +
-          "Enter the secret's Value, not its Secret ID: under App registrations → the app → Certificates & secrets, the Value column is shown in full only right after the secret is created. " +
+          "Enter the secret's Value, not its Secret ID: under App registrations → the app → Certificates & secrets, " +
+          'the Value column is shown in full only right after the secret is created. ' +
           `If it was not copied then, create a new client secret and paste its Value (${APP_REGISTRATION_DOC}, step 4).`,
       });
     case 'AADSTS7000222':
@@ -203,7 +206,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         microsoftCode: code,
         message: 'The client secret has expired.',
         guidance:
-          'Create a new client secret (App registrations → the app → Certificates & secrets → New client secret), then store its Value in idsight with Reset Credentials. ' +
+          'Create a new client secret (App registrations → the app → Certificates & secrets → New client secret), ' +
+          'then store its Value in idsight with Reset Credentials. ' +
           'idsight tests the new secret before it replaces the old one.',
       });
     case 'AADSTS700016':
@@ -212,7 +216,8 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
         microsoftCode: code,
         message: `No application with client ID ${ctx.clientId} was found in tenant "${ctx.tenantId}" (${cloud} cloud).`,
         guidance:
-          "Check the Application (client) ID on the app registration's Overview page. The app must be registered in this tenant or, for a multitenant app, consented to by an administrator of this tenant. " +
+          "Check the Application (client) ID on the app registration's Overview page. " +
+          'The app must be registered in this tenant or, for a multitenant app, consented to by an administrator of this tenant. ' +
           `Also check the Directory (tenant) ID points at that tenant and the cloud is the one the tenant lives in (${APP_REGISTRATION_DOC}).`,
       });
     case 'AADSTS7000218':
@@ -232,7 +237,9 @@ export function tokenProblem(err: unknown, ctx: TokenFailureContext): EntraProbl
       code: 'unexpected',
       microsoftCode: code,
       message: `Microsoft Entra refused the token request: ${aadstsDescription(err)}`,
-      guidance: `Look up ${code} in Microsoft's "Microsoft Entra authentication and authorization error codes" reference; if it names the scope or resource, check the cloud (${cloud}) and its Graph URL.`,
+      guidance:
+        `Look up ${code} in Microsoft's "Microsoft Entra authentication and authorization error codes" reference; ` +
+        `if it names the scope or resource, check the cloud (${cloud}) and its Graph URL.`,
     });
   }
   const what = untrusted(
@@ -363,7 +370,8 @@ export function networkProblem(f: NetworkFailure, host: string, phase: 'token' |
     ...(f.errno ? { microsoftCode: f.errno } : {}),
     message: `Could not reach ${service} at ${host}: ${words}.`,
     guidance:
-      "Check that idsight's host can open HTTPS connections to this address (DNS, firewall, outbound proxy), and for a custom cloud that the authority host and Graph URL are right.",
+      "Check that idsight's host can open HTTPS connections to this address (DNS, firewall, outbound proxy), " +
+      'and for a custom cloud that the authority host and Graph URL are right.',
   };
 }
 
@@ -403,7 +411,8 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
       httpStatus: status,
       message: `The outbound proxy ${proxy} refused to open a connection to ${host} (${service}): it requires authentication (${answer}).`,
       guidance:
-        "Give the proxy's user name and password in the proxy URL, HTTPS_PROXY=http://user:password@host:port (special characters percent-encoded); if they are there, the proxy rejected them.",
+        "Give the proxy's user name and password in the proxy URL, HTTPS_PROXY=http://user:password@host:port " +
+        '(special characters percent-encoded); if they are there, the proxy rejected them.',
     };
   }
   if (status >= 500) {
@@ -412,14 +421,17 @@ function proxyProblem(f: NetworkFailure, host: string, service: string): EntraPr
       httpStatus: status,
       message: `The outbound proxy ${proxy} could not open a connection to ${host} (${service}): it answered ${answer}.`,
       guidance:
-        "The proxy itself could not reach the host (its DNS, its firewall, or the host is down): check with the proxy's administrators, and for a custom cloud that the authority host and Graph URL are right.",
+        "The proxy itself could not reach the host (its DNS, its firewall, or the host is down): check with the proxy's administrators, " +
+        'and for a custom cloud that the authority host and Graph URL are right.',
     };
   }
   return {
     ...base,
     httpStatus: status,
     message: `The outbound proxy ${proxy} refused to open a connection to ${host} (${service}): it answered ${answer}.`,
-    guidance: `The proxy's rules do not let idsight reach this host: ask its administrators to allow HTTPS (CONNECT) to ${host}, or add the host to NO_PROXY if idsight can reach it directly.`,
+    guidance:
+      `The proxy's rules do not let idsight reach this host: ask its administrators to allow HTTPS (CONNECT) to ${host}, ` +
+      'or add the host to NO_PROXY if idsight can reach it directly.',
   };
 }
 

@@ -387,7 +387,9 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     return {
       code: 'timeout',
       microsoftCode: 'Timeout',
-      message: `Microsoft Graph at ${host} did not answer ${method} ${new URL(url).pathname} within ${ms < 1_000 ? `${ms} ms` : formatSeconds(ms)} (${tries} attempt${tries > 1 ? 's' : ''}).`,
+      message:
+        `Microsoft Graph at ${host} did not answer ${method} ${new URL(url).pathname} ` +
+        `within ${ms < 1_000 ? `${ms} ms` : formatSeconds(ms)} (${tries} attempt${tries > 1 ? 's' : ''}).`,
       guidance:
         'Graph may be slow or overloaded: try again later. If it persists, check network latency, proxies and firewalls between idsight and Microsoft.',
     };

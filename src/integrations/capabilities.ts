@@ -331,7 +331,10 @@ export function modeOf(roles: Iterable<string>): 'read-only' | 'read-write' {
 export function ownSecretUnavailable(roles: Iterable<string>): string | undefined {
   const missing = missingPermissions(OWN_SECRET_PERMISSIONS, roles);
   if (missing.length === 0) return undefined;
-  return "Reading the expiry of this app's own client secret needs the Application.Read.All application permission (Directory.Read.All also allows it), with admin consent.";
+  return (
+    "Reading the expiry of this app's own client secret needs the Application.Read.All application permission " +
+    '(Directory.Read.All also allows it), with admin consent.'
+  );
 }
 
 /** A data type the roles already rule out, before any request: unavailable with what to grant. */

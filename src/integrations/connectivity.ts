@@ -233,8 +233,10 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
             ? 'The app signed in, but its token carries no application permissions: admin consent has not been granted.'
             : 'The app signed in, but none of the application permissions idsight reads has admin consent.',
           guidance:
-            "In the Entra admin center, open App registrations → the app → API permissions, add the Microsoft Graph application permissions of idsight's read-only set " +
-            `(\`idsight integrations permissions\` lists them) and select "Grant admin consent for" your tenant; step by step in ${APP_REGISTRATION_DOC}. Consent can take a few minutes to reach new tokens.`,
+            'In the Entra admin center, open App registrations → the app → API permissions, ' +
+            "add the Microsoft Graph application permissions of idsight's read-only set " +
+            '(`idsight integrations permissions` lists them) and select "Grant admin consent for" your tenant; ' +
+            `step by step in ${APP_REGISTRATION_DOC}. Consent can take a few minutes to reach new tokens.`,
         },
         {
           ...known,
@@ -339,7 +341,8 @@ export async function testConnection(creds: Credentials, opts: TestConnectionOpt
           httpStatus: 401,
           message: `Microsoft Graph at ${hostOf(cloud.graphUrl)} rejected the token${first.error.graphMessage ? `: ${first.error.graphMessage}` : '.'}`,
           guidance:
-            "The token service and Graph do not belong together: check the cloud setting (a custom cloud's Graph URL must be the Graph of the same cloud as its authority host).",
+            'The token service and Graph do not belong together: ' +
+            "check the cloud setting (a custom cloud's Graph URL must be the Graph of the same cloud as its authority host).",
         },
         full,
       );
@@ -446,7 +449,8 @@ function capabilityFrom(
   if (!outcome || outcome.kind === 'stopped') {
     const why =
       outcome?.why === 'throttled'
-        ? `Not checked: Microsoft Graph throttled the request and asked to wait longer than the time left${outcome.error?.retryAfterMs ? ` (${formatSeconds(outcome.error.retryAfterMs)})` : ''}. Test again later.`
+        ? 'Not checked: Microsoft Graph throttled the request and asked to wait longer than the time left' +
+          `${outcome.error?.retryAfterMs ? ` (${formatSeconds(outcome.error.retryAfterMs)})` : ''}. Test again later.`
         : `Not checked: the connection test reached its ${formatSeconds(limit)} limit first.`;
     return { ...base, available: false, status: 'unknown', reasonCode: 'not_checked', reason: why };
   }
@@ -522,7 +526,9 @@ function readOwnSecret(
   if (outcome.kind === 'graph') {
     if (outcome.error.graphStatus === 403) {
       return {
-        unavailable: `Microsoft Graph refused to read the app registration (${outcome.error.graphCode}): it needs the Application.Read.All application permission (Directory.Read.All also allows it).`,
+        unavailable:
+          `Microsoft Graph refused to read the app registration (${outcome.error.graphCode}): ` +
+          'it needs the Application.Read.All application permission (Directory.Read.All also allows it).',
       };
     }
     return {

@@ -284,13 +284,16 @@ export function createIntegrationService(deps: {
       const existing = await repo.findByTenantApp(tenantKey, c.clientId);
       if (existing?.status === 'removing') {
         throw new ConflictError(
-          `the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed (its collected data is being deleted); add it again once that has finished`,
+          `the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed ` +
+            '(its collected data is being deleted); add it again once that has finished',
         );
       }
       if (existing) {
         throw new ConflictError(
           `app ${c.clientId} in tenant ${c.tenantId} is already connected as integration "${existing.name}" (${existing.id}): ` +
-            `see it with \`idsight integrations show ${existing.id}\`, give it a new secret with \`integrations reset-credentials\`, or remove it with \`integrations remove\` before adding it again; ` +
+            `see it with \`idsight integrations show ${existing.id}\`, ` +
+            'give it a new secret with `integrations reset-credentials`, ' +
+            'or remove it with `integrations remove` before adding it again; ' +
             'a second integration of the same tenant needs another app registration',
           { integrationId: existing.id },
         );

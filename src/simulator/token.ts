@@ -130,7 +130,8 @@ export async function createTokenService(opts: {
         400,
         'invalid_tenant',
         90002,
-        `Tenant '${raw}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+        `Tenant '${raw}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
+          'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.',
         correlationId,
       );
     }
@@ -275,7 +276,9 @@ export async function createTokenService(opts: {
           400,
           'unauthorized_client',
           700016,
-          `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+          `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. ` +
+            'This can happen if the application has not been installed by the administrator of the tenant ' +
+            'or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.',
           correlationId,
         );
       }
@@ -296,7 +299,8 @@ export async function createTokenService(opts: {
           401,
           'invalid_client',
           7000215,
-          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.appId}'.`,
+          'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
+            `not the client secret ID, for a secret added to app '${app.appId}'.`,
           correlationId,
         );
       }
@@ -306,7 +310,9 @@ export async function createTokenService(opts: {
           401,
           'invalid_client',
           7000222,
-          `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+          `The provided client secret keys for app '${app.appId}' are expired. ` +
+            'Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, ' +
+            'or consider using certificate credentials for added security: https://aka.ms/certCreds.',
           correlationId,
         );
       }

@@ -154,7 +154,8 @@ function sqliteDictionary(sqlite: SQLite.Database) {
 function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCounts {
   const values = ROW_COLUMNS.map(() => '?').join(', ');
   const stored = sqlite.prepare(
-    'select s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id where s.integration_no = ? and s.hour = ? and s.sign_in_id = ?',
+    'select s.digest, s.block_id, b.collected_at from signins s join signin_blocks b on b.id = s.block_id ' +
+      'where s.integration_no = ? and s.hour = ? and s.sign_in_id = ?',
   );
   const insertBlock = sqlite.prepare(
     'insert into signin_blocks (integration_no, collected_at, live, data) values (?, ?, ?, ?)',

@@ -74,7 +74,8 @@ export function loadKeyring(options: { masterKey?: string | undefined; dataDir: 
   if (!existsSync(file)) {
     if (!options.mayCreate) {
       throw new VaultKeyError(
-        `the master key file ${file} is missing, but the database holds secrets encrypted with a master key: restore the key file from your backup or set IDSIGHT_MASTER_KEY`,
+        `the master key file ${file} is missing, but the database holds secrets encrypted with a master key: ` +
+          'restore the key file from your backup or set IDSIGHT_MASTER_KEY',
       );
     }
     createKeyFile(file, generateKeyText());

@@ -40,7 +40,8 @@ export async function openVault(deps: {
   for (const row of registered) {
     if (!configured.has(row.key_id)) {
       throw new VaultKeyError(
-        `${describeSource(keyring)} does not hold master key ${row.key_id}, with which this database's secrets are encrypted (configured: ${[...configured].join(', ')}); nothing was changed`,
+        `${describeSource(keyring)} does not hold master key ${row.key_id}, with which this database's secrets are encrypted ` +
+          `(configured: ${[...configured].join(', ')}); nothing was changed`,
       );
     }
     if (vault.decrypt(row.check_envelope, checkAad(row.key_id)) !== CHECK_TEXT) {

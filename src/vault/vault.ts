@@ -29,7 +29,8 @@ export function createVault(keyring: Keyring): Vault {
       const key = byId.get(parts.keyId);
       if (!key) {
         throw new VaultKeyError(
-          `a secret was encrypted with master key ${parts.keyId}, which is not configured (configured: ${[...byId.keys()].join(', ')}); set IDSIGHT_MASTER_KEY or restore the key file`,
+          `a secret was encrypted with master key ${parts.keyId}, which is not configured ` +
+            `(configured: ${[...byId.keys()].join(', ')}); set IDSIGHT_MASTER_KEY or restore the key file`,
         );
       }
       return open(key, parts, aad);

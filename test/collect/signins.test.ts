@@ -142,7 +142,10 @@ describe('sign-in collection', () => {
     // faults were switched on: turning re-publishing on also re-publishes older history at once,
     // which Entra never does.)
     const served = await r.graph.get<{ value: Array<Record<string, unknown>> }>(
-      `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(`createdDateTime ge ${new Date(start - 2 * HOUR).toISOString()} and createdDateTime le ${new Date(end - 3 * HOUR).toISOString()}`)}`,
+      `/v1.0/auditLogs/signIns?$top=1000&$filter=${encodeURIComponent(
+        `createdDateTime ge ${new Date(start - 2 * HOUR).toISOString()} ` +
+          `and createdDateTime le ${new Date(end - 3 * HOUR).toISOString()}`,
+      )}`,
     );
     const storedById = new Map(c.rows.map((row) => [row.sign_in_id, row.raw]));
     let republished = 0;

@@ -30,7 +30,9 @@ function serverError(
   body: { error: string; error_description: string; error_codes: number[] },
   status: number,
 ): ServerError {
-  const message = `Error(s): ${body.error_codes.join(',')} - Timestamp: 2023-05-06 06:03:00Z - Description: ${body.error_description} - Correlation ID: 5fc87507 - Trace ID: 6f6c4645`;
+  const message =
+    `Error(s): ${body.error_codes.join(',')} - Timestamp: 2023-05-06 06:03:00Z - ` +
+    `Description: ${body.error_description} - Correlation ID: 5fc87507 - Trace ID: 6f6c4645`;
   return new ServerError(
     body.error,
     '5fc87507-4086-4e77-b415-cee677eb232e',

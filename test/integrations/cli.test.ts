@@ -110,7 +110,8 @@ describe('idsight integrations (CLI against a running simulator)', () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `^idsight: app ${app('readwrite').clientId} in tenant \\S+ is already connected as integration "Contoso" \\(${id}\\): see it with \`idsight integrations show ${id}\`.*integrations remove.*another app registration\\n$`,
+        `^idsight: app ${app('readwrite').clientId} in tenant \\S+ is already connected as integration "Contoso" \\(${id}\\): ` +
+          `see it with \`idsight integrations show ${id}\`.*integrations remove.*another app registration\\n$`,
       ),
     );
   });

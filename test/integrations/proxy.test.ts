@@ -150,7 +150,8 @@ describe('outbound proxy settings', () => {
     assert.equal(p.code, 'proxy');
     assert.equal(
       p.message,
-      'Could not reach the outbound proxy http://proxy.corp:3128 on the way to Microsoft Graph at graph.microsoft.com: the connection was refused (nothing listens there).',
+      'Could not reach the outbound proxy http://proxy.corp:3128 on the way to Microsoft Graph at graph.microsoft.com: ' +
+        'the connection was refused (nothing listens there).',
     );
     assert.match(p.guidance, /HTTPS_PROXY .* NO_PROXY/);
     const auth = networkProblem(
@@ -161,7 +162,10 @@ describe('outbound proxy settings', () => {
     assert.equal(auth.httpStatus, 407);
     assert.match(
       auth.message,
-      /refused to open a connection to login\.microsoftonline\.com \(Microsoft's token service\): it requires authentication \(407 Proxy Authentication Required\)/,
+      new RegExp(
+        "refused to open a connection to login\\.microsoftonline\\.com \\(Microsoft's token service\\): " +
+          'it requires authentication \\(407 Proxy Authentication Required\\)',
+      ),
     );
     assert.match(auth.guidance, /HTTPS_PROXY=http:\/\/user:password@host:port/);
     assert.match(
@@ -248,7 +252,8 @@ describe('outbound proxy against the simulated tenant', () => {
     assert.equal(without.problem?.httpStatus, 407);
     assert.equal(
       without.message,
-      `The outbound proxy http://127.0.0.1:${authed.port} refused to open a connection to localhost:${simPort()} (Microsoft's token service): it requires authentication (407 Proxy Authentication Required).`,
+      `The outbound proxy http://127.0.0.1:${authed.port} refused to open a connection to localhost:${simPort()} ` +
+        "(Microsoft's token service): it requires authentication (407 Proxy Authentication Required).",
     );
   });
 
@@ -273,7 +278,8 @@ describe('outbound proxy against the simulated tenant', () => {
     assert.equal(down.problem?.microsoftCode, 'ECONNREFUSED');
     assert.equal(
       down.message,
-      `Could not reach the outbound proxy http://127.0.0.1:${port} on the way to Microsoft's token service at localhost:${simPort()}: the connection was refused (nothing listens there).`,
+      `Could not reach the outbound proxy http://127.0.0.1:${port} on the way to Microsoft's token service at localhost:${simPort()}: ` +
+        'the connection was refused (nothing listens there).',
     );
     assert.doesNotMatch(JSON.stringify(down), /S3cret|idsight-proxy/);
   });

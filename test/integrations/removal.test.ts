@@ -94,9 +94,9 @@ async function seed(ctx: Context, seedNo: number): Promise<string> {
   );
   const collection = createCollectionRepo(ctx.db);
   await collection.saveDeltaLink(id, 'users', 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x', T0, T0);
-  await sql`insert into collection_slices (integration_id, data_type, slice_start, slice_end, done, updated_at) values (${id}, 'signIns', ${T0 - DAY}, ${T0}, 0, ${T0})`.execute(
-    ctx.db.kysely,
-  );
+  await sql`
+    insert into collection_slices (integration_id, data_type, slice_start, slice_end, done, updated_at)
+    values (${id}, 'signIns', ${T0 - DAY}, ${T0}, 0, ${T0})`.execute(ctx.db.kysely);
   const run = await collection.startRun({
     integrationId: id,
     dataType: 'users',

@@ -102,7 +102,8 @@ describe('idsight simulate', () => {
     assert.match(
       await crowded.stop(),
       new RegExp(
-        `^Port ${new URL(first.summary.graphUrl).port} of the last start is taken: .*integrations set <integration> --authority-host <url> --graph-url <url>\\n$`,
+        `^Port ${new URL(first.summary.graphUrl).port} of the last start is taken: ` +
+          '.*integrations set <integration> --authority-host <url> --graph-url <url>\\n$',
       ),
     );
     await again.stop();

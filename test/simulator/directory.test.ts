@@ -98,7 +98,9 @@ describe('GET /users', () => {
 
   test('$select returns the selected properties (id always), with Graph types', async () => {
     const select =
-      'displayName,accountEnabled,userType,createdDateTime,creationType,externalUserState,externalUserStateChangeDateTime,onPremisesSyncEnabled,onPremisesLastSyncDateTime,department,signInSessionsValidFromDateTime,lastPasswordChangeDateTime,assignedLicenses,identities,deletedDateTime,city';
+      'displayName,accountEnabled,userType,createdDateTime,creationType,externalUserState,externalUserStateChangeDateTime,' +
+      'onPremisesSyncEnabled,onPremisesLastSyncDateTime,department,signInSessionsValidFromDateTime,' +
+      'lastPasswordChangeDateTime,assignedLicenses,identities,deletedDateTime,city';
     const users = await all(t, `/v1.0/users?$select=${select}`);
     assert.equal(users.length, 60);
     for (const u of users) assert.deepEqual(Object.keys(u).sort(), [...select.split(','), 'id'].sort());
@@ -243,7 +245,8 @@ describe('GET /users', () => {
       ),
       400,
       'Request_UnsupportedQuery',
-      "Operator 'endsWith' is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+      "Operator 'endsWith' is not supported because the 'ConsistencyLevel:eventual' header is missing. " +
+        'Refer to https://aka.ms/graph-docs/advanced-queries for more information',
     );
     assertGraphError(
       await t.graph('contoso', 'readonly', `/v1.0/users?$filter=${encodeURIComponent("not(userType eq 'Guest')")}`),
@@ -620,10 +623,9 @@ describe('GET /groups and members', () => {
     assert.equal(first.body['@odata.context'], `${t.sim.url}/v1.0/$metadata#directoryObjects`);
     assert.equal(first.headers.get('x-ms-resource-unit'), '2'); // members cost 3, $top under 20 takes one off
     // Microsoft's example is abridged to id and mail; Graph sends the type and the default properties
-    const extra = (p: string) =>
-      /^value\[\d+\]\.(@odata\.type|businessPhones|displayName|givenName|jobTitle|mobilePhone|officeLocation|preferredLanguage|surname|userPrincipalName)$/.test(
-        p,
-      );
+    const extraPath =
+      /^value\[\d+\]\.(@odata\.type|businessPhones|displayName|givenName|jobTitle|mobilePhone|officeLocation|preferredLanguage|surname|userPrincipalName)$/;
+    const extra = (p: string) => extraPath.test(p);
     assert.deepEqual(
       compareShape(first.body, fixture('group-members.json'), '', {
         allowExtra: (p) => extra(p) || p === '@odata.nextLink',

@@ -267,7 +267,8 @@ describe('conformsToMetadata on mutations', () => {
     assert.deepEqual(conformsToMetadata(p, 'conditionalAccessPolicy', meta), []);
     users['includeGuestsOrExternalUsers'] = { guestOrExternalUserTypes: 'internalGuest,bogus' };
     assert.deepEqual(conformsToMetadata(p, 'conditionalAccessPolicy', meta), [
-      'conditions.users.includeGuestsOrExternalUsers.guestOrExternalUserTypes: "internalGuest,bogus" is not a member of microsoft.graph.conditionalAccessGuestOrExternalUserTypes',
+      'conditions.users.includeGuestsOrExternalUsers.guestOrExternalUserTypes: "internalGuest,bogus" ' +
+        'is not a member of microsoft.graph.conditionalAccessGuestOrExternalUserTypes',
     ]);
     const s = signIn();
     s['userAgent'] = 'x';

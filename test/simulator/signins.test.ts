@@ -233,7 +233,8 @@ describe('auditLogs/signIns', () => {
     }
     const spray = incidents.find((i: any) => i.kind === 'password-spray');
     const { records } = await all(
-      `auditLogs/signIns?$filter=ipAddress eq '${spray.ipAddress}' and createdDateTime ge ${iso(Date.parse(spray.start))} and createdDateTime le ${iso(Date.parse(spray.end) + 1000)}`,
+      `auditLogs/signIns?$filter=ipAddress eq '${spray.ipAddress}' ` +
+        `and createdDateTime ge ${iso(Date.parse(spray.start))} and createdDateTime le ${iso(Date.parse(spray.end) + 1000)}`,
     );
     assert.deepEqual(new Set(records.map((r) => r.id)), new Set(spray.signInIds));
     assert.equal(new Set(records.map((r) => r.userId)).size, 25);

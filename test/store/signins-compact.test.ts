@@ -161,9 +161,10 @@ for (const dialect of DIALECTS) {
 
     it('converts a store from before in place: resumable, byte for byte, with its progress', async () => {
       // the old table, as migration 0001 made it (the columns conversion reads, and the key)
-      await sql`create table signins_legacy (integration_id text not null, sign_in_id text not null, hour integer not null, created_at bigint not null, collected_at bigint not null, raw text not null, primary key (integration_id, hour, sign_in_id))`.execute(
-        k(),
-      );
+      await sql`
+        create table signins_legacy (integration_id text not null, sign_in_id text not null, hour integer not null,
+          created_at bigint not null, collected_at bigint not null, raw text not null,
+          primary key (integration_id, hour, sign_in_id))`.execute(k());
       const records = take(signIns({ seed: 8 }), 2_500);
       // records kept as Graph sent them, escapes and all
       const rawOf = (r: Record<string, unknown>, i: number) =>

@@ -54,7 +54,8 @@ export function registerCollectCommands(program: Command): void {
   program
     .command('collect <integration>')
     .description(
-      'collect now: every data type turned on (sign-ins and audits: first the whole retention window, then only what is new); Ctrl+C interrupts it cleanly, resumable',
+      'collect now: every data type turned on (sign-ins and audits: first the whole retention window, ' +
+        'then only what is new); Ctrl+C interrupts it cleanly, resumable',
     )
     .option('--types <list>', 'comma-separated data types (default: those turned on)')
     .option('--json', 'machine-readable output')
@@ -131,7 +132,8 @@ export function registerCollectCommands(program: Command): void {
             ended:
               r.endedAt ??
               (r.progress
-                ? `running${r.progress.percent === null ? '' : ` ${r.progress.percent}%`}${r.progress.etaSeconds === null ? '' : `, ETA ${formatEta(r.progress.etaSeconds)}`}`
+                ? `running${r.progress.percent === null ? '' : ` ${r.progress.percent}%`}` +
+                  `${r.progress.etaSeconds === null ? '' : `, ETA ${formatEta(r.progress.etaSeconds)}`}`
                 : ''),
             error: r.error ? `${r.error}${r.guidance ? ` — ${r.guidance}` : ''}` : '',
           })),

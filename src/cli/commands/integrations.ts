@@ -57,7 +57,8 @@ function printIntegration(i: IntegrationView): void {
   process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
   const s = i.settings;
   process.stdout.write(
-    `  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`,
+    `  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; ` +
+      `beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`,
   );
 }
 
@@ -121,7 +122,8 @@ export function registerIntegrationCommands(program: Command): void {
       const list = permissionsToGrant(Boolean(opts.readwrite));
       if (opts.json) return printJson(list);
       process.stdout.write(
-        `In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\nApplication permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`,
+        'In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\n' +
+          `Application permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`,
       );
       printTable(
         list.map((p) => ({ permission: p.permission, set: p.set, 'what it allows': p.allows.join('; ') })),

@@ -78,7 +78,11 @@ export function applications(tenant: SimTenant, start: number): AppRegistration[
     const rng = new Rng(mix(tenant.salt, 50, k));
     const credential = ([from, to]: [number, number], n: number, certificate: boolean): Credential => ({
       keyId: rng.guid(),
-      displayName: certificate ? `CN=${plan.name.toLowerCase().replace(/ /g, '-')}.${tenant.domains[1] ?? tenant.initialDomain}` : n === 0 ? 'Production' : `Production (${n + 1})`,
+      displayName: certificate
+        ? `CN=${plan.name.toLowerCase().replace(/ /g, '-')}.${tenant.domains[1] ?? tenant.initialDomain}`
+        : n === 0
+          ? 'Production'
+          : `Production (${n + 1})`,
       startDateTime: start + from * DAY - rng.int(DAY),
       endDateTime: start + to * DAY + rng.int(HOUR),
       hint: certificate ? rng.guid().replace(/-/g, '').slice(0, 40).toUpperCase() : Array.from({ length: 3 }, () => rng.pick([...SECRET_HINT_CHARS])).join(''),
@@ -114,7 +118,13 @@ export function renderApplication(app: AppRegistration, tenant: SimTenant): Reco
     signInAudience: 'AzureADMyOrg',
     tags: [],
     tokenEncryptionKeyId: null,
-    api: { requestedAccessTokenVersion: null, acceptMappedClaims: null, knownClientApplications: [], oauth2PermissionScopes: [], preAuthorizedApplications: [] },
+    api: {
+      requestedAccessTokenVersion: null,
+      acceptMappedClaims: null,
+      knownClientApplications: [],
+      oauth2PermissionScopes: [],
+      preAuthorizedApplications: [],
+    },
     appRoles: [],
     publicClient: { redirectUris: [] },
     info: { termsOfServiceUrl: null, supportUrl: null, privacyStatementUrl: null, marketingUrl: null, logoUrl: null },
@@ -157,10 +167,19 @@ export const firstPartyServicePrincipalId = (tenant: SimTenant, appId: string): 
 
 /** One service principal per app registration, then Microsoft's first-party ones. */
 export function servicePrincipals(tenant: SimTenant, start: number): ServicePrincipalSpec[] {
-  const own = applications(tenant, start).map((a) => ({ id: a.servicePrincipalId, appId: a.appId, displayName: a.displayName, ownerTenantId: tenant.id, firstParty: false }));
+  const own = applications(tenant, start).map((a) => ({
+    id: a.servicePrincipalId,
+    appId: a.appId,
+    displayName: a.displayName,
+    ownerTenantId: tenant.id,
+    firstParty: false,
+  }));
   const seen = new Set<string>();
   const firstParty: ServicePrincipalSpec[] = [];
-  for (const { appId, name } of [...Object.values(RESOURCES).map((r) => ({ appId: r.id, name: r.name })), ...APPS.map((a) => ({ appId: a.appId, name: a.name }))]) {
+  for (const { appId, name } of [
+    ...Object.values(RESOURCES).map((r) => ({ appId: r.id, name: r.name })),
+    ...APPS.map((a) => ({ appId: a.appId, name: a.name })),
+  ]) {
     if (seen.has(appId)) continue;
     seen.add(appId);
     firstParty.push({ id: firstPartyServicePrincipalId(tenant, appId), appId, displayName: name, ownerTenantId: MICROSOFT_TENANT_ID, firstParty: true });

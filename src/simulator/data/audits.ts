@@ -21,11 +21,17 @@ export function auditCountIn(tenant: SimTenant, hour: number): number {
 }
 
 /** When audit event i of n in an hour happened: rising with i, so an hour is ordered without generating it. */
-export const auditTimeOf = (tenant: SimTenant, hour: number, i: number, n: number): number => hour * HOUR + Math.floor(((i + mix(tenant.salt, 101, hour, i) / 4294967296) / n) * HOUR);
+export const auditTimeOf = (tenant: SimTenant, hour: number, i: number, n: number): number =>
+  hour * HOUR + Math.floor(((i + mix(tenant.salt, 101, hour, i) / 4294967296) / n) * HOUR);
 
 const GROUP_NAMES = ['All Staff', 'Sales Team', 'Finance Approvers', 'VPN Users', 'Engineering', 'Project Falcon', 'Marketing', 'Helpdesk Operators'];
 /** The Microsoft service that writes directory changes coming from Exchange and sync. */
-const systemApp = (tenant: SimTenant) => ({ appId: null, displayName: 'Microsoft Substrate Management', servicePrincipalId: guidOf(tenant.salt, 104), servicePrincipalName: null });
+const systemApp = (tenant: SimTenant) => ({
+  appId: null,
+  displayName: 'Microsoft Substrate Management',
+  servicePrincipalId: guidOf(tenant.salt, 104),
+  servicePrincipalName: null,
+});
 
 type AuditKind = 'updateUser' | 'addMember' | 'selfServiceReset' | 'adminReset' | 'addUser' | 'appCredential' | 'addRoleMember' | 'consent' | 'deleteUser';
 const AUDIT_MIX: ReadonlyArray<readonly [AuditKind, number]> = [
@@ -48,7 +54,10 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
   const person = (from: number) => personAt(tenant, from + rng.int(Math.max(1, tenant.userCount - from)), start);
   const admin = personAt(tenant, rng.int(Math.max(1, Math.min(tenant.globalAdmins, tenant.userCount))), start);
   const target = person(0);
-  const byUser = (p: Person, ip = p.homeIp) => ({ user: { id: p.id, displayName: p.displayName, userPrincipalName: p.userPrincipalName, ipAddress: ip }, app: null });
+  const byUser = (p: Person, ip = p.homeIp) => ({
+    user: { id: p.id, displayName: p.displayName, userPrincipalName: p.userPrincipalName, ipAddress: ip },
+    app: null,
+  });
   const userTarget = (p: Person, modified: Array<[string, string | null, string | null]> = []) => ({
     id: p.id,
     displayName: null,
@@ -79,7 +88,14 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
       operationType = 'Assign';
       const g = rng.int(GROUP_NAMES.length);
       targets = [
-        { id: guidOf(tenant.salt, 103, g), displayName: GROUP_NAMES[g]!, type: 'Group', userPrincipalName: null, groupType: g % 2 === 0 ? 'unifiedGroups' : 'azureAD', modifiedProperties: [{ displayName: 'Group.DisplayName', oldValue: null, newValue: `"${GROUP_NAMES[g]!}"` }] },
+        {
+          id: guidOf(tenant.salt, 103, g),
+          displayName: GROUP_NAMES[g]!,
+          type: 'Group',
+          userPrincipalName: null,
+          groupType: g % 2 === 0 ? 'unifiedGroups' : 'azureAD',
+          modifiedProperties: [{ displayName: 'Group.DisplayName', oldValue: null, newValue: `"${GROUP_NAMES[g]!}"` }],
+        },
         userTarget(target),
       ];
       break;
@@ -113,7 +129,22 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
       operationType = 'Update';
       const apps = applications(tenant, start);
       const app = apps[rng.int(apps.length)]!;
-      targets = [{ id: app.id, displayName: app.displayName, type: 'Application', userPrincipalName: null, groupType: null, modifiedProperties: [{ displayName: 'KeyDescription', oldValue: '[]', newValue: `["[KeyIdentifier=${rng.guid()},KeyType=Password,KeyUsage=Verify,DisplayName=Production]"]` }] }];
+      targets = [
+        {
+          id: app.id,
+          displayName: app.displayName,
+          type: 'Application',
+          userPrincipalName: null,
+          groupType: null,
+          modifiedProperties: [
+            {
+              displayName: 'KeyDescription',
+              oldValue: '[]',
+              newValue: `["[KeyIdentifier=${rng.guid()},KeyType=Password,KeyUsage=Verify,DisplayName=Production]"]`,
+            },
+          ],
+        },
+      ];
       details = [{ key: 'AppId', value: app.appId }];
       break;
     }
@@ -123,7 +154,18 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
       operationType = 'Assign';
       initiatedBy = byUser(target);
       const app = APPS[rng.int(APPS.length)]!;
-      targets = [{ id: firstPartyServicePrincipalId(tenant, app.appId), displayName: app.name, type: 'ServicePrincipal', userPrincipalName: null, groupType: null, modifiedProperties: [{ displayName: 'ConsentAction.Permissions', oldValue: null, newValue: '"Scope: User.Read"' }] }];
+      targets = [
+        {
+          id: firstPartyServicePrincipalId(tenant, app.appId),
+          displayName: app.name,
+          type: 'ServicePrincipal',
+          userPrincipalName: null,
+          groupType: null,
+          modifiedProperties: [
+            { displayName: 'ConsentAction.Permissions', oldValue: null, newValue: '"Scope: User.Read"' },
+          ],
+        },
+      ];
       details = [{ key: 'AppId', value: app.appId }];
       break;
     }

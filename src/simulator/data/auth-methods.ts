@@ -99,7 +99,13 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
     methods.push({
       collection: 'microsoftAuthenticatorMethods',
       id,
-      record: { id, displayName: rng.pick(AUTHENTICATOR_DEVICES), deviceTag: 'SoftwareTokenActivated', phoneAppVersion: `6.2${rng.int(10)}${String(rng.int(100)).padStart(2, '0')}.${1000 + rng.int(9000)}`, createdDateTime: isoSeconds(created(20)) },
+      record: {
+        id,
+        displayName: rng.pick(AUTHENTICATOR_DEVICES),
+        deviceTag: 'SoftwareTokenActivated',
+        phoneAppVersion: `6.2${rng.int(10)}${String(rng.int(100)).padStart(2, '0')}.${1000 + rng.int(9000)}`,
+        createdDateTime: isoSeconds(created(20)),
+      },
       registered: 'microsoftAuthenticatorPush',
       mfa: true,
     });
@@ -116,12 +122,24 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
       ['mobileAndOffice', 7],
     ] as const);
     if (profile === 'authenticatorAndMobile' || profile === 'authenticator' || profile === 'oathAndAuthenticator') authenticator();
-    if (profile === 'authenticatorAndMobile' || profile === 'mobile' || profile === 'mobileAndAlternate' || profile === 'mobileAndOffice') phone('mobile', 'mobilePhone');
+    if (
+      profile === 'authenticatorAndMobile' ||
+      profile === 'mobile' ||
+      profile === 'mobileAndAlternate' ||
+      profile === 'mobileAndOffice'
+    )
+      phone('mobile', 'mobilePhone');
     if (profile === 'mobileAndAlternate') phone('alternateMobile', 'alternateMobilePhone');
     if (profile === 'mobileAndOffice') phone('office', 'officePhone');
     if (profile === 'oathAndAuthenticator') {
       const id = rng.guid();
-      methods.push({ collection: 'softwareOathMethods', id, record: { id, secretKey: null, createdDateTime: isoSeconds(created(30)) }, registered: 'softwareOneTimePasscode', mfa: true });
+      methods.push({
+        collection: 'softwareOathMethods',
+        id,
+        record: { id, secretKey: null, createdDateTime: isoSeconds(created(30)) },
+        registered: 'softwareOneTimePasscode',
+        mfa: true,
+      });
     }
     preferred =
       profile === 'mobile' || profile === 'mobileAndOffice'
@@ -138,7 +156,16 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
       methods.push({
         collection: 'fido2Methods',
         id,
-        record: { id, displayName: key.model, createdDateTime: isoSeconds(created(10)), aaGuid: key.aaGuid, model: key.model, attestationCertificates: [rng.guid().replace(/-/g, '') + rng.guid().replace(/-/g, '').slice(0, 8)], attestationLevel: 'attested', passkeyType: 'deviceBound' },
+        record: {
+          id,
+          displayName: key.model,
+          createdDateTime: isoSeconds(created(10)),
+          aaGuid: key.aaGuid,
+          model: key.model,
+          attestationCertificates: [rng.guid().replace(/-/g, '') + rng.guid().replace(/-/g, '').slice(0, 8)],
+          attestationLevel: 'attested',
+          passkeyType: 'deviceBound',
+        },
         // the report's current name for a device-bound FIDO2 key (older reports said fido2)
         registered: 'passKeyDeviceBound',
         mfa: true,
@@ -156,7 +183,13 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
     }
   }
   if (p.userType === 'Member' && rng.chance(0.3)) {
-    methods.push({ collection: 'emailMethods', id: EMAIL_METHOD_ID, record: { id: EMAIL_METHOD_ID, emailAddress: `${p.givenName}.${p.surname}@outlook.example`.toLowerCase() }, registered: 'email', mfa: false });
+    methods.push({
+      collection: 'emailMethods',
+      id: EMAIL_METHOD_ID,
+      record: { id: EMAIL_METHOD_ID, emailAddress: `${p.givenName}.${p.surname}@outlook.example`.toLowerCase() },
+      registered: 'email',
+      mfa: false,
+    });
   }
   // A new starter onboarded with a Temporary Access Pass (now expired).
   if (p.userType === 'Member' && rng.chance(0.02)) {
@@ -165,7 +198,16 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
     methods.push({
       collection: 'temporaryAccessPassMethods',
       id,
-      record: { id, temporaryAccessPass: null, createdDateTime: isoSeconds(at), startDateTime: isoSeconds(at), lifetimeInMinutes: 60, isUsableOnce: true, isUsable: false, methodUsabilityReason: 'Expired' },
+      record: {
+        id,
+        temporaryAccessPass: null,
+        createdDateTime: isoSeconds(at),
+        startDateTime: isoSeconds(at),
+        lifetimeInMinutes: 60,
+        isUsableOnce: true,
+        isUsable: false,
+        methodUsabilityReason: 'Expired',
+      },
       registered: 'temporaryAccessPass',
       mfa: false,
     });
@@ -198,7 +240,12 @@ export function currentMethods(tenant: SimTenant, u: DirUser, start: number, ove
 
 /** The method a preference points at, when the user still has it. */
 export function preferredMethod(plan: MethodPlan): AuthMethod | undefined {
-  const phoneFor: Partial<Record<SecondaryMethod, keyof typeof PHONE_METHOD_IDS>> = { sms: 'mobile', voiceMobile: 'mobile', voiceAlternateMobile: 'alternateMobile', voiceOffice: 'office' };
+  const phoneFor: Partial<Record<SecondaryMethod, keyof typeof PHONE_METHOD_IDS>> = {
+    sms: 'mobile',
+    voiceMobile: 'mobile',
+    voiceAlternateMobile: 'alternateMobile',
+    voiceOffice: 'office',
+  };
   const phoneType = phoneFor[plan.preferred];
   if (phoneType) return plan.methods.find((m) => m.phoneType === phoneType);
   if (plan.preferred === 'push') return plan.methods.find((m) => m.collection === 'microsoftAuthenticatorMethods');

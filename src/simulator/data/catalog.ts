@@ -104,11 +104,17 @@ export const ERRORS: Record<number, SignInError> = {
   50074: { code: 50074, reason: 'Strong Authentication is required.', details: 'The user is required to perform multi-factor authentication.' },
   50076: {
     code: 50076,
-    reason: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.',
+    reason:
+      'Due to a configuration change made by your administrator, or because you moved to a new location, ' +
+      'you must use multi-factor authentication to access the resource.',
     details: null,
   },
   50140: { code: 50140, reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.", details: null },
-  500121: { code: 500121, reason: 'Authentication failed during strong authentication request.', details: 'MFA denied; user did not respond to mobile app notification' },
+  500121: {
+    code: 500121,
+    reason: 'Authentication failed during strong authentication request.',
+    details: 'MFA denied; user did not respond to mobile app notification',
+  },
   53003: { code: 53003, reason: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.', details: null },
 };
 
@@ -146,16 +152,33 @@ export const DEVICES: DeviceProfile[] = [
     userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
     clientAppUsed: 'Browser',
   },
-  { operatingSystem: 'Windows10', browser: 'Rich Client 5.2.8.0', userAgent: 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Teams 24295.606.3238.6194)', clientAppUsed: 'Mobile Apps and Desktop clients' },
+  {
+    operatingSystem: 'Windows10',
+    browser: 'Rich Client 5.2.8.0',
+    userAgent: 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Teams 24295.606.3238.6194)',
+    clientAppUsed: 'Mobile Apps and Desktop clients',
+  },
   {
     operatingSystem: 'MacOs',
     browser: 'Safari 18.1',
     userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
     clientAppUsed: 'Browser',
   },
-  { operatingSystem: 'Ios', browser: 'Mobile Safari', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148', clientAppUsed: 'Mobile Apps and Desktop clients' },
+  {
+    operatingSystem: 'Ios',
+    browser: 'Mobile Safari',
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+    clientAppUsed: 'Mobile Apps and Desktop clients',
+  },
   // Chrome Mobile is a browser, so Entra files its sign-ins under clientAppUsed "Browser".
-  { operatingSystem: 'Android', browser: 'Chrome Mobile 131.0.0', userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', clientAppUsed: 'Browser' },
+  {
+    operatingSystem: 'Android',
+    browser: 'Chrome Mobile 131.0.0',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+    clientAppUsed: 'Browser',
+  },
 ];
 
 /** Legacy authentication protocols as clientAppUsed names them. */
@@ -174,7 +197,69 @@ export const LEGACY_AGENTS = {
   activeSyncAndroid: { userAgent: 'SAMSUNG-SM-S921B/101.140101', operatingSystem: 'Android' },
 } as const;
 
-export const GIVEN_NAMES = ['Adele', 'Alex', 'Allan', 'Bianca', 'Cameron', 'Christie', 'Debra', 'Diego', 'Emily', 'Enrico', 'Grady', 'Henrietta', 'Irvin', 'Isaiah', 'Johanna', 'Joni', 'Lee', 'Lidia', 'Lynne', 'Megan', 'Miriam', 'Nestor', 'Patti', 'Pradeep', 'Priya', 'Raul', 'Sakura', 'Tomasz', 'Wei', 'Zainab'];
-export const SURNAMES = ['Vance', 'Wilber', 'Deyoung', 'Pisani', 'White', 'Cline', 'Berry', 'Siciliani', 'Braun', 'Rossi', 'Archie', 'Cannon', 'Sink', 'Henshaw', 'Lauer', 'Sherman', 'Gu', 'Holloway', 'Robbins', 'Bowen', 'Bowen', 'Wilson', 'Fernandez', 'Gupta', 'Nair', 'Ortiz', 'Tanaka', 'Kowalski', 'Zhang', 'Okafor'];
+export const GIVEN_NAMES = [
+  'Adele',
+  'Alex',
+  'Allan',
+  'Bianca',
+  'Cameron',
+  'Christie',
+  'Debra',
+  'Diego',
+  'Emily',
+  'Enrico',
+  'Grady',
+  'Henrietta',
+  'Irvin',
+  'Isaiah',
+  'Johanna',
+  'Joni',
+  'Lee',
+  'Lidia',
+  'Lynne',
+  'Megan',
+  'Miriam',
+  'Nestor',
+  'Patti',
+  'Pradeep',
+  'Priya',
+  'Raul',
+  'Sakura',
+  'Tomasz',
+  'Wei',
+  'Zainab',
+];
+export const SURNAMES = [
+  'Vance',
+  'Wilber',
+  'Deyoung',
+  'Pisani',
+  'White',
+  'Cline',
+  'Berry',
+  'Siciliani',
+  'Braun',
+  'Rossi',
+  'Archie',
+  'Cannon',
+  'Sink',
+  'Henshaw',
+  'Lauer',
+  'Sherman',
+  'Gu',
+  'Holloway',
+  'Robbins',
+  'Bowen',
+  'Bowen',
+  'Wilson',
+  'Fernandez',
+  'Gupta',
+  'Nair',
+  'Ortiz',
+  'Tanaka',
+  'Kowalski',
+  'Zhang',
+  'Okafor',
+];
 export const DEPARTMENTS = ['Sales', 'Marketing', 'Finance', 'Engineering', 'IT', 'Legal', 'Operations', 'Human Resources', 'Retail', 'Research'];
 export const PARTNER_DOMAINS = ['fabrikam.example', 'northwindtraders.example', 'adatum.example', 'woodgrovebank.example', 'litware.example'];

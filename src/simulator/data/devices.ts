@@ -35,7 +35,9 @@ export function managedDevice(tenant: SimTenant, index: number, slot: 0 | 1, sta
   const deviceName = slot === 0 ? primaryDeviceName(p) : `${p.givenName}'s ${m.model}`;
   const upnLocal = p.userPrincipalName.split('@')[0]!;
   const enrolledDate = new Date(enrolled);
-  const stamp = `${enrolledDate.getUTCMonth() + 1}/${enrolledDate.getUTCDate()}/${enrolledDate.getUTCFullYear()}_${enrolledDate.getUTCHours()}:${String(enrolledDate.getUTCMinutes()).padStart(2, '0')} ${enrolledDate.getUTCHours() < 12 ? 'AM' : 'PM'}`;
+  const stamp =
+    `${enrolledDate.getUTCMonth() + 1}/${enrolledDate.getUTCDate()}/${enrolledDate.getUTCFullYear()}_` +
+    `${enrolledDate.getUTCHours()}:${String(enrolledDate.getUTCMinutes()).padStart(2, '0')} ${enrolledDate.getUTCHours() < 12 ? 'AM' : 'PM'}`;
   const storage = (phone ? 128 : 512) * 1024 ** 3;
   // Property order, the @odata.type annotation and the placeholder values Intune returns for
   // what it does not track (0001-01-01 dates, empty strings) follow Microsoft's managedDevice

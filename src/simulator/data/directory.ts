@@ -26,7 +26,14 @@ export interface DirUser {
 export type MemberType = 'user' | 'group';
 
 export type DirectoryChange =
-  | { seq: number; at: number; kind: 'user'; userId: string; /** Properties changed; null: the whole object (added, deleted, restored). */ props: string[] | null }
+  | {
+      seq: number;
+      at: number;
+      kind: 'user';
+      userId: string;
+      /** Properties changed; null: the whole object (added, deleted, restored). */
+      props: string[] | null;
+    }
   | { seq: number; at: number; kind: 'member'; group: number; memberId: string; memberType: MemberType };
 
 type Unsequenced = { [K in DirectoryChange['kind']]: Omit<Extract<DirectoryChange, { kind: K }>, 'seq'> }[DirectoryChange['kind']];
@@ -69,7 +76,28 @@ export interface NewUserInput {
   mail?: string | null;
 }
 
-const PROJECT_NAMES = ['Aurora', 'Borealis', 'Cascade', 'Delta', 'Ember', 'Falcon', 'Glacier', 'Harbor', 'Ion', 'Juniper', 'Keystone', 'Lighthouse', 'Meridian', 'Nimbus', 'Orion', 'Pioneer', 'Quartz', 'Redwood', 'Summit', 'Tidal'];
+const PROJECT_NAMES = [
+  'Aurora',
+  'Borealis',
+  'Cascade',
+  'Delta',
+  'Ember',
+  'Falcon',
+  'Glacier',
+  'Harbor',
+  'Ion',
+  'Juniper',
+  'Keystone',
+  'Lighthouse',
+  'Meridian',
+  'Nimbus',
+  'Orion',
+  'Pioneer',
+  'Quartz',
+  'Redwood',
+  'Summit',
+  'Tidal',
+];
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
 
@@ -81,7 +109,10 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
 export type Traits = Uint8Array;
 const GUEST = 16;
 const GLOBAL_ADMIN = 32;
-const traitsOf = (p: Person): number => (p.department ? DEPARTMENTS.indexOf(p.department) + 1 : 0) | (p.userType === 'Guest' ? GUEST : 0) | (p.globalAdmin ? GLOBAL_ADMIN : 0);
+const traitsOf = (p: Person): number =>
+  (p.department ? DEPARTMENTS.indexOf(p.department) + 1 : 0) |
+  (p.userType === 'Guest' ? GUEST : 0) |
+  (p.globalAdmin ? GLOBAL_ADMIN : 0);
 const isGuest = (t: Traits, i: number) => (t[i]! & GUEST) !== 0;
 const departmentOf = (t: Traits, i: number) => (t[i]! & 15) - 1;
 
@@ -103,19 +134,101 @@ function planGroups(tenant: SimTenant, start: number): GroupPlan[] {
     return index;
   };
   const all = { from: 0, to: n };
-  add({ displayName: 'All Company', description: 'This is the default group for everyone in the network', kind: 'unified', synced: false, roleAssignable: false, visibility: 'Public', rule: { ...all, test: (t, i) => !isGuest(t, i) }, nested: [], mailNickname: 'allcompany' });
-  add({ displayName: 'External Collaborators', description: 'Guests invited from partner organisations', kind: 'security', synced: false, roleAssignable: false, visibility: null, rule: { ...all, test: isGuest }, nested: [] });
+  add({
+    displayName: 'All Company',
+    description: 'This is the default group for everyone in the network',
+    kind: 'unified',
+    synced: false,
+    roleAssignable: false,
+    visibility: 'Public',
+    rule: { ...all, test: (t, i) => !isGuest(t, i) },
+    nested: [],
+    mailNickname: 'allcompany',
+  });
+  add({
+    displayName: 'External Collaborators',
+    description: 'Guests invited from partner organisations',
+    kind: 'security',
+    synced: false,
+    roleAssignable: false,
+    visibility: null,
+    rule: { ...all, test: isGuest },
+    nested: [],
+  });
   const departments = DEPARTMENTS.map((d, k) =>
-    add({ displayName: `${d} Department`, description: `Everyone in ${d}`, kind: 'security', synced: true, roleAssignable: false, visibility: null, rule: { ...all, test: (t, i) => departmentOf(t, i) === k }, nested: [] }),
+    add({
+      displayName: `${d} Department`,
+      description: `Everyone in ${d}`,
+      kind: 'security',
+      synced: true,
+      roleAssignable: false,
+      visibility: null,
+      rule: { ...all, test: (t, i) => departmentOf(t, i) === k },
+      nested: [],
+    }),
   );
   // Nesting, level 1: a group whose members are the department groups.
-  add({ displayName: 'All Departments', description: 'Every department group', kind: 'security', synced: false, roleAssignable: false, visibility: null, rule: null, nested: departments });
+  add({
+    displayName: 'All Departments',
+    description: 'Every department group',
+    kind: 'security',
+    synced: false,
+    roleAssignable: false,
+    visibility: null,
+    rule: null,
+    nested: departments,
+  });
   // Nesting, two levels: Emergency Access ⊂ Tier 0 Administrators ⊂ Privileged Access.
-  const breakGlass = add({ displayName: 'Emergency Access Accounts', description: 'Break-glass accounts excluded from Conditional Access', kind: 'security', synced: false, roleAssignable: true, visibility: null, rule: { from: 0, to: Math.min(2, n), test: () => true }, nested: [] });
-  const tier0 = add({ displayName: 'Tier 0 Administrators', description: 'Holders of Global Administrator', kind: 'security', synced: false, roleAssignable: true, visibility: null, rule: { from: 0, to: Math.min(tenant.globalAdmins, n), test: (t, i) => (t[i]! & GLOBAL_ADMIN) !== 0 }, nested: [breakGlass] });
-  const helpdesk = add({ displayName: 'Helpdesk Operators', description: 'First-line support', kind: 'security', synced: true, roleAssignable: false, visibility: null, rule: { ...all, test: (t, i) => i % 5 === 0 && departmentOf(t, i) === DEPARTMENTS.indexOf('IT') }, nested: [] });
-  add({ displayName: 'Privileged Access', description: 'Everyone with an administrative role, directly or through a group', kind: 'security', synced: false, roleAssignable: true, visibility: null, rule: null, nested: [tier0, helpdesk] });
-  add({ displayName: 'VPN Users', description: 'Remote access', kind: 'security', synced: true, roleAssignable: false, visibility: null, rule: { ...all, test: (t, i) => i % 3 === 0 && !isGuest(t, i) }, nested: [] });
+  const breakGlass = add({
+    displayName: 'Emergency Access Accounts',
+    description: 'Break-glass accounts excluded from Conditional Access',
+    kind: 'security',
+    synced: false,
+    roleAssignable: true,
+    visibility: null,
+    rule: { from: 0, to: Math.min(2, n), test: () => true },
+    nested: [],
+  });
+  const tier0 = add({
+    displayName: 'Tier 0 Administrators',
+    description: 'Holders of Global Administrator',
+    kind: 'security',
+    synced: false,
+    roleAssignable: true,
+    visibility: null,
+    rule: { from: 0, to: Math.min(tenant.globalAdmins, n), test: (t, i) => (t[i]! & GLOBAL_ADMIN) !== 0 },
+    nested: [breakGlass],
+  });
+  const helpdesk = add({
+    displayName: 'Helpdesk Operators',
+    description: 'First-line support',
+    kind: 'security',
+    synced: true,
+    roleAssignable: false,
+    visibility: null,
+    rule: { ...all, test: (t, i) => i % 5 === 0 && departmentOf(t, i) === DEPARTMENTS.indexOf('IT') },
+    nested: [],
+  });
+  add({
+    displayName: 'Privileged Access',
+    description: 'Everyone with an administrative role, directly or through a group',
+    kind: 'security',
+    synced: false,
+    roleAssignable: true,
+    visibility: null,
+    rule: null,
+    nested: [tier0, helpdesk],
+  });
+  add({
+    displayName: 'VPN Users',
+    description: 'Remote access',
+    kind: 'security',
+    synced: true,
+    roleAssignable: false,
+    visibility: null,
+    rule: { ...all, test: (t, i) => i % 3 === 0 && !isGuest(t, i) },
+    nested: [],
+  });
   const projects = Math.max(1, Math.ceil(n / 25));
   for (let k = 0; k < projects; k++) {
     const name = `Project ${PROJECT_NAMES[k % PROJECT_NAMES.length]}${k >= PROJECT_NAMES.length ? ` ${Math.floor(k / PROJECT_NAMES.length) + 1}` : ''}`;
@@ -202,7 +315,14 @@ export class Directory {
   private user(i: number, cache: boolean): DirUser | undefined {
     if (i < 0 || i >= this.userCount) return undefined;
     if (i >= this.baseCount) return this.addedUsers[i - this.baseCount];
-    return this.changed.get(i) ?? { index: i, person: cache ? this.person(i) : (this.people.get(i) ?? personAt(this.tenant, i, this.start)), added: false, props: {} };
+    return (
+      this.changed.get(i) ?? {
+        index: i,
+        person: cache ? this.person(i) : (this.people.get(i) ?? personAt(this.tenant, i, this.start)),
+        added: false,
+        props: {},
+      }
+    );
   }
 
   /** A user by object id or userPrincipalName (case-insensitive), deleted ones included. */

@@ -34,10 +34,26 @@ interface Sku {
 // Product ids and included service plans: "Product names and service plan identifiers for
 // licensing" (Entra docs), abridged to the plans that matter here.
 const SKUS = {
-  office365E3: { skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900', skuPartNumber: 'ENTERPRISEPACK', plans: [PLANS.exchangeP2, PLANS.exchangeFoundation, PLANS.sharepointP2, PLANS.teams] },
-  businessBasic: { skuId: '3b555118-da6a-4418-894f-7df1e2096870', skuPartNumber: 'O365_BUSINESS_ESSENTIALS', plans: [PLANS.exchangeP1, PLANS.sharepointP1, PLANS.teams] },
-  entraP1: { skuId: '078d2b04-f1bd-4111-bbd4-b4b1b354cef4', skuPartNumber: 'AAD_PREMIUM', plans: [PLANS.entraP1, PLANS.cloudAppDiscovery, PLANS.exchangeFoundation, PLANS.mfa] },
-  entraP2: { skuId: '84a661c4-e949-4bd2-a560-ed7766fcaf2b', skuPartNumber: 'AAD_PREMIUM_P2', plans: [PLANS.entraP1, PLANS.entraP2, PLANS.cloudAppDiscovery, PLANS.exchangeFoundation, PLANS.mfa] },
+  office365E3: {
+    skuId: '6fd2c87f-b296-42f0-b197-1e91e994b900',
+    skuPartNumber: 'ENTERPRISEPACK',
+    plans: [PLANS.exchangeP2, PLANS.exchangeFoundation, PLANS.sharepointP2, PLANS.teams],
+  },
+  businessBasic: {
+    skuId: '3b555118-da6a-4418-894f-7df1e2096870',
+    skuPartNumber: 'O365_BUSINESS_ESSENTIALS',
+    plans: [PLANS.exchangeP1, PLANS.sharepointP1, PLANS.teams],
+  },
+  entraP1: {
+    skuId: '078d2b04-f1bd-4111-bbd4-b4b1b354cef4',
+    skuPartNumber: 'AAD_PREMIUM',
+    plans: [PLANS.entraP1, PLANS.cloudAppDiscovery, PLANS.exchangeFoundation, PLANS.mfa],
+  },
+  entraP2: {
+    skuId: '84a661c4-e949-4bd2-a560-ed7766fcaf2b',
+    skuPartNumber: 'AAD_PREMIUM_P2',
+    plans: [PLANS.entraP1, PLANS.entraP2, PLANS.cloudAppDiscovery, PLANS.exchangeFoundation, PLANS.mfa],
+  },
   intune: { skuId: '061f9ace-7d42-4136-88ac-31dc755f143f', skuPartNumber: 'INTUNE_A', plans: [PLANS.intune] },
 } satisfies Record<string, Sku>;
 
@@ -74,7 +90,12 @@ export function renderSubscribedSkus(tenant: SimTenant, start: number): Record<s
       consumedUnits: consumed,
       id: `${tenant.id}_${sku.skuId}`,
       prepaidUnits: { enabled: Math.ceil((consumed + 5) / 25) * 25, lockedOut: 0, suspended: 0, warning: 0 },
-      servicePlans: sku.plans.map((p) => ({ servicePlanId: p.id, servicePlanName: p.name, provisioningStatus: 'Success', appliesTo: p === PLANS.exchangeFoundation ? 'Company' : 'User' })),
+      servicePlans: sku.plans.map((p) => ({
+        servicePlanId: p.id,
+        servicePlanName: p.name,
+        provisioningStatus: 'Success',
+        appliesTo: p === PLANS.exchangeFoundation ? 'Company' : 'User',
+      })),
       skuId: sku.skuId,
       skuPartNumber: sku.skuPartNumber,
       subscriptionIds: [guidOf(tenant.salt, 95, k)],
@@ -113,7 +134,12 @@ export function renderOrganization(tenant: SimTenant, start: number): Record<str
     street: '1 Microsoft Way',
     technicalNotificationMails: [`admin@${customDomain ?? tenant.initialDomain}`],
     tenantType: 'AAD',
-    assignedPlans: [...assigned.values()].map((p) => ({ assignedDateTime: isoSeconds(created + 2 * DAY), capabilityStatus: 'Enabled', service: p.service, servicePlanId: p.id })),
+    assignedPlans: [...assigned.values()].map((p) => ({
+      assignedDateTime: isoSeconds(created + 2 * DAY),
+      capabilityStatus: 'Enabled',
+      service: p.service,
+      servicePlanId: p.id,
+    })),
     privacyProfile: { contactEmail: '', statementUrl: '' },
     provisionedPlans: services.map((service) => ({ capabilityStatus: 'Enabled', provisioningStatus: 'Success', service })),
     verifiedDomains: tenant.domains.map((name) => ({

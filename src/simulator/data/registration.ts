@@ -7,7 +7,17 @@ import type { Person } from './people.js';
 import { isoTicks } from './time.js';
 
 /** The order the report lists methodsRegistered in. */
-const REGISTERED_ORDER = ['mobilePhone', 'alternateMobilePhone', 'officePhone', 'microsoftAuthenticatorPush', 'softwareOneTimePasscode', 'passKeyDeviceBound', 'windowsHelloForBusiness', 'email', 'temporaryAccessPass'];
+const REGISTERED_ORDER = [
+  'mobilePhone',
+  'alternateMobilePhone',
+  'officePhone',
+  'microsoftAuthenticatorPush',
+  'softwareOneTimePasscode',
+  'passKeyDeviceBound',
+  'windowsHelloForBusiness',
+  'email',
+  'temporaryAccessPass',
+];
 
 /** The userRegistrationDetails record of `p` (as the directory shows the user now), consistent with its current methods. */
 export function renderRegistration(tenant: SimTenant, p: Person, plan: MethodPlan, isAdmin: boolean): Record<string, unknown> {
@@ -16,8 +26,25 @@ export function renderRegistration(tenant: SimTenant, p: Person, plan: MethodPla
   const mfa = plan.methods.some((m) => m.mfa);
   const preferred = effectivePreferred(plan);
   const ssprEnabled = p.userType === 'Member' && (tenant.licence !== 'free' || isAdmin); // SSPR for users needs P1; admins always have it
-  const ssprRegistered = plan.methods.some((m) => m.collection === 'phoneMethods' || m.collection === 'microsoftAuthenticatorMethods' || m.collection === 'emailMethods' || m.collection === 'softwareOathMethods');
-  const systemPreferred = preferred === 'none' ? [] : [plan.methods.some((m) => m.collection === 'microsoftAuthenticatorMethods') ? 'push' : plan.methods.some((m) => m.collection === 'softwareOathMethods') ? 'oath' : preferred === 'voiceMobile' ? 'sms' : preferred];
+  const ssprRegistered = plan.methods.some(
+    (m) =>
+      m.collection === 'phoneMethods' ||
+      m.collection === 'microsoftAuthenticatorMethods' ||
+      m.collection === 'emailMethods' ||
+      m.collection === 'softwareOathMethods',
+  );
+  const systemPreferred =
+    preferred === 'none'
+      ? []
+      : [
+          plan.methods.some((m) => m.collection === 'microsoftAuthenticatorMethods')
+            ? 'push'
+            : plan.methods.some((m) => m.collection === 'softwareOathMethods')
+              ? 'oath'
+              : preferred === 'voiceMobile'
+                ? 'sms'
+                : preferred,
+        ];
   return {
     id: p.id,
     userPrincipalName: p.userPrincipalName,

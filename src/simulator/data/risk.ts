@@ -54,7 +54,17 @@ function baselineRisk(tenant: SimTenant, start: number): Array<{ p: Person; user
       if (used.has(index) || p.userType !== 'Member' || !p.accountEnabled) continue;
       used.add(index);
       const at = start - (2 + rng.int(25)) * DAY - rng.int(DAY);
-      out.push({ p, user: { level: plan.level, state: plan.state, detail: plan.detail, updated: at + (plan.state === 'atRisk' ? 3 : 26) * HOUR }, eventType: plan.eventType, at });
+      out.push({
+        p,
+        user: {
+          level: plan.level,
+          state: plan.state,
+          detail: plan.detail,
+          updated: at + (plan.state === 'atRisk' ? 3 : 26) * HOUR,
+        },
+        eventType: plan.eventType,
+        at,
+      });
       break;
     }
   }
@@ -150,7 +160,14 @@ export function renderRiskDetection(d: RiskDetectionSpec): Record<string, unknow
     activity: d.activity,
     tokenIssuerType: 'AzureAD',
     ipAddress: d.ip,
-    location: d.city ? { city: d.city.city, state: d.city.state, countryOrRegion: d.city.country, geoCoordinates: { altitude: null, latitude: d.city.latitude, longitude: d.city.longitude } } : null,
+    location: d.city
+      ? {
+          city: d.city.city,
+          state: d.city.state,
+          countryOrRegion: d.city.country,
+          geoCoordinates: { altitude: null, latitude: d.city.latitude, longitude: d.city.longitude },
+        }
+      : null,
     activityDateTime: isoTicks(d.activityTime, ticks),
     detectedDateTime: isoTicks(d.detectedTime, ticks),
     lastUpdatedDateTime: isoTicks(d.updated, ticks),

@@ -6,22 +6,114 @@ import { guidOf, hashString } from '../random.js';
 import type { SimTenant } from '../tenants.js';
 import { personAt, type Person } from './people.js';
 
-export type RoleKey = 'globalAdmin' | 'privilegedRoleAdmin' | 'securityAdmin' | 'exchangeAdmin' | 'userAdmin' | 'helpdeskAdmin' | 'globalReader' | 'conditionalAccessAdmin' | 'applicationAdmin' | 'authenticationAdmin' | 'directoryReaders' | 'reportsReader';
+export type RoleKey =
+  | 'globalAdmin'
+  | 'privilegedRoleAdmin'
+  | 'securityAdmin'
+  | 'exchangeAdmin'
+  | 'userAdmin'
+  | 'helpdeskAdmin'
+  | 'globalReader'
+  | 'conditionalAccessAdmin'
+  | 'applicationAdmin'
+  | 'authenticationAdmin'
+  | 'directoryReaders'
+  | 'reportsReader';
 
 /** Built-in roles with their template ids and descriptions (Entra "built-in roles" reference). */
 export const ROLES: Record<RoleKey, { templateId: string; displayName: string; description: string; actions: string[] }> = {
-  globalAdmin: { templateId: '62e90394-69f5-4237-9190-012177145e10', displayName: 'Global Administrator', description: 'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.', actions: ['microsoft.directory/users/allProperties/allTasks', 'microsoft.directory/roleAssignments/allProperties/allTasks'] },
-  privilegedRoleAdmin: { templateId: 'e8611ab8-c189-46e8-94e1-60213ab1f814', displayName: 'Privileged Role Administrator', description: 'Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.', actions: ['microsoft.directory/roleAssignments/allProperties/allTasks', 'microsoft.directory/roleDefinitions/allProperties/allTasks'] },
-  securityAdmin: { templateId: '194ae4cb-b126-40b2-bd5b-6091b380977d', displayName: 'Security Administrator', description: 'Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365.', actions: ['microsoft.directory/conditionalAccessPolicies/allProperties/allTasks', 'microsoft.directory/identityProtection/allProperties/allTasks'] },
-  exchangeAdmin: { templateId: '29232cdf-9323-42fd-ade2-1d097af3e4de', displayName: 'Exchange Administrator', description: 'Can manage all aspects of the Exchange product.', actions: ['microsoft.office365.exchange/allEntities/basic/allTasks'] },
-  userAdmin: { templateId: 'fe930be7-5e62-47db-91af-98c3a49a38b1', displayName: 'User Administrator', description: 'Can manage all aspects of users and groups, including resetting passwords for limited admins.', actions: ['microsoft.directory/users/create', 'microsoft.directory/users/delete', 'microsoft.directory/users/password/update'] },
-  helpdeskAdmin: { templateId: '729827e3-9c14-49f7-bb1b-9608f156bbb8', displayName: 'Helpdesk Administrator', description: 'Can reset passwords for non-administrators and Helpdesk Administrators.', actions: ['microsoft.directory/users/password/update', 'microsoft.directory/users/invalidateAllRefreshTokens'] },
-  globalReader: { templateId: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451', displayName: 'Global Reader', description: 'Can read everything that a Global Administrator can, but not update anything.', actions: ['microsoft.directory/users/allProperties/read', 'microsoft.directory/auditLogs/allProperties/read'] },
-  conditionalAccessAdmin: { templateId: 'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9', displayName: 'Conditional Access Administrator', description: 'Can manage Conditional Access capabilities.', actions: ['microsoft.directory/conditionalAccessPolicies/allProperties/allTasks'] },
-  applicationAdmin: { templateId: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3', displayName: 'Application Administrator', description: 'Can create and manage all aspects of app registrations and enterprise apps.', actions: ['microsoft.directory/applications/allProperties/allTasks'] },
-  authenticationAdmin: { templateId: 'c4e39bd9-1100-46d3-8c65-fb160da0071f', displayName: 'Authentication Administrator', description: 'Can access to view, set and reset authentication method information for any non-admin user.', actions: ['microsoft.directory/users/authenticationMethods/standard/restrictedRead'] },
-  directoryReaders: { templateId: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b', displayName: 'Directory Readers', description: 'Can read basic directory information. Commonly used to grant directory read access to applications and guests.', actions: ['microsoft.directory/users/standard/read'] },
-  reportsReader: { templateId: '4a5d8f65-41da-4de4-8968-e035b65339cf', displayName: 'Reports Reader', description: 'Can read sign-in and audit reports.', actions: ['microsoft.directory/auditLogs/allProperties/read', 'microsoft.directory/signInReports/allProperties/read'] },
+  globalAdmin: {
+    templateId: '62e90394-69f5-4237-9190-012177145e10',
+    displayName: 'Global Administrator',
+    description:
+      'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.',
+    actions: [
+      'microsoft.directory/users/allProperties/allTasks',
+      'microsoft.directory/roleAssignments/allProperties/allTasks',
+    ],
+  },
+  privilegedRoleAdmin: {
+    templateId: 'e8611ab8-c189-46e8-94e1-60213ab1f814',
+    displayName: 'Privileged Role Administrator',
+    description:
+      'Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.',
+    actions: [
+      'microsoft.directory/roleAssignments/allProperties/allTasks',
+      'microsoft.directory/roleDefinitions/allProperties/allTasks',
+    ],
+  },
+  securityAdmin: {
+    templateId: '194ae4cb-b126-40b2-bd5b-6091b380977d',
+    displayName: 'Security Administrator',
+    description:
+      'Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365.',
+    actions: [
+      'microsoft.directory/conditionalAccessPolicies/allProperties/allTasks',
+      'microsoft.directory/identityProtection/allProperties/allTasks',
+    ],
+  },
+  exchangeAdmin: {
+    templateId: '29232cdf-9323-42fd-ade2-1d097af3e4de',
+    displayName: 'Exchange Administrator',
+    description: 'Can manage all aspects of the Exchange product.',
+    actions: ['microsoft.office365.exchange/allEntities/basic/allTasks'],
+  },
+  userAdmin: {
+    templateId: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+    displayName: 'User Administrator',
+    description: 'Can manage all aspects of users and groups, including resetting passwords for limited admins.',
+    actions: [
+      'microsoft.directory/users/create',
+      'microsoft.directory/users/delete',
+      'microsoft.directory/users/password/update',
+    ],
+  },
+  helpdeskAdmin: {
+    templateId: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+    displayName: 'Helpdesk Administrator',
+    description: 'Can reset passwords for non-administrators and Helpdesk Administrators.',
+    actions: ['microsoft.directory/users/password/update', 'microsoft.directory/users/invalidateAllRefreshTokens'],
+  },
+  globalReader: {
+    templateId: 'f2ef992c-3afb-46b9-b7cf-a126ee74c451',
+    displayName: 'Global Reader',
+    description: 'Can read everything that a Global Administrator can, but not update anything.',
+    actions: ['microsoft.directory/users/allProperties/read', 'microsoft.directory/auditLogs/allProperties/read'],
+  },
+  conditionalAccessAdmin: {
+    templateId: 'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9',
+    displayName: 'Conditional Access Administrator',
+    description: 'Can manage Conditional Access capabilities.',
+    actions: ['microsoft.directory/conditionalAccessPolicies/allProperties/allTasks'],
+  },
+  applicationAdmin: {
+    templateId: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+    displayName: 'Application Administrator',
+    description: 'Can create and manage all aspects of app registrations and enterprise apps.',
+    actions: ['microsoft.directory/applications/allProperties/allTasks'],
+  },
+  authenticationAdmin: {
+    templateId: 'c4e39bd9-1100-46d3-8c65-fb160da0071f',
+    displayName: 'Authentication Administrator',
+    description: 'Can access to view, set and reset authentication method information for any non-admin user.',
+    actions: ['microsoft.directory/users/authenticationMethods/standard/restrictedRead'],
+  },
+  directoryReaders: {
+    templateId: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b',
+    displayName: 'Directory Readers',
+    description:
+      'Can read basic directory information. Commonly used to grant directory read access to applications and guests.',
+    actions: ['microsoft.directory/users/standard/read'],
+  },
+  reportsReader: {
+    templateId: '4a5d8f65-41da-4de4-8968-e035b65339cf',
+    displayName: 'Reports Reader',
+    description: 'Can read sign-in and audit reports.',
+    actions: [
+      'microsoft.directory/auditLogs/allProperties/read',
+      'microsoft.directory/signInReports/allProperties/read',
+    ],
+  },
 };
 
 export interface RoleHolder {
@@ -88,7 +180,12 @@ export const isAdmin = (tenant: SimTenant, p: Person, start: number): boolean =>
 /** .NET Guid byte order: the first three groups little-endian. */
 function guidBytes(guid: string): Buffer {
   const b = Buffer.from(guid.replace(/-/g, ''), 'hex');
-  return Buffer.concat([Buffer.from(b.subarray(0, 4)).reverse(), Buffer.from(b.subarray(4, 6)).reverse(), Buffer.from(b.subarray(6, 8)).reverse(), b.subarray(8)]);
+  return Buffer.concat([
+    Buffer.from(b.subarray(0, 4)).reverse(),
+    Buffer.from(b.subarray(4, 6)).reverse(),
+    Buffer.from(b.subarray(6, 8)).reverse(),
+    b.subarray(8),
+  ]);
 }
 
 /** A role assignment id as Entra forms it: role template and principal ids, base64url, "-1". */

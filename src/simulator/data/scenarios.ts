@@ -102,7 +102,13 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     const at = anchor - 2 * DAY + 3 * HOUR;
     const ip = hostileIp(lagos);
     const victims = find(0.05, member, 25);
-    add('password-spray', 'One address tried one password against 25 accounts in 15 minutes', victims.map((p, k) => sign(at + k * 36_000, p, { city: lagos, ip, errorCode: 50126, app: EXCHANGE_ONLINE, device: ATTACKER })));
+    add(
+      'password-spray',
+      'One address tried one password against 25 accounts in 15 minutes',
+      victims.map((p, k) =>
+        sign(at + k * 36_000, p, { city: lagos, ip, errorCode: 50126, app: EXCHANGE_ONLINE, device: ATTACKER }),
+      ),
+    );
   }
   // Brute force, then success: 15 failures on one account from one address, then a sign-in.
   {
@@ -111,7 +117,10 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     const [victim] = find(0.35, member, 1);
     if (victim) {
       const tries = Array.from({ length: 15 }, (_, k) => sign(at + k * 40_000, victim, { city: bucharest, ip, errorCode: 50126, device: ATTACKER }));
-      add('brute-force-then-success', '15 wrong passwords on one account from one address, then a successful sign-in', [...tries, sign(at + 15 * 40_000 + 20_000, victim, { city: bucharest, ip, errorCode: 0, device: ATTACKER })]);
+      add('brute-force-then-success', '15 wrong passwords on one account from one address, then a successful sign-in', [
+        ...tries,
+        sign(at + 15 * 40_000 + 20_000, victim, { city: bucharest, ip, errorCode: 0, device: ATTACKER }),
+      ]);
     }
   }
   // MFA fatigue: eight push prompts denied or ignored in six minutes, then one approved.
@@ -121,9 +130,27 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     if (victim) {
       const ip = hostileIp(moscow);
       const denied = Array.from({ length: 8 }, (_, k) =>
-        sign(at + k * 45_000, victim, { city: moscow, ip, errorCode: 500121, device: ATTACKER, details: k % 2 ? 'MFA denied; user declined the authentication' : 'MFA denied; user did not respond to mobile app notification' }),
+        sign(at + k * 45_000, victim, {
+          city: moscow,
+          ip,
+          errorCode: 500121,
+          device: ATTACKER,
+          details:
+            k % 2
+              ? 'MFA denied; user declined the authentication'
+              : 'MFA denied; user did not respond to mobile app notification',
+        }),
       );
-      add('mfa-fatigue-then-success', 'Eight MFA prompts denied or unanswered in six minutes, then one approved', [...denied, sign(at + 8 * 45_000 + 30_000, victim, { city: moscow, ip, errorCode: 0, device: ATTACKER, details: 'MFA completed in Azure AD' })]);
+      add('mfa-fatigue-then-success', 'Eight MFA prompts denied or unanswered in six minutes, then one approved', [
+        ...denied,
+        sign(at + 8 * 45_000 + 30_000, victim, {
+          city: moscow,
+          ip,
+          errorCode: 0,
+          device: ATTACKER,
+          details: 'MFA completed in Azure AD',
+        }),
+      ]);
     }
   }
   // Impossible travel: home, then 40 minutes later 7,500 km away.
@@ -141,7 +168,10 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   {
     const at = anchor - 5 * DAY + 14 * HOUR;
     const [victim] = find(0.65, member, 1);
-    if (victim) add('new-country', 'A successful sign-in from a country never seen for this user', [sign(at, victim, { city: hanoi, ip: hostileIp(hanoi), errorCode: 0, device: ATTACKER })]);
+    if (victim)
+      add('new-country', 'A successful sign-in from a country never seen for this user', [
+        sign(at, victim, { city: hanoi, ip: hostileIp(hanoi), errorCode: 0, device: ATTACKER }),
+      ]);
   }
   // Legacy authentication: IMAP, POP and SMTP AUTH sign-ins.
   {
@@ -151,7 +181,17 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     add(
       'legacy-authentication',
       'Sign-ins over legacy protocols (IMAP4, POP3, Authenticated SMTP)',
-      users.flatMap((p, u) => protocols.map((clientAppUsed, k) => sign(at + (u * 3 + k) * 5 * MIN, p, { city: p.home, ip: p.homeIp, errorCode: 0, app: EXCHANGE_ONLINE, clientAppUsed }))),
+      users.flatMap((p, u) =>
+        protocols.map((clientAppUsed, k) =>
+          sign(at + (u * 3 + k) * 5 * MIN, p, {
+            city: p.home,
+            ip: p.homeIp,
+            errorCode: 0,
+            app: EXCHANGE_ONLINE,
+            clientAppUsed,
+          }),
+        ),
+      ),
     );
   }
   // Inactive accounts probed: wrong passwords on accounts nobody has used for months.
@@ -159,14 +199,22 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     const at = anchor - 2 * DAY + 20 * HOUR;
     const ip = hostileIp(bucharest);
     const stale = find(0, (p) => p.staleDays > 0 && p.accountEnabled, 5);
-    add('inactive-account-probing', 'Failed sign-ins against accounts inactive for months', stale.map((p, k) => sign(at + k * 2 * MIN, p, { city: bucharest, ip, errorCode: 50126, device: ATTACKER })));
+    add(
+      'inactive-account-probing',
+      'Failed sign-ins against accounts inactive for months',
+      stale.map((p, k) => sign(at + k * 2 * MIN, p, { city: bucharest, ip, errorCode: 50126, device: ATTACKER })),
+    );
   }
   // Disabled accounts: sign-in attempts refused with 50057.
   {
     const at = anchor - 3 * DAY + 16 * HOUR;
     const disabled = find(0, (p) => !p.accountEnabled, 3);
     const ip = hostileIp(lagos);
-    add('disabled-account-sign-in', 'Sign-in attempts against disabled accounts', disabled.map((p, k) => sign(at + k * 3 * MIN, p, { city: lagos, ip, errorCode: 50057, device: ATTACKER })));
+    add(
+      'disabled-account-sign-in',
+      'Sign-in attempts against disabled accounts',
+      disabled.map((p, k) => sign(at + k * 3 * MIN, p, { city: lagos, ip, errorCode: 50057, device: ATTACKER })),
+    );
   }
   // Risky users: Entra flags high-risk sign-ins (P2 shows the risk; other licences read "hidden").
   {
@@ -175,7 +223,16 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     add(
       'risky-user',
       'High-risk sign-ins (anonymous address, leaked credentials) flagged by Entra ID Protection',
-      users.map((p, k) => sign(at + k * 10 * MIN, p, { city: moscow, ip: hostileIp(moscow), errorCode: 0, app: PORTAL, device: ATTACKER, risk: { level: 'high', state: 'atRisk', eventTypes: ['anonymizedIPAddress', 'leakedCredentials'] } })),
+      users.map((p, k) =>
+        sign(at + k * 10 * MIN, p, {
+          city: moscow,
+          ip: hostileIp(moscow),
+          errorCode: 0,
+          app: PORTAL,
+          device: ATTACKER,
+          risk: { level: 'high', state: 'atRisk', eventTypes: ['anonymizedIPAddress', 'leakedCredentials'] },
+        }),
+      ),
     );
   }
   return { incidents, specs };

@@ -41,8 +41,22 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
   }));
   const caStatus = s.errorCode === 53003 ? 'failure' : applied.some((a) => a.result === 'success') ? 'success' : 'notApplied';
   const riskFields = p2
-    ? { riskDetail: 'none', riskLevelAggregated: risk.level, riskLevelDuringSignIn: risk.level, riskState: risk.state, riskEventTypes: risk.eventTypes, riskEventTypes_v2: risk.eventTypes }
-    : { riskDetail: 'hidden', riskLevelAggregated: 'hidden', riskLevelDuringSignIn: 'hidden', riskState: 'none', riskEventTypes: [], riskEventTypes_v2: [] };
+    ? {
+        riskDetail: 'none',
+        riskLevelAggregated: risk.level,
+        riskLevelDuringSignIn: risk.level,
+        riskState: risk.state,
+        riskEventTypes: risk.eventTypes,
+        riskEventTypes_v2: risk.eventTypes,
+      }
+    : {
+        riskDetail: 'hidden',
+        riskLevelAggregated: 'hidden',
+        riskLevelDuringSignIn: 'hidden',
+        riskState: 'none',
+        riskEventTypes: [],
+        riskEventTypes_v2: [],
+      };
   const client = signInClient(s, ctx.beta);
   const homeTenantId = homeTenantOf(s, ctx.tenant);
   // v1.0: Microsoft's example's order, with the properties today's v1.0 schema adds placed where
@@ -170,7 +184,9 @@ const visibleResult = (result: string, evolvable: boolean): string => (evolvable
 function policyResult(p: CaPolicyPlan, s: SignInSpec, legacy: boolean): string {
   if (p.state === 'disabled') return 'notEnabled';
   const applies =
-    (p.target === 'admins' && Boolean(s.person?.globalAdmin)) || (p.target === 'legacyAuth' && legacy) || (p.target === 'azureManagement' && s.app.resource.name === 'Windows Azure Service Management API');
+    (p.target === 'admins' && Boolean(s.person?.globalAdmin)) ||
+    (p.target === 'legacyAuth' && legacy) ||
+    (p.target === 'azureManagement' && s.app.resource.name === 'Windows Azure Service Management API');
   if (p.state === 'enabledForReportingButNotEnforced') return applies ? 'reportOnlySuccess' : 'reportOnlyNotApplied';
   if (!applies) return 'notApplied';
   return s.errorCode === 53003 || p.grant === 'block' ? 'failure' : 'success';

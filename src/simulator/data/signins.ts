@@ -176,7 +176,11 @@ export function createSignInSource(opts: SignInSourceOptions) {
     const errorCode = type === 'interactiveUser' ? rng.weighted(ERROR_MIX) : rng.chance(0.03) ? 50076 : 0;
     const riskRoll = rng.next();
     const risk: SignInSpec['risk'] =
-      riskRoll < 0.004 ? { level: 'medium', state: 'atRisk', eventTypes: ['unfamiliarFeatures'] } : riskRoll < 0.012 ? { level: 'low', state: 'atRisk', eventTypes: ['unlikelyTravel'] } : { level: 'none', state: 'none', eventTypes: [] };
+      riskRoll < 0.004
+        ? { level: 'medium', state: 'atRisk', eventTypes: ['unfamiliarFeatures'] }
+        : riskRoll < 0.012
+          ? { level: 'low', state: 'atRisk', eventTypes: ['unlikelyTravel'] }
+          : { level: 'none', state: 'none', eventTypes: [] };
     return {
       id, time, ticks, type, person: who,
       app: legacy ? EXCHANGE_ONLINE : rng.weighted(APP_WEIGHTS),

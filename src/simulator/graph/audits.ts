@@ -119,7 +119,8 @@ export function auditRoute(state: SimState): GraphRoute {
       // Graph adds this tip to responses read without $select (Microsoft's example 2).
       if (!select)
         body['@microsoft.graph.tips'] =
-          'Use $select to choose only the properties your app needs, as this can lead to performance improvements. For example: GET auditLogs/directoryAudits?$select=activityDateTime,activityDisplayName';
+          'Use $select to choose only the properties your app needs, as this can lead to performance improvements. ' +
+          'For example: GET auditLogs/directoryAudits?$select=activityDateTime,activityDisplayName';
       body.value = value;
       return { body, records: value.length };
     },

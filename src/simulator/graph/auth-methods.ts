@@ -151,7 +151,9 @@ export function authMethodRoutes(state: SimState): GraphRoute[] {
       family: 'directory',
       handle: (ctx) => {
         const detail = {
-          Message: `No HTTP resource was found that matches the request URI 'https://mface.windowsazure.com/odata/users('${encodeURIComponent(ctx.params.id!)}')/authentication/methods('${ctx.params.methodId!}')'.`,
+          Message:
+            "No HTTP resource was found that matches the request URI 'https://mface.windowsazure.com/odata/" +
+            `users('${encodeURIComponent(ctx.params.id!)}')/authentication/methods('${ctx.params.methodId!}')'.`,
           MessageDetail: "No type was found that matches the controller named 'users'.",
         };
         throw new GraphError(404, 'UnknownError', JSON.stringify(detail));

@@ -17,7 +17,10 @@ import type { GraphRoute } from './route.js';
 function intuneForbidden(activityId: string = newRequestId()): GraphError {
   const inner = {
     _version: 3,
-    Message: `An error has occurred - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: ${activityId} - Url: https://fef.msub02.manage.microsoft.com/DeviceFE/StatelessDeviceFEService/deviceManagement/managedDevices?api-version=2023-07-04`,
+    Message:
+      'An error has occurred - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - ' +
+      `Activity ID: ${activityId} - Url: https://fef.msub02.manage.microsoft.com/DeviceFE/StatelessDeviceFEService/` +
+      'deviceManagement/managedDevices?api-version=2023-07-04',
     CustomApiErrorPhrase: '',
     RetryAfter: null,
     ErrorSourceService: '',

@@ -15,7 +15,8 @@ export const noSuchProperty = (p: string, type: string) =>
 // `not` by analogy with endsWith (no captured body found).
 const advancedQueryOnly = (operator: string) =>
   unsupportedQuery(
-    `Operator '${operator}' is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
+    `Operator '${operator}' is not supported because the 'ConsistencyLevel:eventual' header is missing. ` +
+      'Refer to https://aka.ms/graph-docs/advanced-queries for more information',
   );
 const notEqualsUnsupported = () => unsupportedQuery("Filter operator 'NotEqualsMatch' is not supported.");
 const unsupportedClause = (property: string, resource: string) =>

@@ -33,22 +33,32 @@ import { domainSid, USER_BY_LOWER, userItem } from './user-record.js';
 
 /** The properties the simulator writes for a group, in the order of Microsoft's example. */
 const GROUP_PROPERTIES = [
-  ...'id deletedDateTime classification createdDateTime description displayName expirationDateTime groupTypes isAssignableToRole mail mailEnabled mailNickname membershipRule membershipRuleProcessingState onPremisesLastSyncDateTime onPremisesSecurityIdentifier onPremisesSyncEnabled preferredDataLocation preferredLanguage proxyAddresses renewedDateTime resourceBehaviorOptions resourceProvisioningOptions securityEnabled theme visibility onPremisesProvisioningErrors'.split(
-    ' ',
-  ),
+  ...(
+    'id deletedDateTime classification createdDateTime description displayName expirationDateTime ' +
+    'groupTypes isAssignableToRole mail mailEnabled mailNickname membershipRule ' +
+    'membershipRuleProcessingState onPremisesLastSyncDateTime onPremisesSecurityIdentifier ' +
+    'onPremisesSyncEnabled preferredDataLocation preferredLanguage proxyAddresses renewedDateTime ' +
+    'resourceBehaviorOptions resourceProvisioningOptions securityEnabled theme visibility ' +
+    'onPremisesProvisioningErrors'
+  ).split(' '),
 ];
 /** The rest of the v1.0 group's structural properties: selectable, read null (or []) here. */
-const OTHER_GROUP_PROPERTIES =
-  'accessType allowExternalSenders assignedLabels assignedLicenses autoSubscribeNewMembers hasMembersWithLicenseErrors hideFromAddressLists hideFromOutlookClients infoCatalogs isArchived isFavorite isManagementRestricted isSubscribedByMail licenseProcessingState onPremisesDomainName onPremisesExtensionAttributes onPremisesNetBiosName onPremisesSamAccountName organizationId securityIdentifier serviceProvisioningErrors uniqueName unseenConversationsCount unseenCount unseenMessagesCount welcomeMessageEnabled'.split(
-    ' ',
-  );
+const OTHER_GROUP_PROPERTIES = (
+  'accessType allowExternalSenders assignedLabels assignedLicenses autoSubscribeNewMembers ' +
+  'hasMembersWithLicenseErrors hideFromAddressLists hideFromOutlookClients infoCatalogs isArchived ' +
+  'isFavorite isManagementRestricted isSubscribedByMail licenseProcessingState onPremisesDomainName ' +
+  'onPremisesExtensionAttributes onPremisesNetBiosName onPremisesSamAccountName organizationId ' +
+  'securityIdentifier serviceProvisioningErrors uniqueName unseenConversationsCount unseenCount ' +
+  'unseenMessagesCount welcomeMessageEnabled'
+).split(' ');
 export const GROUP_BY_LOWER = new Map(
   [...GROUP_PROPERTIES, ...OTHER_GROUP_PROPERTIES].map((p) => [p.toLowerCase(), p]),
 );
 const GROUP_COLLECTIONS = new Set(
-  'groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions onPremisesProvisioningErrors assignedLabels assignedLicenses infoCatalogs serviceProvisioningErrors'.split(
-    ' ',
-  ),
+  (
+    'groupTypes proxyAddresses resourceBehaviorOptions resourceProvisioningOptions ' +
+    'onPremisesProvisioningErrors assignedLabels assignedLicenses infoCatalogs serviceProvisioningErrors'
+  ).split(' '),
 );
 
 /** A group as GET /groups writes it (groups-list.json). */

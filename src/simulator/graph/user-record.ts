@@ -24,15 +24,29 @@ const DEFAULT_USER_PROPERTIES = [
 /** Every structural property of the v1.0 user (cleanMetadata-v1.0.xml), in the order the simulator writes them. */
 const USER_PROPERTIES = [
   ...DEFAULT_USER_PROPERTIES,
-  ...'deletedDateTime aboutMe accountEnabled ageGroup assignedLicenses assignedPlans authorizationInfo birthday city companyName consentProvidedForMinor country createdDateTime creationType customSecurityAttributes department deviceEnrollmentLimit employeeHireDate employeeId employeeLeaveDateTime employeeOrgData employeeType externalUserState externalUserStateChangeDateTime faxNumber hireDate identities identityParentId imAddresses interests isManagementRestricted isResourceAccount lastPasswordChangeDateTime legalAgeGroupClassification licenseAssignmentStates mailboxSettings mailNickname mySite onPremisesDistinguishedName onPremisesDomainName onPremisesExtensionAttributes onPremisesImmutableId onPremisesLastSyncDateTime onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier onPremisesSyncEnabled onPremisesUserPrincipalName otherMails passwordPolicies passwordProfile pastProjects postalCode preferredDataLocation preferredName print provisionedPlans proxyAddresses responsibilities schools securityIdentifier serviceProvisioningErrors showInAddressList signInSessionsValidFromDateTime skills state streetAddress usageLocation userType signInActivity'.split(
-    ' ',
-  ),
+  ...(
+    'deletedDateTime aboutMe accountEnabled ageGroup assignedLicenses assignedPlans authorizationInfo ' +
+    'birthday city companyName consentProvidedForMinor country createdDateTime creationType ' +
+    'customSecurityAttributes department deviceEnrollmentLimit employeeHireDate employeeId ' +
+    'employeeLeaveDateTime employeeOrgData employeeType externalUserState externalUserStateChangeDateTime ' +
+    'faxNumber hireDate identities identityParentId imAddresses interests isManagementRestricted ' +
+    'isResourceAccount lastPasswordChangeDateTime legalAgeGroupClassification licenseAssignmentStates ' +
+    'mailboxSettings mailNickname mySite onPremisesDistinguishedName onPremisesDomainName ' +
+    'onPremisesExtensionAttributes onPremisesImmutableId onPremisesLastSyncDateTime ' +
+    'onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier ' +
+    'onPremisesSyncEnabled onPremisesUserPrincipalName otherMails passwordPolicies passwordProfile ' +
+    'pastProjects postalCode preferredDataLocation preferredName print provisionedPlans proxyAddresses ' +
+    'responsibilities schools securityIdentifier serviceProvisioningErrors showInAddressList ' +
+    'signInSessionsValidFromDateTime skills state streetAddress usageLocation userType signInActivity'
+  ).split(' '),
 ];
 export const USER_BY_LOWER = new Map(USER_PROPERTIES.map((p) => [p.toLowerCase(), p]));
 const USER_COLLECTIONS = new Set(
-  'businessPhones assignedLicenses assignedPlans identities imAddresses interests licenseAssignmentStates onPremisesProvisioningErrors otherMails pastProjects provisionedPlans proxyAddresses responsibilities schools serviceProvisioningErrors skills'.split(
-    ' ',
-  ),
+  (
+    'businessPhones assignedLicenses assignedPlans identities imAddresses interests ' +
+    'licenseAssignmentStates onPremisesProvisioningErrors otherMails pastProjects provisionedPlans ' +
+    'proxyAddresses responsibilities schools serviceProvisioningErrors skills'
+  ).split(' '),
 );
 /** Only on GET /users/{id}: selecting them on the collection answers 501 (user-list.md). */
 export const SINGLE_USER_ONLY = new Set(

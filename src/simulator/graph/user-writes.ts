@@ -46,9 +46,14 @@ const WRITABLE: Record<string, Check> = {
 
 /** Set by the directory or by sync, never by a PATCH. */
 const READ_ONLY = new Set(
-  'id createdDateTime creationType deletedDateTime externalUserState externalUserStateChangeDateTime lastPasswordChangeDateTime signInActivity signInSessionsValidFromDateTime securityIdentifier assignedLicenses assignedPlans provisionedPlans licenseAssignmentStates proxyAddresses onPremisesDistinguishedName onPremisesDomainName onPremisesLastSyncDateTime onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier onPremisesSyncEnabled onPremisesUserPrincipalName serviceProvisioningErrors'.split(
-    ' ',
-  ),
+  (
+    'id createdDateTime creationType deletedDateTime externalUserState externalUserStateChangeDateTime ' +
+    'lastPasswordChangeDateTime signInActivity signInSessionsValidFromDateTime securityIdentifier ' +
+    'assignedLicenses assignedPlans provisionedPlans licenseAssignmentStates proxyAddresses ' +
+    'onPremisesDistinguishedName onPremisesDomainName onPremisesLastSyncDateTime ' +
+    'onPremisesProvisioningErrors onPremisesSamAccountName onPremisesSecurityIdentifier ' +
+    'onPremisesSyncEnabled onPremisesUserPrincipalName serviceProvisioningErrors'
+  ).split(' '),
 );
 
 /**
@@ -57,9 +62,12 @@ const READ_ONLY = new Set(
  * an operation it does not support, so a client sees a clear refusal, never a silent no-op.
  */
 const NOT_SIMULATED = new Set(
-  'passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects preferredName responsibilities schools skills imAddresses'.split(
-    ' ',
-  ),
+  (
+    'passwordProfile passwordPolicies identities onPremisesImmutableId onPremisesExtensionAttributes ' +
+    'ageGroup consentProvidedForMinor employeeHireDate employeeLeaveDateTime employeeOrgData ' +
+    'customSecurityAttributes showInAddressList aboutMe birthday hireDate interests mySite pastProjects ' +
+    'preferredName responsibilities schools skills imAddresses'
+  ).split(' '),
 );
 
 /**
@@ -71,9 +79,11 @@ const SENSITIVE = new Set(['accountEnabled', 'businessPhones', 'mobilePhone', 'o
 
 /** Mastered in on-premises Active Directory for synced users; userType and usageLocation stay cloud-side. */
 const ON_PREMISES_MASTERED = new Set(
-  'userPrincipalName mail mailNickname accountEnabled displayName givenName surname jobTitle department officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state streetAddress postalCode faxNumber'.split(
-    ' ',
-  ),
+  (
+    'userPrincipalName mail mailNickname accountEnabled displayName givenName surname jobTitle department ' +
+    'officeLocation mobilePhone businessPhones city country companyName employeeId employeeType state ' +
+    'streetAddress postalCode faxNumber'
+  ).split(' '),
 );
 
 const badRequest = (message: string) => new GraphError(400, 'Request_BadRequest', message);

@@ -64,9 +64,9 @@ export async function convertStoredAudits(db: Kysely<unknown>): Promise<void> {
         );
         const blockId = Number(inserted.rows[0]!.id);
         for (const [pos, r] of part.entries()) {
-          await sql`update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = '' where integration_id = ${r.integration_id} and id = ${r.id}`.execute(
-            db,
-          );
+          await sql`
+            update directory_audits set block_id = ${blockId}, block_pos = ${pos}, digest = ${digestOf(r.raw)}, raw = ''
+            where integration_id = ${r.integration_id} and id = ${r.id}`.execute(db);
         }
       }
       i = j;
