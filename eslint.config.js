@@ -80,7 +80,10 @@ export default tseslint.config(
     { area: ['src/store/**'], allowed: ['store'] },
     { area: ['src/entra/**'], allowed: ['entra'] },
     { area: ['src/simulator/**'], allowed: ['simulator'] },
-    { area: ['src/cli/commands/simulate.ts', 'src/cli/commands/demo.ts'], allowed: ['simulator'] },
+    {
+      area: ['src/cli/simulator.ts', 'src/cli/commands/simulate.ts', 'src/cli/commands/demo.ts'],
+      allowed: ['simulator'],
+    },
     { area: ['src/**'], allowed: [] },
   ]),
   {

@@ -129,7 +129,8 @@ function parseTime(name: 'since' | 'until', value: string): number {
   if (!real) {
     const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value);
     throw new ValidationError(
-      `${name} ${JSON.stringify(value)} is not an ISO 8601 timestamp${zoneless ? ' with a time zone' : ''}: write e.g. 2026-11-20 (midnight UTC), 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00`,
+      `${name} ${JSON.stringify(value)} is not an ISO 8601 timestamp${zoneless ? ' with a time zone' : ''}: ` +
+        'write e.g. 2026-11-20 (midnight UTC), 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00',
     );
   }
   return ms;

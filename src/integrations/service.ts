@@ -19,6 +19,7 @@ import { createDatasetRepo, DATASETS, type DatasetSpec } from '../store/datasets
 import { createSignInRepo } from '../store/signins.js';
 import type { Vault } from '../vault/vault.js';
 import { integrationSecretAad } from '../vault/service.js';
+import { parseInput } from '../validation.js';
 import { DATA_TYPES, isDataTypeId, type DataTypeId } from './capabilities.js';
 import { testConnection, type ConnectionReport, type Credentials } from './connectivity.js';
 import { createRemovals, type StoredCounts } from './removal.js';
@@ -124,22 +125,6 @@ const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
   managedDevices: 1440,
   licences: 1440,
 };
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = issue.path.join('.');
-    throw new ValidationError(
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.join(', ')}`
-        : field
-          ? `${field}: ${issue.message}`
-          : issue.message,
-    );
-  }
-  return r.data;
-}
 
 function cloudOf(input: z.infer<typeof credentialsInput>): CloudEndpoints {
   if (input.cloud !== 'custom') {
@@ -268,7 +253,7 @@ export function createIntegrationService(deps: {
   return {
     /** Tests credentials that are not saved. */
     async testUnsaved(input: CredentialsInput): Promise<ConnectionReport> {
-      const c = parse(credentialsInput, input);
+      const c = parseInput(credentialsInput, input);
       return runTest({ ...checked(c), cloud: cloudOf(c) }, { clock: deps.clock });
     },
 
@@ -277,7 +262,7 @@ export function createIntegrationService(deps: {
       input: IntegrationInput,
       opts: { saveUntested?: boolean } = {},
     ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
-      const { name, ...raw } = parse(integrationInput, input);
+      const { name, ...raw } = parseInput(integrationInput, input);
       const cloud = cloudOf(raw);
       const c = { ...checked(raw), cloud };
       const tenantKey = c.tenantId.toLowerCase();
@@ -417,7 +402,10 @@ export function createIntegrationService(deps: {
     ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
       const row = await mustGet(id);
       const stored = credentialsOf(row);
-      const { clientSecret } = checked({ ...stored, clientSecret: parse(credentialsInput.shape.clientSecret, secret) });
+      const { clientSecret } = checked({
+        ...stored,
+        clientSecret: parseInput(credentialsInput.shape.clientSecret, secret),
+      });
       const report = await runTest({ ...stored, clientSecret }, { clock: deps.clock });
       if (!report.connected) throw new ConnectionFailedError(report);
       await repo.setSecretEnvelope(id, deps.vault.encrypt(clientSecret, integrationSecretAad(id)), deps.clock.now());

@@ -21,7 +21,9 @@ export const exportRoutes =
         config: { access: 'authenticated', audit: 'integrations.export' },
         schema: {
           description:
-            'Streams the stored records of one type: `jsonl` (application/x-ndjson, one Graph record per line, exactly as collected) or `csv` (text/csv, the typed columns, times in ISO 8601 UTC, formula-like cells prefixed with a quote). Sent as an attachment.',
+            'Streams the stored records of one type: `jsonl` (application/x-ndjson, one Graph record per line, ' +
+            'exactly as collected) or `csv` (text/csv, the typed columns, times in ISO 8601 UTC, ' +
+            'formula-like cells prefixed with a quote). Sent as an attachment.',
           params: idParams,
           // type and format are checked by the export itself, whose messages list what is known.
           querystring: z

@@ -269,7 +269,8 @@ export const integrationRoutes =
       status: z
         .string()
         .describe(
-          'running, succeeded, failed, skipped, interrupted (idsight was stopped during the run; the next run resumes where it stopped) or abandoned (its process ended without recording it: killed, crashed)',
+          'running, succeeded, failed, skipped, interrupted (idsight was stopped during the run; the next run ' +
+            'resumes where it stopped) or abandoned (its process ended without recording it: killed, crashed)',
         ),
       startedAt: z.string(),
       endedAt: z.string().nullable(),

@@ -45,8 +45,22 @@ const ATTACK_APPS: BusinessAppPlan[] = [
   { name: 'Payroll Sync', secrets: [[-245, 120]], certificates: [] },
   { name: 'Legacy CRM Integration', secrets: [[-377, -12]], certificates: [] },
   { name: 'Document Signing', secrets: [[-10, 355]], certificates: [[-345, 20]] },
-  { name: 'Backup Agent', secrets: [], certificates: [[-770, -40], [-30, 700]] },
-  { name: 'Expense Reports', secrets: [[-100, 630], [-730, -365]], certificates: [] },
+  {
+    name: 'Backup Agent',
+    secrets: [],
+    certificates: [
+      [-770, -40],
+      [-30, 700],
+    ],
+  },
+  {
+    name: 'Expense Reports',
+    secrets: [
+      [-100, 630],
+      [-730, -365],
+    ],
+    certificates: [],
+  },
   { name: 'Marketing Analytics', secrets: [], certificates: [] },
   { name: 'Ticket Bridge', secrets: [[-60, 305]], certificates: [] },
 ];
@@ -61,18 +75,22 @@ const EVERYDAY_APPS: BusinessAppPlan[] = [
 const SECRET_HINT_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export function applications(tenant: SimTenant, start: number): AppRegistration[] {
-  const own = tenant.apps.map(
-    (a, k): AppRegistration => ({
-      id: a.objectId,
-      appId: a.appId,
-      servicePrincipalId: a.servicePrincipalId,
-      displayName: a.displayName,
-      createdDateTime: Math.min(...a.secrets.map((s) => s.startDateTime)) - (1 + k) * DAY,
-      idsight: true,
-      secrets: a.secrets.map((s) => ({ keyId: s.keyId, displayName: s.displayName, startDateTime: s.startDateTime, endDateTime: s.endDateTime, hint: s.hint })),
-      certificates: [],
-    }),
-  );
+  const own = tenant.apps.map((a, k): AppRegistration => ({
+    id: a.objectId,
+    appId: a.appId,
+    servicePrincipalId: a.servicePrincipalId,
+    displayName: a.displayName,
+    createdDateTime: Math.min(...a.secrets.map((s) => s.startDateTime)) - (1 + k) * DAY,
+    idsight: true,
+    secrets: a.secrets.map((s) => ({
+      keyId: s.keyId,
+      displayName: s.displayName,
+      startDateTime: s.startDateTime,
+      endDateTime: s.endDateTime,
+      hint: s.hint,
+    })),
+    certificates: [],
+  }));
   const plans = tenant.scenario === 'attacks' ? ATTACK_APPS : EVERYDAY_APPS;
   const business = plans.map((plan, k): AppRegistration => {
     const rng = new Rng(mix(tenant.salt, 50, k));
@@ -85,15 +103,30 @@ export function applications(tenant: SimTenant, start: number): AppRegistration[
           : `Production (${n + 1})`,
       startDateTime: start + from * DAY - rng.int(DAY),
       endDateTime: start + to * DAY + rng.int(HOUR),
-      hint: certificate ? rng.guid().replace(/-/g, '').slice(0, 40).toUpperCase() : Array.from({ length: 3 }, () => rng.pick([...SECRET_HINT_CHARS])).join(''),
+      hint: certificate
+        ? rng.guid().replace(/-/g, '').slice(0, 40).toUpperCase()
+        : Array.from({ length: 3 }, () => rng.pick([...SECRET_HINT_CHARS])).join(''),
     });
     const appId = rng.guid();
     const id = rng.guid();
     const servicePrincipalId = rng.guid();
     const secrets = plan.secrets.map((s, n) => credential(s, n, false));
     const certificates = plan.certificates.map((c, n) => credential(c, n, true));
-    const oldest = Math.min(start - 30 * DAY, ...secrets.map((s) => s.startDateTime), ...certificates.map((c) => c.startDateTime));
-    return { id, appId, servicePrincipalId, displayName: plan.name, createdDateTime: oldest - rng.int(90) * DAY, idsight: false, secrets, certificates };
+    const oldest = Math.min(
+      start - 30 * DAY,
+      ...secrets.map((s) => s.startDateTime),
+      ...certificates.map((c) => c.startDateTime),
+    );
+    return {
+      id,
+      appId,
+      servicePrincipalId,
+      displayName: plan.name,
+      createdDateTime: oldest - rng.int(90) * DAY,
+      idsight: false,
+      secrets,
+      certificates,
+    };
   });
   return [...own, ...business];
 }
@@ -150,7 +183,12 @@ export function renderApplication(app: AppRegistration, tenant: SimTenant): Reco
       startDateTime: isoSeconds(s.startDateTime),
     })),
     requiredResourceAccess: [],
-    web: { redirectUris: [], homePageUrl: null, logoutUrl: null, implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false } },
+    web: {
+      redirectUris: [],
+      homePageUrl: null,
+      logoutUrl: null,
+      implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false },
+    },
   };
 }
 
@@ -163,7 +201,8 @@ export interface ServicePrincipalSpec {
 }
 
 /** The object id of a Microsoft app's service principal in the tenant. */
-export const firstPartyServicePrincipalId = (tenant: SimTenant, appId: string): string => guidOf(tenant.salt, 51, hashString(appId));
+export const firstPartyServicePrincipalId = (tenant: SimTenant, appId: string): string =>
+  guidOf(tenant.salt, 51, hashString(appId));
 
 /** One service principal per app registration, then Microsoft's first-party ones. */
 export function servicePrincipals(tenant: SimTenant, start: number): ServicePrincipalSpec[] {
@@ -182,7 +221,13 @@ export function servicePrincipals(tenant: SimTenant, start: number): ServicePrin
   ]) {
     if (seen.has(appId)) continue;
     seen.add(appId);
-    firstParty.push({ id: firstPartyServicePrincipalId(tenant, appId), appId, displayName: name, ownerTenantId: MICROSOFT_TENANT_ID, firstParty: true });
+    firstParty.push({
+      id: firstPartyServicePrincipalId(tenant, appId),
+      appId,
+      displayName: name,
+      ownerTenantId: MICROSOFT_TENANT_ID,
+      firstParty: true,
+    });
   }
   return [...own, ...firstParty];
 }

@@ -10,13 +10,17 @@ import { ROLES } from './roles.js';
 import { HOUR, isoTicks } from './time.js';
 
 // Mean-one weights by UTC hour, as sign-ins (administrators work office hours too).
-const AUDIT_DIURNAL = [0.3, 0.3, 0.3, 0.3, 0.4, 0.6, 1.0, 1.4, 1.6, 1.7, 1.6, 1.5, 1.4, 1.5, 1.7, 1.8, 1.6, 1.3, 1.0, 0.8, 0.6, 0.5, 0.4, 0.3];
+const AUDIT_DIURNAL = [
+  0.3, 0.3, 0.3, 0.3, 0.4, 0.6, 1.0, 1.4, 1.6, 1.7, 1.6, 1.5, 1.4, 1.5, 1.7, 1.8, 1.6, 1.3, 1.0, 0.8, 0.6, 0.5, 0.4,
+  0.3,
+];
 
 /** How many audit events a tenant logs in an hour (a few an hour, more in working hours). */
 export function auditCountIn(tenant: SimTenant, hour: number): number {
   const t = hour * HOUR;
   const day = new Date(t).getUTCDay();
-  const perHour = (2 + tenant.userCount / 250) * AUDIT_DIURNAL[new Date(t).getUTCHours()]! * (day === 0 || day === 6 ? 0.3 : 1.2);
+  const perHour =
+    (2 + tenant.userCount / 250) * AUDIT_DIURNAL[new Date(t).getUTCHours()]! * (day === 0 || day === 6 ? 0.3 : 1.2);
   return Math.floor(perHour + mix(tenant.salt, 100, hour) / 4294967296);
 }
 
@@ -24,7 +28,16 @@ export function auditCountIn(tenant: SimTenant, hour: number): number {
 export const auditTimeOf = (tenant: SimTenant, hour: number, i: number, n: number): number =>
   hour * HOUR + Math.floor(((i + mix(tenant.salt, 101, hour, i) / 4294967296) / n) * HOUR);
 
-const GROUP_NAMES = ['All Staff', 'Sales Team', 'Finance Approvers', 'VPN Users', 'Engineering', 'Project Falcon', 'Marketing', 'Helpdesk Operators'];
+const GROUP_NAMES = [
+  'All Staff',
+  'Sales Team',
+  'Finance Approvers',
+  'VPN Users',
+  'Engineering',
+  'Project Falcon',
+  'Marketing',
+  'Helpdesk Operators',
+];
 /** The Microsoft service that writes directory changes coming from Exchange and sync. */
 const systemApp = (tenant: SimTenant) => ({
   appId: null,
@@ -33,7 +46,16 @@ const systemApp = (tenant: SimTenant) => ({
   servicePrincipalName: null,
 });
 
-type AuditKind = 'updateUser' | 'addMember' | 'selfServiceReset' | 'adminReset' | 'addUser' | 'appCredential' | 'addRoleMember' | 'consent' | 'deleteUser';
+type AuditKind =
+  | 'updateUser'
+  | 'addMember'
+  | 'selfServiceReset'
+  | 'adminReset'
+  | 'addUser'
+  | 'appCredential'
+  | 'addRoleMember'
+  | 'consent'
+  | 'deleteUser';
 const AUDIT_MIX: ReadonlyArray<readonly [AuditKind, number]> = [
   ['updateUser', 30],
   ['addMember', 20],
@@ -47,7 +69,13 @@ const AUDIT_MIX: ReadonlyArray<readonly [AuditKind, number]> = [
 ];
 
 /** Audit event i of the hour, as Graph's directoryAudit (v1.0 properties only). */
-export function auditEvent(tenant: SimTenant, start: number, hour: number, i: number, time: number): Record<string, unknown> {
+export function auditEvent(
+  tenant: SimTenant,
+  start: number,
+  hour: number,
+  i: number,
+  time: number,
+): Record<string, unknown> {
   const rng = new Rng(mix(tenant.salt, 102, hour, i));
   const correlationId = rng.guid();
   const kind = rng.weighted(AUDIT_MIX);
@@ -79,7 +107,12 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
       operationType = 'Update';
       const fromSync = target.synced && rng.chance(0.5);
       if (fromSync) initiatedBy = { user: null, app: systemApp(tenant) };
-      targets = [userTarget(target, [['JobTitle', '["Specialist"]', '["Manager"]'], ['Included Updated Properties', null, '"JobTitle"']])];
+      targets = [
+        userTarget(target, [
+          ['JobTitle', '["Specialist"]', '["Manager"]'],
+          ['Included Updated Properties', null, '"JobTitle"'],
+        ]),
+      ];
       break;
     }
     case 'addMember': {
@@ -116,7 +149,12 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
     case 'addUser':
       activity = 'Add user';
       operationType = 'Add';
-      targets = [userTarget(target, [['AccountEnabled', '[]', '[true]'], ['DisplayName', '[]', `["${target.displayName}"]`]])];
+      targets = [
+        userTarget(target, [
+          ['AccountEnabled', '[]', '[true]'],
+          ['DisplayName', '[]', `["${target.displayName}"]`],
+        ]),
+      ];
       break;
     case 'deleteUser':
       activity = 'Delete user';
@@ -174,7 +212,12 @@ export function auditEvent(tenant: SimTenant, start: number, hour: number, i: nu
       activity = 'Add member to role';
       operationType = 'Assign';
       const role = ROLES.helpdeskAdmin;
-      targets = [userTarget(target, [['Role.DisplayName', null, `"${role.displayName}"`], ['Role.TemplateId', null, `"${role.templateId}"`]])];
+      targets = [
+        userTarget(target, [
+          ['Role.DisplayName', null, `"${role.displayName}"`],
+          ['Role.TemplateId', null, `"${role.templateId}"`],
+        ]),
+      ];
       break;
     }
   }

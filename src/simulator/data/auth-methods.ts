@@ -53,7 +53,16 @@ export interface MethodPlan {
   lastUpdated: number;
 }
 
-const COUNTRY_CODES: Record<string, string> = { US: '+1', CA: '+1', GB: '+44', IE: '+353', NL: '+31', DE: '+49', FR: '+33', ES: '+34' };
+const COUNTRY_CODES: Record<string, string> = {
+  US: '+1',
+  CA: '+1',
+  GB: '+44',
+  IE: '+353',
+  NL: '+31',
+  DE: '+49',
+  FR: '+33',
+  ES: '+34',
+};
 const AUTHENTICATOR_DEVICES = ['iPhone 15', 'iPhone 13', 'Pixel 8', 'Galaxy S23', 'iPhone 16 Pro'];
 // Real AAGUIDs of common keys (FIDO Alliance metadata).
 const FIDO_KEYS = [
@@ -89,7 +98,12 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
     methods.push({
       collection: 'phoneMethods',
       id: PHONE_METHOD_IDS[phoneType],
-      record: { id: PHONE_METHOD_IDS[phoneType], phoneNumber: number(), phoneType, smsSignInState: 'notAllowedByPolicy' },
+      record: {
+        id: PHONE_METHOD_IDS[phoneType],
+        phoneNumber: number(),
+        phoneType,
+        smsSignInState: 'notAllowedByPolicy',
+      },
       phoneType,
       registered,
       mfa: true,
@@ -121,7 +135,8 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
       ['oathAndAuthenticator', 7],
       ['mobileAndOffice', 7],
     ] as const);
-    if (profile === 'authenticatorAndMobile' || profile === 'authenticator' || profile === 'oathAndAuthenticator') authenticator();
+    if (profile === 'authenticatorAndMobile' || profile === 'authenticator' || profile === 'oathAndAuthenticator')
+      authenticator();
     if (
       profile === 'authenticatorAndMobile' ||
       profile === 'mobile' ||
@@ -143,9 +158,13 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
     }
     preferred =
       profile === 'mobile' || profile === 'mobileAndOffice'
-        ? rng.chance(0.6) ? 'sms' : 'voiceMobile'
+        ? rng.chance(0.6)
+          ? 'sms'
+          : 'voiceMobile'
         : profile === 'mobileAndAlternate'
-          ? rng.chance(0.25) ? 'voiceAlternateMobile' : 'sms'
+          ? rng.chance(0.25)
+            ? 'voiceAlternateMobile'
+            : 'sms'
           : profile === 'authenticatorAndMobile' && rng.chance(0.15)
             ? 'sms'
             : 'push';
@@ -176,7 +195,12 @@ export function methodPlan(tenant: SimTenant, p: Person, start: number): MethodP
       methods.push({
         collection: 'windowsHelloForBusinessMethods',
         id,
-        record: { id, displayName: `DESKTOP-${p.deviceId.slice(0, 7).toUpperCase()}`, createdDateTime: isoSeconds(created(15)), keyStrength: 'normal' },
+        record: {
+          id,
+          displayName: `DESKTOP-${p.deviceId.slice(0, 7).toUpperCase()}`,
+          createdDateTime: isoSeconds(created(15)),
+          keyStrength: 'normal',
+        },
         registered: 'windowsHelloForBusiness',
         mfa: true,
       });
@@ -228,7 +252,9 @@ export const overlayKey = (tenant: SimTenant, p: Person): string => `${tenant.id
  */
 export function currentMethods(tenant: SimTenant, u: DirUser, start: number, overlay: PostureOverlay): MethodPlan {
   const p = u.person;
-  const plan = u.added ? { methods: [passwordMethod(p)], preferred: 'none' as const, lastUpdated: p.createdDateTime } : methodPlan(tenant, p, start);
+  const plan = u.added
+    ? { methods: [passwordMethod(p)], preferred: 'none' as const, lastUpdated: p.createdDateTime }
+    : methodPlan(tenant, p, start);
   const deleted = overlay.deletedMethods.get(overlayKey(tenant, p));
   if (!deleted || deleted.size === 0) return plan;
   return {

@@ -24,17 +24,52 @@ export const RESOURCES = {
 } satisfies Record<string, Resource>;
 
 export const APPS: FirstPartyApp[] = [
-  { appId: '1fec8e78-bce4-4aaf-ab1b-5451cc387264', name: 'Microsoft Teams', resource: RESOURCES.teamsServices, weight: 30 },
+  {
+    appId: '1fec8e78-bce4-4aaf-ab1b-5451cc387264',
+    name: 'Microsoft Teams',
+    resource: RESOURCES.teamsServices,
+    weight: 30,
+  },
   { appId: '4765445b-32c6-49b0-83e6-1d93765276ca', name: 'OfficeHome', resource: RESOURCES.officeHome, weight: 14 },
   { appId: 'd3590ed6-52b3-4102-aeff-aad2292ab01c', name: 'Microsoft Office', resource: RESOURCES.graph, weight: 14 },
-  { appId: '00000002-0000-0ff1-ce00-000000000000', name: 'Office 365 Exchange Online', resource: RESOURCES.exchange, weight: 12 },
+  {
+    appId: '00000002-0000-0ff1-ce00-000000000000',
+    name: 'Office 365 Exchange Online',
+    resource: RESOURCES.exchange,
+    weight: 12,
+  },
   { appId: '27922004-5251-4030-b22d-91ecd9a37ea4', name: 'Outlook Mobile', resource: RESOURCES.exchange, weight: 8 },
-  { appId: '00000003-0000-0ff1-ce00-000000000000', name: 'Office 365 SharePoint Online', resource: RESOURCES.sharepoint, weight: 8 },
-  { appId: 'ab9b8c07-8f02-4f72-87fa-80105867a763', name: 'OneDrive SyncEngine', resource: RESOURCES.sharepoint, weight: 5 },
-  { appId: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c', name: 'Azure Portal', resource: RESOURCES.azureManagement, weight: 3 },
+  {
+    appId: '00000003-0000-0ff1-ce00-000000000000',
+    name: 'Office 365 SharePoint Online',
+    resource: RESOURCES.sharepoint,
+    weight: 8,
+  },
+  {
+    appId: 'ab9b8c07-8f02-4f72-87fa-80105867a763',
+    name: 'OneDrive SyncEngine',
+    resource: RESOURCES.sharepoint,
+    weight: 5,
+  },
+  {
+    appId: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c',
+    name: 'Azure Portal',
+    resource: RESOURCES.azureManagement,
+    weight: 3,
+  },
   { appId: '19db86c3-b2b9-44cc-b339-36da233a3be2', name: 'My Signins', resource: RESOURCES.graph, weight: 1 },
-  { appId: '14d82eec-204b-4c2f-b7e8-296a70dab67e', name: 'Microsoft Graph PowerShell', resource: RESOURCES.graph, weight: 1 },
-  { appId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', name: 'Microsoft Azure CLI', resource: RESOURCES.azureManagement, weight: 1 },
+  {
+    appId: '14d82eec-204b-4c2f-b7e8-296a70dab67e',
+    name: 'Microsoft Graph PowerShell',
+    resource: RESOURCES.graph,
+    weight: 1,
+  },
+  {
+    appId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+    name: 'Microsoft Azure CLI',
+    resource: RESOURCES.azureManagement,
+    weight: 1,
+  },
   { appId: 'de8bc8b5-d9f9-48b1-a8ad-b748da725064', name: 'Graph Explorer', resource: RESOURCES.graph, weight: 1 },
 ];
 export const APP_WEIGHTS = APPS.map((a) => [a, a.weight] as const);
@@ -63,7 +98,14 @@ export const CITIES: City[] = [
   { city: 'Berlin', state: 'Berlin', country: 'DE', latitude: 52.52, longitude: 13.405, prefix: '91.64' },
   { city: 'Paris', state: 'Ile-de-France', country: 'FR', latitude: 48.8566, longitude: 2.3522, prefix: '90.84' },
   { city: 'Madrid', state: 'Madrid', country: 'ES', latitude: 40.4168, longitude: -3.7038, prefix: '83.44' },
-  { city: 'Sydney', state: 'New South Wales', country: 'AU', latitude: -33.8688, longitude: 151.2093, prefix: '101.160' },
+  {
+    city: 'Sydney',
+    state: 'New South Wales',
+    country: 'AU',
+    latitude: -33.8688,
+    longitude: 151.2093,
+    prefix: '101.160',
+  },
   { city: 'Singapore', state: 'Singapore', country: 'SG', latitude: 1.3521, longitude: 103.8198, prefix: '116.12' },
   { city: 'Tokyo', state: 'Tokyo', country: 'JP', latitude: 35.6762, longitude: 139.6503, prefix: '126.72' },
   { city: 'Mumbai', state: 'Maharashtra', country: 'IN', latitude: 19.076, longitude: 72.8777, prefix: '49.36' },
@@ -96,12 +138,25 @@ export const ERRORS: Record<number, SignInError> = {
   50126: {
     code: 50126,
     reason: 'Error validating credentials due to invalid username or password.',
-    details: "The user didn't enter the right credentials. It's expected to see some number of these errors in your logs due to users making mistakes.",
+    details:
+      "The user didn't enter the right credentials. It's expected to see some number of these errors in your logs due to users making mistakes.",
   },
-  50053: { code: 50053, reason: 'Account is locked because user tried to sign in too many times with an incorrect user ID or password.', details: null },
+  50053: {
+    code: 50053,
+    reason: 'Account is locked because user tried to sign in too many times with an incorrect user ID or password.',
+    details: null,
+  },
   50055: { code: 50055, reason: 'The password is expired.', details: null },
-  50057: { code: 50057, reason: 'User account is disabled.', details: 'The account has been disabled by an administrator.' },
-  50074: { code: 50074, reason: 'Strong Authentication is required.', details: 'The user is required to perform multi-factor authentication.' },
+  50057: {
+    code: 50057,
+    reason: 'User account is disabled.',
+    details: 'The account has been disabled by an administrator.',
+  },
+  50074: {
+    code: 50074,
+    reason: 'Strong Authentication is required.',
+    details: 'The user is required to perform multi-factor authentication.',
+  },
   50076: {
     code: 50076,
     reason:
@@ -109,13 +164,21 @@ export const ERRORS: Record<number, SignInError> = {
       'you must use multi-factor authentication to access the resource.',
     details: null,
   },
-  50140: { code: 50140, reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.", details: null },
+  50140: {
+    code: 50140,
+    reason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
+    details: null,
+  },
   500121: {
     code: 500121,
     reason: 'Authentication failed during strong authentication request.',
     details: 'MFA denied; user did not respond to mobile app notification',
   },
-  53003: { code: 53003, reason: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.', details: null },
+  53003: {
+    code: 53003,
+    reason: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+    details: null,
+  },
 };
 
 /** The everyday mix of outcomes for interactive sign-ins (share of 1). */
@@ -143,13 +206,15 @@ export const DEVICES: DeviceProfile[] = [
   {
     operatingSystem: 'Windows10',
     browser: 'Edge 131.0.0',
-    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
     clientAppUsed: 'Browser',
   },
   {
     operatingSystem: 'Windows10',
     browser: 'Chrome 131.0.0',
-    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
     clientAppUsed: 'Browser',
   },
   {
@@ -161,7 +226,8 @@ export const DEVICES: DeviceProfile[] = [
   {
     operatingSystem: 'MacOs',
     browser: 'Safari 18.1',
-    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+    userAgent:
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
     clientAppUsed: 'Browser',
   },
   {
@@ -182,7 +248,13 @@ export const DEVICES: DeviceProfile[] = [
 ];
 
 /** Legacy authentication protocols as clientAppUsed names them. */
-export const LEGACY_CLIENT_APPS = ['IMAP4', 'POP3', 'Authenticated SMTP', 'Exchange ActiveSync', 'Other clients'] as const;
+export const LEGACY_CLIENT_APPS = [
+  'IMAP4',
+  'POP3',
+  'Authenticated SMTP',
+  'Exchange ActiveSync',
+  'Other clients',
+] as const;
 
 /**
  * User agents of legacy-protocol sign-ins. Exchange Online relays IMAP, POP, SMTP AUTH and other
@@ -261,5 +333,22 @@ export const SURNAMES = [
   'Zhang',
   'Okafor',
 ];
-export const DEPARTMENTS = ['Sales', 'Marketing', 'Finance', 'Engineering', 'IT', 'Legal', 'Operations', 'Human Resources', 'Retail', 'Research'];
-export const PARTNER_DOMAINS = ['fabrikam.example', 'northwindtraders.example', 'adatum.example', 'woodgrovebank.example', 'litware.example'];
+export const DEPARTMENTS = [
+  'Sales',
+  'Marketing',
+  'Finance',
+  'Engineering',
+  'IT',
+  'Legal',
+  'Operations',
+  'Human Resources',
+  'Retail',
+  'Research',
+];
+export const PARTNER_DOMAINS = [
+  'fabrikam.example',
+  'northwindtraders.example',
+  'adatum.example',
+  'woodgrovebank.example',
+  'litware.example',
+];

@@ -5,9 +5,24 @@ import type { SimTenant } from '../tenants.js';
 import { personAt, type Person } from './people.js';
 import { DAY, HOUR, isoSeconds } from './time.js';
 
-const DEVICE_MODELS: Record<string, { os: string; version: string; model: string; manufacturer: string; enrollment: string }> = {
-  Windows10: { os: 'Windows', version: '10.0.22631.4460', model: 'Surface Laptop 5', manufacturer: 'Microsoft Corporation', enrollment: 'windowsAzureADJoin' },
-  MacOs: { os: 'macOS', version: '15.1 (24B83)', model: 'MacBook Pro', manufacturer: 'Apple', enrollment: 'userEnrollment' },
+const DEVICE_MODELS: Record<
+  string,
+  { os: string; version: string; model: string; manufacturer: string; enrollment: string }
+> = {
+  Windows10: {
+    os: 'Windows',
+    version: '10.0.22631.4460',
+    model: 'Surface Laptop 5',
+    manufacturer: 'Microsoft Corporation',
+    enrollment: 'windowsAzureADJoin',
+  },
+  MacOs: {
+    os: 'macOS',
+    version: '15.1 (24B83)',
+    model: 'MacBook Pro',
+    manufacturer: 'Apple',
+    enrollment: 'userEnrollment',
+  },
   Ios: { os: 'iOS', version: '18.1', model: 'iPhone 15', manufacturer: 'Apple', enrollment: 'userEnrollment' },
   Android: { os: 'Android', version: '14', model: 'Pixel 8', manufacturer: 'Google', enrollment: 'userEnrollment' },
 };
@@ -19,7 +34,12 @@ export function primaryDeviceName(p: Person): string {
 }
 
 /** Device `slot` (0 the person's computer, 1 a phone) of person `index`, when it exists. */
-export function managedDevice(tenant: SimTenant, index: number, slot: 0 | 1, start: number): Record<string, unknown> | undefined {
+export function managedDevice(
+  tenant: SimTenant,
+  index: number,
+  slot: 0 | 1,
+  start: number,
+): Record<string, unknown> | undefined {
   const p = personAt(tenant, index, start);
   if (!p.deviceId || p.userType !== 'Member') return undefined;
   const rng = new Rng(mix(tenant.salt, 90, index, slot));
@@ -31,7 +51,10 @@ export function managedDevice(tenant: SimTenant, index: number, slot: 0 | 1, sta
   const stale = rng.chance(0.05);
   const lastSync = stale ? start - (35 + rng.int(120)) * DAY : start - rng.int(36 * HOUR);
   const compliant = !stale && !rng.chance(tenant.scenario === 'attacks' ? 0.2 : 0.07);
-  const mac = () => Array.from({ length: 6 }, () => rng.int(256).toString(16).padStart(2, '0')).join('').toUpperCase();
+  const mac = () =>
+    Array.from({ length: 6 }, () => rng.int(256).toString(16).padStart(2, '0'))
+      .join('')
+      .toUpperCase();
   const deviceName = slot === 0 ? primaryDeviceName(p) : `${p.givenName}'s ${m.model}`;
   const upnLocal = p.userPrincipalName.split('@')[0]!;
   const enrolledDate = new Date(enrolled);

@@ -36,7 +36,9 @@ export type DirectoryChange =
     }
   | { seq: number; at: number; kind: 'member'; group: number; memberId: string; memberType: MemberType };
 
-type Unsequenced = { [K in DirectoryChange['kind']]: Omit<Extract<DirectoryChange, { kind: K }>, 'seq'> }[DirectoryChange['kind']];
+type Unsequenced = {
+  [K in DirectoryChange['kind']]: Omit<Extract<DirectoryChange, { kind: K }>, 'seq'>;
+}[DirectoryChange['kind']];
 
 export interface GroupPlan {
   index: number;
@@ -426,7 +428,13 @@ export class Directory {
   }
 
   private ruleMember(g: GroupPlan, u: DirUser): boolean {
-    return !u.added && g.rule !== null && u.index >= g.rule.from && u.index < g.rule.to && g.rule.test(this.index().traits, u.index);
+    return (
+      !u.added &&
+      g.rule !== null &&
+      u.index >= g.rule.from &&
+      u.index < g.rule.to &&
+      g.rule.test(this.index().traits, u.index)
+    );
   }
 
   /** Whether `id` is a direct member of `g` now (deleted users are members of nothing). */
@@ -515,7 +523,8 @@ export class Directory {
 
   addUser(input: NewUserInput, now: number): DirUser {
     const upn = input.userPrincipalName.toLowerCase();
-    if (this.findUser(upn)) throw new DirectoryError(409, `userPrincipalName ${input.userPrincipalName} is already in use`);
+    if (this.findUser(upn))
+      throw new DirectoryError(409, `userPrincipalName ${input.userPrincipalName} is already in use`);
     const k = this.addedUsers.length;
     const index = this.baseCount + k;
     const guest = input.userType === 'Guest';
@@ -575,14 +584,16 @@ export class Directory {
       }
     }
     this.record({ at: now, kind: 'user', userId: u.person.id, props: null });
-    for (const g of groups) this.record({ at: now, kind: 'member', group: g.index, memberId: u.person.id, memberType: 'user' });
+    for (const g of groups)
+      this.record({ at: now, kind: 'member', group: g.index, memberId: u.person.id, memberType: 'user' });
   }
 
   restoreUser(u: DirUser, now: number): void {
     if (!u.deleted || u.deleted.hard) throw new DirectoryError(404, `user ${u.person.id} is not in the deleted items`);
     delete this.mutable(u).deleted;
     this.record({ at: now, kind: 'user', userId: u.person.id, props: null });
-    for (const g of this.groupsOf(u)) this.record({ at: now, kind: 'member', group: g.index, memberId: u.person.id, memberType: 'user' });
+    for (const g of this.groupsOf(u))
+      this.record({ at: now, kind: 'member', group: g.index, memberId: u.person.id, memberType: 'user' });
   }
 
   addMember(g: GroupPlan, memberId: string, now: number): MemberRef {
@@ -590,8 +601,10 @@ export class Directory {
     const group = this.findGroup(id);
     const user = group ? undefined : this.findUser(id);
     if (!group && (!user || user.deleted)) throw new DirectoryError(404, `no user or group ${memberId}`);
-    if (group && (group === g || this.groupTree(group).includes(g))) throw new DirectoryError(400, 'a group cannot contain itself');
-    if (this.isDirectMember(g, id)) throw new DirectoryError(400, `${memberId} is already a member of ${g.displayName}`);
+    if (group && (group === g || this.groupTree(group).includes(g)))
+      throw new DirectoryError(400, 'a group cannot contain itself');
+    if (this.isDirectMember(g, id))
+      throw new DirectoryError(400, `${memberId} is already a member of ${g.displayName}`);
     const o = this.overlay(g);
     const type: MemberType = group ? 'group' : 'user';
     const byRule = group ? g.nested.includes(group.index) : this.ruleMember(g, user!);

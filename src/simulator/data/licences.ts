@@ -13,7 +13,11 @@ interface ServicePlan {
   service: string;
 }
 const PLANS = {
-  exchangeFoundation: { id: '113feb6c-3fe4-4440-bddc-54d774bf0318', name: 'EXCHANGE_S_FOUNDATION', service: 'exchange' },
+  exchangeFoundation: {
+    id: '113feb6c-3fe4-4440-bddc-54d774bf0318',
+    name: 'EXCHANGE_S_FOUNDATION',
+    service: 'exchange',
+  },
   exchangeP2: { id: 'efb87545-963c-4e0d-99df-69c6916d9eb0', name: 'EXCHANGE_S_ENTERPRISE', service: 'exchange' },
   exchangeP1: { id: '9aaf7827-d63c-4b61-89c3-182f06f82e5c', name: 'EXCHANGE_S_STANDARD', service: 'exchange' },
   sharepointP2: { id: '5dbe027f-2339-4123-9542-606e4d348a72', name: 'SHAREPOINTENTERPRISE', service: 'SharePoint' },
@@ -60,7 +64,11 @@ const SKUS = {
 /** The tenant's subscriptions: Office 365 for everyone, Entra premium and Intune by licence. */
 function tenantSkus(tenant: SimTenant): Sku[] {
   if (tenant.licence === 'free') return [SKUS.businessBasic]; // no Entra premium plan at all
-  return [SKUS.office365E3, tenant.licence === 'p2' ? SKUS.entraP2 : SKUS.entraP1, ...(tenant.intune ? [SKUS.intune] : [])];
+  return [
+    SKUS.office365E3,
+    tenant.licence === 'p2' ? SKUS.entraP2 : SKUS.entraP1,
+    ...(tenant.intune ? [SKUS.intune] : []),
+  ];
 }
 
 /** The ids of the tenant's subscriptions, in /subscribedSkus order (users' assignedLicenses). */
@@ -141,9 +149,16 @@ export function renderOrganization(tenant: SimTenant, start: number): Record<str
       servicePlanId: p.id,
     })),
     privacyProfile: { contactEmail: '', statementUrl: '' },
-    provisionedPlans: services.map((service) => ({ capabilityStatus: 'Enabled', provisioningStatus: 'Success', service })),
+    provisionedPlans: services.map((service) => ({
+      capabilityStatus: 'Enabled',
+      provisioningStatus: 'Success',
+      service,
+    })),
     verifiedDomains: tenant.domains.map((name) => ({
-      capabilities: name === tenant.initialDomain ? 'Email, OfficeCommunicationsOnline' : 'Email, OfficeCommunicationsOnline, OrgIdAuthentication',
+      capabilities:
+        name === tenant.initialDomain
+          ? 'Email, OfficeCommunicationsOnline'
+          : 'Email, OfficeCommunicationsOnline, OrgIdAuthentication',
       isDefault: name === (customDomain ?? tenant.initialDomain),
       isInitial: name === tenant.initialDomain,
       name,

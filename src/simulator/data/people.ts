@@ -2,7 +2,16 @@
 // 200,000-user tenant costs no memory. The directory module layers run-time changes on top.
 import { mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
-import { DEPARTMENTS, DEVICES, GIVEN_NAMES, HOME_CITIES, PARTNER_DOMAINS, SURNAMES, type City, type DeviceProfile } from './catalog.js';
+import {
+  DEPARTMENTS,
+  DEVICES,
+  GIVEN_NAMES,
+  HOME_CITIES,
+  PARTNER_DOMAINS,
+  SURNAMES,
+  type City,
+  type DeviceProfile,
+} from './catalog.js';
 import { DAY } from './time.js';
 
 export interface Person {

@@ -15,8 +15,20 @@ export interface CaPolicyPlan {
 export function caPolicyPlans(tenant: SimTenant): CaPolicyPlan[] {
   if (tenant.licence === 'free') return []; // conditional access needs P1
   const plans: CaPolicyPlan[] = [
-    { id: guidOf(tenant.salt, 30, 1), displayName: 'Require MFA for administrators', state: 'enabled', target: 'admins', grant: 'mfa' },
-    { id: guidOf(tenant.salt, 30, 2), displayName: 'Block legacy authentication', state: 'enabled', target: 'legacyAuth', grant: 'block' },
+    {
+      id: guidOf(tenant.salt, 30, 1),
+      displayName: 'Require MFA for administrators',
+      state: 'enabled',
+      target: 'admins',
+      grant: 'mfa',
+    },
+    {
+      id: guidOf(tenant.salt, 30, 2),
+      displayName: 'Block legacy authentication',
+      state: 'enabled',
+      target: 'legacyAuth',
+      grant: 'block',
+    },
     {
       id: guidOf(tenant.salt, 30, 3),
       displayName: 'Require compliant device for Azure management',

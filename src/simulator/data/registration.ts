@@ -20,7 +20,12 @@ const REGISTERED_ORDER = [
 ];
 
 /** The userRegistrationDetails record of `p` (as the directory shows the user now), consistent with its current methods. */
-export function renderRegistration(tenant: SimTenant, p: Person, plan: MethodPlan, isAdmin: boolean): Record<string, unknown> {
+export function renderRegistration(
+  tenant: SimTenant,
+  p: Person,
+  plan: MethodPlan,
+  isAdmin: boolean,
+): Record<string, unknown> {
   const registered = plan.methods.map((m) => m.registered).filter((r): r is string => r !== undefined);
   registered.sort((a, b) => REGISTERED_ORDER.indexOf(a) - REGISTERED_ORDER.indexOf(b));
   const mfa = plan.methods.some((m) => m.mfa);
@@ -55,7 +60,9 @@ export function renderRegistration(tenant: SimTenant, p: Person, plan: MethodPla
     isSsprCapable: ssprEnabled && ssprRegistered,
     isMfaRegistered: mfa,
     isMfaCapable: mfa,
-    isPasswordlessCapable: plan.methods.some((m) => m.collection === 'fido2Methods' || m.collection === 'windowsHelloForBusinessMethods'),
+    isPasswordlessCapable: plan.methods.some(
+      (m) => m.collection === 'fido2Methods' || m.collection === 'windowsHelloForBusinessMethods',
+    ),
     lastUpdatedDateTime: isoTicks(plan.lastUpdated, mix(p.index, 61) % 10_000),
     methodsRegistered: registered,
     isSystemPreferredAuthenticationMethodEnabled: true,

@@ -37,12 +37,20 @@ export interface RiskDetectionSpec {
 }
 
 /** Baseline risk every tenant has: a few low and medium detections, some remediated or dismissed. */
-function baselineRisk(tenant: SimTenant, start: number): Array<{ p: Person; user: Omit<RiskyUserSpec, 'person'>; eventType: string; at: number }> {
+function baselineRisk(
+  tenant: SimTenant,
+  start: number,
+): Array<{ p: Person; user: Omit<RiskyUserSpec, 'person'>; eventType: string; at: number }> {
   const rng = new Rng(mix(tenant.salt, 80));
   const plans = [
     { level: 'medium', state: 'atRisk', detail: 'none', eventType: 'unfamiliarFeatures' },
     { level: 'low', state: 'atRisk', detail: 'none', eventType: 'unlikelyTravel' },
-    { level: 'none', state: 'remediated', detail: 'userPerformedSecuredPasswordChange', eventType: 'unfamiliarFeatures' },
+    {
+      level: 'none',
+      state: 'remediated',
+      detail: 'userPerformedSecuredPasswordChange',
+      eventType: 'unfamiliarFeatures',
+    },
     { level: 'none', state: 'dismissed', detail: 'adminDismissedAllRiskForUser', eventType: 'anonymizedIPAddress' },
   ] as const;
   const out: Array<{ p: Person; user: Omit<RiskyUserSpec, 'person'>; eventType: string; at: number }> = [];
@@ -72,15 +80,28 @@ function baselineRisk(tenant: SimTenant, start: number): Array<{ p: Person; user
 }
 
 /** Risky users: the attack scenario's flagged users (its incidents and their sign-ins), then the baseline; newest first. */
-export function riskyUsers(tenant: SimTenant, start: number, incidents: readonly Incident[], specs: readonly SignInSpec[]): RiskyUserSpec[] {
+export function riskyUsers(
+  tenant: SimTenant,
+  start: number,
+  incidents: readonly Incident[],
+  specs: readonly SignInSpec[],
+): RiskyUserSpec[] {
   const out: RiskyUserSpec[] = [];
   for (const incident of incidents.filter((i) => i.kind === 'risky-user')) {
     for (const userId of incident.userIds) {
       const last = specs.filter((s) => s.incident === incident.id && s.person?.id === userId).at(-1);
-      if (last?.person) out.push({ person: last.person, level: 'high', state: 'atRisk', detail: 'none', updated: last.time + 4 * 60_000 });
+      if (last?.person)
+        out.push({
+          person: last.person,
+          level: 'high',
+          state: 'atRisk',
+          detail: 'none',
+          updated: last.time + 4 * 60_000,
+        });
     }
   }
-  for (const b of baselineRisk(tenant, start)) if (!out.some((u) => u.person.id === b.p.id)) out.push({ person: b.p, ...b.user });
+  for (const b of baselineRisk(tenant, start))
+    if (!out.some((u) => u.person.id === b.p.id)) out.push({ person: b.p, ...b.user });
   return out.sort((a, b) => b.updated - a.updated);
 }
 
@@ -103,7 +124,15 @@ export function riskDetections(tenant: SimTenant, start: number, specs: readonly
         activity: offline ? 'user' : 'signin',
         ...(offline ? {} : { signIn: s }),
         ip: offline ? null : s.ip,
-        city: offline ? null : { city: s.city.city, state: s.city.state, country: s.city.country, latitude: s.city.latitude, longitude: s.city.longitude },
+        city: offline
+          ? null
+          : {
+              city: s.city.city,
+              state: s.city.state,
+              country: s.city.country,
+              latitude: s.city.latitude,
+              longitude: s.city.longitude,
+            },
         activityTime: s.time,
         detectedTime: s.time + (offline ? 3 * HOUR : 2 * 60_000),
         updated: s.time + (offline ? 3 * HOUR : 2 * 60_000),
@@ -122,7 +151,13 @@ export function riskDetections(tenant: SimTenant, start: number, specs: readonly
       timing: 'realtime',
       activity: 'signin',
       ip: `${city.prefix}.${b.p.index % 256}.${1 + (b.p.index % 254)}`,
-      city: { city: city.city, state: city.state, country: city.country, latitude: city.latitude, longitude: city.longitude },
+      city: {
+        city: city.city,
+        state: city.state,
+        country: city.country,
+        latitude: city.latitude,
+        longitude: city.longitude,
+      },
       activityTime: b.at,
       detectedTime: b.at + 2 * 60_000,
       updated: b.user.updated,
@@ -175,6 +210,8 @@ export function renderRiskDetection(d: RiskDetectionSpec): Record<string, unknow
     userDisplayName: d.person.displayName,
     userPrincipalName: d.person.userPrincipalName,
     // the user agent the risky sign-in's own record shows
-    additionalInfo: d.signIn ? JSON.stringify([{ Key: 'userAgent', Value: signInClient(d.signIn, false).userAgent }]) : '[]',
+    additionalInfo: d.signIn
+      ? JSON.stringify([{ Key: 'userAgent', Value: signInClient(d.signIn, false).userAgent }])
+      : '[]',
   };
 }

@@ -21,7 +21,10 @@ export type RoleKey =
   | 'reportsReader';
 
 /** Built-in roles with their template ids and descriptions (Entra "built-in roles" reference). */
-export const ROLES: Record<RoleKey, { templateId: string; displayName: string; description: string; actions: string[] }> = {
+export const ROLES: Record<
+  RoleKey,
+  { templateId: string; displayName: string; description: string; actions: string[] }
+> = {
   globalAdmin: {
     templateId: '62e90394-69f5-4237-9190-012177145e10',
     displayName: 'Global Administrator',
@@ -134,7 +137,8 @@ const ROLE_SEATS: Array<[RoleKey, number]> = [
 /** Who holds which role: Global Administrators first, then members after them, seat by seat. */
 function planRoles(tenant: SimTenant, start: number): RoleHolder[] {
   const holders: RoleHolder[] = [];
-  for (let i = 0; i < Math.min(tenant.globalAdmins, tenant.userCount); i++) holders.push({ role: 'globalAdmin', index: i });
+  for (let i = 0; i < Math.min(tenant.globalAdmins, tenant.userCount); i++)
+    holders.push({ role: 'globalAdmin', index: i });
   const seats = ROLE_SEATS.flatMap(([role, n]) => Array.from({ length: n }, () => role));
   // The attack scenario's posture gap: a guest holds an administrator role.
   const guestSeat = tenant.scenario === 'attacks' ? seats.pop() : undefined;
@@ -175,7 +179,8 @@ function rolePlan(tenant: SimTenant, start: number) {
 export const roleHolders = (tenant: SimTenant, start: number): RoleHolder[] => rolePlan(tenant, start).holders;
 
 /** Whether the person holds any administrator role (the registration report's isAdmin). */
-export const isAdmin = (tenant: SimTenant, p: Person, start: number): boolean => p.globalAdmin || rolePlan(tenant, start).otherRoles.has(p.index);
+export const isAdmin = (tenant: SimTenant, p: Person, start: number): boolean =>
+  p.globalAdmin || rolePlan(tenant, start).otherRoles.has(p.index);
 
 /** .NET Guid byte order: the first three groups little-endian. */
 function guidBytes(guid: string): Buffer {
@@ -193,10 +198,15 @@ export const roleAssignmentId = (templateId: string, principalId: string): strin
   `${guidBytes(templateId).toString('base64url')}${guidBytes(principalId).toString('base64url')}-1`;
 
 /** Activated directory roles (those with members), with their tenant-specific object ids. */
-export function directoryRoles(tenant: SimTenant, start: number): Array<{ id: string; role: RoleKey; members: number[] }> {
+export function directoryRoles(
+  tenant: SimTenant,
+  start: number,
+): Array<{ id: string; role: RoleKey; members: number[] }> {
   const out: Array<{ id: string; role: RoleKey; members: number[] }> = [];
   for (const key of Object.keys(ROLES) as RoleKey[]) {
-    const members = roleHolders(tenant, start).filter((r) => r.role === key).map((r) => r.index);
+    const members = roleHolders(tenant, start)
+      .filter((r) => r.role === key)
+      .map((r) => r.index);
     if (members.length > 0) out.push({ id: guidOf(tenant.salt, 70, hashString(key)), role: key, members });
   }
   return out;

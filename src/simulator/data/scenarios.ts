@@ -36,7 +36,11 @@ const PORTAL = APPS.find((a) => a.name === 'Azure Portal')!;
 /** The attacker's client: Chrome on an unregistered Windows machine, not the victim's device. */
 const ATTACKER = DEVICES.find((d) => d.browser.startsWith('Chrome ') && d.operatingSystem === 'Windows10')!;
 
-export function buildIncidents(tenant: SimTenant, start: number, days: number): { incidents: Incident[]; specs: SignInSpec[] } {
+export function buildIncidents(
+  tenant: SimTenant,
+  start: number,
+  days: number,
+): { incidents: Incident[]; specs: SignInSpec[] } {
   if (tenant.scenario !== 'attacks') return { incidents: [], specs: [] };
   const rng = new Rng(mix(tenant.salt, 40));
   const anchor = Math.floor(start / HOUR) * HOUR;
@@ -58,7 +62,11 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
   const member = (p: Person) => signsIn(p) && p.userType === 'Member' && !p.globalAdmin;
   const hostileIp = (city: City) => `${city.prefix}.${rng.int(256)}.${1 + rng.int(254)}`;
 
-  function sign(at: number, p: Person | null, fields: Partial<SignInSpec> & Pick<SignInSpec, 'city' | 'ip' | 'errorCode'>): SignInSpec {
+  function sign(
+    at: number,
+    p: Person | null,
+    fields: Partial<SignInSpec> & Pick<SignInSpec, 'city' | 'ip' | 'errorCode'>,
+  ): SignInSpec {
     const n = serial++;
     return {
       id: guidOf(tenant.salt, 41, n),
@@ -116,7 +124,9 @@ export function buildIncidents(tenant: SimTenant, start: number, days: number): 
     const ip = hostileIp(bucharest);
     const [victim] = find(0.35, member, 1);
     if (victim) {
-      const tries = Array.from({ length: 15 }, (_, k) => sign(at + k * 40_000, victim, { city: bucharest, ip, errorCode: 50126, device: ATTACKER }));
+      const tries = Array.from({ length: 15 }, (_, k) =>
+        sign(at + k * 40_000, victim, { city: bucharest, ip, errorCode: 50126, device: ATTACKER }),
+      );
       add('brute-force-then-success', '15 wrong passwords on one account from one address, then a successful sign-in', [
         ...tries,
         sign(at + 15 * 40_000 + 20_000, victim, { city: bucharest, ip, errorCode: 0, device: ATTACKER }),

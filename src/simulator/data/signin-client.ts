@@ -16,7 +16,8 @@ export interface SignInClient {
 }
 
 /** clientAppUsed values of modern clients; everything else is a legacy protocol. */
-export const isLegacyClient = (clientAppUsed: string): boolean => !['Browser', 'Mobile Apps and Desktop clients', ''].includes(clientAppUsed);
+export const isLegacyClient = (clientAppUsed: string): boolean =>
+  !['Browser', 'Mobile Apps and Desktop clients', ''].includes(clientAppUsed);
 
 export function signInClient(s: SignInSpec, beta: boolean): SignInClient {
   const person = s.person;
@@ -38,7 +39,11 @@ export function signInClient(s: SignInSpec, beta: boolean): SignInClient {
     return { userAgent: agent.userAgent, deviceDetail: unregistered(agent.operatingSystem) };
   }
   const device = s.device ?? person.device;
-  if (s.device || !person.deviceId) return { userAgent: device.userAgent, deviceDetail: { ...unregistered(device.operatingSystem), browser: device.browser } };
+  if (s.device || !person.deviceId)
+    return {
+      userAgent: device.userAgent,
+      deviceDetail: { ...unregistered(device.operatingSystem), browser: device.browser },
+    };
   const windows = device.operatingSystem === 'Windows10';
   return {
     userAgent: device.userAgent,
@@ -56,6 +61,9 @@ export function signInClient(s: SignInSpec, beta: boolean): SignInClient {
 
 /** The phone behind an ActiveSync sign-in: iPhone users' Mail app, else a Samsung phone (a pure function of the sign-in). */
 function activeSyncAgent(s: SignInSpec): (typeof LEGACY_AGENTS)['activeSyncIos' | 'activeSyncAndroid'] {
-  const apple = s.person?.device.operatingSystem === 'Ios' || s.person?.device.operatingSystem === 'MacOs' || mix(s.ticks, s.time) % 2 === 0;
+  const apple =
+    s.person?.device.operatingSystem === 'Ios' ||
+    s.person?.device.operatingSystem === 'MacOs' ||
+    mix(s.ticks, s.time) % 2 === 0;
   return apple ? LEGACY_AGENTS.activeSyncIos : LEGACY_AGENTS.activeSyncAndroid;
 }

@@ -19,15 +19,24 @@ export interface RenderContext {
 }
 
 /** Whether the re-published (changed) version of a record is the one visible at `now`. */
-export const republished = (s: SignInSpec, now: number): boolean => s.republishAfter !== undefined && s.time + s.delay + s.republishAfter <= now;
+export const republished = (s: SignInSpec, now: number): boolean =>
+  s.republishAfter !== undefined && s.time + s.delay + s.republishAfter <= now;
 
 export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, unknown> {
   const p2 = ctx.tenant.licence === 'p2';
   const second = republished(s, ctx.now);
   // The re-published copy carries what Entra adds later: a risk assessment, aggregated MFA detail.
-  const risk = second && s.risk.level === 'none' ? { level: 'medium' as const, state: 'atRisk' as const, eventTypes: ['unfamiliarFeatures'] } : s.risk;
+  const risk =
+    second && s.risk.level === 'none'
+      ? { level: 'medium' as const, state: 'atRisk' as const, eventTypes: ['unfamiliarFeatures'] }
+      : s.risk;
   const error = ERRORS[s.errorCode] ?? { code: s.errorCode, reason: OTHER_REASON, details: null };
-  const details = s.details !== undefined ? s.details : second && s.errorCode === 0 ? 'MFA requirement satisfied by claim in the token' : error.details;
+  const details =
+    s.details !== undefined
+      ? s.details
+      : second && s.errorCode === 0
+        ? 'MFA requirement satisfied by claim in the token'
+        : error.details;
   const user = s.person;
   const isUser = s.type === 'interactiveUser' || s.type === 'nonInteractiveUser';
   const upn = (s.upn ?? (user ? (user.userType === 'Guest' ? user.mail : user.userPrincipalName) : '')).toLowerCase();
@@ -39,7 +48,8 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
     enforcedSessionControls: [] as string[],
     result: visibleResult(policyResult(p, s, legacy), ctx.evolvableEnums),
   }));
-  const caStatus = s.errorCode === 53003 ? 'failure' : applied.some((a) => a.result === 'success') ? 'success' : 'notApplied';
+  const caStatus =
+    s.errorCode === 53003 ? 'failure' : applied.some((a) => a.result === 'success') ? 'success' : 'notApplied';
   const riskFields = p2
     ? {
         riskDetail: 'none',
@@ -90,7 +100,14 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
         }),
     resourceDisplayName: s.app.resource.name,
     resourceId: s.app.resource.id,
-    ...(ctx.beta ? {} : { resourceTenantId: ctx.tenant.id, authenticationAppDeviceDetails: null, servicePrincipalId: '', servicePrincipalName: null }),
+    ...(ctx.beta
+      ? {}
+      : {
+          resourceTenantId: ctx.tenant.id,
+          authenticationAppDeviceDetails: null,
+          servicePrincipalId: '',
+          servicePrincipalName: null,
+        }),
     // failureReason is null on success (ERRORS[0]), as Microsoft's examples show it.
     status: { errorCode: s.errorCode, failureReason: error.reason, additionalDetails: details },
     deviceDetail: client.deviceDetail,
@@ -136,7 +153,12 @@ export function renderSignIn(s: SignInSpec, ctx: RenderContext): Record<string, 
     resourceDisplayName: record.resourceDisplayName,
     resourceId: record.resourceId,
     resourceTenantId: ctx.tenant.id,
-    authenticationMethodsUsed: s.errorCode === 0 && caStatus === 'success' ? ['Password', 'Mobile app notification'] : s.errorCode === 0 ? ['Password'] : [],
+    authenticationMethodsUsed:
+      s.errorCode === 0 && caStatus === 'success'
+        ? ['Password', 'Mobile app notification']
+        : s.errorCode === 0
+          ? ['Password']
+          : [],
     authenticationRequirement: caStatus === 'success' ? 'multiFactorAuthentication' : 'singleFactorAuthentication',
     uniqueTokenIdentifier: Buffer.from(s.id).toString('base64url').slice(0, 32),
     signInIdentifier: isUser ? upn : '',
@@ -179,7 +201,8 @@ function homeTenantOf(s: SignInSpec, tenant: SimTenant): string {
 }
 
 // Members added after unknownFutureValue are sent as unknownFutureValue unless the caller opts in.
-const visibleResult = (result: string, evolvable: boolean): string => (evolvable || !result.startsWith('reportOnly') ? result : 'unknownFutureValue');
+const visibleResult = (result: string, evolvable: boolean): string =>
+  evolvable || !result.startsWith('reportOnly') ? result : 'unknownFutureValue';
 
 function policyResult(p: CaPolicyPlan, s: SignInSpec, legacy: boolean): string {
   if (p.state === 'disabled') return 'notEnabled';

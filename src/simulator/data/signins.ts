@@ -6,7 +6,17 @@
 // hour's order is known without generating its records.
 import { mix, Rng } from '../random.js';
 import type { SimTenant } from '../tenants.js';
-import { APP_WEIGHTS, CITIES, ERROR_MIX, EXCHANGE_ONLINE, HOME_CITIES, RESOURCES, type City, type DeviceProfile, type FirstPartyApp } from './catalog.js';
+import {
+  APP_WEIGHTS,
+  CITIES,
+  ERROR_MIX,
+  EXCHANGE_ONLINE,
+  HOME_CITIES,
+  RESOURCES,
+  type City,
+  type DeviceProfile,
+  type FirstPartyApp,
+} from './catalog.js';
 import { activeTable, personAt, type Person } from './people.js';
 import { caPolicyPlans, type CaPolicyPlan } from './policies.js';
 import { signInCoordinates, signInId } from './signin-ids.js';
@@ -57,8 +67,16 @@ export interface SignInSourceOptions {
 }
 
 // Mean-one weights by UTC hour: activity peaks in European and American working hours.
-const DIURNAL = [0.35, 0.3, 0.3, 0.35, 0.45, 0.7, 1.0, 1.3, 1.55, 1.6, 1.55, 1.45, 1.45, 1.55, 1.7, 1.75, 1.6, 1.35, 1.1, 0.9, 0.75, 0.6, 0.5, 0.4];
-const STREAM_FACTOR: Record<EventType, number> = { interactiveUser: 1, nonInteractiveUser: 5, servicePrincipal: 0, managedIdentity: 0 };
+const DIURNAL = [
+  0.35, 0.3, 0.3, 0.35, 0.45, 0.7, 1.0, 1.3, 1.55, 1.6, 1.55, 1.45, 1.45, 1.55, 1.7, 1.75, 1.6, 1.35, 1.1, 0.9, 0.75,
+  0.6, 0.5, 0.4,
+];
+const STREAM_FACTOR: Record<EventType, number> = {
+  interactiveUser: 1,
+  nonInteractiveUser: 5,
+  servicePrincipal: 0,
+  managedIdentity: 0,
+};
 
 export interface HourBucket {
   /** Times (ms) newest first, and the matching record references. */
@@ -99,7 +117,13 @@ export function createSignInSource(opts: SignInSourceOptions) {
     else {
       const day = new Date(hourStart).getUTCDay();
       const weekend = day === 0 || day === 6 ? 0.3 : 1.25;
-      perHour = ((active.length / 2) * opts.signinsPerUserDay * STREAM_FACTOR[type] * DIURNAL[new Date(hourStart).getUTCHours()]! * weekend) / 24;
+      perHour =
+        ((active.length / 2) *
+          opts.signinsPerUserDay *
+          STREAM_FACTOR[type] *
+          DIURNAL[new Date(hourStart).getUTCHours()]! *
+          weekend) /
+        24;
     }
     const frac = mix(tenant.salt, 5, EVENT_TYPES.indexOf(type), hour) / 4294967296;
     return Math.floor(perHour + frac);
@@ -158,13 +182,26 @@ export function createSignInSource(opts: SignInSourceOptions) {
     const delay = late > 0 ? Math.floor(lateDraw * late * 60_000) : 0;
     const rp = opts.republish();
     const [republishDraw, republishDelayDraw] = [faultRng.next(), faultRng.next()];
-    const republishAfter = rp.rate > 0 && republishDraw < rp.rate ? 60_000 + Math.floor(republishDelayDraw * rp.minutes * 60_000) : undefined;
+    const republishAfter =
+      rp.rate > 0 && republishDraw < rp.rate
+        ? 60_000 + Math.floor(republishDelayDraw * rp.minutes * 60_000)
+        : undefined;
     if (type === 'servicePrincipal' || type === 'managedIdentity') {
       const city = HOME_CITIES[0]!;
       return {
-        id, time, ticks, type, person: null, app: { appId: '', name: '', resource: RESOURCES.graph, weight: 0 }, city,
-        ip: `${city.prefix}.10.${1 + rng.int(254)}`, errorCode: rng.chance(0.02) ? 7000215 : 0, clientAppUsed: '',
-        risk: { level: 'none', state: 'none', eventTypes: [] }, correlationId, delay,
+        id,
+        time,
+        ticks,
+        type,
+        person: null,
+        app: { appId: '', name: '', resource: RESOURCES.graph, weight: 0 },
+        city,
+        ip: `${city.prefix}.10.${1 + rng.int(254)}`,
+        errorCode: rng.chance(0.02) ? 7000215 : 0,
+        clientAppUsed: '',
+        risk: { level: 'none', state: 'none', eventTypes: [] },
+        correlationId,
+        delay,
         ...(republishAfter !== undefined ? { republishAfter } : {}),
       };
     }
@@ -182,11 +219,21 @@ export function createSignInSource(opts: SignInSourceOptions) {
           ? { level: 'low', state: 'atRisk', eventTypes: ['unlikelyTravel'] }
           : { level: 'none', state: 'none', eventTypes: [] };
     return {
-      id, time, ticks, type, person: who,
+      id,
+      time,
+      ticks,
+      type,
+      person: who,
       app: legacy ? EXCHANGE_ONLINE : rng.weighted(APP_WEIGHTS),
-      city, ip, errorCode,
-      clientAppUsed: legacy ? rng.pick(['IMAP4', 'POP3', 'Authenticated SMTP', 'Exchange ActiveSync'] as const) : who.device.clientAppUsed,
-      risk, correlationId, delay,
+      city,
+      ip,
+      errorCode,
+      clientAppUsed: legacy
+        ? rng.pick(['IMAP4', 'POP3', 'Authenticated SMTP', 'Exchange ActiveSync'] as const)
+        : who.device.clientAppUsed,
+      risk,
+      correlationId,
+      delay,
       ...(republishAfter !== undefined ? { republishAfter } : {}),
     };
   }

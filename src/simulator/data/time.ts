@@ -7,4 +7,5 @@ export const DAY = 24 * HOUR;
 export const isoSeconds = (t: number): string => `${new Date(t).toISOString().slice(0, 19)}Z`;
 
 /** Report timestamps carry seven fractional digits: the milliseconds, then four more (`ticks`). */
-export const isoTicks = (t: number, ticks: number): string => `${new Date(t).toISOString().slice(0, 23)}${String(ticks % 10_000).padStart(4, '0')}Z`;
+export const isoTicks = (t: number, ticks: number): string =>
+  `${new Date(t).toISOString().slice(0, 23)}${String(ticks % 10_000).padStart(4, '0')}Z`;
