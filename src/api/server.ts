@@ -23,7 +23,7 @@ import { checkAccess } from './policy.js';
 import { clearSessionCookie, SESSION_COOKIE } from './session-cookie.js';
 import { auditRoutes } from './routes/audit.js';
 import { exportRoutes } from './routes/export.js';
-import { integrationRoutes } from './routes/integrations.js';
+import { integrationRoutes } from './routes/integrations/routes.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { tokenRoutes } from './routes/tokens.js';

@@ -2,7 +2,19 @@
 // credentials and removing — each validated, tested against Microsoft before it is trusted,
 // and with the client secret sealed in the vault, bound to its row, never returned.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import {
+  credentialsInput,
+  endpointsInput,
+  integrationInput,
+  integrationPatch,
+  SIGN_IN_EVENT_TYPES,
+  type CredentialsInput,
+  type EndpointsInput,
+  type IntegrationInput,
+  type IntegrationPatch,
+  type IntegrationSettings,
+  type IntegrationView,
+} from '../api/routes/integrations/schema.js';
 import type { Clock } from '../clock.js';
 import { resolveCloud, type CloudEndpoints, type CloudName } from '../entra/clouds.js';
 import type { ThrottleBudgets } from '../entra/budget.js';
@@ -20,29 +32,14 @@ import { createSignInRepo } from '../store/signins.js';
 import type { Vault } from '../vault/vault.js';
 import { integrationSecretAad } from '../vault/service.js';
 import { parseInput } from '../validation.js';
-import { DATA_TYPES, isDataTypeId, type DataTypeId } from './capabilities.js';
+import { DATA_TYPES, type DataTypeId } from './capabilities.js';
 import { testConnection, type ConnectionReport, type Credentials } from './connectivity.js';
 import { createRemovals, type StoredCounts } from './removal.js';
 
 export type { StoredCounts } from './removal.js';
+export type { IntegrationSettings, IntegrationView } from '../api/routes/integrations/schema.js';
 
 const DAY = 86_400_000;
-
-export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
-
-/** Credentials as an administrator types them: shapes here, meaning in validateCredentials. */
-export const credentialsInput = z
-  .object({
-    tenantId: z.string(),
-    clientId: z.string(),
-    clientSecret: z.string().max(1024, 'the client secret is too long'),
-    cloud: z.enum(CLOUDS).default('global'),
-    authorityHost: z.string().trim().optional(),
-    graphUrl: z.string().trim().optional(),
-    caPem: z.string().optional(),
-  })
-  .strict();
-export type CredentialsInput = z.input<typeof credentialsInput>;
 
 /** The credentials checked field by field (validateCredentials), with the hint a GUID-shaped secret deserves. */
 function checked(input: { tenantId: string; clientId: string; clientSecret: string }): {
@@ -60,52 +57,8 @@ function checked(input: { tenantId: string; clientId: string; clientSecret: stri
   return c;
 }
 
-export const integrationInput = credentialsInput.extend({
-  name: z.string().trim().min(1, 'name is empty').max(100, 'name is longer than 100 characters'),
-});
-export type IntegrationInput = z.input<typeof integrationInput>;
-
-export interface IntegrationSettings {
-  /** Data type id → collect it or not. */
-  dataTypes: Record<string, boolean>;
-  /** Data type id → minutes between scheduled collections. */
-  schedule: Record<string, number>;
-  /**
-   * Advanced: which beta sign-in streams the non-interactive data type collects. Non-interactive
-   * user sign-ins are often ten times as many as interactive ones; all three are on by default.
-   */
-  signInEventTypes: SignInEventType[];
-  /**
-   * Advanced: event logs (sign-ins, audits) are read up to now − lag, and every run re-reads
-   * `overlapMinutes` before where the last one ended (see collect/events.ts for the defaults' why).
-   */
-  lagMinutes: number;
-  overlapMinutes: number;
-}
-
 export const DEFAULT_LAG_MINUTES = 15;
 export const DEFAULT_OVERLAP_MINUTES = 15;
-
-export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
-export type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
-
-export interface IntegrationView {
-  id: string;
-  name: string;
-  tenantId: string;
-  clientId: string;
-  cloud: CloudName;
-  customCloud: { authorityHost: string; graphUrl: string; hasCaCertificate: boolean } | null;
-  status: 'connected' | 'failed' | 'untested';
-  lastTestedAt: string | null;
-  report: ConnectionReport | null;
-  settings: IntegrationSettings;
-  secretExpiresAt: string | null;
-  secretDaysLeft: number | null;
-  storedData: { signIns: number };
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** Minutes between scheduled collections: sign-ins and audits every 15, the directory and risk hourly, posture data daily. */
 const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
@@ -126,7 +79,7 @@ const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
   licences: 1440,
 };
 
-function cloudOf(input: z.infer<typeof credentialsInput>): CloudEndpoints {
+function cloudOf(input: ReturnType<typeof credentialsInput.parse>): CloudEndpoints {
   if (input.cloud !== 'custom') {
     if (input.authorityHost || input.graphUrl || input.caPem)
       throw new ValidationError('authorityHost, graphUrl and caPem are for the custom cloud only');
@@ -335,58 +288,23 @@ export function createIntegrationService(deps: {
     },
 
     /** Name, data types and schedule. Turning on a data type the tenant does not offer is refused with the reason. */
-    async update(
-      id: string,
-      patch: {
-        name?: string;
-        dataTypes?: Record<string, boolean>;
-        schedule?: Record<string, number>;
-        signInEventTypes?: string[];
-        lagMinutes?: number;
-        overlapMinutes?: number;
-      },
-    ): Promise<IntegrationView> {
+    async update(id: string, input: IntegrationPatch): Promise<IntegrationView> {
+      const patch = parseInput(integrationPatch, input);
       const row = await mustGet(id);
       const settings = settingsOf(row);
       const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
-      const known = DATA_TYPES.map((d) => d.id);
       for (const [dataType, on] of Object.entries(patch.dataTypes ?? {})) {
-        if (!isDataTypeId(dataType))
-          throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
         const capability = report?.capabilities.find((c) => c.dataType === dataType);
         if (on && capability && !capability.available)
           throw new ValidationError(`${capability.label} cannot be turned on: ${capability.reason ?? 'unavailable'}`);
         settings.dataTypes[dataType] = on;
       }
-      for (const [dataType, minutes] of Object.entries(patch.schedule ?? {})) {
-        if (!isDataTypeId(dataType))
-          throw new ValidationError(`unknown data type ${dataType}; known: ${known.join(', ')}`);
-        if (!Number.isInteger(minutes) || minutes < 5 || minutes > 7 * 24 * 60)
-          throw new ValidationError(`schedule for ${dataType} must be a whole number of minutes between 5 and 10080`);
-        settings.schedule[dataType] = minutes;
-      }
-      if (patch.signInEventTypes !== undefined) {
-        const unknown = patch.signInEventTypes.filter((t) => !(SIGN_IN_EVENT_TYPES as readonly string[]).includes(t));
-        if (unknown.length > 0)
-          throw new ValidationError(
-            `unknown sign-in event type ${unknown.join(', ')}; known: ${SIGN_IN_EVENT_TYPES.join(', ')}`,
-          );
+      Object.assign(settings.schedule, patch.schedule);
+      if (patch.signInEventTypes !== undefined)
         settings.signInEventTypes = SIGN_IN_EVENT_TYPES.filter((t) => patch.signInEventTypes!.includes(t));
-      }
-      // Lag: Microsoft documents up to 2 h before some details settle; more only delays findings.
-      if (patch.lagMinutes !== undefined) {
-        if (!Number.isInteger(patch.lagMinutes) || patch.lagMinutes < 0 || patch.lagMinutes > 240)
-          throw new ValidationError('lagMinutes must be a whole number of minutes between 0 and 240');
-        settings.lagMinutes = patch.lagMinutes;
-      }
-      if (patch.overlapMinutes !== undefined) {
-        if (!Number.isInteger(patch.overlapMinutes) || patch.overlapMinutes < 0 || patch.overlapMinutes > 1440)
-          throw new ValidationError('overlapMinutes must be a whole number of minutes between 0 and 1440');
-        settings.overlapMinutes = patch.overlapMinutes;
-      }
-      const name = patch.name?.trim();
-      if (name !== undefined && (name.length === 0 || name.length > 100))
-        throw new ValidationError('name must be 1 to 100 characters');
+      if (patch.lagMinutes !== undefined) settings.lagMinutes = patch.lagMinutes;
+      if (patch.overlapMinutes !== undefined) settings.overlapMinutes = patch.overlapMinutes;
+      const name = patch.name;
       await repo.update(
         id,
         { ...(name !== undefined ? { name } : {}), settings: settings as unknown as Record<string, unknown> },
@@ -420,8 +338,9 @@ export function createIntegrationService(deps: {
      */
     async setEndpoints(
       id: string,
-      change: { authorityHost?: string; graphUrl?: string; caPem?: string },
+      input: EndpointsInput,
     ): Promise<{ integration: IntegrationView; report: ConnectionReport }> {
+      const change = parseInput(endpointsInput, input);
       const row = await mustGet(id);
       const stored = credentialsOf(row);
       if (stored.cloud.name !== 'custom')

@@ -163,6 +163,12 @@ for (const dialect of DIALECTS) {
         schedule: { users: 1 },
       });
       assert.equal(badSchedule.status, 400);
+      assert.equal(
+        badSchedule.body.error.message,
+        'body.schedule.users: must be a whole number of minutes from 5 to 10080',
+      );
+      const late = await admin.patch<any>(`/api/integrations/${fab.body.integration.id}`, { lagMinutes: 241 });
+      assert.equal(late.body.error.message, 'body.lagMinutes: must be a whole number of minutes from 0 to 240');
       assert.equal(fab.body.report.mode, 'read-only');
     });
 

@@ -169,6 +169,12 @@ describe('idsight integrations (CLI against a running simulator)', () => {
     assert.equal(shown.settings.schedule.users, 120);
     const bad = await run(['integrations', 'set', id, '--data-type', 'managedDevices=maybe']);
     assert.equal(bad.code, 2);
+    // the API's contract, bounds and messages included
+    const late = await run(['integrations', 'set', id, '--lag-minutes', '241']);
+    assert.equal(late.code, 2);
+    assert.equal(late.stderr, 'idsight: lagMinutes: must be a whole number of minutes from 0 to 240\n');
+    const unknown = await run(['integrations', 'set', id, '--data-type', 'bogus=on']);
+    assert.match(unknown.stderr, /^idsight: dataTypes\.bogus: unknown data type; known: signIns, /);
   });
 
   test('collect backfills sign-ins with progress as JSON lines; runs lists the run', async () => {

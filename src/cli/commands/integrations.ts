@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { APP_REGISTRATION_DOC } from '../../entra/errors.js';
 import { permissionsToGrant } from '../../integrations/capabilities.js';
-import type { ConnectionReport } from '../../integrations/connectivity.js';
+import { integrationPatch, type ReportView } from '../../api/routes/integrations/schema.js';
 import { ConnectionFailedError, type IntegrationView } from '../../integrations/service.js';
+import { parseInput } from '../../validation.js';
 import { audited, printJson, printTable, readStdinLine, UsageError, withContext, withIntegration } from '../run.js';
 
 /** The connectivity verdict and the capability table, as an administrator reads them. */
-function printReport(report: ConnectionReport): void {
+function printReport(report: ReportView): void {
   process.stdout.write(`${report.message}\n`);
   if (report.problem)
     process.stdout.write(
@@ -335,14 +336,15 @@ export function registerIntegrationCommands(program: Command): void {
         };
         const lagMinutes = minutes('--lag-minutes', opts.lagMinutes);
         const overlapMinutes = minutes('--overlap-minutes', opts.overlapMinutes);
-        const patch = {
-          ...(opts.name ? { name: opts.name } : {}),
+        // the flags go through the API's own contract: the same bounds, the same messages
+        const patch = parseInput(integrationPatch, {
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
           dataTypes: toggles(opts.dataType ?? []),
           schedule,
           ...(eventTypes ? { signInEventTypes: eventTypes } : {}),
           ...(lagMinutes !== undefined ? { lagMinutes } : {}),
           ...(overlapMinutes !== undefined ? { overlapMinutes } : {}),
-        };
+        });
         const settingsChanged = [opts.name, opts.dataType, opts.schedule, eventTypes, lagMinutes, overlapMinutes].some(
           (v) => v !== undefined,
         );

@@ -3,100 +3,21 @@
 // secret goes in and never comes out: no response schema has a place for it.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Context } from '../../context.js';
-import { CLOUDS } from '../../integrations/service.js';
-import { authErrors, errorSchema, idParams } from '../schemas.js';
+import type { Context } from '../../../context.js';
+import { authErrors, errorSchema, idParams } from '../../schemas.js';
+import {
+  credentialsInput,
+  endpointsInput,
+  integrationInput,
+  integrationPatch,
+  integrationView,
+  reportSchema,
+  storedCounts,
+} from './schema.js';
 
 const admin = ['admin'] as const;
 
-const problemSchema = z.object({
-  code: z.string(),
-  microsoftCode: z.string().optional(),
-  httpStatus: z.number().optional(),
-  guidance: z.string(),
-  field: z.enum(['tenantId', 'clientId', 'clientSecret']).optional().describe('the input at fault, when one is'),
-});
-export const reportSchema = z.object({
-  connected: z.boolean(),
-  message: z.string().describe('"Connected!" or the first blocking problem'),
-  problem: problemSchema.optional(),
-  tenantId: z.string().optional(),
-  grantedRoles: z.array(z.string()),
-  capabilities: z.array(
-    z.object({
-      dataType: z.string(),
-      label: z.string(),
-      available: z.boolean(),
-      status: z
-        .enum(['available', 'unavailable', 'unknown'])
-        .describe('unknown: the test stopped (time limit, throttling) before this one answered'),
-      reasonCode: z.string().optional(),
-      reason: z.string().optional(),
-      missingPermissions: z.array(z.string()).optional(),
-      graphCode: z.string().optional(),
-    }),
-  ),
-  mode: z.enum(['read-only', 'read-write']),
-  actions: z.array(
-    z.object({ action: z.string(), label: z.string(), enabled: z.boolean(), missingPermissions: z.array(z.string()) }),
-  ),
-  licences: z.array(
-    z.object({ skuPartNumber: z.string(), skuId: z.string(), enabled: z.number(), consumed: z.number() }),
-  ),
-  ownSecret: z
-    .union([
-      z.object({
-        keyId: z.string(),
-        hint: z.string(),
-        displayName: z.string().nullable(),
-        endDateTime: z.string(),
-        daysLeft: z.number(),
-      }),
-      z.object({ unavailable: z.string() }),
-    ])
-    .optional(),
-  warnings: z.array(z.string()),
-  checkedAt: z.string(),
-  elapsedMs: z.number(),
-});
-
-const storedCounts = z.object({ signIns: z.number(), otherRecords: z.number() });
-
-const integrationSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  tenantId: z.string(),
-  clientId: z.string(),
-  cloud: z.enum(CLOUDS),
-  customCloud: z.object({ authorityHost: z.string(), graphUrl: z.string(), hasCaCertificate: z.boolean() }).nullable(),
-  status: z.enum(['connected', 'failed', 'untested']),
-  lastTestedAt: z.string().nullable(),
-  report: reportSchema.nullable(),
-  settings: z.object({
-    dataTypes: z.record(z.string(), z.boolean()),
-    schedule: z.record(z.string(), z.number()),
-    signInEventTypes: z.array(z.string()),
-    lagMinutes: z.number(),
-    overlapMinutes: z.number(),
-  }),
-  secretExpiresAt: z.string().nullable(),
-  secretDaysLeft: z.number().nullable(),
-  storedData: z.object({ signIns: z.number() }),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-const credentialsBody = z.object({
-  tenantId: z.string().max(300),
-  clientId: z.string().max(100),
-  clientSecret: z.string().max(1024),
-  cloud: z.enum(CLOUDS).optional(),
-  authorityHost: z.string().max(2048).optional(),
-  graphUrl: z.string().max(2048).optional(),
-  caPem: z.string().max(65_536).optional(),
-});
-
-const saved = z.object({ integration: integrationSchema, report: reportSchema });
+const saved = z.object({ integration: integrationView, report: reportSchema });
 
 export const integrationRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
@@ -106,7 +27,7 @@ export const integrationRoutes =
       {
         config: { access: admin, audit: 'integrations.test' },
         schema: {
-          body: credentialsBody,
+          body: credentialsInput,
           response: { 200: z.object({ report: reportSchema }), 400: errorSchema, ...authErrors },
         },
       },
@@ -123,7 +44,7 @@ export const integrationRoutes =
       {
         config: { access: admin, audit: 'integrations.create' },
         schema: {
-          body: credentialsBody.extend({ name: z.string().max(200), saveUntested: z.boolean().optional() }),
+          body: integrationInput.extend({ saveUntested: z.boolean().optional() }),
           querystring: z.object({}).strict(),
           response: { 201: saved, 400: errorSchema, 409: errorSchema, 422: errorSchema, ...authErrors },
         },
@@ -147,7 +68,7 @@ export const integrationRoutes =
       '/api/integrations',
       {
         config: { access: 'authenticated' },
-        schema: { response: { 200: z.object({ integrations: z.array(integrationSchema) }), ...authErrors } },
+        schema: { response: { 200: z.object({ integrations: z.array(integrationView) }), ...authErrors } },
       },
       async () => ({
         integrations: await ctx.integrations.list(),
@@ -160,7 +81,7 @@ export const integrationRoutes =
         config: { access: 'authenticated' },
         schema: {
           params: idParams,
-          response: { 200: z.object({ integration: integrationSchema }), 404: errorSchema, ...authErrors },
+          response: { 200: z.object({ integration: integrationView }), 404: errorSchema, ...authErrors },
         },
       },
       async (request) => ({ integration: await ctx.integrations.get(request.params.id) }),
@@ -172,18 +93,9 @@ export const integrationRoutes =
         config: { access: admin, audit: 'integrations.update' },
         schema: {
           params: idParams,
-          body: z
-            .object({
-              name: z.string().max(200).optional(),
-              dataTypes: z.record(z.string(), z.boolean()).optional(),
-              schedule: z.record(z.string(), z.number()).optional(),
-              signInEventTypes: z.array(z.string()).max(10).optional(),
-              lagMinutes: z.number().optional(),
-              overlapMinutes: z.number().optional(),
-            })
-            .strict(),
+          body: integrationPatch,
           response: {
-            200: z.object({ integration: integrationSchema }),
+            200: z.object({ integration: integrationView }),
             400: errorSchema,
             404: errorSchema,
             ...authErrors,
@@ -239,13 +151,7 @@ export const integrationRoutes =
         config: { access: admin, audit: 'integrations.set_endpoints' },
         schema: {
           params: idParams,
-          body: z
-            .object({
-              authorityHost: z.string().max(2048).optional(),
-              graphUrl: z.string().max(2048).optional(),
-              caPem: z.string().max(1_000_000).optional(),
-            })
-            .strict(),
+          body: endpointsInput,
           response: { 200: saved, 400: errorSchema, 404: errorSchema, 422: errorSchema, ...authErrors },
           description:
             "A custom cloud's new authority host, Graph URL or CA: tested with the stored secret, kept only if it connects (422 with the report otherwise).",

@@ -1,0 +1,157 @@
+// The integration resource's contract, written once: what the API takes and answers, what the
+// service accepts (it parses every input with these) and what the CLI feeds its flags through.
+// Bounds live here and nowhere else.
+import { z } from 'zod';
+import { DATA_TYPE_IDS } from '../../../integrations/capabilities.js';
+
+export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
+export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
+export type SignInEventType = (typeof SIGN_IN_EVENT_TYPES)[number];
+
+/** Credentials as an administrator types them: shapes here, meaning in validateCredentials. */
+export const credentialsInput = z
+  .object({
+    tenantId: z.string().max(300),
+    clientId: z.string().max(100),
+    clientSecret: z.string().max(1024, 'the client secret is too long'),
+    cloud: z.enum(CLOUDS).default('global'),
+    authorityHost: z.string().trim().max(2048).optional(),
+    graphUrl: z.string().trim().max(2048).optional(),
+    caPem: z.string().max(65_536).optional(),
+  })
+  .strict();
+export type CredentialsInput = z.input<typeof credentialsInput>;
+
+export const integrationInput = credentialsInput.extend({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+});
+export type IntegrationInput = z.input<typeof integrationInput>;
+
+/** A custom cloud's new endpoints or CA (each optional: the others stay). */
+export const endpointsInput = z
+  .object({
+    authorityHost: z.string().trim().max(2048).optional(),
+    graphUrl: z.string().trim().max(2048).optional(),
+    caPem: z.string().max(65_536).optional(),
+  })
+  .strict();
+export type EndpointsInput = z.input<typeof endpointsInput>;
+
+const minutes = (from: number, to: number) =>
+  z
+    .number({ error: `must be a whole number of minutes from ${from} to ${to}` })
+    .int(`must be a whole number of minutes from ${from} to ${to}`)
+    .min(from, `must be a whole number of minutes from ${from} to ${to}`)
+    .max(to, `must be a whole number of minutes from ${from} to ${to}`);
+
+/** Values per data type id; an unknown id is refused by name, with the known ones. */
+const byDataType = <T extends z.ZodType>(value: T) =>
+  z.record(z.string(), value).superRefine((record, ctx) => {
+    for (const key of Object.keys(record))
+      if (!(DATA_TYPE_IDS as readonly string[]).includes(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: `unknown data type; known: ${DATA_TYPE_IDS.join(', ')}` });
+  });
+
+/**
+ * What an administrator may change. Lag: Microsoft documents up to 2 h before some details of a
+ * sign-in settle, and more only delays findings; schedules from 5 minutes to a week.
+ */
+export const integrationPatch = z
+  .object({
+    name: integrationInput.shape.name.optional(),
+    dataTypes: byDataType(z.boolean()).optional(),
+    schedule: byDataType(minutes(5, 7 * 24 * 60)).optional(),
+    signInEventTypes: z
+      .array(
+        z.enum(SIGN_IN_EVENT_TYPES, { error: `unknown sign-in event type; known: ${SIGN_IN_EVENT_TYPES.join(', ')}` }),
+      )
+      .max(SIGN_IN_EVENT_TYPES.length * 2)
+      .optional(),
+    lagMinutes: minutes(0, 240).optional(),
+    overlapMinutes: minutes(0, 1440).optional(),
+  })
+  .strict();
+export type IntegrationPatch = z.input<typeof integrationPatch>;
+
+const problemSchema = z.object({
+  code: z.string(),
+  microsoftCode: z.string().optional(),
+  httpStatus: z.number().optional(),
+  guidance: z.string(),
+  field: z.enum(['tenantId', 'clientId', 'clientSecret']).optional().describe('the input at fault, when one is'),
+});
+export const reportSchema = z.object({
+  connected: z.boolean(),
+  message: z.string().describe('"Connected!" or the first blocking problem'),
+  problem: problemSchema.optional(),
+  tenantId: z.string().optional(),
+  grantedRoles: z.array(z.string()),
+  capabilities: z.array(
+    z.object({
+      dataType: z.string(),
+      label: z.string(),
+      available: z.boolean(),
+      status: z
+        .enum(['available', 'unavailable', 'unknown'])
+        .describe('unknown: the test stopped (time limit, throttling) before this one answered'),
+      reasonCode: z.string().optional(),
+      reason: z.string().optional(),
+      missingPermissions: z.array(z.string()).optional(),
+      graphCode: z.string().optional(),
+    }),
+  ),
+  mode: z.enum(['read-only', 'read-write']),
+  actions: z.array(
+    z.object({ action: z.string(), label: z.string(), enabled: z.boolean(), missingPermissions: z.array(z.string()) }),
+  ),
+  licences: z.array(
+    z.object({ skuPartNumber: z.string(), skuId: z.string(), enabled: z.number(), consumed: z.number() }),
+  ),
+  ownSecret: z
+    .union([
+      z.object({
+        keyId: z.string(),
+        hint: z.string(),
+        displayName: z.string().nullable(),
+        endDateTime: z.string(),
+        daysLeft: z.number(),
+      }),
+      z.object({ unavailable: z.string() }),
+    ])
+    .optional(),
+  warnings: z.array(z.string()),
+  checkedAt: z.string(),
+  elapsedMs: z.number(),
+});
+
+/** Collected records, counted without scanning. */
+export const storedCounts = z.object({ signIns: z.number(), otherRecords: z.number() });
+
+/** A connectivity report as the API and the CLI show it. */
+export type ReportView = z.infer<typeof reportSchema>;
+
+export const integrationView = z.object({
+  id: z.string(),
+  name: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  cloud: z.enum(CLOUDS),
+  customCloud: z.object({ authorityHost: z.string(), graphUrl: z.string(), hasCaCertificate: z.boolean() }).nullable(),
+  status: z.enum(['connected', 'failed', 'untested']),
+  lastTestedAt: z.string().nullable(),
+  report: reportSchema.nullable(),
+  settings: z.object({
+    dataTypes: z.record(z.string(), z.boolean()),
+    schedule: z.record(z.string(), z.number()),
+    signInEventTypes: z.array(z.enum(SIGN_IN_EVENT_TYPES)),
+    lagMinutes: z.number(),
+    overlapMinutes: z.number(),
+  }),
+  secretExpiresAt: z.string().nullable(),
+  secretDaysLeft: z.number().nullable(),
+  storedData: z.object({ signIns: z.number() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type IntegrationView = z.infer<typeof integrationView>;
+export type IntegrationSettings = IntegrationView['settings'];
