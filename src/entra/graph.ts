@@ -463,20 +463,18 @@ function take<T>(box: { page?: GraphPage<T> }): GraphPage<T> {
 }
 
 /**
- * A response's body in one buffer of its own (never a pooled one: a page's buffer may move to the
- * SQLite writer's thread). Sized from Content-Length when the body is not encoded, each chunk is
- * copied in as it arrives and dropped: fetch's arrayBuffer() keeps every chunk until the end and
- * then copies them into a new buffer, twice a page's bytes at once, and its chunks and copies
- * of megabytes, freed in turns, fragment the process's heap (tens of MB of RSS at a backfill's peak).
+ * A response's body in one buffer, sized from Content-Length when the body is not encoded; each
+ * chunk is copied in as it arrives and dropped. fetch's arrayBuffer() keeps every chunk until the
+ * end and then copies them into a new buffer: twice a page's bytes at once.
  */
 async function readBody(res: Response): Promise<Buffer> {
   const declared = res.headers.get('content-encoding') ? NaN : Number(res.headers.get('content-length'));
-  let buffer = Buffer.allocUnsafeSlow(roundUp(Number.isSafeInteger(declared) && declared > 0 ? declared : 64 * 1024));
+  let buffer = Buffer.allocUnsafeSlow(wholeMiB(Number.isSafeInteger(declared) && declared > 0 ? declared : 1));
   let length = 0;
   if (!res.body) return buffer.subarray(0, 0);
   for await (const chunk of res.body) {
     if (length + chunk.length > buffer.length) {
-      const larger = Buffer.allocUnsafeSlow(roundUp(Math.max(2 * buffer.length, length + chunk.length)));
+      const larger = Buffer.allocUnsafeSlow(wholeMiB(Math.max(2 * buffer.length, length + chunk.length)));
       buffer.copy(larger, 0, 0, length);
       buffer = larger;
     }
@@ -486,7 +484,11 @@ async function readBody(res: Response): Promise<Buffer> {
   return buffer.subarray(0, length);
 }
 
-const roundUp = (n: number) => Math.ceil(n / 1048576) * 1048576;
+/**
+ * Buffers in whole MiB: pages of a few MB, freed in turns, then fit where earlier ones were
+ * (measured: 20–30 MB less RSS at a backfill's peak than buffers of the exact size, and faster).
+ */
+const wholeMiB = (n: number) => Math.ceil(n / 1048576) * 1048576;
 
 /**
  * Graph answers in UTF-8. A body that is all ASCII (most sign-in pages) is read as ASCII: for a

@@ -43,6 +43,20 @@ function printReport(report: ReportView): void {
   }
 }
 
+/**
+ * A change refused because the connection test failed: the report and what was kept (or, as
+ * JSON, `outcome` with the report), exit code 1. Any other error is thrown on.
+ */
+function refused(err: unknown, outcome: Record<string, boolean>, kept: string, json: boolean | undefined): void {
+  if (!(err instanceof ConnectionFailedError)) throw err;
+  if (json) printJson({ ...outcome, report: err.report });
+  else {
+    printReport(err.report);
+    process.stdout.write(`\n${kept}\n`);
+  }
+  process.exitCode = 1;
+}
+
 function printIntegration(i: IntegrationView): void {
   const endpoints = i.customCloud
     ? ` (authority ${i.customCloud.authorityHost}, Graph ${i.customCloud.graphUrl}${i.customCloud.hasCaCertificate ? ', own CA' : ''})`
@@ -184,15 +198,7 @@ export function registerIntegrationCommands(program: Command): void {
               ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }),
             );
           } catch (err) {
-            if (!(err instanceof ConnectionFailedError)) throw err;
-            const { report } = err;
-            if (opts.json) printJson({ saved: false, report });
-            else {
-              printReport(report);
-              process.stdout.write('\nNot saved (use --save-untested to save anyway).\n');
-            }
-            process.exitCode = 1;
-            return;
+            return refused(err, { saved: false }, 'Not saved (use --save-untested to save anyway).', opts.json);
           }
           if (opts.json) return printJson({ saved: true, ...result });
           printReport(result.report);
@@ -302,15 +308,7 @@ export function registerIntegrationCommands(program: Command): void {
               process.stdout.write('\nThe new endpoints are in use.\n\n');
             }
           } catch (err) {
-            if (!(err instanceof ConnectionFailedError)) throw err;
-            const { report } = err;
-            if (opts.json) printJson({ changed: false, report });
-            else {
-              printReport(report);
-              process.stdout.write('\nThe integration keeps its old endpoints.\n');
-            }
-            process.exitCode = 1;
-            return;
+            return refused(err, { changed: false }, 'The integration keeps its old endpoints.', opts.json);
           }
         }
         const schedule = Object.fromEntries(
@@ -373,14 +371,7 @@ export function registerIntegrationCommands(program: Command): void {
           printReport(result.report);
           process.stdout.write('\nThe new secret is in use.\n');
         } catch (err) {
-          if (!(err instanceof ConnectionFailedError)) throw err;
-          const { report } = err;
-          if (opts.json) printJson({ replaced: false, report });
-          else {
-            printReport(report);
-            process.stdout.write('\nThe old secret stays in use.\n');
-          }
-          process.exitCode = 1;
+          refused(err, { replaced: false }, 'The old secret stays in use.', opts.json);
         }
       }),
     );
