@@ -1,18 +1,9 @@
 // Response shapes shared by several routes. Responses are serialized through these, so a field
 // that is not declared here never leaves the server.
 import { z } from 'zod';
-import { ROLES } from '../auth/service.js';
 
 export const errorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-
-export const userSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  role: z.enum(ROLES),
-  createdAt: z.number().describe('epoch milliseconds'),
-  lastLoginAt: z.number().nullable(),
 });
 
 export const apiTokenSchema = z.object({

@@ -27,7 +27,7 @@ import { integrationRoutes } from './routes/integrations/routes.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { tokenRoutes } from './routes/tokens.js';
-import { userRoutes } from './routes/users.js';
+import { userRoutes } from './routes/users/routes.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 1024 * 1024;

@@ -3,36 +3,23 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { AppError, ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { AppError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { createApiTokenRepo } from '../store/api-tokens.js';
 import { createDashboardUserRepo, type DashboardUserRepo } from '../store/dashboard-users.js';
-import type { ApiTokenRow, DashboardUserRow, Role } from '../store/schema.js';
+import type { ApiTokenRow, DashboardUserRow } from '../store/schema.js';
 import { createSessionRepo } from '../store/sessions.js';
 import { writeTransaction } from '../store/tx.js';
 import { parseInput } from '../validation.js';
+import { roleSchema, userCreate, type PublicUser, type UserCreate } from '../api/routes/users/schema.js';
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
-export const ROLES = ['admin', 'helpdesk', 'analyst'] as const satisfies readonly Role[];
-export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
-export const emailSchema = z
-  .string({ error: 'email is required' })
-  .trim()
-  .toLowerCase()
-  .pipe(z.email({ error: 'email is not a valid address' }).max(254, 'email is too long'));
+export type { PublicUser } from '../api/routes/users/schema.js';
 
 export const API_TOKEN_PREFIX = 'idst_';
 const TOUCH_EVERY_MS = 5_000;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
-
-export interface PublicUser {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt: number;
-  lastLoginAt: number | null;
-}
 
 const toPublicUser = (u: DashboardUserRow): PublicUser => ({
   id: u.id,
@@ -145,20 +132,14 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
   }
 
   return {
-    async createUser(input: {
-      email: unknown;
-      role: unknown;
-      password?: unknown;
-    }): Promise<{ user: PublicUser; generatedPassword?: string }> {
-      const email = parseInput(emailSchema, input.email);
-      const role = parseInput(roleSchema, input.role);
+    async createUser(input: UserCreate): Promise<{ user: PublicUser; generatedPassword?: string }> {
+      const { email, role, password: given } = parseInput(userCreate, input);
       let generatedPassword: string | undefined;
       let password: string;
-      if (input.password === undefined || input.password === null) {
+      if (given === undefined || given === null) {
         password = generatedPassword = generatePassword();
       } else {
-        if (typeof input.password !== 'string') throw new ValidationError('password must be a string');
-        password = input.password;
+        password = given;
         checkPasswordPolicy(password);
       }
       if (await users.byEmail(email)) throw new ConflictError(`a dashboard user with email ${email} already exists`);

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { AppError, ValidationError } from '../../errors.js';
 import type { Context } from '../../context.js';
 import { caller } from '../policy.js';
-import { authErrors, errorSchema, userSchema } from '../schemas.js';
+import { authErrors, errorSchema } from '../schemas.js';
+import { userView } from './users/schema.js';
 import { clearSessionCookie, SESSION_COOKIE } from '../session-cookie.js';
 
 const tooMany = (what: string) => (_req: FastifyRequest, context: { after: string }) =>
@@ -39,7 +40,7 @@ export const authRoutes =
             password: z.string({ error: 'password is required' }).max(1024, 'password is too long'),
           }),
           response: {
-            200: z.object({ user: userSchema, csrfToken: z.string() }),
+            200: z.object({ user: userView, csrfToken: z.string() }),
             400: errorSchema,
             401: errorSchema,
             429: errorSchema,
@@ -87,7 +88,7 @@ export const authRoutes =
         schema: {
           response: {
             200: z.object({
-              user: userSchema,
+              user: userView,
               via: z.enum(['session', 'token']),
               csrfToken: z.string().optional().describe('for cookie sessions: send it as X-CSRF-Token'),
             }),

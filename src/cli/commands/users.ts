@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { userCreate } from '../../api/routes/users/schema.js';
 import { generatePassword } from '../../auth/passwords.js';
+import { parseInput } from '../../validation.js';
 import { cliActor, iso, printJson, printTable, readStdinLine, withContext } from '../run.js';
 
 export function registerUserCommands(program: Command): void {
@@ -15,7 +17,10 @@ export function registerUserCommands(program: Command): void {
     .action((opts: { email: string; role: string; passwordStdin?: boolean; json?: boolean }) =>
       withContext(async (ctx) => {
         const password = opts.passwordStdin ? await readStdinLine('password') : undefined;
-        const created = await ctx.auth.createUser({ email: opts.email, role: opts.role, password });
+        // the flags go through the API's own contract: the same checks, the same messages
+        const created = await ctx.auth.createUser(
+          parseInput(userCreate, { email: opts.email, role: opts.role, password }),
+        );
         await ctx.audit.record({
           actor: cliActor(),
           action: 'users.create',

@@ -1,10 +1,9 @@
 // Dashboard user administration (admins only).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { emailSchema, roleSchema } from '../../auth/service.js';
-import { MIN_PASSWORD_LENGTH } from '../../auth/passwords.js';
-import type { Context } from '../../context.js';
-import { authErrors, errorSchema, idParams, userSchema } from '../schemas.js';
+import type { Context } from '../../../context.js';
+import { authErrors, errorSchema, idParams } from '../../schemas.js';
+import { userCreate, userRolePatch, userView } from './schema.js';
 
 const admin = ['admin'] as const;
 
@@ -15,7 +14,7 @@ export const userRoutes =
       '/api/users',
       {
         config: { access: admin },
-        schema: { response: { 200: z.object({ users: z.array(userSchema) }), ...authErrors } },
+        schema: { response: { 200: z.object({ users: z.array(userView) }), ...authErrors } },
       },
       async () => ({ users: await ctx.auth.listUsers() }),
     );
@@ -25,18 +24,10 @@ export const userRoutes =
       {
         config: { access: admin, audit: 'users.create' },
         schema: {
-          body: z.object({
-            email: emailSchema,
-            role: roleSchema,
-            password: z
-              .string()
-              .min(MIN_PASSWORD_LENGTH, `password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`)
-              .max(1024)
-              .optional(),
-          }),
+          body: userCreate,
           response: {
             201: z.object({
-              user: userSchema,
+              user: userView,
               generatedPassword: z.string().optional().describe('only when no password was given; shown once'),
             }),
             400: errorSchema,
@@ -59,9 +50,9 @@ export const userRoutes =
         config: { access: admin, audit: 'users.set_role' },
         schema: {
           params: idParams,
-          body: z.object({ role: roleSchema }),
+          body: userRolePatch,
           response: {
-            200: z.object({ user: userSchema }),
+            200: z.object({ user: userView }),
             400: errorSchema,
             404: errorSchema,
             409: errorSchema,
