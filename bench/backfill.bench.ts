@@ -59,14 +59,22 @@
 //   BENCH_BACKFILL_LATENCY_MS  a page's real-world latency before scaling (default 3000)
 //   BENCH_BACKFILL_PAGER=off   skip the sequential pager (idsight's figures only)
 //   BENCH_NODE_FLAGS           Node flags for the idsight processes (bench/processes.ts)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent, fetch } from 'undici';
 import type { SimulatorSummary } from '../src/simulator/server.js';
-import { cpuSeconds, IDSIGHT, NODE_FLAGS, startSimulatorProcess, watchUsage } from './processes.js';
+import {
+  addSimulatedIntegration,
+  cpuSeconds,
+  IDSIGHT,
+  idsightCli,
+  NODE_FLAGS,
+  startSimulatorProcess,
+  watchUsage,
+} from './processes.js';
 
 // Microsoft's documented limit for the identity and access reports family (and the simulator's);
 // written out rather than imported from idsight, which is what is being measured.
@@ -328,42 +336,8 @@ async function run(name: TenantName): Promise<Record<string, unknown>> {
     };
     delete env.IDSIGHT_DATABASE_URL;
     delete env.IDSIGHT_CONFIG_FILE;
-    const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], {
-        env,
-        input,
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-      });
-      if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const added = JSON.parse(
-      cli(
-        [
-          'integrations',
-          'add',
-          '--name',
-          'bench',
-          '--tenant-id',
-          tenant.tenantId,
-          '--client-id',
-          app.clientId,
-          '--secret-stdin',
-          '--cloud',
-          'custom',
-          '--authority-host',
-          summary.authorityHost,
-          '--graph-url',
-          summary.graphUrl,
-          '--ca-file',
-          summary.caCertificate,
-          '--json',
-        ],
-        `${app.secrets[0]!.value}\n`,
-      ),
-    ) as { integration: { id: string } };
-    const id = added.integration.id;
+    const cli = idsightCli(env);
+    const id = addSimulatedIntegration(cli, summary, tenant.tenantId, app);
 
     // Graph is warm when a collector comes: a freshly started simulator makes its first full pages
     // slowly (cold code), so the other app reads one of each stream first. Then the throttle

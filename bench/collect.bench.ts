@@ -6,10 +6,18 @@
 // 1,000,000 sign-ins — memory must stay flat between the two — and an incremental run with
 // nothing new right after: its Graph requests and duration. Also the store's size on disk per
 // sign-in (SQLite: the file and its log; PostgreSQL: the sign-in tables, indexes and TOAST).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Dialect } from '../src/store/db.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
-import { cpuSeconds, IDSIGHT, NODE_FLAGS, peakRssMb, startSimulatorProcess } from './processes.js';
+import {
+  addSimulatedIntegration,
+  cpuSeconds,
+  IDSIGHT,
+  idsightCli,
+  NODE_FLAGS,
+  peakRssMb,
+  startSimulatorProcess,
+} from './processes.js';
 import { storeBytes } from './store-size.js';
 
 const TARGET: Record<Dialect, number> = { sqlite: 20_000, postgres: 10_000 };
@@ -65,42 +73,8 @@ async function run(dialect: Dialect, users: number, days: number): Promise<Recor
   try {
     const tenant = summary.tenants[0]!;
     const app = tenant.apps.find((a) => a.state === 'readwrite')!;
-    const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [...IDSIGHT, ...args], {
-        env,
-        input,
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-      });
-      if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const added = JSON.parse(
-      cli(
-        [
-          'integrations',
-          'add',
-          '--name',
-          'bench',
-          '--tenant-id',
-          tenant.tenantId,
-          '--client-id',
-          app.clientId,
-          '--secret-stdin',
-          '--cloud',
-          'custom',
-          '--authority-host',
-          summary.authorityHost,
-          '--graph-url',
-          summary.graphUrl,
-          '--ca-file',
-          summary.caCertificate,
-          '--json',
-        ],
-        `${app.secrets[0]!.value}\n`,
-      ),
-    ) as { integration: { id: string } };
-    const id = added.integration.id;
+    const cli = idsightCli(env);
+    const id = addSimulatedIntegration(cli, summary, tenant.tenantId, app);
 
     const collect = async () => {
       const child = spawn(process.execPath, [...NODE_FLAGS, ...IDSIGHT, 'collect', id, '--types', TYPES, '--json'], {

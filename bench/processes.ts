@@ -1,6 +1,6 @@
 // idsight processes for benchmarks (not a *.bench.ts: run-bench skips it): the simulated tenant
 // and the CLI run from the build (`npm run bench` builds first), so the figures are the shipped code's.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,4 +75,29 @@ export function watchUsage(child: ChildProcess): () => { peakRssMb: number; cpuS
   }, 25);
   child.once('exit', () => clearInterval(timer));
   return () => ({ peakRssMb: peak, cpuSeconds: cpu });
+}
+
+/** The built CLI, run to its end with `env`; its standard output, or an error with its standard error. */
+export function idsightCli(env: NodeJS.ProcessEnv): (args: string[], input?: string) => string {
+  return (args, input) => {
+    const r = spawnSync(process.execPath, [...IDSIGHT, ...args], { env, input, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`idsight ${args[0]} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  };
+}
+
+/** Adds an integration for one of the simulator's apps (its first secret), as a user does; its id. */
+export function addSimulatedIntegration(
+  cli: (args: string[], input?: string) => string,
+  summary: SimulatorSummary,
+  tenantId: string,
+  app: { clientId: string; secrets: Array<{ value: string }> },
+): string {
+  const args = ['integrations', 'add', '--name', 'bench', '--tenant-id', tenantId, '--client-id', app.clientId];
+  const cloud = ['--cloud', 'custom', '--authority-host', summary.authorityHost, '--graph-url', summary.graphUrl];
+  const out = cli(
+    [...args, ...cloud, '--ca-file', summary.caCertificate, '--secret-stdin', '--json'],
+    `${app.secrets[0]!.value}\n`,
+  );
+  return (JSON.parse(out) as { integration: { id: string } }).integration.id;
 }

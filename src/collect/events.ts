@@ -79,6 +79,20 @@ const RETENTION_MARGIN = 10 * MINUTE;
 /** A chain's resume point is written at most this often (and when it ends): a crash re-reads at most that. */
 const PROGRESS_EVERY_MS = 1_000;
 
+/** An event run's counts before it has done anything. */
+export const noEventStats = (): EventRunStats => ({
+  fetched: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  pages: 0,
+  chains: 0,
+  chainsDone: 0,
+  spanMs: 0,
+  coveredMs: 0,
+  expiredMs: 0,
+});
+
 export type EventRunStats = {
   fetched: number;
   inserted: number;
@@ -157,18 +171,7 @@ export async function collectEvents(deps: EventCollectorDeps): Promise<EventRunS
   const now = deps.clock.now();
   /** The oldest time Graph still keeps, `margin` inside its retention, now. */
   const retentionStart = (margin: number) => deps.clock.now() - s.retentionDays * DAY + margin;
-  const stats: EventRunStats = {
-    fetched: 0,
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    pages: 0,
-    chains: 0,
-    chainsDone: 0,
-    spanMs: 0,
-    coveredMs: 0,
-    expiredMs: 0,
-  };
+  const stats = noEventStats();
 
   // An interrupted plan is finished first; otherwise a new one from the cursor (or the backfill).
   let plan = await collection.planInProgress(integrationId, dataType);

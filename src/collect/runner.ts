@@ -15,7 +15,7 @@ import type { CollectionRunRow } from '../store/schema.js';
 import { createSignInRepo, type SignInRepo } from '../store/signins.js';
 import { collectDelta } from './delta.js';
 import { createChainPool, eventsUrl, type ChainPool } from './event-chains.js';
-import { collectEvents, type EventCollectionSettings } from './events.js';
+import { collectEvents, noEventStats, type EventCollectionSettings } from './events.js';
 import { collectListing, type ListingSource } from './listing.js';
 
 /** The longest a running run's stats and lease go unwritten while it makes progress. */
@@ -114,19 +114,7 @@ const COLLECTORS: Record<DataTypeId, (c: CollectContext) => Promise<RunStats>> =
     // One stream per beta event type turned on in the integration's advanced settings, each with
     // its own cursor, read at once.
     const perType: Record<string, RunStats> = {};
-    const total: RunStats = {
-      fetched: 0,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      pages: 0,
-      chains: 0,
-      chainsDone: 0,
-      spanMs: 0,
-      coveredMs: 0,
-      expiredMs: 0,
-      eventTypes: perType,
-    };
+    const total: RunStats = { ...noEventStats(), eventTypes: perType };
     const sum = () => {
       for (const k of [
         'fetched',
