@@ -225,7 +225,10 @@ function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<R
     until: plan.until,
     includeDeleted: plan.includeDeleted,
   });
-  return s.spec === DATASETS.roleAssignments ? withAssignmentNames(repo, integrationId, stored) : stored;
+  // the names are typed columns: JSON lines are the Graph records as collected and need no lookups
+  return s.spec === DATASETS.roleAssignments && plan.format === 'csv'
+    ? withAssignmentNames(repo, integrationId, stored)
+    : stored;
 }
 
 /** Role assignments name a role and a principal by id: their names go beside them, where known. */

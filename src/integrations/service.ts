@@ -79,6 +79,13 @@ const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
   licences: 1440,
 };
 
+/** A custom cloud as the integration row keeps it. */
+const storedEndpoints = (cloud: CloudEndpoints) => ({
+  authorityHost: cloud.authorityHost,
+  graphUrl: cloud.graphUrl,
+  ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
+});
+
 function cloudOf(input: ReturnType<typeof credentialsInput.parse>): CloudEndpoints {
   if (input.cloud !== 'custom') {
     if (input.authorityHost || input.graphUrl || input.caPem)
@@ -246,14 +253,7 @@ export function createIntegrationService(deps: {
         tenantId: tenantKey,
         clientId: c.clientId,
         cloud: cloud.name,
-        customCloud:
-          cloud.name === 'custom'
-            ? {
-                authorityHost: cloud.authorityHost,
-                graphUrl: cloud.graphUrl,
-                ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
-              }
-            : null,
+        customCloud: cloud.name === 'custom' ? storedEndpoints(cloud) : null,
         secretEnvelope: deps.vault.encrypt(c.clientSecret, integrationSecretAad(id)),
         settings: defaultSettings(report.connected ? report : null) as unknown as Record<string, unknown>,
         now,
@@ -304,10 +304,12 @@ export function createIntegrationService(deps: {
         settings.signInEventTypes = SIGN_IN_EVENT_TYPES.filter((t) => patch.signInEventTypes!.includes(t));
       if (patch.lagMinutes !== undefined) settings.lagMinutes = patch.lagMinutes;
       if (patch.overlapMinutes !== undefined) settings.overlapMinutes = patch.overlapMinutes;
-      const name = patch.name;
       await repo.update(
         id,
-        { ...(name !== undefined ? { name } : {}), settings: settings as unknown as Record<string, unknown> },
+        {
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          settings: settings as unknown as Record<string, unknown>,
+        },
         deps.clock.now(),
       );
       return view(await mustGet(id));
@@ -351,15 +353,7 @@ export function createIntegrationService(deps: {
       const cloud = resolveCloud('custom', { authorityHost, graphUrl, ...(caPem ? { caPem } : {}) });
       const report = await runTest({ ...stored, cloud }, { clock: deps.clock });
       if (!report.connected) throw new ConnectionFailedError(report);
-      await repo.setCustomCloud(
-        id,
-        {
-          authorityHost: cloud.authorityHost,
-          graphUrl: cloud.graphUrl,
-          ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
-        },
-        deps.clock.now(),
-      );
+      await repo.setCustomCloud(id, storedEndpoints(cloud), deps.clock.now());
       await recordTest(id, report);
       return { integration: await view(await mustGet(id)), report };
     },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { APP_REGISTRATION_DOC } from '../../entra/errors.js';
 import { permissionsToGrant } from '../../integrations/capabilities.js';
-import { integrationPatch, type ReportView } from '../../api/routes/integrations/schema.js';
+import { integrationInput, integrationPatch, type ReportView } from '../../api/routes/integrations/schema.js';
 import { ConnectionFailedError, type IntegrationView } from '../../integrations/service.js';
 import { parseInput } from '../../validation.js';
 import { audited, printJson, printTable, readStdinLine, UsageError, withContext, withIntegration } from '../run.js';
@@ -181,16 +181,16 @@ export function registerIntegrationCommands(program: Command): void {
           }
           const caPem = opts.caFile ? readCaFile(opts.caFile) : undefined;
           const clientSecret = await readStdinLine('client secret');
-          const input = {
+          const input = parseInput(integrationInput, {
             name: opts.name,
             tenantId: opts.tenantId,
             clientId: opts.clientId,
             clientSecret,
-            cloud: opts.cloud as 'global',
+            cloud: opts.cloud,
             ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
             ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
             ...(caPem ? { caPem } : {}),
-          };
+          });
           const detail = { name: opts.name, tenantId: opts.tenantId, clientId: opts.clientId, cloud: opts.cloud };
           let result;
           try {
@@ -211,9 +211,7 @@ export function registerIntegrationCommands(program: Command): void {
           }
           process.stdout.write(
             `Next: collect now (the first run reads the last 30 days) with\n  idsight collect ${id}\n` +
-              'or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ' +
-              id +
-              '\n',
+              `or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ${id}\n`,
           );
         }),
     );
@@ -293,24 +291,6 @@ export function registerIntegrationCommands(program: Command): void {
           ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
           ...(opts.caFile ? { caPem: readCaFile(opts.caFile) } : {}),
         };
-        if (Object.keys(endpoints).length > 0) {
-          const detail = {
-            ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
-            ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
-            caFile: opts.caFile ?? null,
-          };
-          try {
-            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () =>
-              ctx.integrations.setEndpoints(id, endpoints),
-            );
-            if (!opts.json) {
-              printReport(report);
-              process.stdout.write('\nThe new endpoints are in use.\n\n');
-            }
-          } catch (err) {
-            return refused(err, { changed: false }, 'The integration keeps its old endpoints.', opts.json);
-          }
-        }
         const schedule = Object.fromEntries(
           (opts.schedule ?? []).map((p) => {
             const m = /^([A-Za-z0-9_-]+)=(\d+)$/.exec(p);
@@ -346,6 +326,25 @@ export function registerIntegrationCommands(program: Command): void {
         const settingsChanged = [opts.name, opts.dataType, opts.schedule, eventTypes, lagMinutes, overlapMinutes].some(
           (v) => v !== undefined,
         );
+        // every flag is checked before anything changes
+        if (Object.keys(endpoints).length > 0) {
+          const detail = {
+            ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
+            ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
+            caFile: opts.caFile ?? null,
+          };
+          try {
+            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () =>
+              ctx.integrations.setEndpoints(id, endpoints),
+            );
+            if (!opts.json) {
+              printReport(report);
+              process.stdout.write('\nThe new endpoints are in use.\n\n');
+            }
+          } catch (err) {
+            return refused(err, { changed: false }, 'The integration keeps its old endpoints.', opts.json);
+          }
+        }
         const i =
           settingsChanged || Object.keys(endpoints).length === 0
             ? await audited(ctx, 'integrations.update', id, patch, () => ctx.integrations.update(id, patch))

@@ -28,21 +28,13 @@ export const integrationInput = credentialsInput.extend({
 export type IntegrationInput = z.input<typeof integrationInput>;
 
 /** A custom cloud's new endpoints or CA (each optional: the others stay). */
-export const endpointsInput = z
-  .object({
-    authorityHost: z.string().trim().max(2048).optional(),
-    graphUrl: z.string().trim().max(2048).optional(),
-    caPem: z.string().max(65_536).optional(),
-  })
-  .strict();
+export const endpointsInput = credentialsInput.pick({ authorityHost: true, graphUrl: true, caPem: true }).strict();
 export type EndpointsInput = z.input<typeof endpointsInput>;
 
-const minutes = (from: number, to: number) =>
-  z
-    .number({ error: `must be a whole number of minutes from ${from} to ${to}` })
-    .int(`must be a whole number of minutes from ${from} to ${to}`)
-    .min(from, `must be a whole number of minutes from ${from} to ${to}`)
-    .max(to, `must be a whole number of minutes from ${from} to ${to}`);
+const minutes = (from: number, to: number) => {
+  const error = `must be a whole number of minutes from ${from} to ${to}`;
+  return z.number({ error }).int(error).min(from, error).max(to, error);
+};
 
 /** Values per data type id; an unknown id is refused by name, with the known ones. */
 const byDataType = <T extends z.ZodType>(value: T) =>
