@@ -15,5 +15,6 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
       : field
         ? `${field}: ${issue.message}`
         : issue.message,
+    field ? { field } : undefined,
   );
 }

@@ -279,6 +279,15 @@ describe('idsight CLI', { concurrency: true }, () => {
           );
 
           assertOk(tokenRun!, 'tokens create');
+          assertFails(
+            await cli(
+              ['tokens', 'create', '--email', 'admin@example.com', '--name', 'x', '--expires-days', '1.5'],
+              env,
+            ),
+            2,
+            /--expires-days: must be a whole number of days from 1 to 3650/,
+            'fractional expiry',
+          );
           const t = /^token for admin@example\.com \(shown once\): (idst_[A-Za-z0-9_-]{43})\n$/.exec(tokenRun!.stdout);
           assert.ok(t, tokenRun!.stdout);
           token = t[1]!;
@@ -443,19 +452,19 @@ describe('idsight CLI', { concurrency: true }, () => {
           assertFails(
             await cli(['audit', '--outcome', 'maybe'], env),
             2,
-            /--outcome wants success, failure, denied, not "maybe"/,
+            /--outcome: must be one of success, failure, denied/,
             'bad outcome',
           );
           assertFails(
             await cli(['audit', '--since', 'yesterday'], env),
             2,
-            /--since wants an ISO 8601 date/,
+            /--since: "yesterday" is not an ISO 8601 timestamp: write e\.g\. 2026-11-20 \(midnight UTC\)/,
             'bad since',
           );
           assertFails(
             await cli(['audit', '--limit', '0'], env),
             2,
-            /--limit wants a whole number from 1 to 500/,
+            /--limit: must be a whole number from 1 to 500/,
             'bad limit',
           );
         });

@@ -9,7 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Kysely } from 'kysely';
 import { SESSION_COOKIE } from '../src/api/session-cookie.js';
-import { exportChunks, planExport, type ExportOptions } from '../src/export/export.js';
+import type { z } from 'zod';
+import { exportQuery } from '../src/api/routes/export/schema.js';
+import { exportChunks, planExport } from '../src/export/export.js';
 import { CREDENTIAL_COLUMNS, DATASETS, GROUP_MEMBER_COLUMNS } from '../src/store/datasets.js';
 import { TEXT_COLUMNS } from '../src/store/signin-columns.js';
 import { createSignInRepo } from '../src/store/signins.js';
@@ -45,8 +47,8 @@ for (const dialect of DIALECTS)
     let helpdesk: ApiClient;
 
     /** The export as the library produces it. */
-    const exported = (o: ExportOptions, integrationId = id) =>
-      text(exportChunks(app.ctx.db, integrationId, planExport(o)));
+    const exported = (o: z.input<typeof exportQuery>, integrationId = id) =>
+      text(exportChunks(app.ctx.db, integrationId, planExport(exportQuery.parse(o))));
     /** GET through the API as a signed-in user; the body as text, whatever its type. */
     async function download(client: ApiClient, query: string) {
       const res = await fetch(`${app.url}/api/integrations/${id}/export?${query}`, {
@@ -314,7 +316,7 @@ for (const dialect of DIALECTS)
         // sign-ins: texts are dictionary numbers (integers); a version's fetch time is its block's
         [
           'signins',
-          planExport({ type: 'signIns' }).columns.filter(
+          planExport(exportQuery.parse({ type: 'signIns' })).columns.filter(
             (c) => c !== 'id' && c !== 'collected_at' && !(TEXT_COLUMNS as readonly string[]).includes(c),
           ),
         ],
@@ -491,19 +493,19 @@ for (const dialect of DIALECTS)
       };
       await bad(
         'type=bogus',
-        /^unknown export type "bogus"; known types: signIns, nonInteractiveSignIns, users, groups, .*groupMembers, appCredentials$/,
+        /^querystring\.type: unknown export type "bogus"; known types: signIns, nonInteractiveSignIns, users, groups, .*groupMembers, appCredentials$/,
       );
-      await bad('', /^say which records to export \(type\); known types: signIns/);
-      await bad('type=signIns&format=xml', 'unknown format "xml": use jsonl or csv');
+      await bad('', /^querystring\.type: say which records to export; known types: signIns/);
+      await bad('type=signIns&format=xml', 'querystring.format: unknown format "xml": use jsonl or csv');
       await bad(
         'type=signIns&since=yesterday',
-        /^since "yesterday" is not an ISO 8601 timestamp: write e\.g\. 2026-11-20/,
+        /^querystring\.since: "yesterday" is not an ISO 8601 timestamp: write e\.g\. 2026-11-20/,
       );
       await bad(
         'type=signIns&until=2026-11-20T08:00:00',
-        /^until "2026-11-20T08:00:00" is not an ISO 8601 timestamp with a time zone/,
+        /^querystring\.until: "2026-11-20T08:00:00" is not an ISO 8601 timestamp with a time zone/,
       );
-      await bad('type=signIns&since=2026-02-30', /^since "2026-02-30" is not an ISO 8601 timestamp/);
+      await bad('type=signIns&since=2026-02-30', /^querystring\.since: "2026-02-30" is not an ISO 8601 timestamp/);
       await bad(
         'type=signIns&since=2026-11-25T00:00:00Z&until=2026-11-24T00:00:00Z',
         'since (2026-11-25T00:00:00.000Z) is after until (2026-11-24T00:00:00.000Z)',

@@ -21,12 +21,12 @@ import { VERSION } from '../version.js';
 import { installErrorHandler } from './error-handler.js';
 import { checkAccess } from './policy.js';
 import { clearSessionCookie, SESSION_COOKIE } from './session-cookie.js';
-import { auditRoutes } from './routes/audit.js';
-import { exportRoutes } from './routes/export.js';
+import { auditRoutes } from './routes/audit/routes.js';
+import { exportRoutes } from './routes/export/routes.js';
 import { integrationRoutes } from './routes/integrations/routes.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
-import { tokenRoutes } from './routes/tokens.js';
+import { tokenRoutes } from './routes/tokens/routes.js';
 import { userRoutes } from './routes/users/routes.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,6 +1,7 @@
 // The audit trail of every state-changing action, whoever took it (API, CLI or the system).
+import type { AuditEntry, AuditQuery } from '../api/routes/audit/schema.js';
 import type { Clock } from '../clock.js';
-import { createAuditRepo, type AuditQuery } from '../store/audit.js';
+import { createAuditRepo } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import type { AuditRow } from '../store/schema.js';
 
@@ -21,19 +22,6 @@ export interface AuditEvent {
   detail?: Record<string, unknown> | undefined;
 }
 
-export interface AuditEntry {
-  id: number;
-  /** ISO 8601, UTC, to the millisecond, as every time idsight shows. */
-  at: string;
-  actor: Actor;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  outcome: AuditRow['outcome'];
-  status: number | null;
-  detail: Record<string, unknown> | null;
-}
-
 export function createAuditLog(deps: { db: Db; clock: Clock }) {
   const repo = createAuditRepo(deps.db.kysely);
   return {
@@ -52,7 +40,9 @@ export function createAuditLog(deps: { db: Db; clock: Clock }) {
       });
     },
     async list(q: AuditQuery): Promise<AuditEntry[]> {
-      return (await repo.list(q)).map((r) => ({
+      const { before: beforeId, actor: actorId, ...rest } = q;
+      const rows = await repo.list({ ...rest, beforeId, actorId });
+      return rows.map((r) => ({
         id: Number(r.id),
         at: new Date(r.at).toISOString(),
         actor: { type: r.actor_type, id: r.actor_id, label: r.actor_label },

@@ -1,7 +1,6 @@
 // Dashboard users, sessions and API tokens. Session cookies and API tokens are random values;
 // only their sha256 is stored, so the database alone does not let anyone in.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { AppError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -11,6 +10,7 @@ import type { ApiTokenRow, DashboardUserRow } from '../store/schema.js';
 import { createSessionRepo } from '../store/sessions.js';
 import { writeTransaction } from '../store/tx.js';
 import { parseInput } from '../validation.js';
+import { tokenCreate, type TokenCreate, type TokenView } from '../api/routes/tokens/schema.js';
 import { roleSchema, userCreate, type PublicUser, type UserCreate } from '../api/routes/users/schema.js';
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
@@ -29,16 +29,7 @@ const toPublicUser = (u: DashboardUserRow): PublicUser => ({
   lastLoginAt: u.last_login_at,
 });
 
-export interface PublicApiToken {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  expiresAt: number | null;
-}
-
-const toPublicToken = (t: ApiTokenRow): PublicApiToken => ({
+const toPublicToken = (t: ApiTokenRow): TokenView => ({
   id: t.id,
   name: t.name,
   prefix: t.prefix,
@@ -249,22 +240,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
 
     pruneSessions: () => sessions.removeStale(deps.clock.now(), idleMs),
 
-    async createApiToken(
-      userId: string,
-      input: { name: unknown; expiresInDays?: unknown },
-    ): Promise<{ token: string; info: PublicApiToken }> {
-      const name = parseInput(
-        z
-          .string({ error: 'name is required' })
-          .trim()
-          .min(1, 'name must not be empty')
-          .max(100, 'name is too long (100 characters at most)'),
-        input.name,
-      );
-      const days = parseInput(
-        z.number({ error: 'expiresInDays must be a number' }).int().min(1).max(3650).optional(),
-        input.expiresInDays,
-      );
+    async createApiToken(userId: string, input: TokenCreate): Promise<{ token: string; info: TokenView }> {
+      const { name, expiresInDays: days } = parseInput(tokenCreate, input);
       await userOrThrow(userId);
       const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const now = deps.clock.now();
@@ -294,7 +271,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       return { user: toPublicUser(user), via: 'token', credentialId: row.id };
     },
 
-    listApiTokens: async (userId: string): Promise<PublicApiToken[]> =>
+    listApiTokens: async (userId: string): Promise<TokenView[]> =>
       (await tokens.listForUser(userId)).map(toPublicToken),
 
     async revokeApiToken(userId: string, tokenId: string): Promise<void> {

@@ -2,13 +2,35 @@
 // (0 ok, 1 failure, 2 bad usage or configuration).
 import { hostname, userInfo } from 'node:os';
 import pino from 'pino';
+import type { z } from 'zod';
 import type { Actor } from '../audit/log.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { Context } from '../context.js';
 import { AppError, ValidationError, VaultKeyError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { parseInput } from '../validation.js';
 
 export class UsageError extends Error {}
+
+/**
+ * Flags read through a resource's contract (the schema its route takes): a mistake names the flag
+ * that was typed (`--limit: must be …`), not the API field behind it. A field is read from the flag
+ * of its name in kebab case (`includeDeleted` from `--include-deleted`) unless `renamed` says otherwise.
+ */
+export function parseFlags<T extends z.ZodType>(
+  schema: T,
+  input: object,
+  renamed: Record<string, string> = {},
+): z.infer<T> {
+  try {
+    return parseInput(schema, input);
+  } catch (err) {
+    const field = err instanceof ValidationError ? (err.details as { field?: string } | undefined)?.field : undefined;
+    if (field === undefined || !(field in input)) throw err;
+    const flag = renamed[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(`${flag}: ${(err as Error).message.slice(field.length + 2)}`);
+  }
+}
 
 export function exitCodeFor(err: unknown): number {
   if (

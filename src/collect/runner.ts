@@ -1,6 +1,7 @@
 // Collection runs: for an integration and the data types asked for (or enabled), one run each,
 // under a lease so two processes never collect the same data at once (a crashed process's
 // lease runs out), with its outcome, counts and, on failure, guidance kept in the run history.
+import type { RunOutcome, RunProgress, RunView } from '../api/routes/integrations/schema.js';
 import type { Clock } from '../clock.js';
 import { EntraError, GraphRequestError } from '../entra/errors.js';
 import type { GraphClient } from '../entra/graph.js';
@@ -221,42 +222,6 @@ function eventDeps(c: CollectContext) {
 
 /** What an interrupted run tells the administrator (its error says why it stopped). */
 export const INTERRUPTED_GUIDANCE = 'idsight was stopped during this run; the next run resumes where it stopped.';
-
-export interface RunOutcome {
-  runId: string | null;
-  dataType: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'interrupted';
-  stats: Record<string, unknown>;
-  error?: string;
-  guidance?: string;
-}
-
-export interface RunView {
-  id: string;
-  dataType: string;
-  trigger: string;
-  status: string;
-  startedAt: string;
-  endedAt: string | null;
-  stats: Record<string, unknown>;
-  error: string | null;
-  guidance: string | null;
-  /** While the run is running: how far it got, and an estimate of the time left. */
-  progress: RunProgress | null;
-}
-
-export interface RunProgress {
-  fetched: number;
-  pages: number;
-  /** Event logs: chains of pages read, and how many are done (null for a delta or a listing). */
-  chainsDone: number | null;
-  chains: number | null;
-  /** How much of the run's time span is stored, 0–100 (null for a delta or a listing). */
-  percent: number | null;
-  etaSeconds: number | null;
-  /** The run's lease: a run still "running" past it has been abandoned by its process. */
-  leaseUntil: string;
-}
 
 interface RunOptions {
   onProgress?: (p: Progress) => void;

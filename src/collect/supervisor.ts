@@ -3,7 +3,8 @@
 // stopping process can interrupt them all at a page boundary and wait until each run is recorded
 // as interrupted (its lease released) before the store closes, and starts nothing new meanwhile.
 import { UnavailableError } from '../errors.js';
-import type { Collector, RunOutcome } from './runner.js';
+import type { RunOutcome } from '../api/routes/integrations/schema.js';
+import type { Collector } from './runner.js';
 
 /** The reason a supervised collection was aborted: the process is stopping. */
 export class CollectionStopped extends Error {

@@ -8,6 +8,7 @@
 // flat whatever the size of the data set. Everything a caller can get wrong is checked by
 // planExport before the first record is read, so the API can answer 400 before any body.
 import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
+import { SIGN_IN_EXPORT_TYPES, type ExportFormat, type ExportQuery } from '../api/routes/export/schema.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../errors.js';
 import {
@@ -20,16 +21,9 @@ import {
 import type { Db } from '../store/db.js';
 import { createSignInRepo } from '../store/signins.js';
 
-export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-const SIGN_IN_TYPES = ['signIns', 'nonInteractiveSignIns'] as const;
-const LINK_TYPES = ['groupMembers', 'appCredentials'] as const;
-export const EXPORT_TYPES: readonly string[] = [...SIGN_IN_TYPES, ...Object.keys(DATASETS), ...LINK_TYPES];
-
 /** The types whose records have a time, which since/until filter on. */
 export const TIMED_EXPORT_TYPES: readonly string[] = [
-  ...SIGN_IN_TYPES,
+  ...SIGN_IN_EXPORT_TYPES,
   ...(Object.values(DATASETS) as DatasetSpec[])
     .filter((s) => s.time)
     .map((s) => s.name)
@@ -40,16 +34,6 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: 'application/x-ndjson; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
 };
-
-/** What the caller asked for, as typed on the command line or in the query string. */
-export interface ExportOptions {
-  type?: string | undefined;
-  format?: string | undefined;
-  since?: string | undefined;
-  until?: string | undefined;
-  /** Also records that have left the tenant (data sets only; sign-ins and links are never marked gone). */
-  includeDeleted?: boolean | undefined;
-}
 
 type Source =
   | { kind: 'signins'; eventTypes?: string[]; exceptEventTypes?: string[] }
@@ -113,40 +97,8 @@ const SIGN_IN_COLUMNS = [
 const isTimeColumn = (c: string): boolean => c.endsWith('_at');
 const isBooleanColumn = (c: string): boolean => c.startsWith('is_') || c.endsWith('_enabled');
 
-/** Strict ISO 8601: a date (midnight UTC), or a date and time with Z or an offset. */
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d))?$/i;
-
-function parseTime(name: 'since' | 'until', value: string): number {
-  const m = ISO.exec(value);
-  const date = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
-  const ms = m ? Date.parse(value.toUpperCase()) : NaN;
-  // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip does not exist.
-  const real =
-    m !== null &&
-    Number.isFinite(ms) &&
-    new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().startsWith(date);
-  if (!real) {
-    const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value);
-    throw new ValidationError(
-      `${name} ${JSON.stringify(value)} is not an ISO 8601 timestamp${zoneless ? ' with a time zone' : ''}: ` +
-        'write e.g. 2026-11-20 (midnight UTC), 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00',
-    );
-  }
-  return ms;
-}
-
-/** Checks an export request; every mistake gets its own message (ValidationError). */
-export function planExport(o: ExportOptions): ExportPlan {
-  const known = `known types: ${EXPORT_TYPES.join(', ')}`;
-  if (o.type === undefined || o.type === '') throw new ValidationError(`say which records to export (type); ${known}`);
-  const type = o.type;
-  if (!EXPORT_TYPES.includes(type)) throw new ValidationError(`unknown export type ${JSON.stringify(type)}; ${known}`);
-  const format = o.format ?? 'jsonl';
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
-    throw new ValidationError(`unknown format ${JSON.stringify(format)}: use jsonl or csv`);
-  const since = o.since === undefined ? undefined : parseTime('since', o.since);
-  const until = o.until === undefined ? undefined : parseTime('until', o.until);
+/** What an export request reads, and the checks across its fields (each mistake its own ValidationError). */
+export function planExport({ type, format, since, until, includeDeleted }: ExportQuery): ExportPlan {
   if (since !== undefined && until !== undefined && since > until) {
     throw new ValidationError(
       `since (${new Date(since).toISOString()}) is after until (${new Date(until).toISOString()})`,
@@ -175,14 +127,17 @@ export function planExport(o: ExportOptions): ExportPlan {
     const named = type === 'roleAssignments' ? ASSIGNMENT_NAME_COLUMNS : [];
     columns = ['id', ...Object.keys(spec.columns), ...named, 'deleted_at', 'removed_reason', 'collected_at'];
   }
+  return { type, format, since, until, includeDeleted, columns, source };
+}
+
+/** What the audit log keeps of an export request, its window in ISO 8601 UTC. */
+export function exportDetail(q: ExportQuery) {
   return {
-    type,
-    format: format as ExportFormat,
-    since,
-    until,
-    includeDeleted: o.includeDeleted ?? false,
-    columns,
-    source,
+    type: q.type,
+    format: q.format,
+    ...(q.since !== undefined ? { since: new Date(q.since).toISOString() } : {}),
+    ...(q.until !== undefined ? { until: new Date(q.until).toISOString() } : {}),
+    includeDeleted: q.includeDeleted,
   };
 }
 
@@ -341,9 +296,9 @@ export interface OpenExport {
 export async function openExport(
   ctx: Pick<Context, 'db' | 'integrations' | 'clock'>,
   integrationId: string,
-  options: ExportOptions,
+  query: ExportQuery,
 ): Promise<OpenExport> {
-  const plan = planExport(options);
+  const plan = planExport(query);
   await ctx.integrations.get(integrationId);
   const stats: ExportStats = { records: 0 };
   return {

@@ -200,6 +200,13 @@ describe('idsight integrations (CLI against a running simulator)', () => {
       list.map((x) => [x.dataType, x.status]),
       [['signIns', 'succeeded']],
     );
+    // the run history's bounds are the API's (runsQuery), named by the flag
+    const tooMany = await run(['runs', 'Contoso', '--limit', '501']);
+    assert.equal(tooMany.code, 2);
+    assert.equal(tooMany.stderr, 'idsight: --limit: must be a whole number from 1 to 500\n');
+    const badTypes = await run(['collect', id, '--types', Array.from({ length: 21 }, (_, i) => `t${i}`).join(',')]);
+    assert.equal(badTypes.code, 2);
+    assert.match(badTypes.stderr, /^idsight: --types: /);
     const again = JSON.parse((await run(['collect', id, '--types', 'signIns', '--json'])).stdout)[0];
     // the second run is incremental: one chain from the cursor (the real clock moved a few seconds)
     assert.equal(again.status, 'succeeded');

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Migrator, type Kysely } from 'kysely';
+import { exportQuery } from '../../src/api/routes/export/schema.js';
 import { exportChunks, planExport } from '../../src/export/export.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -34,7 +35,7 @@ type Old = Kysely<Record<string, Record<string, unknown>>>;
 
 async function text(db: Db, integrationId: string, type: string): Promise<string> {
   let out = '';
-  for await (const chunk of exportChunks(db, integrationId, planExport({ type }))) out += chunk;
+  for await (const chunk of exportChunks(db, integrationId, planExport(exportQuery.parse({ type })))) out += chunk;
   return out;
 }
 

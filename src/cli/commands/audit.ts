@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { printJson, printTable, UsageError, withContext } from '../run.js';
-
-const OUTCOMES = ['success', 'failure', 'denied'] as const;
-type Outcome = (typeof OUTCOMES)[number];
+import { auditQuery, OUTCOMES } from '../../api/routes/audit/schema.js';
+import { parseFlags, printJson, printTable, withContext } from '../run.js';
 
 interface AuditFlags {
   limit: string;
@@ -13,23 +11,6 @@ interface AuditFlags {
   since?: string;
   until?: string;
   json?: boolean;
-}
-
-/** An ISO 8601 date-time flag as epoch ms, or a usage error naming the flag. */
-function time(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d))?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms))
-    throw new UsageError(
-      `${flag} wants an ISO 8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T09:00:00Z, not "${value}"`,
-    );
-  return ms;
-}
-
-function whole(flag: string, value: string, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
-    throw new UsageError(`${flag} wants a whole number from 1 to ${max}, not "${value}"`);
-  return Number(value);
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -46,18 +27,9 @@ export function registerAuditCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((flags: AuditFlags) =>
       withContext(async (ctx) => {
-        if (flags.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(flags.outcome))
-          throw new UsageError(`--outcome wants ${OUTCOMES.join(', ')}, not "${flags.outcome}"`);
-        const entries = await ctx.audit.list({
-          limit: whole('--limit', flags.limit, 500),
-          beforeId: flags.before === undefined ? undefined : whole('--before', flags.before, Number.MAX_SAFE_INTEGER),
-          actorId: flags.actor,
-          action: flags.action,
-          outcome: flags.outcome as Outcome | undefined,
-          since: time('--since', flags.since),
-          until: time('--until', flags.until),
-        });
-        if (flags.json) return printJson(entries);
+        const { json, ...query } = flags;
+        const entries = await ctx.audit.list(parseFlags(auditQuery, query));
+        if (json) return printJson(entries);
         printTable(
           entries.map((e) => ({
             id: String(e.id),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { etaSeconds, percentDone, type Progress } from '../../collect/runner.js';
-import { cliActor, printJson, printTable, withIntegration } from '../run.js';
+import { collectInput, runsQuery } from '../../api/routes/integrations/schema.js';
+import { cliActor, parseFlags, printJson, printTable, withIntegration } from '../run.js';
 import { onStopSignals, SIGNAL_EXIT_CODES, type StopSignal } from '../signals.js';
 
 const formatEta = (seconds: number): string =>
@@ -61,10 +62,12 @@ export function registerCollectCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((ref: string, opts: { types?: string; json?: boolean }) =>
       withIntegration(ref, async (ctx, id) => {
-        const types = opts.types
-          ?.split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
+        const { types } = parseFlags(collectInput, {
+          types: opts.types
+            ?.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        });
         // Ctrl+C (or SIGTERM) interrupts the runs at a page boundary and records them as
         // interrupted, leases released; the table below still shows where each stopped.
         let stoppedBy: StopSignal | undefined;
@@ -111,11 +114,11 @@ export function registerCollectCommands(program: Command): void {
   program
     .command('runs <integration>')
     .description('the collection run history of an integration, newest first')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many (at most 500)', '20')
     .option('--json', 'machine-readable output')
     .action((ref: string, opts: { limit: string; json?: boolean }) =>
       withIntegration(ref, async (ctx, id) => {
-        const runs = await ctx.collector.runs(id, Math.max(1, Math.min(500, Number(opts.limit) || 20)));
+        const runs = await ctx.collector.runs(id, parseFlags(runsQuery, { limit: opts.limit }).limit);
         if (opts.json) return printJson(runs);
         printTable(
           runs.map((r) => ({

@@ -4,8 +4,9 @@
 // complete.
 import { open, rename, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EXPORT_TYPES, openExport, type ExportOptions, type OpenExport } from '../../export/export.js';
-import { cliActor, withIntegration } from '../run.js';
+import { EXPORT_TYPES, exportQuery } from '../../api/routes/export/schema.js';
+import { exportDetail, openExport, type OpenExport } from '../../export/export.js';
+import { cliActor, parseFlags, withIntegration } from '../run.js';
 
 interface ExportFlags {
   type: string;
@@ -89,24 +90,13 @@ export function registerExportCommand(program: Command): void {
     .option('--include-deleted', 'also records that have left the tenant')
     .action((ref: string, flags: ExportFlags) =>
       withIntegration(ref, async (ctx, id) => {
-        const options: ExportOptions = {
-          type: flags.type,
-          format: flags.format,
-          since: flags.since,
-          until: flags.until,
-          includeDeleted: Boolean(flags.includeDeleted),
-        };
-        const detail: Record<string, unknown> = {
-          type: flags.type,
-          format: flags.format,
-          ...(flags.since !== undefined ? { since: flags.since } : {}),
-          ...(flags.until !== undefined ? { until: flags.until } : {}),
-          includeDeleted: Boolean(flags.includeDeleted),
-          output: flags.output ?? 'stdout',
-        };
+        const { output, ...flagged } = flags;
+        let detail: Record<string, unknown> = { ...flagged, output: output ?? 'stdout' };
         let exp: OpenExport | undefined;
         try {
-          exp = await openExport(ctx, id, options);
+          const query = parseFlags(exportQuery, flagged);
+          detail = { ...exportDetail(query), output: output ?? 'stdout' };
+          exp = await openExport(ctx, id, query);
           const bytes = flags.output ? await toFile(exp, flags.output) : await toStdout(exp);
           await ctx.audit.record({
             actor: cliActor(),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { cliActor, printJson, withContext } from '../run.js';
+import { tokenCreate } from '../../api/routes/tokens/schema.js';
+import { cliActor, parseFlags, printJson, withContext } from '../run.js';
 
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('personal API tokens for automation');
@@ -8,12 +9,17 @@ export function registerTokenCommands(program: Command): void {
     .description('create an API token for a dashboard user; it is printed once')
     .requiredOption('--email <email>', 'the user the token acts as')
     .requiredOption('--name <name>', 'what the token is for')
-    .option('--expires-days <days>', 'lifetime in days (default: no expiry)', (v) => Number(v))
+    .option('--expires-days <days>', 'lifetime in days (default: no expiry)')
     .option('--json', 'machine-readable output')
-    .action((opts: { email: string; name: string; expiresDays?: number; json?: boolean }) =>
+    .action((opts: { email: string; name: string; expiresDays?: string; json?: boolean }) =>
       withContext(async (ctx) => {
+        const input = parseFlags(
+          tokenCreate,
+          { name: opts.name, expiresInDays: opts.expiresDays === undefined ? undefined : Number(opts.expiresDays) },
+          { expiresInDays: '--expires-days' },
+        );
         const user = await ctx.auth.findUser(opts.email);
-        const created = await ctx.auth.createApiToken(user.id, { name: opts.name, expiresInDays: opts.expiresDays });
+        const created = await ctx.auth.createApiToken(user.id, input);
         await ctx.audit.record({
           actor: cliActor(),
           action: 'tokens.create',

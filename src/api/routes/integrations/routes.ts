@@ -12,6 +12,10 @@ import {
   integrationPatch,
   integrationView,
   reportSchema,
+  collectInput,
+  runOutcome,
+  runsQuery,
+  runView,
   storedCounts,
 } from './schema.js';
 
@@ -168,51 +172,6 @@ export const integrationRoutes =
       },
     );
 
-    const runSchema = z.object({
-      id: z.string(),
-      dataType: z.string(),
-      trigger: z.string(),
-      status: z
-        .string()
-        .describe(
-          'running, succeeded, failed, skipped, interrupted (idsight was stopped during the run; the next run ' +
-            'resumes where it stopped) or abandoned (its process ended without recording it: killed, crashed)',
-        ),
-      startedAt: z.string(),
-      endedAt: z.string().nullable(),
-      stats: z
-        .record(z.string(), z.unknown())
-        .describe(
-          'counts so far: fetched, inserted, updated, unchanged, pages; event logs also chains, chainsDone, spanMs, coveredMs, from, to',
-        ),
-      error: z.string().nullable().describe('what went wrong or, for an interrupted run, why it stopped'),
-      guidance: z.string().nullable().describe('what to do about it, in a sentence'),
-      progress: z
-        .object({
-          fetched: z.number(),
-          pages: z.number(),
-          chainsDone: z.number().nullable(),
-          chains: z.number().nullable(),
-          percent: z.number().nullable(),
-          etaSeconds: z.number().nullable(),
-          leaseUntil: z.string(),
-        })
-        .nullable()
-        .describe(
-          'while running: counts so far, chains of pages done, percent of the time span stored and an ETA; null once the run ended',
-        ),
-    });
-    const outcomeSchema = z.object({
-      runId: z.string().nullable(),
-      dataType: z.string(),
-      status: z
-        .enum(['succeeded', 'failed', 'skipped', 'interrupted'])
-        .describe('interrupted: idsight was stopped during the run; the next run resumes where it stopped'),
-      stats: z.record(z.string(), z.unknown()),
-      error: z.string().optional(),
-      guidance: z.string().optional(),
-    });
-
     app.post(
       '/api/integrations/:id/collect',
       {
@@ -220,12 +179,9 @@ export const integrationRoutes =
         schema: {
           params: idParams,
           querystring: z.object({ wait: z.enum(['true', 'false']).default('false') }).strict(),
-          body: z
-            .object({ types: z.array(z.string().max(50)).max(20).optional() })
-            .strict()
-            .optional(),
+          body: collectInput.optional(),
           response: {
-            200: z.object({ outcomes: z.array(outcomeSchema) }),
+            200: z.object({ outcomes: z.array(runOutcome) }),
             202: z
               .object({ accepted: z.literal(true) })
               .describe("the first data type's run has started; the run history shows progress and outcome"),
@@ -266,8 +222,8 @@ export const integrationRoutes =
         config: { access: 'authenticated' },
         schema: {
           params: idParams,
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
-          response: { 200: z.object({ runs: z.array(runSchema) }), 404: errorSchema, ...authErrors },
+          querystring: runsQuery,
+          response: { 200: z.object({ runs: z.array(runView) }), 400: errorSchema, 404: errorSchema, ...authErrors },
         },
       },
       async (request) => ({ runs: await ctx.collector.runs(request.params.id, request.query.limit) }),

@@ -147,3 +147,68 @@ export const integrationView = z.object({
 });
 export type IntegrationView = z.infer<typeof integrationView>;
 export type IntegrationSettings = IntegrationView['settings'];
+
+/** Collect Now: the data types to collect (default: every enabled one). */
+export const collectInput = z.object({ types: z.array(z.string().max(50)).max(20).optional() }).strict();
+
+export const runsQuery = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'must be a whole number from 1 to 500' })
+      .int('must be a whole number from 1 to 500')
+      .min(1, 'must be a whole number from 1 to 500')
+      .max(500, 'must be a whole number from 1 to 500')
+      .default(50),
+  })
+  .strict();
+
+/** A collection run as the run history shows it. */
+export const runView = z.object({
+  id: z.string(),
+  dataType: z.string(),
+  trigger: z.string(),
+  status: z
+    .string()
+    .describe(
+      'running, succeeded, failed, skipped, interrupted (idsight was stopped during the run; the next run ' +
+        'resumes where it stopped) or abandoned (its process ended without recording it: killed, crashed)',
+    ),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  stats: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'counts so far: fetched, inserted, updated, unchanged, pages; event logs also chains, chainsDone, spanMs, coveredMs, from, to',
+    ),
+  error: z.string().nullable().describe('what went wrong or, for an interrupted run, why it stopped'),
+  guidance: z.string().nullable().describe('what to do about it, in a sentence'),
+  progress: z
+    .object({
+      fetched: z.number(),
+      pages: z.number(),
+      chainsDone: z.number().nullable(),
+      chains: z.number().nullable(),
+      percent: z.number().nullable(),
+      etaSeconds: z.number().nullable(),
+      leaseUntil: z.string(),
+    })
+    .nullable()
+    .describe(
+      'while running: counts so far, chains of pages done, percent of the time span stored and an ETA; null once the run ended',
+    ),
+});
+export type RunView = z.infer<typeof runView>;
+export type RunProgress = NonNullable<RunView['progress']>;
+
+/** How a run that was waited for ended. */
+export const runOutcome = z.object({
+  runId: z.string().nullable(),
+  dataType: z.string(),
+  status: z
+    .enum(['succeeded', 'failed', 'skipped', 'interrupted'])
+    .describe('interrupted: idsight was stopped during the run; the next run resumes where it stopped'),
+  stats: z.record(z.string(), z.unknown()),
+  error: z.string().optional(),
+  guidance: z.string().optional(),
+});
+export type RunOutcome = z.infer<typeof runOutcome>;

@@ -4,11 +4,11 @@
 // personal data is security-relevant, so each one is in the audit log (who, what, which window).
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import type { Context } from '../../context.js';
-import { EXPORT_FORMATS, EXPORT_TYPES, openExport } from '../../export/export.js';
-import { caller } from '../policy.js';
-import { authErrors, errorSchema, idParams } from '../schemas.js';
+import type { Context } from '../../../context.js';
+import { exportDetail, openExport } from '../../../export/export.js';
+import { caller } from '../../policy.js';
+import { authErrors, errorSchema, idParams } from '../../schemas.js';
+import { exportQuery } from './schema.js';
 
 export const exportRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
@@ -25,48 +25,31 @@ export const exportRoutes =
             'exactly as collected) or `csv` (text/csv, the typed columns, times in ISO 8601 UTC, ' +
             'formula-like cells prefixed with a quote). Sent as an attachment.',
           params: idParams,
-          // type and format are checked by the export itself, whose messages list what is known.
-          querystring: z
-            .object({
-              type: z.string().max(100).optional().describe(EXPORT_TYPES.join(', ')),
-              since: z.string().max(100).optional().describe('ISO 8601; from this time on (types with a time only)'),
-              until: z.string().max(100).optional().describe('ISO 8601; before this time (types with a time only)'),
-              format: z
-                .string()
-                .max(20)
-                .optional()
-                .describe(`${EXPORT_FORMATS.join(' or ')} (default jsonl)`),
-              includeDeleted: z
-                .enum(['true', 'false'])
-                .default('false')
-                .describe('also records that have left the tenant'),
-            })
-            .strict(),
+          querystring: exportQuery,
           // No 200 schema, on purpose: the body is a stream of text, not JSON, and Fastify sends a
           // stream as it is without serialising it. Every other route declares its 200 (server.ts);
           // this is the one exception. The errors are JSON and keep their schemas.
           response: { 400: errorSchema, 404: errorSchema, ...authErrors },
+        },
+        // A refused request is audited with what it asked for (the handler, which never runs for
+        // it, records the request as read): the query's own fields, each cut to 100 characters.
+        preValidation: async (request) => {
+          const raw = request.query as Record<string, unknown>;
+          request.auditTarget = (request.params as { id?: string }).id?.slice(0, 100);
+          request.auditDetail = Object.fromEntries(
+            Object.keys(exportQuery.shape)
+              .filter((k) => typeof raw[k] === 'string')
+              .map((k) => [k, (raw[k] as string).slice(0, 100)]),
+          );
         },
       },
       async (request, reply) => {
         const q = request.query;
         const id = request.params.id;
         request.auditTarget = id;
-        request.auditDetail = {
-          type: q.type ?? null,
-          format: q.format ?? 'jsonl',
-          ...(q.since !== undefined ? { since: q.since } : {}),
-          ...(q.until !== undefined ? { until: q.until } : {}),
-          includeDeleted: q.includeDeleted === 'true',
-        };
+        request.auditDetail = exportDetail(q);
         // Every check (400, 404) happens here, before a header or a byte of the body is sent.
-        const exp = await openExport(ctx, id, {
-          type: q.type,
-          format: q.format,
-          since: q.since,
-          until: q.until,
-          includeDeleted: q.includeDeleted === 'true',
-        });
+        const exp = await openExport(ctx, id, q);
         const who = caller(request);
         const detail = request.auditDetail;
         // The audit entry above says the export started. Should reading fail part-way, the

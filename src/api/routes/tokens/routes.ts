@@ -1,16 +1,17 @@
 // Personal API tokens for automation: shown once at creation, stored only as a hash.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Context } from '../../context.js';
-import { caller } from '../policy.js';
-import { apiTokenSchema, authErrors, errorSchema, idParams } from '../schemas.js';
+import type { Context } from '../../../context.js';
+import { caller } from '../../policy.js';
+import { authErrors, errorSchema, idParams } from '../../schemas.js';
+import { tokenCreate, tokenCreated, tokenView } from './schema.js';
 
 export const tokenRoutes =
   (ctx: Context): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/api/tokens',
-      { schema: { response: { 200: z.object({ tokens: z.array(apiTokenSchema) }), ...authErrors } } },
+      { schema: { response: { 200: z.object({ tokens: z.array(tokenView) }), ...authErrors } } },
       async (request) => ({
         tokens: await ctx.auth.listApiTokens(caller(request).user.id),
       }),
@@ -21,16 +22,9 @@ export const tokenRoutes =
       {
         config: { audit: 'tokens.create' },
         schema: {
-          body: z.object({
-            name: z
-              .string({ error: 'name is required' })
-              .trim()
-              .min(1, 'name must not be empty')
-              .max(100, 'name is too long (100 characters at most)'),
-            expiresInDays: z.number().int().min(1).max(3650).optional(),
-          }),
+          body: tokenCreate,
           response: {
-            201: z.object({ token: z.string().describe('shown once: store it now'), info: apiTokenSchema }),
+            201: tokenCreated,
             400: errorSchema,
             ...authErrors,
           },

@@ -1,0 +1,33 @@
+// The API token resource's contract, written once: what the API takes and answers, what the auth
+// service accepts (it parses every input with these) and what the CLI's flags go through.
+import { z } from 'zod';
+
+export const tokenCreate = z
+  .object({
+    name: z
+      .string({ error: 'is required: text of 1 to 100 characters' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'is too long (100 characters at most)'),
+    expiresInDays: z
+      .number({ error: 'must be a whole number of days from 1 to 3650' })
+      .int('must be a whole number of days from 1 to 3650')
+      .min(1, 'must be a whole number of days from 1 to 3650')
+      .max(3650, 'must be a whole number of days from 1 to 3650')
+      .optional(),
+  })
+  .strict();
+export type TokenCreate = z.input<typeof tokenCreate>;
+
+/** A token as its owner sees it: never the token, which is shown once, at creation. */
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('the first characters of the token, to recognise it'),
+  createdAt: z.number().describe('epoch milliseconds'),
+  lastUsedAt: z.number().nullable(),
+  expiresAt: z.number().nullable(),
+});
+export type TokenView = z.infer<typeof tokenView>;
+
+export const tokenCreated = z.object({ token: z.string().describe('shown once: store it now'), info: tokenView });
