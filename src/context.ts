@@ -12,12 +12,15 @@ import { createIntegrationService, type IntegrationService } from './integration
 import { createLogger, type Logger } from './log.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { createRepositories, type Repositories } from './store/repositories.js';
 import type { ConversionProgress } from './store/signins-conversion.js';
 import { openVault, type OpenVault } from './vault/service.js';
 
 export interface Context {
   config: Config;
   db: Db;
+  /** The repositories over db, built once here and handed to each service as the few it uses. */
+  store: Repositories;
   clock: Clock;
   log: Logger;
   vault: OpenVault;
@@ -41,9 +44,10 @@ export async function openContext(
   try {
     const { applied, converted } = await migrate(db, { onConversion: conversionLog(log) });
     if (applied.length > 0) log.info({ applied, converted, database: db.location }, 'database migrated');
-    const vault = await openVault({ db, clock, masterKey: config.masterKey, dataDir: config.dataDir });
-    const auth = createAuthService({ db, clock, settings: config });
-    const audit = createAuditLog({ db, clock });
+    const store = createRepositories(db);
+    const vault = await openVault({ store, clock, masterKey: config.masterKey, dataDir: config.dataDir });
+    const auth = createAuthService({ store, clock, settings: config });
+    const audit = createAuditLog({ audit: store.audit, clock });
     // one throttle budget registry per process: collectors and connectivity tests share it
     const budgets =
       config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;
@@ -55,14 +59,14 @@ export async function openContext(
         'Microsoft endpoints are reached through the outbound proxy',
       );
     const integrations = createIntegrationService({
-      db,
+      store,
       vault,
       clock,
       log,
       ...(budgets ? { budgets } : {}),
       ...(proxy ? { proxy } : {}),
     });
-    const collector = createCollector({ db, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
+    const collector = createCollector({ store, clock, integrations, leaseMs: config.collectLeaseSeconds * 1000 });
     const supervisor = createSupervisor({ collector });
     const close = async () => {
       await supervisor.stop();
@@ -75,7 +79,7 @@ export async function openContext(
       .catch((err: unknown) =>
         log.error({ err }, 'finishing the removal of integrations failed; the next start tries again'),
       );
-    return { config, db, clock, log, vault, auth, audit, integrations, collector, supervisor, close };
+    return { config, db, store, clock, log, vault, auth, audit, integrations, collector, supervisor, close };
   } catch (err) {
     await db.close();
     throw err;

@@ -22,6 +22,7 @@ const MIGRATIONS = [
   '0006_collection_chains',
   '0007_compact_signins',
   '0008_compact_audits',
+  '0009_stored_counts',
 ];
 
 type Run = CliRun;

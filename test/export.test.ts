@@ -48,7 +48,7 @@ for (const dialect of DIALECTS)
 
     /** The export as the library produces it. */
     const exported = (o: z.input<typeof exportQuery>, integrationId = id) =>
-      text(exportChunks(app.ctx.db, integrationId, planExport(exportQuery.parse(o))));
+      text(exportChunks(app.ctx.store, integrationId, planExport(exportQuery.parse(o))));
     /** GET through the API as a signed-in user; the body as text, whatever its type. */
     async function download(client: ApiClient, query: string) {
       const res = await fetch(`${app.url}/api/integrations/${id}/export?${query}`, {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { manualClock } from '../src/clock.js';
 import { VaultKeyError } from '../src/errors.js';
 import type { Db } from '../src/store/db.js';
-import { createIntegrationRepo } from '../src/store/integrations.js';
+import { createRepositories, type Repositories } from '../src/store/repositories.js';
 import { generateKeyText, KEY_FILE_NAME, parseKeys } from '../src/vault/keyring.js';
 import { integrationSecretAad, openVault, rotateKeys } from '../src/vault/service.js';
 import { createVault } from '../src/vault/vault.js';
@@ -73,14 +73,16 @@ for (const dialect of DIALECTS) {
     let database: TestDatabase;
     let db: Db;
     let dispose: () => Promise<void>;
+    let store: Repositories;
     before(async () => {
       ({ database, db, dispose } = await openMigrated(dialect));
+      store = createRepositories(db);
     });
     after(() => dispose());
 
     async function storeSecret(vaultDataDir: string, id: string, masterKey?: string): Promise<void> {
-      const vault = await openVault({ db, clock, dataDir: vaultDataDir, masterKey });
-      await createIntegrationRepo(db.kysely).insert({
+      const vault = await openVault({ store: store, clock, dataDir: vaultDataDir, masterKey });
+      await store.integrations.insert({
         id,
         name: `tenant ${id}`,
         tenantId: `tenant-${id}.onmicrosoft.com`,
@@ -93,9 +95,9 @@ for (const dialect of DIALECTS) {
     }
 
     async function readSecret(vaultDataDir: string, id: string, masterKey?: string): Promise<string> {
-      const vault = await openVault({ db, clock, dataDir: vaultDataDir, masterKey });
-      const row = await createIntegrationRepo(db.kysely).get(id);
-      return vault.decrypt(row!.secret_envelope, integrationSecretAad(id));
+      const vault = await openVault({ store: store, clock, dataDir: vaultDataDir, masterKey });
+      const row = await store.integrations.get(id);
+      return vault.decrypt(row!.secretEnvelope, integrationSecretAad(id));
     }
 
     it('creates a 0600 key file on first start, reuses it, and rotates every secret under a new key', async () => {
@@ -107,15 +109,15 @@ for (const dialect of DIALECTS) {
       const oldKeyText = readFileSync(keyFile, 'utf8');
       assert.equal(await readSecret(dir, 'a'), SECRET);
 
-      const vault = await openVault({ db, clock, dataDir: dir });
-      const before = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
-      const result = await rotateKeys({ db, clock, vault });
+      const vault = await openVault({ store: store, clock, dataDir: dir });
+      const before = await store.integrations.listSecretEnvelopes();
+      const result = await rotateKeys({ db, store: store, clock, vault });
       assert.equal(result.reencrypted, 2);
       assert.deepEqual(result.previousKeyIds, [vault.currentKeyId]);
-      const after = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
+      const after = await store.integrations.listSecretEnvelopes();
       for (const row of after) {
-        assert.ok(row.secret_envelope.includes(`.${result.keyId}.`), 'sealed under the new key');
-        assert.notEqual(row.secret_envelope, before.find((b) => b.id === row.id)?.secret_envelope);
+        assert.ok(row.secretEnvelope.includes(`.${result.keyId}.`), 'sealed under the new key');
+        assert.notEqual(row.secretEnvelope, before.find((b) => b.id === row.id)?.secretEnvelope);
       }
       const newKeyText = readFileSync(keyFile, 'utf8');
       assert.notEqual(newKeyText, oldKeyText);
@@ -132,7 +134,7 @@ for (const dialect of DIALECTS) {
       // the old key alone no longer opens this database, and says so
       writeFileSync(keyFile, oldKeyText, { mode: 0o600 });
       await assert.rejects(
-        openVault({ db, clock, dataDir: dir }),
+        openVault({ store: store, clock, dataDir: dir }),
         (e: unknown) => e instanceof VaultKeyError && e.message.includes(result.keyId),
       );
       writeFileSync(keyFile, newKeyText, { mode: 0o600 });
@@ -141,11 +143,16 @@ for (const dialect of DIALECTS) {
     it('refuses a second rotation while one holds the key-file lock, changing nothing', async () => {
       const keyFile = path.join(database.dataDir, KEY_FILE_NAME);
       const before = readFileSync(keyFile, 'utf8');
-      const envelopes = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
+      const envelopes = await store.integrations.listSecretEnvelopes();
       writeFileSync(`${keyFile}.lock`, '');
       try {
         await assert.rejects(
-          rotateKeys({ db, clock, vault: await openVault({ db, clock, dataDir: database.dataDir }) }),
+          rotateKeys({
+            db,
+            store: store,
+            clock,
+            vault: await openVault({ store: store, clock, dataDir: database.dataDir }),
+          }),
           /another key rotation holds/,
         );
       } finally {
@@ -153,24 +160,24 @@ for (const dialect of DIALECTS) {
         unlinkSync(`${keyFile}.lock`);
       }
       assert.equal(readFileSync(keyFile, 'utf8'), before);
-      assert.deepEqual(await createIntegrationRepo(db.kysely).listSecretEnvelopes(), envelopes);
+      assert.deepEqual(await store.integrations.listSecretEnvelopes(), envelopes);
     });
 
     it('refuses a wrong IDSIGHT_MASTER_KEY without changing anything', async () => {
-      const envelopes = await createIntegrationRepo(db.kysely).listSecretEnvelopes();
+      const envelopes = await store.integrations.listSecretEnvelopes();
       const keysBefore = await db.kysely.selectFrom('vault_keys').selectAll().execute();
       await assert.rejects(
-        openVault({ db, clock, dataDir: database.dataDir, masterKey: generateKeyText() }),
+        openVault({ store: store, clock, dataDir: database.dataDir, masterKey: generateKeyText() }),
         (e: unknown) => e instanceof VaultKeyError && /IDSIGHT_MASTER_KEY does not hold master key/.test(e.message),
       );
-      assert.deepEqual(await createIntegrationRepo(db.kysely).listSecretEnvelopes(), envelopes);
+      assert.deepEqual(await store.integrations.listSecretEnvelopes(), envelopes);
       assert.deepEqual(await db.kysely.selectFrom('vault_keys').selectAll().execute(), keysBefore);
     });
 
     it('refuses to start when the key file is missing but secrets exist, and creates no new key', async () => {
       const elsewhere = path.join(database.dataDir, 'moved');
       await assert.rejects(
-        openVault({ db, clock, dataDir: elsewhere }),
+        openVault({ store: store, clock, dataDir: elsewhere }),
         (e: unknown) => e instanceof VaultKeyError && /missing/.test(e.message),
       );
       assert.equal(existsSync(path.join(elsewhere, KEY_FILE_NAME)), false);
@@ -182,7 +189,7 @@ for (const dialect of DIALECTS) {
       writeFileSync(keyFile, text, { mode: 0o644 });
       const { chmodSync } = await import('node:fs');
       chmodSync(keyFile, 0o644);
-      await assert.rejects(openVault({ db, clock, dataDir: database.dataDir }), /readable by other users/);
+      await assert.rejects(openVault({ store: store, clock, dataDir: database.dataDir }), /readable by other users/);
       chmodSync(keyFile, 0o600);
     });
 
@@ -192,17 +199,21 @@ for (const dialect of DIALECTS) {
       // nothing to do while only the current key is configured
       const same = await rotateKeys({
         db,
+        store,
         clock,
-        vault: await openVault({ db, clock, dataDir: database.dataDir, masterKey: current }),
+        vault: await openVault({ store: store, clock, dataDir: database.dataDir, masterKey: current }),
       });
       assert.equal(same.reencrypted, 0);
       const both = `${fresh},${current}`;
-      const vault = await openVault({ db, clock, dataDir: database.dataDir, masterKey: both });
-      const result = await rotateKeys({ db, clock, vault });
+      const vault = await openVault({ store: store, clock, dataDir: database.dataDir, masterKey: both });
+      const result = await rotateKeys({ db, store: store, clock, vault });
       assert.equal(result.source, 'env');
       assert.equal(result.reencrypted, 2);
       assert.equal(await readSecret(database.dataDir, 'a', fresh), SECRET, 'the new key alone now suffices');
-      await assert.rejects(openVault({ db, clock, dataDir: database.dataDir, masterKey: current }), VaultKeyError);
+      await assert.rejects(
+        openVault({ store: store, clock, dataDir: database.dataDir, masterKey: current }),
+        VaultKeyError,
+      );
     });
 
     it('still opens everything after a rotation interrupted between the key file and the database', async () => {
@@ -211,9 +222,10 @@ for (const dialect of DIALECTS) {
       mkdirSync(dir);
       const crash = await openMigrated(dialect);
       const cdb = crash.db;
+      const cstore = createRepositories(cdb);
       try {
-        const first = await openVault({ db: cdb, clock, dataDir: dir });
-        const repo = createIntegrationRepo(cdb.kysely);
+        const first = await openVault({ store: cstore, clock, dataDir: dir });
+        const repo = cstore.integrations;
         await repo.insert({
           id: 'c',
           name: 'c',
@@ -227,14 +239,14 @@ for (const dialect of DIALECTS) {
         // The crash window: the key file already lists a new key first, the rows are still old.
         const keyFile = path.join(dir, KEY_FILE_NAME);
         writeFileSync(keyFile, `${generateKeyText()}\n${readFileSync(keyFile, 'utf8')}`, { mode: 0o600 });
-        const reopened = await openVault({ db: cdb, clock, dataDir: dir });
+        const reopened = await openVault({ store: cstore, clock, dataDir: dir });
         assert.notEqual(reopened.currentKeyId, first.currentKeyId);
-        assert.equal(reopened.decrypt((await repo.get('c'))!.secret_envelope, integrationSecretAad('c')), SECRET);
+        assert.equal(reopened.decrypt((await repo.get('c'))!.secretEnvelope, integrationSecretAad('c')), SECRET);
         // and a new rotation finishes the job
-        const result = await rotateKeys({ db: cdb, clock, vault: reopened });
+        const result = await rotateKeys({ db: cdb, store: cstore, clock, vault: reopened });
         assert.equal(result.reencrypted, 1);
-        const last = await openVault({ db: cdb, clock, dataDir: dir });
-        assert.equal(last.decrypt((await repo.get('c'))!.secret_envelope, integrationSecretAad('c')), SECRET);
+        const last = await openVault({ store: cstore, clock, dataDir: dir });
+        assert.equal(last.decrypt((await repo.get('c'))!.secretEnvelope, integrationSecretAad('c')), SECRET);
       } finally {
         await crash.dispose();
       }

@@ -3,12 +3,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
-import type { Db } from '../store/db.js';
-import { createApiTokenRepo } from '../store/api-tokens.js';
-import { createDashboardUserRepo, type DashboardUserRepo } from '../store/dashboard-users.js';
-import type { ApiTokenRow, DashboardUserRow } from '../store/schema.js';
-import { createSessionRepo } from '../store/sessions.js';
-import { writeTransaction } from '../store/tx.js';
+import type { ApiToken } from '../store/api-tokens.js';
+import type { DashboardUser, DashboardUserRepo } from '../store/dashboard-users.js';
+import type { Repositories } from '../store/repositories.js';
 import { parseInput } from '../validation.js';
 import { tokenCreate, type TokenCreate, type TokenView } from '../api/routes/tokens/schema.js';
 import { roleSchema, userCreate, type PublicUser, type UserCreate } from '../api/routes/users/schema.js';
@@ -21,21 +18,21 @@ const TOUCH_EVERY_MS = 5_000;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
-const toPublicUser = (u: DashboardUserRow): PublicUser => ({
+const toPublicUser = (u: DashboardUser): PublicUser => ({
   id: u.id,
   email: u.email,
   role: u.role,
-  createdAt: u.created_at,
-  lastLoginAt: u.last_login_at,
+  createdAt: u.createdAt.getTime(),
+  lastLoginAt: u.lastLoginAt?.getTime() ?? null,
 });
 
-const toPublicToken = (t: ApiTokenRow): TokenView => ({
+const toPublicToken = (t: ApiToken): TokenView => ({
   id: t.id,
   name: t.name,
   prefix: t.prefix,
-  createdAt: t.created_at,
-  lastUsedAt: t.last_used_at,
-  expiresAt: t.expires_at,
+  createdAt: t.createdAt.getTime(),
+  lastUsedAt: t.lastUsedAt?.getTime() ?? null,
+  expiresAt: t.expiresAt?.getTime() ?? null,
 });
 
 export interface Authenticated {
@@ -85,17 +82,19 @@ function createFailureCounter(clock: Clock, limit: number) {
   };
 }
 
-export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSettings }) {
-  const users = createDashboardUserRepo(deps.db.kysely, deps.db.dialect);
-  const sessions = createSessionRepo(deps.db.kysely);
-  const tokens = createApiTokenRepo(deps.db.kysely);
+export function createAuthService(deps: {
+  store: Pick<Repositories, 'users' | 'sessions' | 'apiTokens' | 'transaction'>;
+  clock: Clock;
+  settings: AuthSettings;
+}) {
+  const { users, sessions, apiTokens: tokens } = deps.store;
   const idleMs = deps.settings.sessionIdleMinutes * 60_000;
   const maxMs = deps.settings.sessionMaxHours * 3_600_000;
   // Verified against when the email is unknown, so both failures take the same time.
   const dummyHash = hashPassword(generatePassword());
   const loginFailures = createFailureCounter(deps.clock, deps.settings.loginLimitPerAccount);
 
-  async function userOrThrow(id: string): Promise<DashboardUserRow> {
+  async function userOrThrow(id: string): Promise<DashboardUser> {
     const u = await users.byId(id);
     if (!u) throw new NotFoundError(`no dashboard user with id ${id}`);
     return u;
@@ -106,9 +105,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
     id: string,
     action: string,
     change: (repo: DashboardUserRepo) => Promise<void>,
-  ): Promise<DashboardUserRow> {
-    return writeTransaction(deps.db, async (trx) => {
-      const repo = createDashboardUserRepo(trx, deps.db.dialect);
+  ): Promise<DashboardUser> {
+    return deps.store.transaction(async ({ users: repo }) => {
       const admins = await repo.lockAdmins();
       const target = await repo.byId(id);
       if (!target) throw new NotFoundError(`no dashboard user with id ${id}`);
@@ -193,7 +191,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
           429,
         );
       const user = await users.byEmail(email);
-      const ok = await verifyPassword(user?.password_hash ?? (await dummyHash), input.password);
+      const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), input.password);
       if (!user || !ok) {
         loginFailures.fail(email);
         throw new UnauthenticatedError('email or password is incorrect');
@@ -202,16 +200,20 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       const token = randomBytes(32).toString('base64url');
       const now = deps.clock.now();
       await sessions.insert({
-        token_hash: sha256(token),
-        user_id: user.id,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + maxMs,
+        tokenHash: sha256(token),
+        userId: user.id,
+        createdAt: new Date(now),
+        lastSeenAt: new Date(now),
+        expiresAt: new Date(now + maxMs),
         ip: input.ip,
-        user_agent: input.userAgent?.slice(0, 512) ?? null,
+        userAgent: input.userAgent?.slice(0, 512) ?? null,
       });
       await users.touchLogin(user.id, now);
-      return { user: toPublicUser({ ...user, last_login_at: now }), sessionToken: token, sessionHash: sha256(token) };
+      return {
+        user: toPublicUser({ ...user, lastLoginAt: new Date(now) }),
+        sessionToken: token,
+        sessionHash: sha256(token),
+      };
     },
 
     async authenticateSession(token: string): Promise<Authenticated> {
@@ -222,16 +224,17 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
           'your session is not valid (signed out, replaced or tampered with): sign in again',
         );
       const now = deps.clock.now();
-      if (now - session.last_seen_at >= idleMs || now >= session.expires_at) {
+      const expired = now >= session.expiresAt.getTime();
+      if (expired || now - session.lastSeenAt.getTime() >= idleMs) {
         await sessions.remove(hash);
         throw new UnauthenticatedError(
-          now >= session.expires_at
+          expired
             ? `your session reached its ${deps.settings.sessionMaxHours}-hour limit: sign in again`
             : `your session expired after ${deps.settings.sessionIdleMinutes} minutes without activity: sign in again`,
         );
       }
-      if (now - session.last_seen_at >= TOUCH_EVERY_MS) await sessions.touch(hash, now);
-      const user = await users.byId(session.user_id);
+      if (now - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await sessions.touch(hash, now);
+      const user = await users.byId(session.userId);
       if (!user) throw new UnauthenticatedError('your account no longer exists');
       return { user: toPublicUser(user), via: 'session', credentialId: hash };
     },
@@ -245,30 +248,31 @@ export function createAuthService(deps: { db: Db; clock: Clock; settings: AuthSe
       await userOrThrow(userId);
       const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const now = deps.clock.now();
-      const row: ApiTokenRow = {
+      const created: ApiToken = {
         id: randomUUID(),
-        user_id: userId,
+        userId,
         name,
         prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
-        token_hash: sha256(token),
-        created_at: now,
-        last_used_at: null,
-        expires_at: days ? now + days * 86_400_000 : null,
+        tokenHash: sha256(token),
+        createdAt: new Date(now),
+        lastUsedAt: null,
+        expiresAt: days ? new Date(now + days * 86_400_000) : null,
       };
-      await tokens.insert(row);
-      return { token, info: toPublicToken(row) };
+      await tokens.insert(created);
+      return { token, info: toPublicToken(created) };
     },
 
     async authenticateToken(token: string): Promise<Authenticated> {
-      const row = token.startsWith(API_TOKEN_PREFIX) ? await tokens.byHash(sha256(token)) : undefined;
-      if (!row) throw new UnauthenticatedError('the API token is not valid (unknown or revoked)');
+      const found = token.startsWith(API_TOKEN_PREFIX) ? await tokens.byHash(sha256(token)) : undefined;
+      if (!found) throw new UnauthenticatedError('the API token is not valid (unknown or revoked)');
       const now = deps.clock.now();
-      if (row.expires_at !== null && now >= row.expires_at)
-        throw new UnauthenticatedError(`the API token "${row.name}" expired: create a new one`);
-      const user = await users.byId(row.user_id);
+      if (found.expiresAt !== null && now >= found.expiresAt.getTime())
+        throw new UnauthenticatedError(`the API token "${found.name}" expired: create a new one`);
+      const user = await users.byId(found.userId);
       if (!user) throw new UnauthenticatedError('the API token belongs to a removed account');
-      if (row.last_used_at === null || now - row.last_used_at >= TOUCH_EVERY_MS) await tokens.touch(row.id, now);
-      return { user: toPublicUser(user), via: 'token', credentialId: row.id };
+      if (found.lastUsedAt === null || now - found.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
+        await tokens.touch(found.id, now);
+      return { user: toPublicUser(user), via: 'token', credentialId: found.id };
     },
 
     listApiTokens: async (userId: string): Promise<TokenView[]> =>

@@ -9,11 +9,10 @@ import { spanTexts } from '../entra/page-text.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { isDataTypeId, type DataTypeId } from '../integrations/capabilities.js';
 import type { IntegrationService, IntegrationView } from '../integrations/service.js';
-import { ABANDONED_ERROR, createCollectionRepo, type CollectionRepo } from '../store/collection.js';
-import { createDatasetRepo, DATASETS, type DatasetRepo } from '../store/datasets.js';
-import type { Db } from '../store/db.js';
-import type { CollectionRunRow } from '../store/schema.js';
-import { createSignInRepo, type SignInRepo } from '../store/signins.js';
+import { ABANDONED_ERROR, type CollectionRepo, type CollectionRun, type RunStats } from '../store/collection.js';
+import { DATASETS, type DatasetRepo } from '../store/datasets.js';
+import type { Repositories } from '../store/repositories.js';
+import type { SignInRepo } from '../store/signins.js';
 import { collectDelta } from './delta.js';
 import { createChainPool, eventsUrl, type ChainPool } from './event-chains.js';
 import { collectEvents, noEventStats, type EventCollectionSettings } from './events.js';
@@ -23,21 +22,7 @@ import { collectListing, type ListingSource } from './listing.js';
 const RENEW_EVERY_MS = 1_000;
 
 /** Counts a run reports as it goes and at its end. */
-export type RunStats = {
-  fetched?: number;
-  inserted?: number;
-  updated?: number;
-  unchanged?: number;
-  pages?: number;
-  chains?: number;
-  chainsDone?: number;
-  /** Event logs: the time span the run reads, and how much of it is stored (ms). */
-  spanMs?: number;
-  coveredMs?: number;
-  /** Event logs: how much of the span left Microsoft's retention before it could be read (ms). */
-  expiredMs?: number;
-  [more: string]: unknown;
-};
+export type { RunStats } from '../store/collection.js';
 
 /** How much of an event-log run's time span is stored, 0–100 (null for runs without one: a delta or a listing). */
 export function percentDone(stats: RunStats): number | null {
@@ -267,7 +252,7 @@ function explain(err: unknown): { error: string; guidance: string } {
 }
 
 export function createCollector(deps: {
-  db: Db;
+  store: Pick<Repositories, 'collection' | 'datasets' | 'signIns'>;
   clock: Clock;
   integrations: IntegrationService;
   /** A run holds its lease this long without renewing it; progress renews it. */
@@ -275,9 +260,7 @@ export function createCollector(deps: {
   eventSettings?: Partial<EventCollectionSettings>;
 }) {
   const LEASE_MS = deps.leaseMs;
-  const collection = createCollectionRepo(deps.db);
-  const datasets = createDatasetRepo(deps.db);
-  const signIns = createSignInRepo(deps.db);
+  const { collection, datasets, signIns } = deps.store;
 
   async function runOne(
     integration: IntegrationView,
@@ -296,6 +279,9 @@ export function createCollector(deps: {
     // The last lease renewal, awaited before the run's end is written (and before the store can
     // close); a failed renewal is not fatal: the next progress renews again.
     let renewing: Promise<void> = Promise.resolve();
+    // The data sets the run fills are counted again before its lease goes (so no purge runs
+    // between); a count that cannot be updated stays as it was until the next run counts again.
+    const recount = () => datasets.recount(integrationId, dataType, deps.clock.now()).catch(() => undefined);
     const session = await deps.integrations.openSession(integrationId).catch(async (err: unknown) => {
       const { error, guidance } = explain(err);
       await collection.finishRun(runId, { status: 'failed', now: deps.clock.now(), stats, error, guidance });
@@ -333,11 +319,13 @@ export function createCollector(deps: {
       });
       stats = { ...result, ...requestStats(session.graph) };
       await renewing;
+      await recount();
       await collection.finishRun(runId, { status: 'succeeded', now: deps.clock.now(), stats });
       return { runId, dataType, status: 'succeeded', stats };
     } catch (err) {
       stats = { ...stats, ...requestStats(session.graph) };
       await renewing;
+      await recount(); // what the run stored before it stopped counts too
       // Stopped on purpose (the process is stopping): resumable, not a failure, and the lease is
       // released so the next run can start at once.
       if (opts.signal?.aborted) {
@@ -428,19 +416,19 @@ export function createCollector(deps: {
 }
 export type Collector = ReturnType<typeof createCollector>;
 
-function view(r: CollectionRunRow, now: number): RunView {
-  const stats = JSON.parse(r.stats) as RunStats;
+function view(r: CollectionRun, now: number): RunView {
+  const { stats } = r;
   const base = {
     id: r.id,
-    dataType: r.data_type,
+    dataType: r.dataType,
     trigger: r.trigger,
-    startedAt: new Date(Number(r.started_at)).toISOString(),
-    endedAt: r.ended_at === null ? null : new Date(Number(r.ended_at)).toISOString(),
+    startedAt: r.startedAt.toISOString(),
+    endedAt: r.endedAt?.toISOString() ?? null,
     stats,
   };
   // A run still "running" past its lease lost its process (killed, crashed): shown as the next
   // run will record it, not with a progress and an ETA that will never move again.
-  if (r.status === 'running' && Number(r.lease_until) <= now) {
+  if (r.status === 'running' && r.leaseUntil.getTime() <= now) {
     return {
       ...base,
       status: 'abandoned',
@@ -454,7 +442,7 @@ function view(r: CollectionRunRow, now: number): RunView {
     status: r.status,
     error: r.error,
     guidance: r.guidance,
-    progress: r.status === 'running' ? progressOf(stats, Number(r.started_at), Number(r.lease_until), now) : null,
+    progress: r.status === 'running' ? progressOf(stats, r.startedAt.getTime(), r.leaseUntil.getTime(), now) : null,
   };
 }
 

@@ -10,8 +10,7 @@ import type { Clock } from '../clock.js';
 import { ConflictError, UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { IntegrationService } from '../integrations/service.js';
-import { createCollectionRepo } from '../store/collection.js';
-import type { Db } from '../store/db.js';
+import type { Repositories } from '../store/repositories.js';
 import { isDataTypeId } from '../integrations/capabilities.js';
 import { EVENT_LOGS } from './runner.js';
 import type { Supervisor } from './supervisor.js';
@@ -23,13 +22,13 @@ const laneOf = (dataType: string): 'events' | 'directory' =>
 const RECENT_RUNS = 100;
 
 export function createScheduler(deps: {
-  db: Db;
+  store: Pick<Repositories, 'collection'>;
   clock: Clock;
   log: Logger;
   integrations: IntegrationService;
   supervisor: Pick<Supervisor, 'run' | 'stopping'>;
 }) {
-  const collection = createCollectionRepo(deps.db);
+  const { collection } = deps.store;
   const busy = new Set<string>();
   let job: Cron | undefined;
   let ticking: Promise<void> = Promise.resolve();
@@ -44,9 +43,9 @@ export function createScheduler(deps: {
     // was not interrupted counts (so a resumed run is never taken for the one it resumed).
     const latest = new Map<string, { at: number; interrupted: boolean }>();
     for (const r of await collection.listRuns(integrationId, RECENT_RUNS)) {
-      const at = Number(r.started_at);
-      const seen = latest.get(r.data_type);
-      if (!seen) latest.set(r.data_type, { at, interrupted: r.status === 'interrupted' });
+      const at = r.startedAt.getTime();
+      const seen = latest.get(r.dataType);
+      if (!seen) latest.set(r.dataType, { at, interrupted: r.status === 'interrupted' });
       else if (at === seen.at && r.status !== 'interrupted') seen.interrupted = false;
     }
     const out: string[] = [];

@@ -11,15 +11,8 @@ import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
 import { SIGN_IN_EXPORT_TYPES, type ExportFormat, type ExportQuery } from '../api/routes/export/schema.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../errors.js';
-import {
-  CREDENTIAL_COLUMNS,
-  createDatasetRepo,
-  DATASETS,
-  GROUP_MEMBER_COLUMNS,
-  type DatasetSpec,
-} from '../store/datasets.js';
-import type { Db } from '../store/db.js';
-import { createSignInRepo } from '../store/signins.js';
+import { CREDENTIAL_COLUMNS, DATASETS, GROUP_MEMBER_COLUMNS, type DatasetSpec } from '../store/datasets.js';
+import type { Repositories } from '../store/repositories.js';
 
 /** The types whose records have a time, which since/until filter on. */
 export const TIMED_EXPORT_TYPES: readonly string[] = [
@@ -156,7 +149,10 @@ function cell(column: string, value: unknown): string | number | null {
 }
 
 /** The stored rows of a plan, a batch at a time, each with its raw Graph record where it has one. */
-function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<Record<string, unknown>> {
+/** The repositories an export reads. */
+export type ExportStore = Pick<Repositories, 'signIns' | 'datasets'>;
+
+function rows(store: ExportStore, integrationId: string, plan: ExportPlan): AsyncGenerator<Record<string, unknown>> {
   const s = plan.source;
   if (s.kind === 'signins') {
     return (async function* () {
@@ -168,12 +164,12 @@ function rows(db: Db, integrationId: string, plan: ExportPlan): AsyncGenerator<R
         exceptEventTypes: s.exceptEventTypes,
         raw: plan.format === 'jsonl',
       };
-      for await (const r of createSignInRepo(db).stream(integrationId, query)) {
+      for await (const r of store.signIns.stream(integrationId, query)) {
         yield { ...r, id: r.sign_in_id };
       }
     })();
   }
-  const repo = createDatasetRepo(db);
+  const repo = store.datasets;
   if (s.kind === 'links') return repo.streamLinks(s.table, integrationId);
   const stored = repo.stream(s.spec, integrationId, {
     since: plan.since,
@@ -195,7 +191,7 @@ const ASSIGNMENT_NAME_COLUMNS = [
 ];
 
 async function* withAssignmentNames(
-  repo: ReturnType<typeof createDatasetRepo>,
+  repo: ExportStore['datasets'],
   integrationId: string,
   stored: AsyncGenerator<Record<string, unknown>>,
 ): AsyncGenerator<Record<string, unknown>> {
@@ -244,7 +240,7 @@ const CSV_ROWS = 500;
  * reading when the consumer stops asking (a closed connection, a full pipe waits).
  */
 export async function* exportChunks(
-  db: Db,
+  store: ExportStore,
   integrationId: string,
   plan: ExportPlan,
   stats: ExportStats = { records: 0 },
@@ -252,7 +248,7 @@ export async function* exportChunks(
   if (plan.format === 'csv') {
     yield stringify([[...plan.columns]], CSV);
     let batch: Array<Array<string | number | null>> = [];
-    for await (const r of rows(db, integrationId, plan)) {
+    for await (const r of rows(store, integrationId, plan)) {
       batch.push(plan.columns.map((c) => cell(c, r[c])));
       stats.records++;
       if (batch.length >= CSV_ROWS) {
@@ -264,7 +260,7 @@ export async function* exportChunks(
     return;
   }
   let buffer = '';
-  for await (const r of rows(db, integrationId, plan)) {
+  for await (const r of rows(store, integrationId, plan)) {
     // The stored text itself: JSON.stringify never puts a raw newline in a document, so one
     // record is one line. Links have no Graph record of their own: their typed columns instead.
     const line =
@@ -294,7 +290,7 @@ export interface OpenExport {
  * The CLI and the API both start here.
  */
 export async function openExport(
-  ctx: Pick<Context, 'db' | 'integrations' | 'clock'>,
+  ctx: Pick<Context, 'store' | 'integrations' | 'clock'>,
   integrationId: string,
   query: ExportQuery,
 ): Promise<OpenExport> {
@@ -304,7 +300,7 @@ export async function openExport(
   return {
     plan,
     stats,
-    chunks: exportChunks(ctx.db, integrationId, plan, stats),
+    chunks: exportChunks(ctx.store, integrationId, plan, stats),
     contentType: CONTENT_TYPES[plan.format],
     filename: exportFilename(plan, ctx.clock.now()),
   };

@@ -6,11 +6,10 @@
 // step deletes what is left, so repeating one is harmless.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { createCollectionRepo } from '../store/collection.js';
-import { createDatasetRepo } from '../store/datasets.js';
-import type { Db } from '../store/db.js';
-import { createIntegrationRepo } from '../store/integrations.js';
-import { createSignInRepo } from '../store/signins.js';
+import type { CollectionRepo } from '../store/collection.js';
+import type { DatasetRepo } from '../store/datasets.js';
+import type { IntegrationRepo } from '../store/integrations.js';
+import type { SignInRepo } from '../store/signins.js';
 
 /** What an integration's collected data amounts to: sign-ins, and records of every other data set. */
 export interface StoredCounts {
@@ -30,11 +29,20 @@ const RETRY_MS = 5_000;
 
 const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
-export function createRemovals(deps: { db: Db; clock: Clock; log?: Pick<Logger, 'info' | 'error'>; retryMs?: number }) {
-  const repo = createIntegrationRepo(deps.db.kysely);
-  const signIns = createSignInRepo(deps.db);
-  const datasets = createDatasetRepo(deps.db);
-  const collection = createCollectionRepo(deps.db);
+export interface RemovalStore {
+  integrations: Pick<IntegrationRepo, 'listRemoving' | 'remove'>;
+  signIns: Pick<SignInRepo, 'purge'>;
+  datasets: Pick<DatasetRepo, 'purge'>;
+  collection: Pick<CollectionRepo, 'forget'>;
+}
+
+export function createRemovals(deps: {
+  store: RemovalStore;
+  clock: Clock;
+  log?: Pick<Logger, 'info' | 'error'>;
+  retryMs?: number;
+}) {
+  const { integrations: repo, signIns, datasets, collection } = deps.store;
   const inFlight = new Map<string, Promise<PurgeOutcome>>();
   let stopping = false;
   let sweeping: Promise<void> | undefined;

@@ -24,17 +24,15 @@ import { createEntraDispatcher, type OutboundProxy } from '../entra/network.js';
 import { isGuid, secretLooksLikeId } from '../entra/errors.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
-import { createIntegrationRepo } from '../store/integrations.js';
-import type { IntegrationRow } from '../store/schema.js';
-import { createDatasetRepo, DATASETS, type DatasetSpec } from '../store/datasets.js';
-import { createSignInRepo } from '../store/signins.js';
+import { DATASETS, type DatasetRepo } from '../store/datasets.js';
+import type { CustomCloud, IntegrationRepo, StoredIntegration } from '../store/integrations.js';
+import type { SignInRepo } from '../store/signins.js';
 import type { Vault } from '../vault/vault.js';
 import { integrationSecretAad } from '../vault/service.js';
 import { parseInput } from '../validation.js';
 import { DATA_TYPES, type DataTypeId } from './capabilities.js';
 import { testConnection, type ConnectionReport, type Credentials } from './connectivity.js';
-import { createRemovals, type StoredCounts } from './removal.js';
+import { createRemovals, type RemovalStore, type StoredCounts } from './removal.js';
 
 export type { StoredCounts } from './removal.js';
 export type { IntegrationSettings, IntegrationView } from '../api/routes/integrations/schema.js';
@@ -80,7 +78,7 @@ const DEFAULT_SCHEDULE: Record<DataTypeId, number> = {
 };
 
 /** A custom cloud as the integration row keeps it. */
-const storedEndpoints = (cloud: CloudEndpoints) => ({
+const storedEndpoints = (cloud: CloudEndpoints): CustomCloud => ({
   authorityHost: cloud.authorityHost,
   graphUrl: cloud.graphUrl,
   ...(cloud.caPem ? { caPem: cloud.caPem } : {}),
@@ -109,7 +107,11 @@ export class ConnectionFailedError extends AppError {
 }
 
 export function createIntegrationService(deps: {
-  db: Db;
+  store: RemovalStore & {
+    integrations: IntegrationRepo;
+    signIns: Pick<SignInRepo, 'count' | 'countsPerEventType' | 'purge'>;
+    datasets: Pick<DatasetRepo, 'counts' | 'purge'>;
+  };
   vault: Vault;
   clock: Clock;
   test?: typeof testConnection;
@@ -118,10 +120,8 @@ export function createIntegrationService(deps: {
   proxy?: OutboundProxy;
   log?: Pick<Logger, 'info' | 'error'>;
 }) {
-  const repo = createIntegrationRepo(deps.db.kysely);
-  const signIns = createSignInRepo(deps.db);
-  const datasets = createDatasetRepo(deps.db);
-  const removals = createRemovals({ db: deps.db, clock: deps.clock, ...(deps.log ? { log: deps.log } : {}) });
+  const { integrations: repo, signIns, datasets } = deps.store;
+  const removals = createRemovals({ store: deps.store, clock: deps.clock, ...(deps.log ? { log: deps.log } : {}) });
   const test = deps.test ?? testConnection;
   /** Tests credentials within the integration's shared throttle budget, through the proxy if any. */
   const runTest = (creds: Credentials, opts: { clock: Clock }) => {
@@ -129,17 +129,12 @@ export function createIntegrationService(deps: {
     return test(creds, { ...opts, ...(budget ? { budget } : {}), ...(deps.proxy ? { proxy: deps.proxy } : {}) });
   };
 
-  const credentialsOf = (row: IntegrationRow): Credentials => {
-    const custom = row.custom_cloud
-      ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string })
-      : undefined;
-    return {
-      tenantId: row.tenant_id,
-      clientId: row.client_id,
-      clientSecret: deps.vault.decrypt(row.secret_envelope, integrationSecretAad(row.id)),
-      cloud: resolveCloud(row.cloud as CloudName, custom),
-    };
-  };
+  const credentialsOf = (i: StoredIntegration): Credentials => ({
+    tenantId: i.tenantId,
+    clientId: i.clientId,
+    clientSecret: deps.vault.decrypt(i.secretEnvelope, integrationSecretAad(i.id)),
+    cloud: resolveCloud(i.cloud as CloudName, i.customCloud ?? undefined),
+  });
 
   /** Data types default to what the tenant offers; untested, everything is on. */
   function defaultSettings(report: ConnectionReport | null): IntegrationSettings {
@@ -154,8 +149,8 @@ export function createIntegrationService(deps: {
   }
 
   /** Stored settings over the defaults: data types added in later versions appear, on. */
-  function settingsOf(row: IntegrationRow): IntegrationSettings {
-    const stored = JSON.parse(row.settings) as Partial<IntegrationSettings>;
+  function settingsOf(i: StoredIntegration): IntegrationSettings {
+    const stored = i.settings as Partial<IntegrationSettings>;
     const defaults = defaultSettings(null);
     return {
       dataTypes: { ...defaults.dataTypes, ...stored.dataTypes },
@@ -169,42 +164,42 @@ export function createIntegrationService(deps: {
   const secretExpiry = (report: ConnectionReport): number | null =>
     report.ownSecret && 'endDateTime' in report.ownSecret ? Date.parse(report.ownSecret.endDateTime) : null;
 
-  async function view(row: IntegrationRow): Promise<IntegrationView> {
-    const custom = row.custom_cloud
-      ? (JSON.parse(row.custom_cloud) as { authorityHost: string; graphUrl: string; caPem?: string })
-      : null;
+  const reportOf = (i: StoredIntegration) => i.lastReport as ConnectionReport | null;
+
+  async function view(i: StoredIntegration): Promise<IntegrationView> {
+    const custom = i.customCloud;
     const now = deps.clock.now();
     return {
-      id: row.id,
-      name: row.name,
-      tenantId: row.tenant_id,
-      clientId: row.client_id,
-      cloud: row.cloud as CloudName,
+      id: i.id,
+      name: i.name,
+      tenantId: i.tenantId,
+      clientId: i.clientId,
+      cloud: i.cloud as CloudName,
       customCloud: custom
         ? { authorityHost: custom.authorityHost, graphUrl: custom.graphUrl, hasCaCertificate: Boolean(custom.caPem) }
         : null,
-      status: row.status as IntegrationView['status'],
-      lastTestedAt: row.last_tested_at ? new Date(row.last_tested_at).toISOString() : null,
-      report: row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null,
-      settings: settingsOf(row),
-      secretExpiresAt: row.secret_expires_at ? new Date(row.secret_expires_at).toISOString() : null,
-      secretDaysLeft: row.secret_expires_at ? Math.floor((row.secret_expires_at - now) / DAY) : null,
-      storedData: { signIns: await signIns.count(row.id) },
-      createdAt: new Date(row.created_at).toISOString(),
-      updatedAt: new Date(row.updated_at).toISOString(),
+      status: i.status,
+      lastTestedAt: i.lastTestedAt?.toISOString() ?? null,
+      report: reportOf(i),
+      settings: settingsOf(i),
+      secretExpiresAt: i.secretExpiresAt?.toISOString() ?? null,
+      secretDaysLeft: i.secretExpiresAt ? Math.floor((i.secretExpiresAt.getTime() - now) / DAY) : null,
+      storedData: { signIns: await signIns.countsPerEventType(i.id), records: await datasets.counts(i.id) },
+      createdAt: i.createdAt.toISOString(),
+      updatedAt: i.updatedAt.toISOString(),
     };
   }
 
-  async function mustGet(id: string): Promise<IntegrationRow> {
-    const row = await repo.get(id);
-    if (!row) throw new NotFoundError(`no integration ${id}`);
-    return row;
+  async function mustGet(id: string): Promise<StoredIntegration> {
+    const found = await repo.get(id);
+    if (!found) throw new NotFoundError(`no integration ${id}`);
+    return found;
   }
 
   async function recordTest(id: string, report: ConnectionReport): Promise<void> {
     await repo.recordTest(id, {
       status: report.connected ? 'connected' : 'failed',
-      report: report as unknown as Record<string, unknown>,
+      report,
       testedAt: deps.clock.now(),
       secretExpiresAt: secretExpiry(report),
     });
@@ -227,7 +222,7 @@ export function createIntegrationService(deps: {
       const c = { ...checked(raw), cloud };
       const tenantKey = c.tenantId.toLowerCase();
       const existing = await repo.findByTenantApp(tenantKey, c.clientId);
-      if (existing?.status === 'removing') {
+      if (existing?.removing) {
         throw new ConflictError(
           `the integration for app ${c.clientId} in tenant ${c.tenantId} is still being removed ` +
             '(its collected data is being deleted); add it again once that has finished',
@@ -255,7 +250,7 @@ export function createIntegrationService(deps: {
         cloud: cloud.name,
         customCloud: cloud.name === 'custom' ? storedEndpoints(cloud) : null,
         secretEnvelope: deps.vault.encrypt(c.clientSecret, integrationSecretAad(id)),
-        settings: defaultSettings(report.connected ? report : null) as unknown as Record<string, unknown>,
+        settings: defaultSettings(report.connected ? report : null),
         now,
       });
       await recordTest(id, report);
@@ -292,7 +287,7 @@ export function createIntegrationService(deps: {
       const patch = parseInput(integrationPatch, input);
       const row = await mustGet(id);
       const settings = settingsOf(row);
-      const report = row.last_report ? (JSON.parse(row.last_report) as ConnectionReport) : null;
+      const report = reportOf(row);
       for (const [dataType, on] of Object.entries(patch.dataTypes ?? {})) {
         const capability = report?.capabilities.find((c) => c.dataType === dataType);
         if (on && capability && !capability.available)
@@ -308,7 +303,7 @@ export function createIntegrationService(deps: {
         id,
         {
           ...(patch.name !== undefined ? { name: patch.name } : {}),
-          settings: settings as unknown as Record<string, unknown>,
+          settings,
         },
         deps.clock.now(),
       );
@@ -362,7 +357,7 @@ export function createIntegrationService(deps: {
      * A Graph session for collectors: the integration's own connection pool (its cloud's CA),
      * token source and client. Close it when done.
      */
-    async openSession(id: string): Promise<{ graph: GraphClient; row: IntegrationRow; close(): Promise<void> }> {
+    async openSession(id: string): Promise<{ graph: GraphClient; close(): Promise<void> }> {
       const row = await mustGet(id);
       const creds = credentialsOf(row);
       const dispatcher = createEntraDispatcher({
@@ -384,7 +379,7 @@ export function createIntegrationService(deps: {
         maxAttempts: 8,
         ...(budget ? { budget } : {}),
       });
-      return { graph, row, close: () => dispatcher.close() };
+      return { graph, close: () => dispatcher.close() };
     },
 
     /**
@@ -410,8 +405,9 @@ export function createIntegrationService(deps: {
         return { removed: true, purged, kept: { signIns: 0, otherRecords: 0 } };
       }
       await repo.remove(id);
-      let otherRecords = 0;
-      for (const spec of Object.values(DATASETS) as DatasetSpec[]) otherRecords += await datasets.count(spec, id);
+      // as a purge counts them: the data sets' records, not memberships and credentials
+      const counts = await datasets.counts(id);
+      const otherRecords = Object.keys(DATASETS).reduce((n, name) => n + (counts[name] ?? 0), 0);
       return { removed: true, purged: null, kept: { signIns: await signIns.count(id), otherRecords } };
     },
 

@@ -1,15 +1,56 @@
+// Personal API tokens, stored only as a hash of the token.
 import type { Kysely } from 'kysely';
 import type { ApiTokenRow, Database } from './schema.js';
 
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** The first characters of the token, for people to recognise it in lists. */
+  prefix: string;
+  tokenHash: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+}
+
+const date = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
+const toToken = (r: ApiTokenRow): ApiToken => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  prefix: r.prefix,
+  tokenHash: r.token_hash,
+  createdAt: new Date(Number(r.created_at)),
+  lastUsedAt: date(r.last_used_at),
+  expiresAt: date(r.expires_at),
+});
+
 export function createApiTokenRepo(db: Kysely<Database>) {
   return {
-    async insert(t: ApiTokenRow): Promise<void> {
-      await db.insertInto('api_tokens').values(t).execute();
+    async insert(t: ApiToken): Promise<void> {
+      await db
+        .insertInto('api_tokens')
+        .values({
+          id: t.id,
+          user_id: t.userId,
+          name: t.name,
+          prefix: t.prefix,
+          token_hash: t.tokenHash,
+          created_at: t.createdAt.getTime(),
+          last_used_at: t.lastUsedAt?.getTime() ?? null,
+          expires_at: t.expiresAt?.getTime() ?? null,
+        })
+        .execute();
     },
-    byHash: (tokenHash: string): Promise<ApiTokenRow | undefined> =>
-      db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
-    listForUser: (userId: string): Promise<ApiTokenRow[]> =>
-      db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').execute(),
+    async byHash(tokenHash: string): Promise<ApiToken | undefined> {
+      const r = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      return r && toToken(r);
+    },
+    listForUser: async (userId: string): Promise<ApiToken[]> =>
+      (await db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(
+        toToken,
+      ),
     async touch(id: string, now: number): Promise<void> {
       await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
     },

@@ -21,6 +21,51 @@ type SliceUpdate = UpdateQueryBuilder<Database, 'collection_slices', 'collection
 const chainRow = (q: SliceUpdate, integrationId: string, dataType: string, start: number) =>
   q.where('integration_id', '=', integrationId).where('data_type', '=', dataType).where('slice_start', '=', start);
 
+/** The counts a run keeps as it goes (collection_runs.stats). */
+export type RunStats = {
+  fetched?: number;
+  inserted?: number;
+  updated?: number;
+  unchanged?: number;
+  pages?: number;
+  chains?: number;
+  chainsDone?: number;
+  /** Event logs: the time span the run reads, and how much of it is stored (ms). */
+  spanMs?: number;
+  coveredMs?: number;
+  /** Event logs: how much of the span left Microsoft's retention before it could be read (ms). */
+  expiredMs?: number;
+  [more: string]: unknown;
+};
+
+export interface CollectionRun {
+  id: string;
+  integrationId: string;
+  dataType: string;
+  trigger: string;
+  status: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  leaseUntil: Date;
+  stats: RunStats;
+  error: string | null;
+  guidance: string | null;
+}
+
+const toRun = (r: CollectionRunRow): CollectionRun => ({
+  id: r.id,
+  integrationId: r.integration_id,
+  dataType: r.data_type,
+  trigger: r.trigger,
+  status: r.status,
+  startedAt: new Date(Number(r.started_at)),
+  endedAt: r.ended_at === null ? null : new Date(Number(r.ended_at)),
+  leaseUntil: new Date(Number(r.lease_until)),
+  stats: JSON.parse(r.stats) as RunStats,
+  error: r.error,
+  guidance: r.guidance,
+});
+
 export function createCollectionRepo(db: Db) {
   const k = db.kysely;
   async function state(
@@ -336,15 +381,17 @@ export function createCollectionRepo(db: Db) {
       return row?.at === null || row?.at === undefined ? null : Number(row.at);
     },
 
-    listRuns: (integrationId: string, limit = 50): Promise<CollectionRunRow[]> =>
-      k
-        .selectFrom('collection_runs')
-        .selectAll()
-        .where('integration_id', '=', integrationId)
-        .orderBy('started_at', 'desc')
-        .orderBy('id')
-        .limit(limit)
-        .execute(),
+    listRuns: async (integrationId: string, limit = 50): Promise<CollectionRun[]> =>
+      (
+        await k
+          .selectFrom('collection_runs')
+          .selectAll()
+          .where('integration_id', '=', integrationId)
+          .orderBy('started_at', 'desc')
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      ).map(toRun),
   };
 }
 export type CollectionRepo = ReturnType<typeof createCollectionRepo>;

@@ -3,7 +3,31 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from './db.js';
 import type { DashboardUserRow, Database, Role } from './schema.js';
 
+export interface DashboardUser {
+  id: string;
+  email: string;
+  role: Role;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+  lastLoginAt: Date | null;
+}
+
+const toUser = (r: DashboardUserRow): DashboardUser => ({
+  id: r.id,
+  email: r.email,
+  role: r.role,
+  passwordHash: r.password_hash,
+  createdAt: new Date(Number(r.created_at)),
+  updatedAt: new Date(Number(r.updated_at)),
+  lastLoginAt: r.last_login_at === null ? null : new Date(Number(r.last_login_at)),
+});
+
 export function createDashboardUserRepo(db: Kysely<Database>, dialect: Dialect) {
+  const one = async (q: Promise<DashboardUserRow | undefined>) => {
+    const r = await q;
+    return r && toUser(r);
+  };
   return {
     async insert(u: { id: string; email: string; passwordHash: string; role: Role; now: number }): Promise<void> {
       await db
@@ -19,11 +43,12 @@ export function createDashboardUserRepo(db: Kysely<Database>, dialect: Dialect) 
         })
         .execute();
     },
-    byId: (id: string): Promise<DashboardUserRow | undefined> =>
-      db.selectFrom('dashboard_users').selectAll().where('id', '=', id).executeTakeFirst(),
-    byEmail: (email: string): Promise<DashboardUserRow | undefined> =>
-      db.selectFrom('dashboard_users').selectAll().where('email', '=', email).executeTakeFirst(),
-    list: (): Promise<DashboardUserRow[]> => db.selectFrom('dashboard_users').selectAll().orderBy('email').execute(),
+    byId: (id: string): Promise<DashboardUser | undefined> =>
+      one(db.selectFrom('dashboard_users').selectAll().where('id', '=', id).executeTakeFirst()),
+    byEmail: (email: string): Promise<DashboardUser | undefined> =>
+      one(db.selectFrom('dashboard_users').selectAll().where('email', '=', email).executeTakeFirst()),
+    list: async (): Promise<DashboardUser[]> =>
+      (await db.selectFrom('dashboard_users').selectAll().orderBy('email').execute()).map(toUser),
     /**
      * The admins' ids, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite: the
      * caller's BEGIN IMMEDIATE already serialises writers), so two concurrent demotions cannot

@@ -264,6 +264,17 @@ export const CREDENTIAL_COLUMNS = [
   'end_at',
 ] as const;
 
+/** Memberships and credentials are shown as data sets of their own. */
+const LINK_SETS = { groupMembers: 'group_members', appCredentials: 'app_credentials' } as const;
+
+/** The data type whose runs fill a data set, where it is not the one of the data set's name. */
+const FILLED_BY: Record<string, string> = {
+  servicePrincipals: 'applications',
+  roleDefinitions: 'roleAssignments',
+  groupMembers: 'groups',
+  appCredentials: 'applications',
+};
+
 const COMMON = ['generation', 'deleted_at', 'removed_reason', 'collected_at', 'raw'] as const;
 // SQLite allows 32,766 bound parameters per statement: rows × columns stays well inside.
 const CHUNK = 400;
@@ -800,15 +811,44 @@ export function createDatasetRepo(db: Db) {
       return { roles, principals };
     },
 
-    /** Rows present (not gone) in a data set. */
-    async count(spec: DatasetSpec, integrationId: string): Promise<number> {
-      const row = await k
-        .selectFrom(spec.table)
-        .select((eb) => eb.fn.countAll().as('n'))
+    /**
+     * Counts again the records present in the data sets a data type's runs fill, and keeps the
+     * counts (dataset_counts): a run's end pays for it, never a read of the counts.
+     */
+    async recount(integrationId: string, dataType: string, now: number): Promise<void> {
+      const sets: Array<[name: string, table: string, presentOnly: boolean]> = [
+        ...(Object.values(DATASETS) as DatasetSpec[]).map((spec): [string, string, boolean] => [
+          spec.name,
+          spec.table,
+          true,
+        ]),
+        ...Object.entries(LINK_SETS).map(([name, table]): [string, string, boolean] => [name, table, false]),
+      ];
+      for (const [name, table, presentOnly] of sets) {
+        if ((FILLED_BY[name] ?? name) !== dataType) continue;
+        let q = k
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('integration_id', '=', integrationId);
+        if (presentOnly) q = q.where('deleted_at', 'is', null);
+        const records = Number((await q.executeTakeFirstOrThrow()).n);
+        await db.kysely
+          .insertInto('dataset_counts')
+          .values({ integration_id: integrationId, data_set: name, records, counted_at: now })
+          .onConflict((oc) => oc.columns(['integration_id', 'data_set']).doUpdateSet({ records, counted_at: now }))
+          .execute();
+      }
+    },
+
+    /** The records present per data set, as last counted (a data set never collected is absent). */
+    async counts(integrationId: string): Promise<Record<string, number>> {
+      const rows = await db.kysely
+        .selectFrom('dataset_counts')
+        .select(['data_set', 'records'])
         .where('integration_id', '=', integrationId)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+        .orderBy('data_set')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.data_set, Number(r.records)]));
     },
 
     /**
@@ -842,6 +882,7 @@ export function createDatasetRepo(db: Db) {
           if (deleted < rows) break;
         }
       }
+      await db.kysely.deleteFrom('dataset_counts').where('integration_id', '=', integrationId).execute();
       return out;
     },
   };

@@ -7,21 +7,66 @@
 import type { Kysely } from 'kysely';
 import type { Database, IntegrationRow } from './schema.js';
 
+/** A custom cloud's endpoints, and the CA its hosts are checked against. */
+export interface CustomCloud {
+  authorityHost: string;
+  graphUrl: string;
+  caPem?: string;
+}
+
 export interface NewIntegration {
   id: string;
   name: string;
   tenantId: string;
   clientId: string;
   cloud: string;
-  customCloud?: Record<string, unknown> | null;
+  customCloud?: CustomCloud | null;
   secretEnvelope: string;
-  settings: Record<string, unknown>;
+  settings: object;
   now: number;
 }
 
+export interface StoredIntegration {
+  id: string;
+  name: string;
+  tenantId: string;
+  clientId: string;
+  cloud: string;
+  customCloud: CustomCloud | null;
+  /** The client secret as a vault envelope. */
+  secretEnvelope: string;
+  /** As saved: the service lays them over its defaults. */
+  settings: Record<string, unknown>;
+  status: 'connected' | 'failed' | 'untested';
+  /** The last connectivity report (no secret in it). */
+  lastReport: Record<string, unknown> | null;
+  lastTestedAt: Date | null;
+  secretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const date = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
+const toIntegration = (r: IntegrationRow): StoredIntegration => ({
+  id: r.id,
+  name: r.name,
+  tenantId: r.tenant_id,
+  clientId: r.client_id,
+  cloud: r.cloud,
+  customCloud: r.custom_cloud ? (JSON.parse(r.custom_cloud) as CustomCloud) : null,
+  secretEnvelope: r.secret_envelope,
+  settings: JSON.parse(r.settings) as Record<string, unknown>,
+  status: r.status as StoredIntegration['status'],
+  lastReport: r.last_report ? (JSON.parse(r.last_report) as Record<string, unknown>) : null,
+  lastTestedAt: date(r.last_tested_at),
+  secretExpiresAt: date(r.secret_expires_at),
+  createdAt: new Date(Number(r.created_at)),
+  updatedAt: new Date(Number(r.updated_at)),
+});
+
 export interface TestOutcome {
   status: 'connected' | 'failed';
-  report: Record<string, unknown>;
+  report: object;
   testedAt: number;
   secretExpiresAt: number | null;
 }
@@ -47,19 +92,39 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         })
         .execute();
     },
-    get: (id: string): Promise<IntegrationRow | undefined> =>
-      db.selectFrom('integrations').selectAll().where('id', '=', id).where('status', '!=', REMOVING).executeTakeFirst(),
-    list: (): Promise<IntegrationRow[]> =>
-      db.selectFrom('integrations').selectAll().where('status', '!=', REMOVING).orderBy('name').orderBy('id').execute(),
-    /** Any row for this tenant and app, one being removed included (it still holds the pair). */
-    findByTenantApp: (tenantId: string, clientId: string): Promise<IntegrationRow | undefined> =>
-      db
+    async get(id: string): Promise<StoredIntegration | undefined> {
+      const r = await db
         .selectFrom('integrations')
         .selectAll()
+        .where('id', '=', id)
+        .where('status', '!=', REMOVING)
+        .executeTakeFirst();
+      return r && toIntegration(r);
+    },
+    list: async (): Promise<StoredIntegration[]> =>
+      (
+        await db
+          .selectFrom('integrations')
+          .selectAll()
+          .where('status', '!=', REMOVING)
+          .orderBy('name')
+          .orderBy('id')
+          .execute()
+      ).map(toIntegration),
+    /** The integration holding this tenant and app, if any, and whether it is being removed (it still holds the pair). */
+    async findByTenantApp(
+      tenantId: string,
+      clientId: string,
+    ): Promise<{ id: string; name: string; removing: boolean } | undefined> {
+      const r = await db
+        .selectFrom('integrations')
+        .select(['id', 'name', 'status'])
         .where('tenant_id', '=', tenantId)
         .where('client_id', '=', clientId)
-        .executeTakeFirst(),
-    async update(id: string, patch: { name?: string; settings?: Record<string, unknown> }, now: number): Promise<void> {
+        .executeTakeFirst();
+      return r && { id: r.id, name: r.name, removing: r.status === REMOVING };
+    },
+    async update(id: string, patch: { name?: string; settings?: object }, now: number): Promise<void> {
       await db
         .updateTable('integrations')
         .set({
@@ -111,8 +176,11 @@ export function createIntegrationRepo(db: Kysely<Database>) {
       return Number(r.numDeletedRows) > 0;
     },
     /** Every sealed value in this table, for key rotation. */
-    listSecretEnvelopes: (): Promise<Array<{ id: string; secret_envelope: string }>> =>
-      db.selectFrom('integrations').select(['id', 'secret_envelope']).execute(),
+    listSecretEnvelopes: async (): Promise<Array<{ id: string; secretEnvelope: string }>> =>
+      (await db.selectFrom('integrations').select(['id', 'secret_envelope']).execute()).map((r) => ({
+        id: r.id,
+        secretEnvelope: r.secret_envelope,
+      })),
     async setSecretEnvelope(id: string, envelope: string, now: number): Promise<void> {
       await db
         .updateTable('integrations')
@@ -120,7 +188,7 @@ export function createIntegrationRepo(db: Kysely<Database>) {
         .where('id', '=', id)
         .execute();
     },
-    async setCustomCloud(id: string, customCloud: Record<string, unknown>, now: number): Promise<void> {
+    async setCustomCloud(id: string, customCloud: CustomCloud, now: number): Promise<void> {
       await db
         .updateTable('integrations')
         .set({ custom_cloud: JSON.stringify(customCloud), updated_at: now })

@@ -130,11 +130,25 @@ export interface LegacySignInTable {
   raw: string;
 }
 
-/** A number per integration for the sign-in tables, and its count of sign-ins. */
+/** A number per integration for the sign-in tables. */
 export interface SignInIntegrationTable {
   no: Generated<number>;
   integration_id: string;
-  signins: Generated<number>;
+}
+
+/** Sign-ins stored per integration and event type, kept by the writers (never counted). */
+export interface SignInCountTable {
+  integration_no: number;
+  event_type: string;
+  signins: number;
+}
+
+/** Records present per integration and data set, counted at the end of each run that fills it. */
+export interface DatasetCountTable {
+  integration_id: string;
+  data_set: string;
+  records: number;
+  counted_at: number;
 }
 
 /** Each integration's repeated texts of its sign-ins, numbered. */
@@ -192,6 +206,8 @@ export interface Database {
   signins: SignInTable;
   signins_legacy: LegacySignInTable;
   signin_integrations: SignInIntegrationTable;
+  signin_counts: SignInCountTable;
+  dataset_counts: DatasetCountTable;
   signin_strings: SignInStringTable;
   signin_blocks: SignInBlockTable;
   audit_blocks: AuditBlockTable;

@@ -251,6 +251,16 @@ export const batchNumber = (
   return Number.isNaN(v) ? null : v;
 };
 
+/** A text of a batch's sign-in (null for none). */
+export const batchText = (
+  b: Pick<SignInBatch, 'textRefs' | 'strings'>,
+  row: number,
+  column: TextColumn,
+): string | null => {
+  const i = b.textRefs[row * T + TEXT_COLUMNS.indexOf(column)]! - 1;
+  return i >= 0 ? b.strings[i]! : null;
+};
+
 /** The texts of a batch's sign-in, as indexes into `strings` (-1: none), in TEXT_COLUMNS order. */
 export const batchTexts = (b: Pick<SignInBatch, 'textRefs'>, row: number): number[] =>
   Array.from(b.textRefs.subarray(row * T, row * T + T), (r) => r - 1);

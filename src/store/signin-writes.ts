@@ -5,7 +5,7 @@
 // once per connection, in better-sqlite3's transaction wrapper.
 import type SQLite from 'better-sqlite3';
 import { blockLines, blockRanges, compressBlock, digestOf } from './record-blocks.js';
-import { batchNumber, TEXT_COLUMNS, VALUE_COLUMNS, type SignInBatch } from './signin-columns.js';
+import { batchNumber, batchText, TEXT_COLUMNS, VALUE_COLUMNS, type SignInBatch } from './signin-columns.js';
 
 export type { SignInBatch } from './signin-columns.js';
 
@@ -49,6 +49,17 @@ export function classify(
     else writes.push({ row, replaces: old });
   }
   return writes;
+}
+
+/** The sign-ins that writing `writes` adds (not replaces), per event type: what signin_counts keeps. */
+export function addedPerEventType(batch: SignInBatch, writes: readonly Write[]): Map<string, number> {
+  const added = new Map<string, number>();
+  for (const w of writes) {
+    if (w.replaces) continue;
+    const type = batchText(batch, w.row, 'event_type') ?? '';
+    added.set(type, (added.get(type) ?? 0) + 1);
+  }
+  return added;
 }
 
 /** The columns of a sign-in row, in the order `rowValues` gives them. */
@@ -170,7 +181,10 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
   );
   const release = sqlite.prepare('update signin_blocks set live = live - 1 where id = ?');
   const dropEmpty = sqlite.prepare('delete from signin_blocks where id = ? and live <= 0');
-  const count = sqlite.prepare('update signin_integrations set signins = signins + ? where no = ?');
+  const count = sqlite.prepare(
+    'insert into signin_counts (integration_no, event_type, signins) values (?, ?, ?) ' +
+      'on conflict (integration_no, event_type) do update set signins = signins + excluded.signins',
+  );
   const dictionary = sqliteDictionary(sqlite);
 
   const transaction = sqlite.transaction((batch: SignInBatch): UpsertCounts => {
@@ -209,7 +223,7 @@ function batchWriter(sqlite: SQLite.Database): (batch: SignInBatch) => UpsertCou
       });
     }
     for (const id of emptied) dropEmpty.run(id);
-    if (counts.inserted > 0) count.run(counts.inserted, no);
+    for (const [type, n] of addedPerEventType(batch, writes)) count.run(no, type, n);
     return counts;
   });
   // IMMEDIATE takes the write lock up front, so the busy timeout applies (see tx.ts); an error rolls back

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { compressBlockAsync } from './record-blocks.js';
 import { batchNumber, batchTexts } from './signin-columns.js';
 import {
+  addedPerEventType,
   blocksOf,
   classify,
   digestsOf,
@@ -145,11 +146,13 @@ export async function writeSignInsPostgres(
       }
       counts.inserted = writes.filter((w) => !w.replaces).length;
       counts.updated = writes.length - counts.inserted;
-      if (counts.inserted > 0)
-        await client.query('update signin_integrations set signins = signins + $1 where no = $2', [
-          counts.inserted,
-          no,
-        ]);
+      const added = addedPerEventType(batch, writes);
+      if (added.size > 0)
+        await client.query(
+          'insert into signin_counts (integration_no, event_type, signins) select $1, * from unnest($2::text[], $3::bigint[]) ' +
+            'on conflict (integration_no, event_type) do update set signins = signin_counts.signins + excluded.signins',
+          [no, [...added.keys()], [...added.values()]],
+        );
     }
     await client.query('commit');
     learnt?.();

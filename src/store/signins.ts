@@ -77,6 +77,18 @@ export function createSignInRepo(db: Db) {
   const numbers = new Map<string, number>();
   const dictionary = db.pgPool ? postgresDictionary() : undefined;
 
+  /** How many sign-ins an integration has per event type: kept as they are stored, so nothing is counted here. */
+  async function countsPerEventType(integrationId: string): Promise<Record<string, number>> {
+    const rows = await k
+      .selectFrom('signin_counts')
+      .innerJoin('signin_integrations', 'signin_integrations.no', 'signin_counts.integration_no')
+      .select(['event_type', 'signins'])
+      .where('integration_id', '=', integrationId)
+      .orderBy('event_type')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.event_type, Number(r.signins)]));
+  }
+
   /** The integration's number in the sign-in tables; made on its first sign-in. */
   async function numberOf(integrationId: string, create: boolean): Promise<number | undefined> {
     const known = numbers.get(integrationId);
@@ -276,14 +288,10 @@ export function createSignInRepo(db: Db) {
       }
     },
 
-    /** How many sign-ins an integration has: kept as they are stored, so nothing is counted here. */
+    countsPerEventType,
+    /** How many sign-ins an integration has, every event type. */
     async count(integrationId: string): Promise<number> {
-      const row = await k
-        .selectFrom('signin_integrations')
-        .select('signins')
-        .where('integration_id', '=', integrationId)
-        .executeTakeFirst();
-      return Number(row?.signins ?? 0);
+      return Object.values(await countsPerEventType(integrationId)).reduce((a, b) => a + b, 0);
     },
 
     /**
@@ -306,6 +314,7 @@ export function createSignInRepo(db: Db) {
           if (deleted < rows) break;
         }
       }
+      await k.deleteFrom('signin_counts').where('integration_no', '=', no).execute();
       await k.deleteFrom('signin_integrations').where('no', '=', no).execute();
       numbers.delete(integrationId);
       return signIns;

@@ -4,9 +4,8 @@
 import type { Clock } from '../clock.js';
 import { VaultKeyError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { createIntegrationRepo } from '../store/integrations.js';
-import { syncToDisk, writeTransaction } from '../store/tx.js';
-import { createVaultKeyRepo } from '../store/vault-keys.js';
+import type { Repositories } from '../store/repositories.js';
+import { syncToDisk } from '../store/tx.js';
 import {
   generateKeyText,
   loadKeyring,
@@ -27,26 +26,26 @@ export interface OpenVault extends Vault {
 }
 
 export async function openVault(deps: {
-  db: Db;
+  store: Pick<Repositories, 'vaultKeys'>;
   clock: Clock;
   masterKey?: string | undefined;
   dataDir: string;
 }): Promise<OpenVault> {
-  const keys = createVaultKeyRepo(deps.db.kysely);
+  const keys = deps.store.vaultKeys;
   const registered = await keys.list();
   const keyring = loadKeyring({ masterKey: deps.masterKey, dataDir: deps.dataDir, mayCreate: registered.length === 0 });
   const vault = createVault(keyring);
   const configured = new Set(keyring.keys.map((k) => k.id));
   for (const row of registered) {
-    if (!configured.has(row.key_id)) {
+    if (!configured.has(row.keyId)) {
       throw new VaultKeyError(
-        `${describeSource(keyring)} does not hold master key ${row.key_id}, with which this database's secrets are encrypted ` +
+        `${describeSource(keyring)} does not hold master key ${row.keyId}, with which this database's secrets are encrypted ` +
           `(configured: ${[...configured].join(', ')}); nothing was changed`,
       );
     }
-    if (vault.decrypt(row.check_envelope, checkAad(row.key_id)) !== CHECK_TEXT) {
+    if (vault.decrypt(row.checkEnvelope, checkAad(row.keyId)) !== CHECK_TEXT) {
       throw new VaultKeyError(
-        `the check value of master key ${row.key_id} does not match: the vault_keys table was altered`,
+        `the check value of master key ${row.keyId} does not match: the vault_keys table was altered`,
       );
     }
   }
@@ -71,7 +70,14 @@ export interface RotationResult {
  * re-encrypted under it and the old ones can then be removed from the variable.
  * Stop the server while rotating: it keeps the keyring it started with.
  */
-export async function rotateKeys(deps: { db: Db; clock: Clock; vault: OpenVault }): Promise<RotationResult> {
+interface RotationDeps {
+  /** For the sync to disk after the re-encryption. */
+  db: Db;
+  store: Pick<Repositories, 'transaction'>;
+  clock: Clock;
+}
+
+export async function rotateKeys(deps: RotationDeps & { vault: OpenVault }): Promise<RotationResult> {
   const { keyring } = deps.vault;
   if (keyring.source === 'file' && keyring.file) {
     const file = keyring.file;
@@ -81,7 +87,7 @@ export async function rotateKeys(deps: { db: Db; clock: Clock; vault: OpenVault 
   return rotate(deps, keyring);
 }
 
-async function rotate(deps: { db: Db; clock: Clock }, start: Keyring): Promise<RotationResult> {
+async function rotate(deps: RotationDeps, start: Keyring): Promise<RotationResult> {
   let keyring = start;
   const previousKeyIds = keyring.keys.map((k) => k.id);
   if (keyring.file) {
@@ -94,15 +100,13 @@ async function rotate(deps: { db: Db; clock: Clock }, start: Keyring): Promise<R
   const vault = createVault(keyring);
   const now = deps.clock.now();
   let reencrypted = 0;
-  await writeTransaction(deps.db, async (trx) => {
-    const integrations = createIntegrationRepo(trx);
+  await deps.store.transaction(async ({ integrations, vaultKeys: keys }) => {
     for (const row of await integrations.listSecretEnvelopes()) {
-      if (vault.keyIdOf(row.secret_envelope) === vault.currentKeyId) continue;
+      if (vault.keyIdOf(row.secretEnvelope) === vault.currentKeyId) continue;
       const aad = integrationSecretAad(row.id);
-      await integrations.setSecretEnvelope(row.id, vault.encrypt(vault.decrypt(row.secret_envelope, aad), aad), now);
+      await integrations.setSecretEnvelope(row.id, vault.encrypt(vault.decrypt(row.secretEnvelope, aad), aad), now);
       reencrypted++;
     }
-    const keys = createVaultKeyRepo(trx);
     await keys.register(vault.currentKeyId, vault.encrypt(CHECK_TEXT, checkAad(vault.currentKeyId)), now);
     await keys.retireAllBut(vault.currentKeyId);
   });

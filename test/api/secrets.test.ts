@@ -41,8 +41,8 @@ for (const dialect of DIALECTS) {
 
     it('is stored only as an envelope that decrypts back to it', async () => {
       const row = await createIntegrationRepo(app.ctx.db.kysely).get('c0ffee00-0000-4000-8000-000000000001');
-      assert.ok(row && !row.secret_envelope.includes(SECRET));
-      assert.equal(app.ctx.vault.decrypt(row.secret_envelope, integrationSecretAad(row.id)), SECRET);
+      assert.ok(row && !row.secretEnvelope.includes(SECRET));
+      assert.equal(app.ctx.vault.decrypt(row.secretEnvelope, integrationSecretAad(row.id)), SECRET);
     });
 
     it('is not in the database', async () => {

@@ -57,7 +57,21 @@ describe('Collect Now and run history', () => {
     const beta = res.body.outcomes.find((o: any) => o.dataType === 'nonInteractiveSignIns');
     assert.deepEqual(Object.keys(beta.stats.eventTypes), ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity']);
     const shown = await analyst.get<any>(`/api/integrations/${ids.contoso}`);
-    assert.equal(shown.body.integration.storedData.signIns, truth.count + beta.stats.inserted);
+    // what is stored, per sign-in event type and per data set, as the runs stored it
+    const stored = shown.body.integration.storedData;
+    assert.deepEqual(stored.signIns, {
+      interactiveUser: truth.count,
+      ...Object.fromEntries(Object.entries(beta.stats.eventTypes).map(([t, s]: [string, any]) => [t, s.inserted])),
+    });
+    const outcome = (t: string) => res.body.outcomes.find((o: any) => o.dataType === t);
+    assert.equal(stored.records.users, outcome('users').stats.inserted);
+    assert.equal(stored.records.licences, outcome('licences').stats.inserted);
+    assert.equal(
+      stored.records.applications + stored.records.servicePrincipals,
+      outcome('applications').stats.inserted,
+      'one data type fills both',
+    );
+    assert.ok(stored.records.groupMembers > 0 && stored.records.appCredentials > 0, JSON.stringify(stored.records));
   });
 
   test('the run history shows the run with its counts; analysts read it', async () => {
@@ -159,7 +173,7 @@ describe('Collect Now and run history', () => {
     const { createScheduler } = await import('../../src/collect/scheduler.js');
     const repo = createCollectionRepo(app.ctx.db);
     const scheduler = createScheduler({
-      db: app.ctx.db,
+      store: app.ctx.store,
       clock: app.clock,
       log: app.ctx.log,
       integrations: app.ctx.integrations,

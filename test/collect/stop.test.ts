@@ -166,7 +166,7 @@ describe('clean stops', () => {
     assert.equal(stopped.guidance, GUIDANCE);
     assert.equal(stopped.progress, null);
     const row = (await createCollectionRepo(ctx.db).listRuns(id)).find((r) => r.id === running.id)!;
-    assert.ok(Number(row.lease_until) <= Number(row.ended_at), 'the lease ends with the run');
+    assert.ok(row.leaseUntil.getTime() <= row.endedAt!.getTime(), 'the lease ends with the run');
     const truthAll = await sim.control(
       'GET',
       `/truth/signins?tenant=contoso&since=${stopped.stats.from as string}&until=${stopped.stats.to as string}`,
@@ -418,7 +418,7 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
     await sim.control('PATCH', '/faults', { latencyMs: 300 });
     try {
       const scheduler = createScheduler({
-        db: app.ctx.db,
+        store: app.ctx.store,
         clock: app.clock,
         log: app.ctx.log,
         integrations: app.ctx.integrations,
@@ -470,7 +470,7 @@ describe('the supervisor: scheduled runs and Collect Now, stopped together', () 
     // (a new supervisor stands for the restarted process)
     const supervisor = createSupervisor({ collector: app.ctx.collector });
     const scheduler = createScheduler({
-      db: app.ctx.db,
+      store: app.ctx.store,
       clock: app.clock,
       log: app.ctx.log,
       integrations: app.ctx.integrations,

@@ -9,12 +9,14 @@ import { exportQuery } from '../../src/api/routes/export/schema.js';
 import { exportChunks, planExport } from '../../src/export/export.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
+import { createRepositories } from '../../src/store/repositories.js';
 import * as m0001 from '../../src/store/migrations/0001_foundation.js';
 import * as m0002 from '../../src/store/migrations/0002_integration_state.js';
 import * as m0003 from '../../src/store/migrations/0003_collection.js';
 import * as m0004 from '../../src/store/migrations/0004_collection_sweep.js';
 import * as m0005 from '../../src/store/migrations/0005_datasets.js';
 import * as m0006 from '../../src/store/migrations/0006_collection_chains.js';
+import { countStored } from '../../src/store/migrations/0009_stored_counts.js';
 import { createSignInRepo } from '../../src/store/signins.js';
 import type { ConversionProgress } from '../../src/store/signins-conversion.js';
 import { signIns, take } from '../fixtures/signin-factory.js';
@@ -35,7 +37,12 @@ type Old = Kysely<Record<string, Record<string, unknown>>>;
 
 async function text(db: Db, integrationId: string, type: string): Promise<string> {
   let out = '';
-  for await (const chunk of exportChunks(db, integrationId, planExport(exportQuery.parse({ type })))) out += chunk;
+  for await (const chunk of exportChunks(
+    createRepositories(db),
+    integrationId,
+    planExport(exportQuery.parse({ type })),
+  ))
+    out += chunk;
   return out;
 }
 
@@ -112,7 +119,7 @@ for (const dialect of DIALECTS) {
 
       const seen: ConversionProgress[] = [];
       const outcome = await migrate(db, { onConversion: (p) => seen.push(p) });
-      assert.deepEqual(outcome.applied, ['0007_compact_signins', '0008_compact_audits']);
+      assert.deepEqual(outcome.applied, ['0007_compact_signins', '0008_compact_audits', '0009_stored_counts']);
       assert.equal(outcome.converted, 2_300);
       assert.deepEqual(seen.at(-1), { converted: 2_300, total: 2_300 });
 
@@ -125,6 +132,18 @@ for (const dialect of DIALECTS) {
         for (const s of after) assert.equal(s.raw, raw.get(s.id), `${s.id} byte for byte`);
         assert.equal(await repo.count(integration), before.length, 'counted as converted');
       }
+      // the kept counts: sign-ins per event type (kept by the writer as the conversion stored them),
+      // records per data set; counting the store again gives the same
+      const { datasets } = createRepositories(db);
+      const kept = async () => ({
+        signIns: await repo.countsPerEventType('int-1'),
+        records: await datasets.counts('int-1'),
+      });
+      assert.deepEqual(await kept(), { signIns: { interactiveUser: 1_800 }, records: { directoryAudits: 300 } });
+      await db.kysely.deleteFrom('signin_counts').execute();
+      await db.kysely.deleteFrom('dataset_counts').execute();
+      await countStored(db.kysely as Kysely<unknown>, T);
+      assert.deepEqual(await kept(), { signIns: { interactiveUser: 1_800 }, records: { directoryAudits: 300 } });
       const exported = (await text(db, 'int-1', 'signIns')).trim().split('\n');
       assert.deepEqual(new Set(exported), new Set(rows.filter((r) => r.integration_id === 'int-1').map((r) => r.raw)));
       const auditLines = (await text(db, 'int-1', 'directoryAudits')).trim().split('\n');

@@ -65,7 +65,13 @@ function printIntegration(i: IntegrationView): void {
     `${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}${endpoints}, status ${i.status}\n`,
   );
   if (i.secretDaysLeft !== null) process.stdout.write(`  client secret expires in ${i.secretDaysLeft} days\n`);
-  process.stdout.write(`  collected: ${i.storedData.signIns} sign-ins\n`);
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ') || 'none';
+  const signIns = Object.values(i.storedData.signIns).reduce((a, b) => a + b, 0);
+  process.stdout.write(`  stored sign-ins: ${signIns} (${list(i.storedData.signIns)})\n`);
+  process.stdout.write(`  stored records: ${list(i.storedData.records)}\n`);
   const on = Object.entries(i.settings.dataTypes)
     .filter(([, v]) => v)
     .map(([k]) => k);

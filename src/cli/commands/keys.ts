@@ -11,7 +11,7 @@ export function registerKeyCommands(program: Command): void {
     .action((opts: { json?: boolean }) =>
       withContext(async (ctx) => {
         const { rotateKeys } = await import('../../vault/service.js');
-        const result = await rotateKeys({ db: ctx.db, clock: ctx.clock, vault: ctx.vault });
+        const result = await rotateKeys({ db: ctx.db, store: ctx.store, clock: ctx.clock, vault: ctx.vault });
         await ctx.audit.record({
           actor: cliActor(),
           action: 'keys.rotate',

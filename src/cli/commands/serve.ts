@@ -37,7 +37,7 @@ export async function serveUntilStopped(
   ]);
   const server = await buildServer(ctx);
   const scheduler = createScheduler({
-    db: ctx.db,
+    store: ctx.store,
     clock: ctx.clock,
     log: ctx.log,
     integrations: ctx.integrations,

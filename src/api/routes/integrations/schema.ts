@@ -141,7 +141,22 @@ export const integrationView = z.object({
   }),
   secretExpiresAt: z.string().nullable(),
   secretDaysLeft: z.number().nullable(),
-  storedData: z.object({ signIns: z.number() }),
+  storedData: z
+    .object({
+      signIns: z
+        .record(z.string(), z.number())
+        .describe(
+          'sign-ins stored per event type: interactiveUser (the signIns data type); nonInteractiveUser, ' +
+            'servicePrincipal and managedIdentity (nonInteractiveSignIns). Kept as they are stored.',
+        ),
+      records: z
+        .record(z.string(), z.number())
+        .describe(
+          'records present per data set (users, groups, groupMembers, applications, appCredentials, …), ' +
+            'as counted at the end of the last run that filled it',
+        ),
+    })
+    .describe('what is stored; a data set never collected is absent'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
