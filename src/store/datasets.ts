@@ -233,9 +233,58 @@ export const DATASETS = {
       correlation_id: (r) => str(r.correlationId),
     },
   },
-} satisfies Record<string, DatasetSpec>;
+} as const satisfies Record<string, DatasetSpec>;
 
 export type DatasetName = keyof typeof DATASETS;
+
+/** What every data set row has besides its typed columns (migrations 0005 and 0008). */
+interface DatasetRowBase {
+  integration_id: string;
+  /** Graph's id of the record. */
+  id: string;
+  /** The collection pass that last saw it. */
+  generation: number;
+  /** When it left the tenant (null: present), and why. */
+  deleted_at: number | null;
+  removed_reason: string | null;
+  collected_at: number;
+  /** The Graph record as JSON; empty when it is kept in a block (`blocks`). */
+  raw: string;
+  block_id: number | null;
+  block_pos: number | null;
+  digest: number | null;
+}
+
+/** A data set's table: its typed columns, each of the type its extractor in DATASETS gives. */
+type DatasetTable<S extends DatasetSpec> = DatasetRowBase & {
+  [C in keyof S['columns']]: ReturnType<S['columns'][C]>;
+};
+
+/** The data set tables by name, for Kysely (schema.ts), derived from DATASETS so they are written once. */
+export type DatasetTables = {
+  [N in DatasetName as (typeof DATASETS)[N]['table']]: DatasetTable<(typeof DATASETS)[N]>;
+} & {
+  group_members: {
+    integration_id: string;
+    group_id: string;
+    member_id: string;
+    member_type: string;
+    generation: number;
+  };
+  app_credentials: {
+    integration_id: string;
+    owner_id: string;
+    owner_kind: string;
+    key_id: string;
+    app_id: string | null;
+    owner_display_name: string | null;
+    credential_type: string;
+    display_name: string | null;
+    hint: string | null;
+    start_at: number | null;
+    end_at: number | null;
+  };
+};
 
 export interface DatasetCounts {
   inserted: number;
@@ -345,10 +394,10 @@ export interface StreamQuery {
   batch?: number;
 }
 
-// The tables are described by DATASETS at run time, not by the Kysely schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyKysely = Kysely<any>;
-const untyped = (k: Kysely<Database>): AnyKysely => k as unknown as AnyKysely;
+// Queries that serve every data set name their table and columns from DATASETS at run time: they
+// see the tables as rows of unknown values, which they convert where they read them.
+type UntypedKysely = Kysely<Record<string, Record<string, unknown>>>;
+const untyped = (k: Kysely<Database>): UntypedKysely => k as unknown as UntypedKysely;
 
 /** Rows a purge deletes per transaction: a few tens of milliseconds of SQLite's write lock. */
 const PURGE_BATCH_ROWS = 5_000;
@@ -362,9 +411,10 @@ export interface AssignmentNames {
 }
 
 export function createDatasetRepo(db: Db) {
-  const k = untyped(db.kysely);
+  const typed = db.kysely;
+  const k = untyped(typed);
   /** A write transaction over the untyped tables. */
-  const write = <T>(fn: (trx: AnyKysely) => Promise<T>): Promise<T> => writeTransaction(db, (t) => fn(untyped(t)));
+  const write = <T>(fn: (trx: UntypedKysely) => Promise<T>): Promise<T> => writeTransaction(db, (t) => fn(untyped(t)));
 
   /**
    * Event records kept in blocks: new records and changed versions (another digest, or back after
@@ -462,7 +512,7 @@ export function createDatasetRepo(db: Db) {
 
   /** A batch of rows with their records, out of their blocks, as `raw` (read in the rows' snapshot). */
   async function withRecords(
-    trx: AnyKysely,
+    trx: UntypedKysely,
     blocks: string,
     rows: Array<Record<string, unknown>>,
   ): Promise<Array<Record<string, unknown>>> {
@@ -482,7 +532,7 @@ export function createDatasetRepo(db: Db) {
   }
 
   async function replaceCredentials(
-    trx: AnyKysely,
+    trx: UntypedKysely,
     spec: DatasetSpec,
     integrationId: string,
     ownerIds: string[],
@@ -502,7 +552,7 @@ export function createDatasetRepo(db: Db) {
         .execute();
   }
 
-  async function dropCredentialsOfGone(trx: AnyKysely, spec: DatasetSpec, integrationId: string): Promise<void> {
+  async function dropCredentialsOfGone(trx: UntypedKysely, spec: DatasetSpec, integrationId: string): Promise<void> {
     if (!spec.credentials) return;
     await trx
       .deleteFrom('app_credentials')
@@ -771,41 +821,39 @@ export function createDatasetRepo(db: Db) {
         { type: string; displayName: string | null; userPrincipalName: string | null }
       >();
       if (roleIds.length > 0) {
-        const defs = await k
+        const defs = await typed
           .selectFrom('role_definitions')
           .select(['id', 'template_id', 'display_name'])
           .where('integration_id', '=', integrationId)
           .where((eb) => eb.or([eb('id', 'in', roleIds), eb('template_id', 'in', roleIds)]))
           .execute();
         for (const d of defs)
-          for (const key of [d.id, d.template_id])
-            if (key && d.display_name) roles.set(String(key), String(d.display_name));
+          for (const key of [d.id, d.template_id]) if (key && d.display_name) roles.set(key, d.display_name);
       }
       if (principalIds.length > 0) {
-        const users = await k
+        const users = await typed
           .selectFrom('directory_users')
           .select(['id', 'display_name', 'user_principal_name'])
           .where('integration_id', '=', integrationId)
           .where('id', 'in', principalIds)
           .execute();
         for (const u of users)
-          principals.set(String(u.id), {
+          principals.set(u.id, {
             type: 'user',
-            displayName: u.display_name ?? null,
-            userPrincipalName: u.user_principal_name ?? null,
+            displayName: u.display_name,
+            userPrincipalName: u.user_principal_name,
           });
         for (const [table, type] of [
           ['directory_groups', 'group'],
           ['service_principals', 'servicePrincipal'],
         ] as const) {
-          const named = await k
+          const named = await typed
             .selectFrom(table)
             .select(['id', 'display_name'])
             .where('integration_id', '=', integrationId)
             .where('id', 'in', principalIds)
             .execute();
-          for (const n of named)
-            principals.set(String(n.id), { type, displayName: n.display_name ?? null, userPrincipalName: null });
+          for (const n of named) principals.set(n.id, { type, displayName: n.display_name, userPrincipalName: null });
         }
       }
       return { roles, principals };
@@ -832,7 +880,7 @@ export function createDatasetRepo(db: Db) {
           .where('integration_id', '=', integrationId);
         if (presentOnly) q = q.where('deleted_at', 'is', null);
         const records = Number((await q.executeTakeFirstOrThrow()).n);
-        await db.kysely
+        await typed
           .insertInto('dataset_counts')
           .values({ integration_id: integrationId, data_set: name, records, counted_at: now })
           .onConflict((oc) => oc.columns(['integration_id', 'data_set']).doUpdateSet({ records, counted_at: now }))
@@ -842,7 +890,7 @@ export function createDatasetRepo(db: Db) {
 
     /** The records present per data set, as last counted (a data set never collected is absent). */
     async counts(integrationId: string): Promise<Record<string, number>> {
-      const rows = await db.kysely
+      const rows = await typed
         .selectFrom('dataset_counts')
         .select(['data_set', 'records'])
         .where('integration_id', '=', integrationId)
@@ -882,7 +930,7 @@ export function createDatasetRepo(db: Db) {
           if (deleted < rows) break;
         }
       }
-      await db.kysely.deleteFrom('dataset_counts').where('integration_id', '=', integrationId).execute();
+      await typed.deleteFrom('dataset_counts').where('integration_id', '=', integrationId).execute();
       return out;
     },
   };

@@ -1,6 +1,7 @@
 // Table types for Kysely. Times are epoch milliseconds (integer / bigint) in both dialects, so
 // one code path reads and compares them; booleans are 0/1 integers for the same reason.
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { DatasetTables } from './datasets.js';
 import type { TextColumn } from './signin-columns.js';
 
 export type Role = 'admin' | 'helpdesk' | 'analyst';
@@ -196,7 +197,10 @@ export type SignInTable = {
   digest: number;
 } & Record<TextColumn, number | null>;
 
-export interface Database {
+/** Every table: idsight's own, and the data sets (datasets.ts describes those, once). */
+export type Database = CoreTables & DatasetTables;
+
+interface CoreTables {
   dashboard_users: DashboardUserTable;
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
