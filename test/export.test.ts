@@ -3,6 +3,7 @@
 // back with its header, ISO times and neutralised formulas, windows filter, every mistake gets
 // its own error, the CLI writes a private file atomically, and the API streams to any role.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -242,6 +243,51 @@ for (const dialect of DIALECTS)
       // jsonl keeps the record as Graph sent it
       const raw = lines(await exported({ type: 'users' })).map((l) => JSON.parse(l));
       assert.equal(raw.find((u) => u.id === formulaUserId).displayName, FORMULA);
+    });
+
+    test('csv of hostile names: one row per user, and no cell nor line starts as a formula, read by csv-parse and by Python', async () => {
+      const names = [
+        "Jane Doe\n=cmd|' /C calc'!A0",
+        '\r=1+1',
+        'x\r\n+SUM(1)',
+        'a\n\n-2+3',
+        'ok\r\r=1',
+        '@SUM(1)',
+        '\t=1',
+        '\uFF1D1+1',
+        'y\n\uFF20A1',
+        '"quoted",\n=1',
+      ];
+      const users = names.map((displayName, i) => ({ id: `hostile-${i}`, displayName }));
+      await app.ctx.store.datasets.upsert(DATASETS.users, 'hostile', users, { generation: 1, collectedAt: T0 });
+      const out = await exported({ type: 'users', format: 'csv' }, 'hostile');
+      const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+      const python = spawnSync(
+        'python3',
+        [
+          '-c',
+          "import csv, io, json, sys; print(json.dumps(list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, newline='')))))",
+        ],
+        { input: out },
+      );
+      assert.equal(python.status, 0, python.stderr.toString());
+      for (const [reader, table] of [
+        ['csv-parse', parse(out) as string[][]],
+        ['python', JSON.parse(python.stdout.toString()) as string[][]],
+      ] as const) {
+        const [header, ...rows] = table;
+        assert.equal(rows.length, names.length, `${reader}: one row per user`);
+        const name = header!.indexOf('display_name');
+        for (const row of rows) {
+          assert.equal(row.length, header!.length, reader);
+          for (const cell of row) assert.doesNotMatch(cell, formulaStart, `${reader}: ${JSON.stringify(cell)}`);
+          // the name is all there, a quote before each formula start
+          const original = names[Number(row[0]!.slice('hostile-'.length))]!;
+          assert.equal(row[name]!.replace(/(^|[\r\n])'/g, '$1'), original, reader);
+        }
+      }
+      for (const line of out.split(/\r\n|\r|\n/)) assert.doesNotMatch(line, formulaStart, JSON.stringify(line));
+      await app.ctx.store.datasets.purge('hostile');
     });
 
     test('csv of sign-ins: typed columns with the Graph id first; numbers stay numbers, text that looks like a formula does not', async () => {

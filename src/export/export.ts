@@ -220,15 +220,23 @@ async function* withAssignmentNames(
   yield* flush();
 }
 
+/** A line break followed by what a spreadsheet would start a formula with (see CSV). */
+const FORMULA_AFTER_BREAK = /(\r\n|\r|\n)(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g;
+
 const CSV: CsvOptions = {
   record_delimiter: 'windows', // RFC 4180: CRLF
   // Formula (CSV) injection: names, display names and the like come from the tenant, and anyone
   // who can create a user or app there chooses them. A spreadsheet opening the export runs a
-  // cell that starts with = + - @ (or tab or CR, which some strip first) as a formula —
-  // =HYPERLINK(...) can send the row's data away, DDE can run commands. csv-stringify prefixes
-  // such cells with a single quote, which makes them text (OWASP's advice). Numbers stay
-  // numbers (a negative longitude is not a formula); times and booleans never start so.
+  // cell that starts with = + - @ (or tab or CR, which some strip first; or their full-width
+  // forms) as a formula — =HYPERLINK(...) can send the row's data away, DDE can run commands.
+  // csv-stringify prefixes such cells with a single quote, which makes them text (OWASP's
+  // advice). Numbers stay numbers (a negative longitude is not a formula); times and booleans
+  // never start so. A line break inside a cell is quoted (csv-stringify quotes only the whole
+  // CRLF), and a formula start after it is neutralised too: a reader that splits lines first
+  // must not find a formula at the start of one.
   escape_formulas: true,
+  quoted_match: /[\r\n]/,
+  cast: { string: (value) => value.replace(FORMULA_AFTER_BREAK, "$1'") },
 };
 
 /** Output flushed when this much is buffered: few, large writes, and a bounded buffer. */
