@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { Context } from '../context.js';
 import { AppError, ValidationError, VaultKeyError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { UnsafeFileError } from '../private-files.js';
 import { parseInput } from '../validation.js';
 
 export class UsageError extends Error {}
@@ -37,7 +38,8 @@ export function exitCodeFor(err: unknown): number {
     err instanceof ConfigError ||
     err instanceof UsageError ||
     err instanceof ValidationError ||
-    err instanceof VaultKeyError
+    err instanceof VaultKeyError ||
+    err instanceof UnsafeFileError
   )
     return 2;
   return 1;

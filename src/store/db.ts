@@ -1,5 +1,4 @@
 // The database behind one door: Kysely over better-sqlite3 (embedded default) or pg.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
@@ -16,6 +15,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { SignInWriter } from './signin-writer.js';
 import { openSqlite } from './sqlite-connection.js';
+import { assertPrivate, ensurePrivateDir, ensurePrivateFile } from '../private-files.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -72,7 +72,11 @@ export function openDb(options: DbOptions): Db {
   // the sign-in writer's threads open the file too: an in-memory database would be a different one each
   if (options.sqlitePath === ':memory:' || options.sqlitePath === '')
     throw new Error('idsight needs an SQLite file, not an in-memory database');
-  mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
+  // SQLite gives the -wal and -shm files the database file's own mode: a private file made first
+  // keeps all three private
+  ensurePrivateDir(path.dirname(options.sqlitePath));
+  ensurePrivateFile(options.sqlitePath);
+  for (const suffix of ['', '-wal', '-shm']) assertPrivate(`${options.sqlitePath}${suffix}`, 'the database file');
   const sqlite = openSqlite(options.sqlitePath);
   sqlite.pragma('busy_timeout = 0'); // this thread waits for the write lock asynchronously (PatientSqliteDialect)
   const kysely = new Kysely<Database>({ dialect: new PatientSqliteDialect({ database: withStatementCache(sqlite) }) });

@@ -11,12 +11,12 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { VaultKeyError } from '../errors.js';
+import { assertPrivate, ensurePrivateDir } from '../private-files.js';
 
 export interface MasterKey {
   id: string;
@@ -71,6 +71,7 @@ export function parseKeys(text: string, origin: string): MasterKey[] {
 export function loadKeyring(options: { masterKey?: string | undefined; dataDir: string; mayCreate: boolean }): Keyring {
   if (options.masterKey) return { keys: parseKeys(options.masterKey, 'IDSIGHT_MASTER_KEY'), source: 'env' };
   const file = path.join(options.dataDir, KEY_FILE_NAME);
+  ensurePrivateDir(options.dataDir);
   if (!existsSync(file)) {
     if (!options.mayCreate) {
       throw new VaultKeyError(
@@ -84,12 +85,7 @@ export function loadKeyring(options: { masterKey?: string | undefined; dataDir: 
 }
 
 export function readKeyFile(file: string): Keyring {
-  const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new VaultKeyError(
-      `the master key file ${file} is readable by other users (mode ${mode.toString(8)}): run chmod 600 on it`,
-    );
-  }
+  assertPrivate(file, 'the master key file');
   return { keys: parseKeys(readFileSync(file, 'utf8'), file), source: 'file', file };
 }
 
