@@ -20,7 +20,7 @@ import { signedInUser, startApp, T0, type TestApp } from './helpers/app.js';
 import { DIALECTS, skipReason, tempDir } from './helpers/databases.js';
 import { ApiClient } from './helpers/http.js';
 import { storedSignIns } from './helpers/signins.js';
-import { runIdsight } from './helpers/cli.js';
+import { childEnv, ROOT, runIdsight } from './helpers/cli.js';
 import { simulatedCredentials, startTestSimulator, type TestSimulator } from './helpers/simulator.js';
 
 const DAY = 86_400_000;
@@ -578,6 +578,30 @@ for (const dialect of DIALECTS)
       );
       const denied = await app.ctx.audit.list({ limit: 100, action: 'integrations.export', outcome: 'denied' });
       assert.ok(denied.some((e) => e.status === 401));
+    });
+
+    test('CLI: to a terminal, the control characters of Graph text show as escapes; to a pipe, the export is exact', async () => {
+      const name = 'Eve\x1b]0;pwned\x07\x1b[2J\u202eevil\x9b';
+      await app.ctx.store.datasets.upsert(DATASETS.users, id, [{ id: 'tty-user', displayName: name }], {
+        generation: 1,
+        collectedAt: T0,
+      });
+      try {
+        const args = ['export', id, '--type', 'users', '--format', 'csv'];
+        const piped = await idsight(args, cliEnv());
+        assert.equal(piped.code, 0, piped.stderr);
+        assert.ok(piped.stdout.includes(name), 'a pipe gets the text as Graph sent it');
+        // `script` runs the command on a pseudo-terminal, as a user at a shell would
+        const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args].join(' ');
+        const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: childEnv(cliEnv()) });
+        const shown = tty.stdout.toString();
+        assert.equal(tty.status, 0, tty.stderr.toString() + shown);
+        assert.ok(shown.includes('Eve\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil\\x9b'), shown.slice(0, 2000));
+        // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+        assert.ok(!/[\x1b\x07\x9b\u202e]/.test(shown), 'no control character reaches the terminal');
+      } finally {
+        await app.ctx.store.datasets.markRemoved(DATASETS.users, id, [{ id: 'tty-user', reason: 'test' }], T0);
+      }
     });
 
     test('CLI: export to a file (0600, written whole, summary on stderr), to stdout, and exit 2 on a bad --type', async () => {

@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { AppError, ValidationError, VaultKeyError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { UnsafeFileError } from '../private-files.js';
-import { parseInput } from '../validation.js';
+import { parseInput, visible } from '../validation.js';
 
 export class UsageError extends Error {}
 
@@ -52,7 +52,7 @@ export function reportError(err: unknown): void {
       : err instanceof Error
         ? err.message
         : String(err);
-  process.stderr.write(`idsight: ${message}\n`);
+  process.stderr.write(`idsight: ${visible(message)}\n`);
 }
 
 /** Runs a command body with a context; maps errors to a message on stderr and an exit code. */
@@ -119,7 +119,13 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printTable(rows: Array<Record<string, string>>, columns: string[]): void {
+/** Text for people, on standard output: Graph's text among it shows its control characters as escapes. */
+export function say(text: string): void {
+  process.stdout.write(visible(text));
+}
+
+export function printTable(records: Array<Record<string, string>>, columns: string[]): void {
+  const rows = records.map((r) => Object.fromEntries(columns.map((c) => [c, visible(r[c] ?? '')])));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -127,7 +133,7 @@ export function printTable(rows: Array<Record<string, string>>, columns: string[
       .join('  ')
       .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
-  for (const r of rows) process.stdout.write(`${line(columns.map((c) => r[c] ?? ''))}\n`);
+  for (const r of rows) process.stdout.write(`${line(columns.map((c) => r[c]!))}\n`);
 }
 
 /**

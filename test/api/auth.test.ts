@@ -259,6 +259,9 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(created.status, 201);
       assert.match(created.body.token, /^idst_/);
+      const bell = await c.post<any>('/api/tokens', { name: 'ring\x07' });
+      assert.equal(bell.status, 400);
+      assert.equal(bell.body.error.message, 'body.name: must not contain line breaks or control characters');
       assert.ok(created.body.token.startsWith(created.body.info.prefix));
       const stored = await app.ctx.db.kysely.selectFrom('api_tokens').selectAll().execute();
       assert.ok(!JSON.stringify(stored).includes(created.body.token), 'token stored only as a hash');

@@ -90,6 +90,10 @@ for (const dialect of DIALECTS) {
         [{ clientSecret: '   ' }, /client secret is empty/],
         [{ clientSecret: '0b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8' }, /looks like the client secret ID/],
         [{ cloud: 'custom', graphUrl: undefined }, /custom cloud needs/],
+        // a name is shown in terminals and pages: escape sequences and bidi overrides are refused
+        [{ name: 'Evil\x1b[2J' }, /^body\.name: must not contain line breaks or control characters$/],
+        [{ name: 'Evil\u202eliveD' }, /^body\.name: must not contain line breaks or control characters$/],
+        [{ name: 'two\nlines' }, /^body\.name: must not contain line breaks or control characters$/],
       ];
       for (const [change, message] of cases) {
         const res = await admin.post<any>('/api/integrations', {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import type { ConversionProgress } from '../../store/signins-conversion.js';
-import { exitCodeFor, printJson, reportError } from '../run.js';
+import { exitCodeFor, printJson, reportError, say } from '../run.js';
 
 /** A conversion's progress on stderr: a line that rewrites itself at a terminal, JSON lines otherwise (at most twice a second). */
 function conversionProgress(json: boolean): (p: ConversionProgress) => void {
@@ -41,7 +41,7 @@ export function registerDbCommands(program: Command): void {
           else {
             const converted =
               outcome.converted > 0 ? `; ${outcome.converted} sign-ins converted to the compact store` : '';
-            process.stdout.write(
+            say(
               `database ${db.location} (${db.dialect}): applied ${outcome.applied.length} of ${outcome.total} migrations${converted}; up to date\n`,
             );
           }

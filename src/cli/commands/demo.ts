@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import type { Context } from '../../context.js';
 import { assertCanListen, type PortSource } from '../ports.js';
-import { audited, exitCodeFor, printTable, reportError, UsageError } from '../run.js';
+import { audited, exitCodeFor, printTable, reportError, say, UsageError } from '../run.js';
 import { gracefulStop } from '../signals.js';
 import { apiPort, serveUntilStopped } from './serve.js';
 import { progressPrinter } from './collect.js';
@@ -77,7 +77,7 @@ export function registerDemoCommand(program: Command): void {
           await opened.close();
           await sim.close();
         });
-        const out = (line: string) => process.stdout.write(`${line}\n`);
+        const out = (line: string) => say(`${line}\n`);
         out(`Simulated Entra tenant (attack scenario, ${opts.users} users, 30 days) at ${sim.url}`);
 
         // the demo's own changes are in the audit log like any other CLI command's

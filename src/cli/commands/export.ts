@@ -6,6 +6,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { EXPORT_TYPES, exportQuery } from '../../api/routes/export/schema.js';
 import { exportDetail, openExport, type OpenExport } from '../../export/export.js';
+import { visible } from '../../validation.js';
 import { cliActor, parseFlags, withIntegration } from '../run.js';
 
 interface ExportFlags {
@@ -28,6 +29,9 @@ async function toStdout(exp: OpenExport): Promise<number> {
     else failure = err;
   };
   out.on('error', onError);
+  // A terminal shows the tenant's text, not its control characters: an escape sequence in a
+  // display name must not steer it. A pipe or a file gets the export exactly.
+  const shown = out.isTTY ? visible : (chunk: string) => chunk;
   const writable = () =>
     new Promise<void>((resolve) => {
       const done = () => {
@@ -40,8 +44,9 @@ async function toStdout(exp: OpenExport): Promise<number> {
     for await (const chunk of exp.chunks) {
       if (failure) throw failure;
       if (closed) break;
-      bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await writable();
+      const text = shown(chunk);
+      bytes += Buffer.byteLength(text);
+      if (!out.write(text)) await writable();
     }
     if (failure) throw failure;
   } finally {

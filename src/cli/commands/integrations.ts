@@ -5,17 +5,24 @@ import { permissionsToGrant } from '../../integrations/capabilities.js';
 import { integrationInput, integrationPatch, type ReportView } from '../../api/routes/integrations/schema.js';
 import { ConnectionFailedError, type IntegrationView } from '../../integrations/service.js';
 import { parseInput } from '../../validation.js';
-import { audited, printJson, printTable, readStdinLine, UsageError, withContext, withIntegration } from '../run.js';
+import {
+  audited,
+  printJson,
+  printTable,
+  readStdinLine,
+  say,
+  UsageError,
+  withContext,
+  withIntegration,
+} from '../run.js';
 
 /** The connectivity verdict and the capability table, as an administrator reads them. */
 function printReport(report: ReportView): void {
-  process.stdout.write(`${report.message}\n`);
+  say(`${report.message}\n`);
   if (report.problem)
-    process.stdout.write(
-      `  ${report.problem.guidance}${report.problem.microsoftCode ? ` (${report.problem.microsoftCode})` : ''}\n`,
-    );
+    say(`  ${report.problem.guidance}${report.problem.microsoftCode ? ` (${report.problem.microsoftCode})` : ''}\n`);
   if (report.capabilities.length === 0) return;
-  process.stdout.write(`\nMode: ${report.mode}\n\n`);
+  say(`\nMode: ${report.mode}\n\n`);
   printTable(
     report.capabilities.map((c) => ({
       'data type': c.label,
@@ -24,7 +31,7 @@ function printReport(report: ReportView): void {
     })),
     ['data type', 'available', 'why'],
   );
-  process.stdout.write('\n');
+  say('\n');
   printTable(
     // the actions themselves are not built yet: what the tenant granted is all there is to say
     report.actions.map((a) => ({
@@ -35,7 +42,7 @@ function printReport(report: ReportView): void {
     ['remediation', 'permission granted', 'missing'],
   );
   if (report.ownSecret) {
-    process.stdout.write(
+    say(
       'unavailable' in report.ownSecret
         ? `\nClient secret expiry: unknown (${report.ownSecret.unavailable})\n`
         : `\nClient secret ${report.ownSecret.hint}… expires ${report.ownSecret.endDateTime.slice(0, 10)} (${report.ownSecret.daysLeft} days left)\n`,
@@ -52,7 +59,7 @@ function refused(err: unknown, outcome: Record<string, boolean>, kept: string, j
   if (json) printJson({ ...outcome, report: err.report });
   else {
     printReport(err.report);
-    process.stdout.write(`\n${kept}\n`);
+    say(`\n${kept}\n`);
   }
   process.exitCode = 1;
 }
@@ -61,23 +68,23 @@ function printIntegration(i: IntegrationView): void {
   const endpoints = i.customCloud
     ? ` (authority ${i.customCloud.authorityHost}, Graph ${i.customCloud.graphUrl}${i.customCloud.hasCaCertificate ? ', own CA' : ''})`
     : '';
-  process.stdout.write(
+  say(
     `${i.name} (${i.id})\n  tenant ${i.tenantId}, app ${i.clientId}, cloud ${i.cloud}${endpoints}, status ${i.status}\n`,
   );
-  if (i.secretDaysLeft !== null) process.stdout.write(`  client secret expires in ${i.secretDaysLeft} days\n`);
+  if (i.secretDaysLeft !== null) say(`  client secret expires in ${i.secretDaysLeft} days\n`);
   const list = (counts: Record<string, number>) =>
     Object.entries(counts)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ') || 'none';
   const signIns = Object.values(i.storedData.signIns).reduce((a, b) => a + b, 0);
-  process.stdout.write(`  stored sign-ins: ${signIns} (${list(i.storedData.signIns)})\n`);
-  process.stdout.write(`  stored records: ${list(i.storedData.records)}\n`);
+  say(`  stored sign-ins: ${signIns} (${list(i.storedData.signIns)})\n`);
+  say(`  stored records: ${list(i.storedData.records)}\n`);
   const on = Object.entries(i.settings.dataTypes)
     .filter(([, v]) => v)
     .map(([k]) => k);
-  process.stdout.write(`  data types on: ${on.join(', ') || 'none'}\n`);
+  say(`  data types on: ${on.join(', ') || 'none'}\n`);
   const s = i.settings;
-  process.stdout.write(
+  say(
     `  event logs read up to now − ${s.lagMinutes} min, re-reading ${s.overlapMinutes} min; ` +
       `beta sign-in streams: ${s.signInEventTypes.join(', ') || 'none'}\n`,
   );
@@ -142,7 +149,7 @@ export function registerIntegrationCommands(program: Command): void {
     .action((opts: { readwrite?: boolean; json?: boolean }) => {
       const list = permissionsToGrant(Boolean(opts.readwrite));
       if (opts.json) return printJson(list);
-      process.stdout.write(
+      say(
         'In the Entra admin center: App registrations → the app → API permissions → Add a permission → Microsoft Graph →\n' +
           `Application permissions; add these, then "Grant admin consent". Step by step: ${APP_REGISTRATION_DOC}\n\n`,
       );
@@ -150,8 +157,7 @@ export function registerIntegrationCommands(program: Command): void {
         list.map((p) => ({ permission: p.permission, set: p.set, 'what it allows': p.allows.join('; ') })),
         ['permission', 'set', 'what it allows'],
       );
-      if (!opts.readwrite)
-        process.stdout.write('\nRemediation (read/write) needs more: idsight integrations permissions --readwrite\n');
+      if (!opts.readwrite) say('\nRemediation (read/write) needs more: idsight integrations permissions --readwrite\n');
     });
 
   cmd
@@ -209,13 +215,13 @@ export function registerIntegrationCommands(program: Command): void {
           if (opts.json) return printJson({ saved: true, ...result });
           printReport(result.report);
           const { id, name } = result.integration;
-          process.stdout.write(`\nSaved as "${name}" (${id}).\n`);
+          say(`\nSaved as "${name}" (${id}).\n`);
           if (!result.report.connected) {
             process.exitCode = 1;
-            process.stdout.write(`When the problem above is fixed: idsight integrations test ${id}\n`);
+            say(`When the problem above is fixed: idsight integrations test ${id}\n`);
             return;
           }
-          process.stdout.write(
+          say(
             `Next: collect now (the first run reads the last 30 days) with\n  idsight collect ${id}\n` +
               `or start the server, which collects on schedule: idsight serve (npm start). The run history: idsight runs ${id}\n`,
           );
@@ -266,7 +272,7 @@ export function registerIntegrationCommands(program: Command): void {
         if (opts.json) return printJson(i);
         printIntegration(i);
         if (i.report) {
-          process.stdout.write('\n');
+          say('\n');
           printReport(i.report);
         }
       }),
@@ -345,7 +351,7 @@ export function registerIntegrationCommands(program: Command): void {
             );
             if (!opts.json) {
               printReport(report);
-              process.stdout.write('\nThe new endpoints are in use.\n\n');
+              say('\nThe new endpoints are in use.\n\n');
             }
           } catch (err) {
             return refused(err, { changed: false }, 'The integration keeps its old endpoints.', opts.json);
@@ -374,7 +380,7 @@ export function registerIntegrationCommands(program: Command): void {
           );
           if (opts.json) return printJson(result);
           printReport(result.report);
-          process.stdout.write('\nThe new secret is in use.\n');
+          say('\nThe new secret is in use.\n');
         } catch (err) {
           refused(err, { replaced: false }, 'The old secret stays in use.', opts.json);
         }
@@ -392,7 +398,7 @@ export function registerIntegrationCommands(program: Command): void {
           ctx.integrations.remove(id, { purge: Boolean(opts.purge) }),
         );
         if (opts.json) return printJson(result);
-        process.stdout.write(
+        say(
           result.purged
             ? `removed; deleted ${result.purged.signIns} collected sign-ins and ${result.purged.otherRecords} other records\n`
             : `removed; its ${result.kept.signIns} collected sign-ins and ${result.kept.otherRecords} other records are kept\n`,

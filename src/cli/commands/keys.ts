@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { generateKeyText } from '../../vault/keyring.js';
-import { cliActor, printJson, withContext } from '../run.js';
+import { cliActor, printJson, say, withContext } from '../run.js';
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('the master key that encrypts client secrets at rest');
@@ -21,17 +21,15 @@ export function registerKeyCommands(program: Command): void {
         });
         if (opts.json) return printJson(result);
         if (result.source === 'env' && result.previousKeyIds.length === 0 && result.reencrypted === 0) {
-          process.stdout.write(
+          say(
             `nothing to rotate: everything is already under key ${result.keyId}. To rotate a key kept in IDSIGHT_MASTER_KEY, ` +
               'put a new key first (IDSIGHT_MASTER_KEY=<new>,<old>; `idsight keys generate` prints one) and run this again.\n',
           );
           return;
         }
-        process.stdout.write(`re-encrypted ${result.reencrypted} secret(s) under master key ${result.keyId}\n`);
+        say(`re-encrypted ${result.reencrypted} secret(s) under master key ${result.keyId}\n`);
         if (result.source === 'env' && result.previousKeyIds.length > 0) {
-          process.stdout.write(
-            `the old key(s) ${result.previousKeyIds.join(', ')} can now be removed from IDSIGHT_MASTER_KEY\n`,
-          );
+          say(`the old key(s) ${result.previousKeyIds.join(', ')} can now be removed from IDSIGHT_MASTER_KEY\n`);
         }
       }),
     );
@@ -39,6 +37,6 @@ export function registerKeyCommands(program: Command): void {
     .command('generate')
     .description('print a new random master key (for IDSIGHT_MASTER_KEY); changes nothing')
     .action(() => {
-      process.stdout.write(`${generateKeyText()}\n`);
+      say(`${generateKeyText()}\n`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { tokenCreate } from '../../api/routes/tokens/schema.js';
-import { cliActor, parseFlags, printJson, withContext } from '../run.js';
+import { cliActor, parseFlags, printJson, say, withContext } from '../run.js';
 
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('personal API tokens for automation');
@@ -28,7 +28,7 @@ export function registerTokenCommands(program: Command): void {
           detail: { email: user.email, name: created.info.name, prefix: created.info.prefix },
         });
         if (opts.json) return printJson(created);
-        process.stdout.write(`token for ${user.email} (shown once): ${created.token}\n`);
+        say(`token for ${user.email} (shown once): ${created.token}\n`);
       }),
     );
 }

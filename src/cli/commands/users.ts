@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { userCreate } from '../../api/routes/users/schema.js';
 import { generatePassword } from '../../auth/passwords.js';
 import { parseInput } from '../../validation.js';
-import { cliActor, iso, printJson, printTable, readStdinLine, withContext } from '../run.js';
+import { cliActor, iso, printJson, printTable, readStdinLine, say, withContext } from '../run.js';
 
 export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('manage dashboard users (admin, helpdesk, analyst)');
@@ -29,8 +29,8 @@ export function registerUserCommands(program: Command): void {
           detail: { email: created.user.email, role: created.user.role },
         });
         if (opts.json) return printJson(created);
-        process.stdout.write(`added ${created.user.email} (${created.user.role}), id ${created.user.id}\n`);
-        if (created.generatedPassword) process.stdout.write(`password (shown once): ${created.generatedPassword}\n`);
+        say(`added ${created.user.email} (${created.user.role}), id ${created.user.id}\n`);
+        if (created.generatedPassword) say(`password (shown once): ${created.generatedPassword}\n`);
       }),
     );
 
@@ -65,7 +65,7 @@ export function registerUserCommands(program: Command): void {
           detail: { email: user.email },
         });
         if (opts.json) return printJson({ removed: user });
-        process.stdout.write(`removed ${user.email}\n`);
+        say(`removed ${user.email}\n`);
       }),
     );
 
@@ -85,7 +85,7 @@ export function registerUserCommands(program: Command): void {
           detail: { email: user.email, role: updated.role },
         });
         if (opts.json) return printJson(updated);
-        process.stdout.write(`${updated.email} is now ${updated.role}\n`);
+        say(`${updated.email} is now ${updated.role}\n`);
       }),
     );
 
@@ -105,9 +105,7 @@ export function registerUserCommands(program: Command): void {
           outcome: 'success',
           detail: { email: user.email, tokensRevoked },
         });
-        process.stdout.write(
-          `password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`,
-        );
+        say(`password changed for ${user.email}; sessions ended, ${tokensRevoked} API token(s) revoked\n`);
       }),
     );
 
@@ -130,7 +128,7 @@ export function registerUserCommands(program: Command): void {
           detail: { email: user.email, tokensRevoked },
         });
         if (opts.json) return printJson({ email: user.email, password, tokensRevoked });
-        process.stdout.write(
+        say(
           `new password for ${user.email} (shown once): ${password}\nsessions ended, ${tokensRevoked} API token(s) revoked\n`,
         );
       }),

@@ -3,6 +3,7 @@
 // Bounds live here and nowhere else.
 import { z } from 'zod';
 import { DATA_TYPE_IDS } from '../../../integrations/capabilities.js';
+import { nameText } from '../../../validation.js';
 
 export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
 export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
@@ -23,7 +24,7 @@ export const credentialsInput = z
 export type CredentialsInput = z.input<typeof credentialsInput>;
 
 export const integrationInput = credentialsInput.extend({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  name: nameText(100),
 });
 export type IntegrationInput = z.input<typeof integrationInput>;
 

@@ -1,14 +1,11 @@
 // The API token resource's contract, written once: what the API takes and answers, what the auth
 // service accepts (it parses every input with these) and what the CLI's flags go through.
 import { z } from 'zod';
+import { nameText } from '../../../validation.js';
 
 export const tokenCreate = z
   .object({
-    name: z
-      .string({ error: 'is required: text of 1 to 100 characters' })
-      .trim()
-      .min(1, 'must not be empty')
-      .max(100, 'is too long (100 characters at most)'),
+    name: nameText(100),
     expiresInDays: z
       .number({ error: 'must be a whole number of days from 1 to 3650' })
       .int('must be a whole number of days from 1 to 3650')
