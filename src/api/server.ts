@@ -65,7 +65,13 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     }
   });
 
-  await app.register(helmet);
+  // HSTS only where this server speaks TLS itself: over plain HTTP it means nothing (and a TLS proxy in front sets its own).
+  await app.register(helmet, tls ? {} : { strictTransportSecurity: false });
+  // What the API answers is about people and secrets: no browser or proxy cache keeps a copy.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
   await app.register(cookie);
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',

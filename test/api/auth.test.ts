@@ -64,6 +64,12 @@ for (const dialect of DIALECTS) {
       assert.ok(me.body.csrfToken.length > 10);
       const version = await c.get<{ version: string; database: string }>('/api/version');
       assert.equal(version.body.database, dialect);
+      // people's data is never cached; HSTS means nothing over plain HTTP and is not sent
+      for (const path of ['/api/auth/me', '/api/users', '/api/tokens', '/api/audit']) {
+        const res = await c.get(path);
+        assert.equal(res.headers.get('cache-control'), 'no-store', path);
+        assert.equal(res.headers.get('strict-transport-security'), null, path);
+      }
       // the session row holds only a hash of the cookie value
       const rows = await app.ctx.db.kysely.selectFrom('sessions').select('token_hash').execute();
       assert.ok(!rows.some((r) => r.token_hash === c.cookie('idsight_session')));

@@ -146,7 +146,11 @@ describe('served over TLS', () => {
   it('sets the session cookie Secure, HttpOnly and SameSite=Strict', async () => {
     assert.match(app.url, /^https:/);
     const body = JSON.stringify({ email: 'admin@example.com', password: PW });
-    const { status, cookies } = await new Promise<{ status: number; cookies: string[] }>((resolve, reject) => {
+    const { status, cookies, hsts } = await new Promise<{
+      status: number;
+      cookies: string[];
+      hsts: string | undefined;
+    }>((resolve, reject) => {
       const req = https.request(
         `${app.url}/api/auth/login`,
         {
@@ -156,7 +160,13 @@ describe('served over TLS', () => {
         },
         (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [] }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              cookies: res.headers['set-cookie'] ?? [],
+              hsts: res.headers['strict-transport-security'],
+            }),
+          );
         },
       );
       req.on('error', reject);
@@ -170,5 +180,6 @@ describe('served over TLS', () => {
     assert.match(session, /SameSite=Strict/i);
     const csrf = cookies.find((c) => c.startsWith('_csrf='));
     assert.ok(csrf && /; Secure/i.test(csrf), 'the CSRF secret cookie is Secure too');
+    assert.match(hsts ?? '', /max-age=\d+/, 'HSTS over TLS');
   });
 });
