@@ -20,7 +20,7 @@ import { UnauthenticatedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { installErrorHandler } from './error-handler.js';
 import { checkAccess } from './policy.js';
-import { clearSessionCookie, SESSION_COOKIE } from './session-cookie.js';
+import { clearSessionCookies, CSRF_COOKIE, SESSION_COOKIE } from './session-cookie.js';
 import { auditRoutes } from './routes/audit/routes.js';
 import { exportRoutes } from './routes/export/routes.js';
 import { integrationRoutes } from './routes/integrations/routes.js';
@@ -75,6 +75,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
+    cookieKey: CSRF_COOKIE,
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true },
     csrfOpts: { hmacKey: ctx.vault.deriveKey('csrf') },
     getToken: (req: FastifyRequest) => req.headers['x-csrf-token'] as string | undefined,
@@ -111,7 +112,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
         request.cookies[SESSION_COOKIE] &&
         request.headers.authorization === undefined
       )
-        clearSessionCookie(reply);
+        clearSessionCookies(request, reply);
       if (access !== 'public') throw err;
     }
     checkAccess(request, access);

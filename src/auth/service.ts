@@ -181,7 +181,14 @@ export function createAuthService(deps: {
     },
 
     /** Same error, same work, for an unknown email and a wrong password. */
-    async login(input: { email: string; password: string; ip: string | null; userAgent: string | null }) {
+    /** `replaces`: the session cookie the browser already held, which this sign-in ends. */
+    async login(input: {
+      email: string;
+      password: string;
+      ip: string | null;
+      userAgent: string | null;
+      replaces?: string | undefined;
+    }) {
       const email = input.email.trim().toLowerCase();
       const wait = loginFailures.blockedFor(email);
       if (wait > 0)
@@ -197,6 +204,7 @@ export function createAuthService(deps: {
         throw new UnauthenticatedError('email or password is incorrect');
       }
       loginFailures.succeed(email);
+      if (input.replaces) await sessions.remove(sha256(input.replaces));
       const token = randomBytes(32).toString('base64url');
       const now = deps.clock.now();
       await sessions.insert({

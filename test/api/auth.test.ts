@@ -233,9 +233,31 @@ for (const dialect of DIALECTS) {
       const c = new ApiClient(app.url);
       await c.login('analyst@example.com', PW);
       const cookie = c.cookie('idsight_session')!;
-      assert.equal((await c.post('/api/auth/logout')).status, 204);
+      const out = await c.post('/api/auth/logout');
+      assert.equal(out.status, 204);
       const replay = new ApiClient(app.url);
       replay.setCookie('idsight_session', cookie);
+      assert.equal((await replay.get('/api/auth/me')).status, 401);
+      // both cookies are cleared with the attributes they were set with, so every browser drops them
+      for (const name of ['idsight_session', '_csrf']) {
+        const cleared = out.headers.getSetCookie().find((h) => h.startsWith(`${name}=;`));
+        assert.ok(cleared, `${name} cleared: ${out.headers.getSetCookie().join(' | ')}`);
+        assert.match(cleared, /Path=\//);
+        assert.match(cleared, /HttpOnly/i);
+        assert.match(cleared, /SameSite=Strict/i);
+        assert.match(cleared, /Expires=Thu, 01 Jan 1970/);
+      }
+    });
+
+    it('a new sign-in ends the session the browser already held', async () => {
+      const c = new ApiClient(app.url);
+      await c.login('analyst@example.com', PW);
+      const first = c.cookie('idsight_session')!;
+      await c.login('analyst@example.com', PW); // sends the first session's cookie
+      assert.notEqual(c.cookie('idsight_session'), first);
+      assert.equal((await c.get('/api/auth/me')).status, 200);
+      const replay = new ApiClient(app.url);
+      replay.setCookie('idsight_session', first);
       assert.equal((await replay.get('/api/auth/me')).status, 401);
     });
 

@@ -8,7 +8,7 @@ import type { Context } from '../../context.js';
 import { caller } from '../policy.js';
 import { authErrors, errorSchema } from '../schemas.js';
 import { userView } from './users/schema.js';
-import { clearSessionCookie, SESSION_COOKIE } from '../session-cookie.js';
+import { clearSessionCookies, SESSION_COOKIE, sessionCookieOptions } from '../session-cookie.js';
 
 const tooMany = (what: string) => (_req: FastifyRequest, context: { after: string }) =>
   new AppError('rate_limited', `too many ${what}: try again in ${context.after}`, 429);
@@ -54,15 +54,11 @@ export const authRoutes =
           password: request.body.password,
           ip: request.ip,
           userAgent: request.headers['user-agent'] ?? null,
+          replaces: request.cookies[SESSION_COOKIE],
         });
         request.auth = { user, via: 'session', credentialId: sessionHash };
         request.auditTarget = user.id;
-        void reply.setCookie(SESSION_COOKIE, sessionToken, {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: request.protocol === 'https',
-        });
+        void reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(request));
         return { user, csrfToken: csrfTokenFor(request, reply, sessionHash) };
       },
     );
@@ -77,7 +73,7 @@ export const authRoutes =
             'logout ends a browser session; API tokens are revoked with DELETE /api/tokens/:id',
           );
         await ctx.auth.logout(auth.credentialId);
-        clearSessionCookie(reply);
+        clearSessionCookies(request, reply);
         return reply.status(204).send(null);
       },
     );
