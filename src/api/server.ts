@@ -1,6 +1,8 @@
 // The HTTP API: Fastify with zod schemas on every route (requests and responses), one auth and
 // policy hook, CSRF for cookie sessions, the audit hook, and one error handler.
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
@@ -48,6 +50,23 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     // same error body as everything else.
     frameworkErrors: (err, _request, reply) => {
       void (reply as FastifyReply).code(400).send({ error: { code: 'invalid_request', message: err.message } });
+    },
+    // Requests Node's parser refuses before Fastify sees them (headers over 16 KB, malformed
+    // HTTP) are answered in the same error format too, then the connection is closed.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.destroyed || !socket.writable) return;
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const message =
+        status === 431
+          ? 'the request headers are too large (16 KB at most)'
+          : status === 408
+            ? 'the request took too long to arrive'
+            : 'the request is not valid HTTP';
+      const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     },
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;

@@ -1,5 +1,6 @@
 // Sign-in, sessions, CSRF, API tokens and roles, over real HTTP, on SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { DIALECTS, skipReason } from '../helpers/databases.js';
 import { startApp, type TestApp } from '../helpers/app.js';
@@ -249,6 +250,23 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('answers requests that Node refuses before routing (headers over 16 KB) in the API error format', async () => {
+      const res = await new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+        const req = http.request(`${app.url}/api/auth/me`, { headers: { 'x-padding': 'a'.repeat(20_000) } }, (r) => {
+          let body = '';
+          r.setEncoding('utf8').on('data', (d: string) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'], body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(res.status, 431);
+      assert.match(res.type ?? '', /^application\/json/);
+      assert.deepEqual(JSON.parse(res.body), {
+        error: { code: 'invalid_request', message: 'the request headers are too large (16 KB at most)' },
+      });
+    });
+
     it('a new sign-in ends the session the browser already held', async () => {
       const c = new ApiClient(app.url);
       await c.login('analyst@example.com', PW);
@@ -394,6 +412,13 @@ for (const dialect of DIALECTS) {
       assert.equal(page.body.entries.length, 2);
       const next = await c.get<{ entries: Array<{ id: number }> }>(`/api/audit?limit=2&before=${page.body.nextBefore}`);
       assert.ok(next.body.entries.every((e) => e.id < page.body.nextBefore));
+      // a window by date, as export takes it: a date is midnight UTC
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const today = await c.get<{ entries: unknown[] }>(`/api/audit?since=${day(app.clock.now())}`);
+      assert.equal(today.status, 200, JSON.stringify(today.body));
+      assert.ok(today.body.entries.length > 0);
+      const future = await c.get<{ entries: unknown[] }>(`/api/audit?since=${day(app.clock.now() + 86_400_000)}`);
+      assert.deepEqual(future.body.entries, []);
     });
 
     it('tells the caller when an action could not be audited', async () => {
