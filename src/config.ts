@@ -147,6 +147,13 @@ const settings = {
     env: 'IDSIGHT_LOGIN_LIMIT_PER_ACCOUNT',
     schema: wholeNumber('of failed sign-in attempts per 15 minutes ', 1, 100000).default(10),
   },
+  allowPlainHttp: {
+    env: 'IDSIGHT_ALLOW_PLAIN_HTTP',
+    schema: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((v) => v === 'true')
+      .default(false),
+  },
   tlsCertFile: { env: 'IDSIGHT_TLS_CERT_FILE', schema: z.string().min(1).optional() },
   tlsKeyFile: { env: 'IDSIGHT_TLS_KEY_FILE', schema: z.string().min(1).optional() },
   trustProxy: {
@@ -232,6 +239,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = path.resolve(out.dataDir as string);
   return { ...(out as Config), dataDir, sqlitePath: path.join(dataDir, 'idsight.db') };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+
+/**
+ * Why serving with these settings would send passwords and session cookies over the network in
+ * clear: a listening address other than loopback, without TLS here or a TLS proxy in front.
+ */
+export function plainHttpProblem(config: Pick<Config, 'host' | 'tlsCertFile' | 'trustProxy' | 'allowPlainHttp'>) {
+  if (LOOPBACK.test(config.host) || config.tlsCertFile || config.trustProxy !== false || config.allowPlainHttp)
+    return undefined;
+  return (
+    `IDSIGHT_HOST is ${config.host}, reachable from other machines, and idsight would serve plain HTTP there: ` +
+    'passwords and session cookies would cross the network in clear. Set IDSIGHT_TLS_CERT_FILE and ' +
+    'IDSIGHT_TLS_KEY_FILE, or serve behind a TLS proxy and set IDSIGHT_TRUST_PROXY, ' +
+    'or set IDSIGHT_ALLOW_PLAIN_HTTP=true to accept it'
+  );
 }
 
 /** The variable a setting is read from: its lower-case alias (https_proxy) when that is set. */

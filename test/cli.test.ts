@@ -2,7 +2,8 @@
 // exit codes (0 ok, 1 failure, 2 bad usage or configuration), one-line errors on stderr, and
 // the audit trail of what it changed. Independent processes run concurrently to keep this quick.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
@@ -128,6 +129,16 @@ describe('idsight CLI', { concurrency: true }, () => {
     const r = await cli(['serve'], { ...scratchEnv(), IDSIGHT_PORT: 'abc' });
     assertFails(r, 2, /IDSIGHT_PORT/, 'serve with IDSIGHT_PORT=abc');
     assert.match(r.stderr, /^idsight: IDSIGHT_PORT: .*whole number.*"abc"/);
+  });
+
+  it('refuses to serve plain HTTP beyond loopback, before opening anything, unless told how it is protected', async () => {
+    const env = { ...scratchEnv(), IDSIGHT_HOST: '0.0.0.0', IDSIGHT_PORT: '0' };
+    const r = await cli(['serve'], env);
+    assertFails(r, 2, /IDSIGHT_HOST is 0\.0\.0\.0, reachable from other machines/, 'serve on 0.0.0.0');
+    assert.match(r.stderr, /IDSIGHT_TLS_CERT_FILE.*IDSIGHT_TRUST_PROXY.*IDSIGHT_ALLOW_PLAIN_HTTP=true/);
+    assert.ok(!existsSync(path.join(env.IDSIGHT_DATA_DIR, 'idsight.db')), 'nothing was opened');
+    const demo = await cli(['demo'], env);
+    assertFails(demo, 2, /IDSIGHT_HOST is 0\.0\.0\.0/, 'demo on 0.0.0.0');
   });
 
   for (const dialect of DIALECTS) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, plainHttpProblem } from '../src/config.js';
 import { tempDir } from './helpers/databases.js';
 
 describe('configuration', () => {
@@ -119,5 +119,28 @@ describe('configuration', () => {
     writeFileSync(file, '{not json');
     assert.throws(() => loadConfig({ IDSIGHT_CONFIG_FILE: file }), /is not a JSON object of settings/);
     assert.throws(() => loadConfig({ IDSIGHT_CONFIG_FILE: path.join(dir, 'missing.json') }), /cannot read .*ENOENT/);
+  });
+});
+
+describe('plain HTTP beyond loopback', () => {
+  it('is refused unless TLS, a TLS proxy or IDSIGHT_ALLOW_PLAIN_HTTP says how the traffic is protected', () => {
+    const problem = (env: Record<string, string>) => plainHttpProblem(loadConfig(env));
+    for (const host of ['127.0.0.1', '127.9.9.9', 'localhost', '::1'])
+      assert.equal(problem({ IDSIGHT_HOST: host }), undefined, host);
+    assert.match(
+      problem({ IDSIGHT_HOST: '0.0.0.0' }) ?? '',
+      /^IDSIGHT_HOST is 0\.0\.0\.0, reachable from other machines/,
+    );
+    assert.match(problem({ IDSIGHT_HOST: '10.1.2.3' }) ?? '', /would cross the network in clear/);
+    assert.equal(problem({ IDSIGHT_HOST: '0.0.0.0', IDSIGHT_TRUST_PROXY: '1' }), undefined);
+    assert.equal(problem({ IDSIGHT_HOST: '0.0.0.0', IDSIGHT_ALLOW_PLAIN_HTTP: 'true' }), undefined);
+    assert.equal(
+      problem({ IDSIGHT_HOST: '0.0.0.0', IDSIGHT_TLS_CERT_FILE: '/c.pem', IDSIGHT_TLS_KEY_FILE: '/k.pem' }),
+      undefined,
+    );
+    assert.throws(
+      () => loadConfig({ IDSIGHT_ALLOW_PLAIN_HTTP: 'yes' }),
+      /IDSIGHT_ALLOW_PLAIN_HTTP: must be true or false/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
+import { ConfigError, loadConfig, plainHttpProblem } from '../../config.js';
 import type { Context } from '../../context.js';
 import { assertCanListen, type PortSource } from '../ports.js';
 import { audited, exitCodeFor, printTable, reportError, say, UsageError } from '../run.js';
@@ -51,6 +51,8 @@ export function registerDemoCommand(program: Command): void {
           port: simPort,
           remedy: 'pass --sim-port with a free port (the integration follows it)',
         };
+        const plain = plainHttpProblem(config);
+        if (plain) throw new ConfigError(plain);
         await assertCanListen(apiPort(config));
         await assertCanListen(simSource);
         const sim = await startSimulatorFromFlags(

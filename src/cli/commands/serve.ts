@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import type { Context } from '../../context.js';
-import { loadConfig } from '../../config.js';
+import { ConfigError, loadConfig, plainHttpProblem } from '../../config.js';
 import { listenProblem, type PortSource } from '../ports.js';
 import { exitCodeFor, reportError } from '../run.js';
 import { gracefulStop, type GracefulStop } from '../signals.js';
@@ -88,6 +88,8 @@ export function registerServeCommand(program: Command): void {
       let ctx: Context | undefined;
       try {
         const config = loadConfig();
+        const plain = plainHttpProblem(config);
+        if (plain) throw new ConfigError(plain);
         const { openContext } = await import('../../context.js');
         ctx = await openContext(config);
         const opened = ctx;
