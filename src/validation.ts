@@ -25,6 +25,7 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
  */
 const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
 const ANY_CONTROL = new RegExp(`[${CONTROL}]`);
+export const hasControlCharacters = (text: string): boolean => ANY_CONTROL.test(text);
 /** The control characters but a line feed, and a CR before one: the line breaks text may keep. */
 const SHOWN_AS_ESCAPES = new RegExp(`(?!\\r?\\n)[${CONTROL}]`, 'g');
 
@@ -35,7 +36,7 @@ export const nameText = (max: number) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !ANY_CONTROL.test(v), { error: 'must not contain line breaks or control characters' });
+    .refine((v) => !hasControlCharacters(v), { error: 'must not contain line breaks or control characters' });
 
 /** Text for a terminal: each control character but line breaks shown as an escape (\x1b, \u202e). */
 export const visible = (text: string): string =>

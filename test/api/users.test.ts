@@ -250,6 +250,17 @@ for (const dialect of DIALECTS) {
           const res = await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password });
           assertError(res, 400, 'validation_failed', /password is too short.*12/, `password of ${password.length}`);
         }
+        for (const password of ['password1234', 'qwertyuiopas', 'Password123!', '000000000000', 'abcdefghijkl']) {
+          const res = await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password });
+          assertError(res, 400, 'validation_failed', /password is too easy to guess/, password);
+        }
+        assertError(
+          await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: '\u0000'.repeat(12) }),
+          400,
+          'validation_failed',
+          /password must not contain control characters/,
+          'twelve NUL characters',
+        );
         assertError(
           await admin.post('/api/users', { email: 'weak@example.com', role: 'analyst', password: ' '.repeat(12) }),
           400,
