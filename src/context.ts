@@ -47,7 +47,7 @@ export async function openContext(
     const store = createRepositories(db);
     const vault = await openVault({ store, clock, masterKey: config.masterKey, dataDir: config.dataDir });
     const auth = createAuthService({ store, clock, settings: config });
-    const audit = createAuditLog({ audit: store.audit, clock });
+    const audit = createAuditLog({ audit: store.audit, clock, fingerprintKey: vault.deriveKey('audit-input') });
     // one throttle budget registry per process: collectors and connectivity tests share it
     const budgets =
       config.graphPacing === 'microsoft' ? createThrottleBudgets({ scale: config.graphPacingScale }) : undefined;

@@ -18,6 +18,8 @@ declare module 'fastify' {
     /** Set by handlers: what the action was applied to, and non-secret facts for the audit log. */
     auditTarget?: string;
     auditDetail?: Record<string, unknown>;
+    /** Values as the caller typed them, kept verbatim only if the request succeeds (AuditEvent.input). */
+    auditInput?: Record<string, string | undefined>;
   }
 }
 

@@ -164,6 +164,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
         outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
         status,
         detail: request.auditDetail,
+        input: request.auditInput,
       });
       return payload;
     } catch (err) {

@@ -1,4 +1,5 @@
 // The audit trail of every state-changing action, whoever took it (API, CLI or the system).
+import { createHmac } from 'node:crypto';
 import type { AuditEntry, AuditQuery } from '../api/routes/audit/schema.js';
 import type { Clock } from '../clock.js';
 import type { AuditRecord, AuditRepo } from '../store/audit.js';
@@ -14,9 +15,26 @@ export interface AuditEvent {
   status?: number | null | undefined;
   /** Facts worth keeping. Callers put only non-secret values here. */
   detail?: Record<string, unknown> | undefined;
+  /**
+   * Values as the caller typed them, not yet accepted (a sign-in's email, a tenant ID): kept as
+   * they are when the action succeeded, else only as their length and a keyed fingerprint — a
+   * password typed into the email field, or a secret pasted into the client ID, is never stored.
+   */
+  input?: Record<string, string | null | undefined> | undefined;
 }
 
-export function createAuditLog(deps: { audit: AuditRepo; clock: Clock }) {
+export function createAuditLog(deps: { audit: AuditRepo; clock: Clock; fingerprintKey: Buffer }) {
+  /** Enough to tell two attempts with the same value apart, and nothing to guess it from without the key. */
+  const fingerprint = (value: string) => ({
+    length: value.length,
+    fingerprint: createHmac('sha256', deps.fingerprintKey).update(value).digest('base64url').slice(0, 12),
+  });
+  const inputDetail = (e: AuditEvent) =>
+    Object.fromEntries(
+      Object.entries(e.input ?? {})
+        .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+        .map(([k, v]) => [k, e.outcome === 'success' ? v : fingerprint(v)]),
+    );
   return {
     async record(e: AuditEvent): Promise<void> {
       await deps.audit.append({
@@ -27,7 +45,7 @@ export function createAuditLog(deps: { audit: AuditRepo; clock: Clock }) {
         ip: e.ip ?? null,
         outcome: e.outcome,
         status: e.status ?? null,
-        detail: e.detail ?? null,
+        detail: { ...e.detail, ...inputDetail(e) },
       });
     },
     async list(q: AuditQuery): Promise<AuditEntry[]> {

@@ -145,6 +145,8 @@ export function createAuthService(deps: {
 
     listUsers: async (): Promise<PublicUser[]> => (await users.list()).map(toPublicUser),
 
+    isDashboardUser: async (email: string): Promise<boolean> => (await users.byEmail(email)) !== undefined,
+
     async findUser(idOrEmail: string): Promise<PublicUser> {
       const u = idOrEmail.includes('@')
         ? await users.byEmail(idOrEmail.trim().toLowerCase())

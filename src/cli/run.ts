@@ -3,7 +3,7 @@
 import { hostname, userInfo } from 'node:os';
 import pino from 'pino';
 import type { z } from 'zod';
-import type { Actor } from '../audit/log.js';
+import type { Actor, AuditEvent } from '../audit/log.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { Context } from '../context.js';
 import { AppError, ValidationError, VaultKeyError } from '../errors.js';
@@ -91,17 +91,21 @@ export function cliActor(): Actor {
   return { type: 'cli', id: null, label: `${who}@${hostname()}` };
 }
 
-/** Runs a change and records it in the audit log as the CLI's, with its outcome (and the error's message when it fails). */
+/**
+ * Runs a change and records it in the audit log as the CLI's, with its outcome (and, when it fails,
+ * the kind of error: its message may quote what was typed). `input`: values as typed (see AuditEvent).
+ */
 export async function audited<T>(
   ctx: Context,
   action: string,
   target: string | null,
   detail: Record<string, unknown>,
   fn: () => Promise<T>,
+  input?: AuditEvent['input'],
 ): Promise<T> {
   try {
     const result = await fn();
-    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail });
+    await ctx.audit.record({ actor: cliActor(), action, target, outcome: 'success', detail, input });
     return result;
   } catch (err) {
     await ctx.audit.record({
@@ -109,11 +113,16 @@ export async function audited<T>(
       action,
       target,
       outcome: 'failure',
-      detail: { ...detail, error: err instanceof Error ? err.message : String(err) },
+      detail: { ...detail, error: errorKind(err) },
+      input,
     });
     throw err;
   }
 }
+
+/** What kind of error it was, without its message. */
+export const errorKind = (err: unknown): string =>
+  err instanceof AppError ? err.code : err instanceof Error ? err.name : 'error';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

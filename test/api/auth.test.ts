@@ -421,6 +421,39 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(future.body.entries, []);
     });
 
+    it('never keeps rejected input verbatim: a password typed into the email field is a fingerprint', async () => {
+      const typo = 'MySecret-Passw0rd!';
+      const c = new ApiClient(app.url);
+      assert.equal((await c.login(typo, PW)).status, 401);
+      assert.equal((await c.login(typo, 'another')).status, 401);
+      assert.equal((await c.login('admin@example.com', 'wrong password here')).status, 401);
+      const admin = new ApiClient(app.url);
+      await admin.login('admin@example.com', PW);
+      const secretInClientId = 'Abc8Q~pastedTheSecretIntoTheClientIdField';
+      const refused = await admin.post<any>('/api/integrations', {
+        name: 'Typo',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: secretInClientId,
+        clientSecret: 'Abc8Q~anotherSecretValueOfSomeLength000',
+      });
+      assert.equal(refused.status, 400);
+      const entries = (await admin.get<{ entries: any[] }>('/api/audit?limit=50')).body.entries;
+      const text = JSON.stringify(entries);
+      assert.ok(!text.includes(typo) && !text.includes(secretInClientId), 'no rejected input verbatim');
+      const failed = entries.filter((e) => e.action === 'auth.login' && e.outcome === 'denied');
+      const typed = failed.filter((e) => e.detail?.email?.length === typo.length).map((e) => e.detail.email);
+      assert.equal(typed.length, 2);
+      assert.match(typed[0].fingerprint, /^[\w-]{12}$/);
+      assert.equal(typed[0].fingerprint, typed[1].fingerprint, 'the same typing gives the same fingerprint');
+      assert.ok(
+        failed.some((e) => e.detail?.email === 'admin@example.com'),
+        'an account that exists is named',
+      );
+      const create = entries.find((e) => e.action === 'integrations.create' && e.status === 400);
+      assert.deepEqual(Object.keys(create.detail.clientId), ['length', 'fingerprint']);
+      assert.equal(create.detail.name, 'Typo', 'what the contract accepted is kept');
+    });
+
     it('tells the caller when an action could not be audited', async () => {
       const c = new ApiClient(app.url);
       await c.login('admin@example.com', PW);

@@ -48,14 +48,26 @@ export const authRoutes =
         },
       },
       async (request, reply) => {
-        request.auditDetail = { email: request.body.email.trim().toLowerCase() };
-        const { user, sessionToken, sessionHash } = await ctx.auth.login({
-          email: request.body.email,
-          password: request.body.password,
-          ip: request.ip,
-          userAgent: request.headers['user-agent'] ?? null,
-          replaces: request.cookies[SESSION_COOKIE],
-        });
+        const email = request.body.email.trim().toLowerCase();
+        request.auditInput = { email };
+        const { user, sessionToken, sessionHash } = await ctx.auth
+          .login({
+            email,
+            password: request.body.password,
+            ip: request.ip,
+            userAgent: request.headers['user-agent'] ?? null,
+            replaces: request.cookies[SESSION_COOKIE],
+          })
+          .catch(async (err: unknown) => {
+            // The log names the account tried when there is one; anything else typed into the
+            // email field may be a password, and stays a fingerprint. (Looked up on every
+            // failure alike, so the answer's timing says nothing of which it was.)
+            if (await ctx.auth.isDashboardUser(email)) {
+              request.auditDetail = { email };
+              request.auditInput = undefined;
+            }
+            throw err;
+          });
         request.auth = { user, via: 'session', credentialId: sessionHash };
         request.auditTarget = user.id;
         void reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(request));

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { EXPORT_TYPES, exportQuery } from '../../api/routes/export/schema.js';
 import { exportDetail, openExport, type OpenExport } from '../../export/export.js';
 import { visible } from '../../validation.js';
-import { cliActor, parseFlags, withIntegration } from '../run.js';
+import { cliActor, errorKind, parseFlags, withIntegration } from '../run.js';
 
 interface ExportFlags {
   type: string;
@@ -95,11 +95,14 @@ export function registerExportCommand(program: Command): void {
     .option('--include-deleted', 'also records that have left the tenant')
     .action((ref: string, flags: ExportFlags) =>
       withIntegration(ref, async (ctx, id) => {
-        const { output, ...flagged } = flags;
-        let detail: Record<string, unknown> = { ...flagged, output: output ?? 'stdout' };
+        const { output, includeDeleted, ...typed } = flags;
+        // as typed until the flags are read through the contract (see AuditEvent.input)
+        let input: Record<string, string | undefined> | undefined = typed;
+        let detail: Record<string, unknown> = { includeDeleted: Boolean(includeDeleted), output: output ?? 'stdout' };
         let exp: OpenExport | undefined;
         try {
-          const query = parseFlags(exportQuery, flagged);
+          const query = parseFlags(exportQuery, flags.includeDeleted ? { ...typed, includeDeleted } : typed);
+          input = undefined;
           detail = { ...exportDetail(query), output: output ?? 'stdout' };
           exp = await openExport(ctx, id, query);
           const bytes = flags.output ? await toFile(exp, flags.output) : await toStdout(exp);
@@ -115,11 +118,7 @@ export function registerExportCommand(program: Command): void {
               `exported ${exp.stats.records} ${exp.plan.type} records (${bytes} bytes, ${exp.plan.format}) to ${flags.output}\n`,
             );
         } catch (err) {
-          const failure = {
-            ...detail,
-            ...(exp ? { records: exp.stats.records } : {}),
-            error: err instanceof Error ? err.message : String(err),
-          };
+          const failure = { ...detail, ...(exp ? { records: exp.stats.records } : {}), error: errorKind(err) };
           await ctx.audit
             .record({
               actor: cliActor(),
@@ -127,6 +126,7 @@ export function registerExportCommand(program: Command): void {
               target: id,
               outcome: 'failure',
               detail: failure,
+              input,
             })
             .catch(() => undefined);
           throw err;

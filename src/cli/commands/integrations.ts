@@ -203,11 +203,15 @@ export function registerIntegrationCommands(program: Command): void {
             ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
             ...(caPem ? { caPem } : {}),
           });
-          const detail = { name: opts.name, tenantId: opts.tenantId, clientId: opts.clientId, cloud: opts.cloud };
           let result;
           try {
-            result = await audited(ctx, 'integrations.create', null, detail, () =>
-              ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }),
+            result = await audited(
+              ctx,
+              'integrations.create',
+              null,
+              { name: input.name, cloud: input.cloud },
+              () => ctx.integrations.add(input, { saveUntested: Boolean(opts.saveUntested) }),
+              { tenantId: opts.tenantId, clientId: opts.clientId },
             );
           } catch (err) {
             return refused(err, { saved: false }, 'Not saved (use --save-untested to save anyway).', opts.json);
@@ -340,14 +344,14 @@ export function registerIntegrationCommands(program: Command): void {
         );
         // every flag is checked before anything changes
         if (Object.keys(endpoints).length > 0) {
-          const detail = {
-            ...(opts.authorityHost ? { authorityHost: opts.authorityHost } : {}),
-            ...(opts.graphUrl ? { graphUrl: opts.graphUrl } : {}),
-            caFile: opts.caFile ?? null,
-          };
           try {
-            const { report } = await audited(ctx, 'integrations.set_endpoints', id, detail, () =>
-              ctx.integrations.setEndpoints(id, endpoints),
+            const { report } = await audited(
+              ctx,
+              'integrations.set_endpoints',
+              id,
+              { caFile: opts.caFile ?? null },
+              () => ctx.integrations.setEndpoints(id, endpoints),
+              { authorityHost: opts.authorityHost, graphUrl: opts.graphUrl },
             );
             if (!opts.json) {
               printReport(report);

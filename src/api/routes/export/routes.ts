@@ -32,11 +32,12 @@ export const exportRoutes =
           response: { 400: errorSchema, 404: errorSchema, ...authErrors },
         },
         // A refused request is audited with what it asked for (the handler, which never runs for
-        // it, records the request as read): the query's own fields, each cut to 100 characters.
+        // it, records the request as read): the query's own fields as input, which a refusal
+        // keeps as their length and fingerprint only.
         preValidation: async (request) => {
           const raw = request.query as Record<string, unknown>;
           request.auditTarget = (request.params as { id?: string }).id?.slice(0, 100);
-          request.auditDetail = Object.fromEntries(
+          request.auditInput = Object.fromEntries(
             Object.keys(exportQuery.shape)
               .filter((k) => typeof raw[k] === 'string')
               .map((k) => [k, (raw[k] as string).slice(0, 100)]),
@@ -47,6 +48,7 @@ export const exportRoutes =
         const q = request.query;
         const id = request.params.id;
         request.auditTarget = id;
+        request.auditInput = undefined; // read through the contract: the detail below holds it
         request.auditDetail = exportDetail(q);
         // Every check (400, 404) happens here, before a header or a byte of the body is sent.
         const exp = await openExport(ctx, id, q);

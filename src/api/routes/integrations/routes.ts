@@ -36,9 +36,9 @@ export const integrationRoutes =
         },
       },
       async (request) => {
-        request.auditDetail = { tenantId: request.body.tenantId, clientId: request.body.clientId };
+        request.auditInput = { tenantId: request.body.tenantId, clientId: request.body.clientId };
         const report = await ctx.integrations.testUnsaved(request.body);
-        request.auditDetail.connected = report.connected;
+        request.auditDetail = { connected: report.connected };
         return { report };
       },
     );
@@ -55,12 +55,8 @@ export const integrationRoutes =
       },
       async (request, reply) => {
         const { saveUntested, ...input } = request.body;
-        request.auditDetail = {
-          name: input.name,
-          tenantId: input.tenantId,
-          clientId: input.clientId,
-          cloud: input.cloud ?? 'global',
-        };
+        request.auditDetail = { name: input.name, cloud: input.cloud ?? 'global' };
+        request.auditInput = { tenantId: input.tenantId, clientId: input.clientId };
         const result = await ctx.integrations.add(input, { saveUntested: saveUntested ?? false });
         request.auditTarget = result.integration.id;
         request.auditDetail.connected = result.report.connected;
@@ -163,11 +159,8 @@ export const integrationRoutes =
       },
       async (request) => {
         request.auditTarget = request.params.id;
-        request.auditDetail = {
-          authorityHost: request.body.authorityHost ?? null,
-          graphUrl: request.body.graphUrl ?? null,
-          caPem: request.body.caPem === undefined ? null : 'replaced',
-        };
+        request.auditDetail = { caPem: request.body.caPem === undefined ? null : 'replaced' };
+        request.auditInput = { authorityHost: request.body.authorityHost, graphUrl: request.body.graphUrl };
         return ctx.integrations.setEndpoints(request.params.id, request.body);
       },
     );
