@@ -24,6 +24,7 @@ const MIGRATIONS = [
   '0007_compact_signins',
   '0008_compact_audits',
   '0009_stored_counts',
+  '0010_token_expiry',
 ];
 
 type Run = CliRun;
@@ -297,7 +298,7 @@ describe('idsight CLI', { concurrency: true }, () => {
               env,
             ),
             2,
-            /--expires-days: must be a whole number of days from 1 to 3650/,
+            /--expires-days: must be a whole number of days from 1 to 365$/,
             'fractional expiry',
           );
           const t = /^token for admin@example\.com \(shown once\): (idst_[A-Za-z0-9_-]{43})\n$/.exec(tokenRun!.stdout);
@@ -362,7 +363,7 @@ describe('idsight CLI', { concurrency: true }, () => {
 
         it('users remove ends the user\u2019s sessions and API tokens; db migrate again changes nothing', async () => {
           const lib = await library();
-          const { token: userToken } = await lib.auth.createApiToken(stdinUserId, { name: 'soon gone' });
+          const { token: userToken } = await lib.auth.createApiToken(stdinUserId, { name: 'soon gone' }, 'cli');
           await lib.auth.login({ email: 'stdin@example.com', password: PW, ip: null, userAgent: null });
           const [removed, migrateAgain] = await Promise.all([
             cli(['users', 'remove', 'stdin@example.com'], env),

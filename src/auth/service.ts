@@ -2,7 +2,7 @@
 // only their sha256 is stored, so the database alone does not let anyone in.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AppError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import type { ApiToken } from '../store/api-tokens.js';
 import type { DashboardUser, DashboardUserRepo } from '../store/dashboard-users.js';
 import type { Repositories } from '../store/repositories.js';
@@ -14,6 +14,8 @@ import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } f
 export type { PublicUser } from '../api/routes/users/schema.js';
 
 export const API_TOKEN_PREFIX = 'idst_';
+/** A session may create API tokens this long after its password was typed. */
+export const RECENT_PASSWORD_MINUTES = 10;
 const TOUCH_EVERY_MS = 5_000;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
@@ -162,8 +164,9 @@ export function createAuthService(deps: {
       await keepingAnAdmin(id, 'change the role of', (repo) =>
         repo.setRole(id, role, deps.clock.now()).then(() => undefined),
       );
-      // A changed role takes effect at once: sessions opened under the old role end.
+      // A changed role takes effect at once: sessions and tokens made under the old role end.
       await sessions.removeForUser(id);
+      await tokens.removeForUser(id);
       return toPublicUser(await userOrThrow(id));
     },
 
@@ -253,8 +256,24 @@ export function createAuthService(deps: {
 
     pruneSessions: () => sessions.removeStale(deps.clock.now(), idleMs),
 
-    async createApiToken(userId: string, input: TokenCreate): Promise<{ token: string; info: TokenView }> {
+    /**
+     * A token is made by someone who has just proved who they are: a session whose password was
+     * typed minutes ago (`sessionHash`), or the CLI on the server itself. Never by a token: one
+     * stolen must not mint others that outlive its revocation.
+     */
+    async createApiToken(
+      userId: string,
+      input: TokenCreate,
+      by: { sessionHash: string } | 'cli',
+    ): Promise<{ token: string; info: TokenView }> {
       const { name, expiresInDays: days } = parseInput(tokenCreate, input);
+      if (by !== 'cli') {
+        const session = await sessions.byHash(by.sessionHash);
+        if (!session || deps.clock.now() - session.createdAt.getTime() > RECENT_PASSWORD_MINUTES * 60_000)
+          throw new ForbiddenError(
+            `creating an API token needs a recent password: sign in again, then create it within ${RECENT_PASSWORD_MINUTES} minutes`,
+          );
+      }
       await userOrThrow(userId);
       const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const now = deps.clock.now();
@@ -266,7 +285,7 @@ export function createAuthService(deps: {
         tokenHash: sha256(token),
         createdAt: new Date(now),
         lastUsedAt: null,
-        expiresAt: days ? new Date(now + days * 86_400_000) : null,
+        expiresAt: new Date(now + days * 86_400_000),
       };
       await tokens.insert(created);
       return { token, info: toPublicToken(created) };

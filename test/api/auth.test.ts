@@ -144,7 +144,7 @@ for (const dialect of DIALECTS) {
 
     it('revokes a user’s API tokens and sessions when their password is reset', async () => {
       const user = await app.ctx.auth.findUser('relog@example.com');
-      const { token } = await app.ctx.auth.createApiToken(user.id, { name: 'maybe stolen' });
+      const { token } = await app.ctx.auth.createApiToken(user.id, { name: 'maybe stolen' }, 'cli');
       const bot = new ApiClient(app.url);
       bot.bearer = token;
       const browser = new ApiClient(app.url);
@@ -250,6 +250,24 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('a session creates tokens only within minutes of its password; a demotion revokes the tokens', async () => {
+      const c = new ApiClient(app.url);
+      await c.login('admin@example.com', PW);
+      app.clock.advance(11 * 60_000);
+      await c.get('/api/auth/me'); // still signed in (active within the idle limit)…
+      app.clock.advance(5 * 60_000);
+      const stale = await c.post<any>('/api/tokens', { name: 'later' });
+      assert.equal(stale.status, 403, '…but its password is 16 minutes old');
+      assert.match(stale.body.error.message, /needs a recent password: sign in again/);
+      await c.login('admin@example.com', PW);
+      assert.equal((await c.post('/api/tokens', { name: 'now' })).status, 201);
+
+      const helper = await app.ctx.auth.createUser({ email: 'demoted@example.com', role: 'helpdesk' });
+      const { token } = await app.ctx.auth.createApiToken(helper.user.id, { name: 'helpdesk script' }, 'cli');
+      await app.ctx.auth.setRole(helper.user.id, 'analyst');
+      await assert.rejects(app.ctx.auth.authenticateToken(token), /not valid/);
+    });
+
     it('answers requests that Node refuses before routing (headers over 16 KB) in the API error format', async () => {
       const res = await new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
         const req = http.request(`${app.url}/api/auth/me`, { headers: { 'x-padding': 'a'.repeat(20_000) } }, (r) => {
@@ -300,11 +318,19 @@ for (const dialect of DIALECTS) {
     it('issues personal API tokens that are shown once, hashed at rest, work without CSRF and can be revoked', async () => {
       const c = new ApiClient(app.url);
       await c.login('admin@example.com', PW);
-      const created = await c.post<{ token: string; info: { id: string; prefix: string } }>('/api/tokens', {
-        name: 'siem export',
-      });
+      const created = await c.post<{ token: string; info: { id: string; prefix: string; expiresAt: number } }>(
+        '/api/tokens',
+        {
+          name: 'siem export',
+        },
+      );
       assert.equal(created.status, 201);
       assert.match(created.body.token, /^idst_/);
+      // every token expires: 90 days by default, a year at most
+      assert.equal(created.body.info.expiresAt, app.clock.now() + 90 * 86_400_000);
+      const tooLong = await c.post<any>('/api/tokens', { name: 'forever', expiresInDays: 366 });
+      assert.equal(tooLong.status, 400);
+      assert.match(tooLong.body.error.message, /expiresInDays: must be a whole number of days from 1 to 365/);
       const bell = await c.post<any>('/api/tokens', { name: 'ring\x07' });
       assert.equal(bell.status, 400);
       assert.equal(bell.body.error.message, 'body.name: must not contain line breaks or control characters');
@@ -321,6 +347,10 @@ for (const dialect of DIALECTS) {
       assert.equal(me.body.user.email, 'admin@example.com');
       const made = await bot.post('/api/users', { email: 'bot-made@example.com', role: 'analyst' });
       assert.equal(made.status, 201, 'bearer tokens are not ambient credentials: no CSRF token needed');
+      // a token cannot mint tokens (one stolen would outlive its own revocation)
+      const minted = await bot.post<any>('/api/tokens', { name: 'child' });
+      assert.equal(minted.status, 403);
+      assert.match(minted.body.error.message, /an API token cannot create tokens/);
 
       assert.equal((await c.delete(`/api/tokens/${created.body.info.id}`)).status, 204);
       assert.equal((await bot.get('/api/auth/me')).status, 401);
@@ -332,7 +362,7 @@ for (const dialect of DIALECTS) {
 
     it('expires API tokens at their end date', async () => {
       const admin = await app.ctx.auth.findUser('admin@example.com');
-      const { token } = await app.ctx.auth.createApiToken(admin.id, { name: 'short', expiresInDays: 1 });
+      const { token } = await app.ctx.auth.createApiToken(admin.id, { name: 'short', expiresInDays: 1 }, 'cli');
       const bot = new ApiClient(app.url);
       bot.bearer = token;
       assert.equal((await bot.get('/api/auth/me')).status, 200);

@@ -119,7 +119,12 @@ for (const dialect of DIALECTS) {
 
       const seen: ConversionProgress[] = [];
       const outcome = await migrate(db, { onConversion: (p) => seen.push(p) });
-      assert.deepEqual(outcome.applied, ['0007_compact_signins', '0008_compact_audits', '0009_stored_counts']);
+      assert.deepEqual(outcome.applied, [
+        '0007_compact_signins',
+        '0008_compact_audits',
+        '0009_stored_counts',
+        '0010_token_expiry',
+      ]);
       assert.equal(outcome.converted, 2_300);
       assert.deepEqual(seen.at(-1), { converted: 2_300, total: 2_300 });
 

@@ -9,7 +9,7 @@ export function registerTokenCommands(program: Command): void {
     .description('create an API token for a dashboard user; it is printed once')
     .requiredOption('--email <email>', 'the user the token acts as')
     .requiredOption('--name <name>', 'what the token is for')
-    .option('--expires-days <days>', 'lifetime in days (default: no expiry)')
+    .option('--expires-days <days>', 'lifetime in days, at most 365 (default: 90)')
     .option('--json', 'machine-readable output')
     .action((opts: { email: string; name: string; expiresDays?: string; json?: boolean }) =>
       withContext(async (ctx) => {
@@ -19,7 +19,7 @@ export function registerTokenCommands(program: Command): void {
           { expiresInDays: '--expires-days' },
         );
         const user = await ctx.auth.findUser(opts.email);
-        const created = await ctx.auth.createApiToken(user.id, input);
+        const created = await ctx.auth.createApiToken(user.id, input, 'cli');
         await ctx.audit.record({
           actor: cliActor(),
           action: 'tokens.create',

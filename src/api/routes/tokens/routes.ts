@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Context } from '../../../context.js';
+import { ForbiddenError } from '../../../errors.js';
 import { caller } from '../../policy.js';
 import { authErrors, errorSchema, idParams } from '../../schemas.js';
 import { tokenCreate, tokenCreated, tokenView } from './schema.js';
@@ -31,7 +32,10 @@ export const tokenRoutes =
         },
       },
       async (request, reply) => {
-        const created = await ctx.auth.createApiToken(caller(request).user.id, request.body);
+        const who = caller(request);
+        if (who.via === 'token')
+          throw new ForbiddenError('an API token cannot create tokens: sign in with your password, or use the CLI');
+        const created = await ctx.auth.createApiToken(who.user.id, request.body, { sessionHash: who.credentialId });
         request.auditTarget = created.info.id;
         request.auditDetail = { name: created.info.name, prefix: created.info.prefix };
         return reply.status(201).send(created);

@@ -6,12 +6,13 @@ import { nameText } from '../../../validation.js';
 export const tokenCreate = z
   .object({
     name: nameText(100),
+    // every token expires: a forgotten one stops working by itself
     expiresInDays: z
-      .number({ error: 'must be a whole number of days from 1 to 3650' })
-      .int('must be a whole number of days from 1 to 3650')
-      .min(1, 'must be a whole number of days from 1 to 3650')
-      .max(3650, 'must be a whole number of days from 1 to 3650')
-      .optional(),
+      .number({ error: 'must be a whole number of days from 1 to 365' })
+      .int('must be a whole number of days from 1 to 365')
+      .min(1, 'must be a whole number of days from 1 to 365')
+      .max(365, 'must be a whole number of days from 1 to 365')
+      .default(90),
   })
   .strict();
 export type TokenCreate = z.input<typeof tokenCreate>;
@@ -23,7 +24,7 @@ export const tokenView = z.object({
   prefix: z.string().describe('the first characters of the token, to recognise it'),
   createdAt: z.number().describe('epoch milliseconds'),
   lastUsedAt: z.number().nullable(),
-  expiresAt: z.number().nullable(),
+  expiresAt: z.number().nullable().describe('epoch milliseconds; null only for tokens made before every token expired'),
 });
 export type TokenView = z.infer<typeof tokenView>;
 
