@@ -511,6 +511,36 @@ describe('idsight CLI', { concurrency: true }, () => {
             'unknown user',
           );
         });
+
+        it('users sessions, sign-out, tokens and revoke-token show and end what acts as a user', async () => {
+          const lib = await library();
+          const password = 'a long and private passphrase';
+          await lib.auth.setPassword(adminId, password);
+          await lib.auth.login({ email: 'admin@example.com', password, ip: '192.0.2.7', userAgent: 'curl/8' });
+          const { token, info } = await lib.auth.createApiToken(adminId, { name: 'cli listed' }, 'cli');
+          const sessions = await cli(['users', 'sessions', 'admin@example.com'], env);
+          assertOk(sessions, 'users sessions');
+          assert.match(sessions.stdout, /^SIGNED IN +LAST SEEN +IP +USER AGENT\n\S+ +\S+ +192\.0\.2\.7 +curl\/8\n$/);
+          const tokens = await cli(['users', 'tokens', 'admin@example.com', '--json'], env);
+          assertOk(tokens, 'users tokens');
+          assert.deepEqual(
+            (JSON.parse(tokens.stdout) as Array<{ id: string }>).map((t) => t.id),
+            [info.id],
+          );
+          assert.ok(!tokens.stdout.includes(token));
+          const out = await cli(['users', 'sign-out', 'admin@example.com'], env);
+          assert.equal(out.stdout, '1 session(s) of admin@example.com ended\n');
+          assert.deepEqual(await lib.auth.listSessions(adminId), []);
+          const revoked = await cli(['users', 'revoke-token', 'admin@example.com', info.id], env);
+          assertOk(revoked, 'revoke-token');
+          await assert.rejects(lib.auth.authenticateToken(token), /not valid/);
+          assertFails(
+            await cli(['users', 'revoke-token', 'admin@example.com', info.id], env),
+            1,
+            /no API token/,
+            'revoked twice',
+          );
+        });
       },
     );
   }

@@ -8,7 +8,13 @@ import type { DashboardUser, DashboardUserRepo } from '../store/dashboard-users.
 import type { Repositories } from '../store/repositories.js';
 import { parseInput } from '../validation.js';
 import { tokenCreate, type TokenCreate, type TokenView } from '../api/routes/tokens/schema.js';
-import { roleSchema, userCreate, type PublicUser, type UserCreate } from '../api/routes/users/schema.js';
+import {
+  roleSchema,
+  userCreate,
+  type PublicUser,
+  type SessionView,
+  type UserCreate,
+} from '../api/routes/users/schema.js';
 import { checkPasswordPolicy, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export type { PublicUser } from '../api/routes/users/schema.js';
@@ -254,6 +260,24 @@ export function createAuthService(deps: {
 
     logout: (sessionHash: string) => sessions.remove(sessionHash),
 
+    /** A user's sessions, oldest first (for admins: who is signed in, from where). */
+    async listSessions(userId: string): Promise<SessionView[]> {
+      await userOrThrow(userId);
+      return (await sessions.listForUser(userId)).map((x) => ({
+        createdAt: x.createdAt.getTime(),
+        lastSeenAt: x.lastSeenAt.getTime(),
+        expiresAt: x.expiresAt.getTime(),
+        ip: x.ip,
+        userAgent: x.userAgent,
+      }));
+    },
+
+    /** Signs the user out everywhere; how many sessions ended. */
+    async endSessions(userId: string): Promise<number> {
+      await userOrThrow(userId);
+      return sessions.removeForUser(userId);
+    },
+
     pruneSessions: () => sessions.removeStale(deps.clock.now(), idleMs),
 
     /**
@@ -308,7 +332,7 @@ export function createAuthService(deps: {
       (await tokens.listForUser(userId)).map(toPublicToken),
 
     async revokeApiToken(userId: string, tokenId: string): Promise<void> {
-      if (!(await tokens.remove(tokenId, userId))) throw new NotFoundError(`no API token ${tokenId} of yours`);
+      if (!(await tokens.remove(tokenId, userId))) throw new NotFoundError(`no API token ${tokenId} of this user`);
     },
   };
 }

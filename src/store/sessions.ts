@@ -49,8 +49,14 @@ export function createSessionRepo(db: Kysely<Database>) {
     async remove(tokenHash: string): Promise<void> {
       await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
     },
-    async removeForUser(userId: string): Promise<void> {
-      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    listForUser: async (userId: string): Promise<Session[]> =>
+      (await db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at').execute()).map(
+        toSession,
+      ),
+    /** Ends every session of the user; how many there were. */
+    async removeForUser(userId: string): Promise<number> {
+      const r = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
     /** Drops sessions idle longer than `idleMs` or past their absolute expiry. */
     async removeStale(now: number, idleMs: number): Promise<number> {

@@ -555,6 +555,55 @@ for (const dialect of DIALECTS) {
       assert.equal((await again.get('/api/auth/me')).status, 200);
     });
 
+    it('admins see every user’s sessions and tokens, and end them; others may not', async () => {
+      const { user } = await create('watched@example.com', 'helpdesk', PW);
+      const laptop = await signedIn('watched@example.com', PW);
+      const phone = await signedIn('watched@example.com', PW);
+      const made = await laptop.post<{ token: string; info: { id: string } }>('/api/tokens', { name: 'nightly' });
+      assert.equal(made.status, 201, made.text);
+      const bot = new ApiClient(app.url);
+      bot.bearer = made.body.token;
+
+      for (const path of [`/api/users/${user.id}/sessions`, `/api/users/${user.id}/tokens`])
+        assertError(await bot.get(path), 403, 'forbidden', /admin/, `${path} for a help desk user`);
+      const sessions = await admin.get<{ sessions: Array<Record<string, unknown>> }>(`/api/users/${user.id}/sessions`);
+      assert.equal(sessions.status, 200);
+      assert.equal(sessions.body.sessions.length, 2);
+      assert.deepEqual(Object.keys(sessions.body.sessions[0]!).sort(), [
+        'createdAt',
+        'expiresAt',
+        'ip',
+        'lastSeenAt',
+        'userAgent',
+      ]);
+      const tokens = await admin.get<{ tokens: Array<{ id: string; name: string }> }>(`/api/users/${user.id}/tokens`);
+      assert.deepEqual(
+        tokens.body.tokens.map((t) => t.name),
+        ['nightly'],
+      );
+      assert.ok(!tokens.text.includes(made.body.token), 'never the token itself');
+
+      const ended = await admin.delete<{ ended: number }>(`/api/users/${user.id}/sessions`);
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.ended, 2);
+      for (const c of [laptop, phone]) assert.equal((await c.get('/api/auth/me')).status, 401);
+      assert.equal((await bot.get('/api/auth/me')).status, 200, 'the token lives on until revoked');
+      const revoked = await admin.delete(`/api/users/${user.id}/tokens/${made.body.info.id}`);
+      assert.equal(revoked.status, 204, revoked.text);
+      assert.equal((await bot.get('/api/auth/me')).status, 401);
+      assertError(await admin.get('/api/users/no-such-user/tokens'), 404, 'not_found', /no dashboard user/, 'unknown');
+      assertError(
+        await admin.delete(`/api/users/${user.id}/tokens/${made.body.info.id}`),
+        404,
+        'not_found',
+        /no API token/,
+        'revoked twice',
+      );
+      const audit = await admin.get<{ entries: Array<{ action: string; target: string }> }>('/api/audit?limit=20');
+      assert.ok(audit.body.entries.some((e) => e.action === 'users.end_sessions' && e.target === user.id));
+      assert.ok(audit.body.entries.some((e) => e.action === 'tokens.revoke' && e.target === made.body.info.id));
+    });
+
     it('removing a user ends their sessions and API tokens', async () => {
       const { user } = await create('leaver@example.com', 'analyst', PW);
       const c = await signedIn('leaver@example.com', PW);

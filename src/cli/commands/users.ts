@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { userCreate } from '../../api/routes/users/schema.js';
 import { generatePassword } from '../../auth/passwords.js';
 import { parseInput } from '../../validation.js';
-import { cliActor, iso, printJson, printTable, readStdinLine, say, withContext } from '../run.js';
+import { audited, cliActor, iso, printJson, printTable, readStdinLine, say, withContext } from '../run.js';
 
 export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('manage dashboard users (admin, helpdesk, analyst)');
@@ -131,6 +131,76 @@ export function registerUserCommands(program: Command): void {
         say(
           `new password for ${user.email} (shown once): ${password}\nsessions ended, ${tokensRevoked} API token(s) revoked\n`,
         );
+      }),
+    );
+
+  users
+    .command('sessions <user>')
+    .description('the user’s dashboard sessions: when the password was typed, last seen, from where')
+    .option('--json', 'machine-readable output')
+    .action((who: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        const sessions = await ctx.auth.listSessions(user.id);
+        if (opts.json) return printJson(sessions);
+        printTable(
+          sessions.map((x) => ({
+            'signed in': iso(x.createdAt),
+            'last seen': iso(x.lastSeenAt),
+            ip: x.ip ?? '',
+            'user agent': x.userAgent ?? '',
+          })),
+          ['signed in', 'last seen', 'ip', 'user agent'],
+        );
+      }),
+    );
+
+  users
+    .command('sign-out <user>')
+    .description('ends every dashboard session of the user (their API tokens stay: see revoke-token)')
+    .action((who: string) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        const ended = await audited(ctx, 'users.end_sessions', user.id, { email: user.email }, () =>
+          ctx.auth.endSessions(user.id),
+        );
+        say(`${ended} session(s) of ${user.email} ended\n`);
+      }),
+    );
+
+  users
+    .command('tokens <user>')
+    .description('the user’s API tokens (never the tokens themselves: their names, prefixes and dates)')
+    .option('--json', 'machine-readable output')
+    .action((who: string, opts: { json?: boolean }) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        const tokens = await ctx.auth.listApiTokens(user.id);
+        if (opts.json) return printJson(tokens);
+        printTable(
+          tokens.map((t) => ({
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created: iso(t.createdAt),
+            'last used': iso(t.lastUsedAt),
+            expires: iso(t.expiresAt),
+          })),
+          ['id', 'name', 'prefix', 'created', 'last used', 'expires'],
+        );
+      }),
+    );
+
+  users
+    .command('revoke-token <user> <token-id>')
+    .description('revokes one of the user’s API tokens at once')
+    .action((who: string, tokenId: string) =>
+      withContext(async (ctx) => {
+        const user = await ctx.auth.findUser(who);
+        await audited(ctx, 'tokens.revoke', tokenId, { userId: user.id, email: user.email }, () =>
+          ctx.auth.revokeApiToken(user.id, tokenId),
+        );
+        say(`API token ${tokenId} of ${user.email} revoked\n`);
       }),
     );
 }

@@ -31,3 +31,13 @@ export const userView = z.object({
   lastLoginAt: z.number().nullable(),
 });
 export type PublicUser = z.infer<typeof userView>;
+
+/** A user's sign-in session as an admin sees it: where and when, never its cookie or hash. */
+export const sessionView = z.object({
+  createdAt: z.number().describe('epoch milliseconds: when the password was typed'),
+  lastSeenAt: z.number(),
+  expiresAt: z.number().describe('the absolute limit; idle sessions end sooner'),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof sessionView>;
