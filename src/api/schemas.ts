@@ -36,6 +36,12 @@ export const isoInstant = z
   })
   .describe('ISO 8601: a date (midnight UTC) or a date-time with a zone');
 
+/** A count or an id in a query string or a flag (text read as a number): a whole number from 1 to max. */
+export const wholeQueryNumber = (max: number) => {
+  const error = `must be a whole number from 1 to ${max}`;
+  return z.coerce.number({ error }).int(error).min(1, error).max(max, error);
+};
+
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 
 /** Error responses every authenticated route can give. */

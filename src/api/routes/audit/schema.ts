@@ -2,7 +2,7 @@
 // an entry as both show it.
 import { z } from 'zod';
 import type { AuditRow } from '../../../store/schema.js';
-import { isoInstant } from '../../schemas.js';
+import { isoInstant, wholeQueryNumber } from '../../schemas.js';
 
 export const OUTCOMES = ['success', 'failure', 'denied'] as const satisfies readonly AuditRow['outcome'][];
 const ACTOR_TYPES = [
@@ -13,15 +13,10 @@ const ACTOR_TYPES = [
   'anonymous',
 ] as const satisfies readonly AuditRow['actor_type'][];
 
-const whole = (max: number) => {
-  const error = `must be a whole number from 1 to ${max}`;
-  return z.coerce.number({ error }).int(error).min(1, error).max(max, error);
-};
-
 export const auditQuery = z
   .object({
-    limit: whole(500).default(100),
-    before: whole(Number.MAX_SAFE_INTEGER).optional().describe('entries older than this id (paging)'),
+    limit: wholeQueryNumber(500).default(100),
+    before: wholeQueryNumber(Number.MAX_SAFE_INTEGER).optional().describe('entries older than this id (paging)'),
     actor: z.string().max(100).optional().describe('actor id'),
     action: z.string().max(100).optional(),
     outcome: z.enum(OUTCOMES, { error: `must be one of ${OUTCOMES.join(', ')}` }).optional(),

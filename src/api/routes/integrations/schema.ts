@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DATA_TYPE_IDS } from '../../../integrations/capabilities.js';
 import { nameText } from '../../../validation.js';
+import { wholeQueryNumber } from '../../schemas.js';
 
 export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
 export const SIGN_IN_EVENT_TYPES = ['nonInteractiveUser', 'servicePrincipal', 'managedIdentity'] as const;
@@ -169,12 +170,7 @@ export const collectInput = z.object({ types: z.array(z.string().max(50)).max(20
 
 export const runsQuery = z
   .object({
-    limit: z.coerce
-      .number({ error: 'must be a whole number from 1 to 500' })
-      .int('must be a whole number from 1 to 500')
-      .min(1, 'must be a whole number from 1 to 500')
-      .max(500, 'must be a whole number from 1 to 500')
-      .default(50),
+    limit: wholeQueryNumber(500).default(50),
   })
   .strict();
 
