@@ -24,7 +24,7 @@ const MIGRATIONS = [
   '0007_compact_signins',
   '0008_compact_audits',
   '0009_stored_counts',
-  '0010_token_expiry',
+  '0010_token_limits',
 ];
 
 type Run = CliRun;
@@ -300,6 +300,15 @@ describe('idsight CLI', { concurrency: true }, () => {
             2,
             /--expires-days: must be a whole number of days from 1 to 365$/,
             'fractional expiry',
+          );
+          assertFails(
+            await cli(
+              ['tokens', 'create', '--email', 'admin@example.com', '--name', 'x', '--scopes', 'read,root'],
+              env,
+            ),
+            2,
+            /--scopes: must be some of read, collect, triage, remediate, admin/,
+            'unknown scope',
           );
           const t = /^token for admin@example\.com \(shown once\): (idst_[A-Za-z0-9_-]{43})\n$/.exec(tokenRun!.stdout);
           assert.ok(t, tokenRun!.stdout);

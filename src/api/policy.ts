@@ -4,12 +4,15 @@ import type { FastifyRequest } from 'fastify';
 import type { Authenticated } from '../auth/service.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import type { Role } from '../store/schema.js';
+import type { Scope } from './routes/tokens/schema.js';
 
 export type Access = 'public' | 'authenticated' | readonly Role[];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** The scope an API token needs here; by default read for GET, admin for a change. */
+    scope?: Scope;
     /** Audit action name for state-changing routes, e.g. "users.create". */
     audit?: string;
   }
@@ -23,12 +26,22 @@ declare module 'fastify' {
   }
 }
 
+export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function checkAccess(request: FastifyRequest, access: Access): void {
   if (access === 'public') return;
-  if (!request.auth) throw new UnauthenticatedError();
+  const auth = request.auth;
+  if (!auth) throw new UnauthenticatedError();
+  if (auth.via === 'token') {
+    const needed = request.routeOptions.config.scope ?? (SAFE_METHODS.has(request.method) ? 'read' : 'admin');
+    if (!auth.scopes?.includes(needed))
+      throw new ForbiddenError(
+        `this API token lacks the ${needed} scope (it has ${auth.scopes?.join(', ') || 'none'}): create one with it`,
+      );
+  }
   if (access === 'authenticated') return;
-  if (!access.includes(request.auth.user.role)) {
-    throw new ForbiddenError(`this needs the ${access.join(' or ')} role; you are ${request.auth.user.role}`);
+  if (!access.includes(auth.user.role)) {
+    throw new ForbiddenError(`this needs the ${access.join(' or ')} role; you are ${auth.user.role}`);
   }
 }
 

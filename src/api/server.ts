@@ -21,7 +21,7 @@ import type { Context } from '../context.js';
 import { UnauthenticatedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { installErrorHandler } from './error-handler.js';
-import { checkAccess } from './policy.js';
+import { checkAccess, SAFE_METHODS } from './policy.js';
 import { clearSessionCookies, CSRF_COOKIE, SESSION_COOKIE } from './session-cookie.js';
 import { auditRoutes } from './routes/audit/routes.js';
 import { exportRoutes } from './routes/export/routes.js';
@@ -31,7 +31,6 @@ import { healthRoutes } from './routes/health.js';
 import { tokenRoutes } from './routes/tokens/routes.js';
 import { userRoutes } from './routes/users/routes.js';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_LIMIT = 1024 * 1024;
 
 /** Believe X-Forwarded-* only from the nearest `hops` proxies. */

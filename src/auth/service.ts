@@ -2,12 +2,19 @@
 // only their sha256 is stored, so the database alone does not let anyone in.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../errors.js';
 import type { ApiToken } from '../store/api-tokens.js';
 import type { DashboardUser, DashboardUserRepo } from '../store/dashboard-users.js';
 import type { Repositories } from '../store/repositories.js';
 import { parseInput } from '../validation.js';
-import { tokenCreate, type TokenCreate, type TokenView } from '../api/routes/tokens/schema.js';
+import { ROLE_SCOPES, tokenCreate, type TokenCreate, type TokenView } from '../api/routes/tokens/schema.js';
 import {
   roleSchema,
   userCreate,
@@ -41,6 +48,7 @@ const toPublicToken = (t: ApiToken): TokenView => ({
   createdAt: t.createdAt.getTime(),
   lastUsedAt: t.lastUsedAt?.getTime() ?? null,
   expiresAt: t.expiresAt?.getTime() ?? null,
+  scopes: t.scopes,
 });
 
 export interface Authenticated {
@@ -48,6 +56,8 @@ export interface Authenticated {
   via: 'session' | 'token';
   /** sha256 of the session cookie (sessions) or the token id (API tokens). */
   credentialId: string;
+  /** An API token's scopes (a session may do all its role allows). */
+  scopes?: readonly string[];
 }
 
 export interface AuthSettings {
@@ -290,7 +300,7 @@ export function createAuthService(deps: {
       input: TokenCreate,
       by: { sessionHash: string } | 'cli',
     ): Promise<{ token: string; info: TokenView }> {
-      const { name, expiresInDays: days } = parseInput(tokenCreate, input);
+      const { name, expiresInDays: days, scopes } = parseInput(tokenCreate, input);
       if (by !== 'cli') {
         const session = await sessions.byHash(by.sessionHash);
         if (!session || deps.clock.now() - session.createdAt.getTime() > RECENT_PASSWORD_MINUTES * 60_000)
@@ -298,7 +308,13 @@ export function createAuthService(deps: {
             `creating an API token needs a recent password: sign in again, then create it within ${RECENT_PASSWORD_MINUTES} minutes`,
           );
       }
-      await userOrThrow(userId);
+      const owner = await userOrThrow(userId);
+      const beyond = scopes.filter((x) => !ROLE_SCOPES[owner.role].includes(x));
+      if (beyond.length > 0)
+        throw new ValidationError(
+          `scopes: ${beyond.join(', ')} ${beyond.length > 1 ? 'are' : 'is'} beyond the ${owner.role} role, ` +
+            `whose tokens may have ${ROLE_SCOPES[owner.role].join(', ')}`,
+        );
       const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const now = deps.clock.now();
       const created: ApiToken = {
@@ -310,6 +326,7 @@ export function createAuthService(deps: {
         createdAt: new Date(now),
         lastUsedAt: null,
         expiresAt: new Date(now + days * 86_400_000),
+        scopes: [...new Set(scopes)],
       };
       await tokens.insert(created);
       return { token, info: toPublicToken(created) };
@@ -325,7 +342,7 @@ export function createAuthService(deps: {
       if (!user) throw new UnauthenticatedError('the API token belongs to a removed account');
       if (found.lastUsedAt === null || now - found.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
         await tokens.touch(found.id, now);
-      return { user: toPublicUser(user), via: 'token', credentialId: found.id };
+      return { user: toPublicUser(user), via: 'token', credentialId: found.id, scopes: found.scopes };
     },
 
     listApiTokens: async (userId: string): Promise<TokenView[]> =>

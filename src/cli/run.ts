@@ -27,8 +27,9 @@ export function parseFlags<T extends z.ZodType>(
     return parseInput(schema, input);
   } catch (err) {
     const field = err instanceof ValidationError ? (err.details as { field?: string } | undefined)?.field : undefined;
-    if (field === undefined || !(field in input)) throw err;
-    const flag = renamed[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const key = field?.split('.')[0]; // scopes.1: the flag is --scopes
+    if (field === undefined || key === undefined || !(key in input)) throw err;
+    const flag = renamed[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new UsageError(`${flag}: ${(err as Error).message.slice(field.length + 2)}`);
   }
 }

@@ -12,6 +12,8 @@ export interface ApiToken {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  /** What it may do (within its owner's role). */
+  scopes: string[];
 }
 
 const date = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
@@ -24,6 +26,7 @@ const toToken = (r: ApiTokenRow): ApiToken => ({
   createdAt: new Date(Number(r.created_at)),
   lastUsedAt: date(r.last_used_at),
   expiresAt: date(r.expires_at),
+  scopes: r.scopes.split(' ').filter(Boolean),
 });
 
 export function createApiTokenRepo(db: Kysely<Database>) {
@@ -40,6 +43,7 @@ export function createApiTokenRepo(db: Kysely<Database>) {
           created_at: t.createdAt.getTime(),
           last_used_at: t.lastUsedAt?.getTime() ?? null,
           expires_at: t.expiresAt?.getTime() ?? null,
+          scopes: t.scopes.join(' '),
         })
         .execute();
     },

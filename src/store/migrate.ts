@@ -14,7 +14,7 @@ import * as m0006 from './migrations/0006_collection_chains.js';
 import * as m0007 from './migrations/0007_compact_signins.js';
 import * as m0008 from './migrations/0008_compact_audits.js';
 import * as m0009 from './migrations/0009_stored_counts.js';
-import * as m0010 from './migrations/0010_token_expiry.js';
+import * as m0010 from './migrations/0010_token_limits.js';
 import { convertLegacySignIns, type ConversionProgress } from './signins-conversion.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -29,7 +29,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007_compact_signins': m0007,
   '0008_compact_audits': m0008,
   '0009_stored_counts': m0009,
-  '0010_token_expiry': m0010,
+  '0010_token_limits': m0010,
 };
 
 export interface MigrateOutcome {

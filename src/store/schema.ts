@@ -37,6 +37,8 @@ export interface ApiTokenTable {
   created_at: number;
   last_used_at: number | null;
   expires_at: number | null;
+  /** What the token may do, space-separated (api/routes/tokens/schema.ts SCOPES). */
+  scopes: string;
 }
 
 export interface AuditLogTable {

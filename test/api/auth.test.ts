@@ -318,13 +318,12 @@ for (const dialect of DIALECTS) {
     it('issues personal API tokens that are shown once, hashed at rest, work without CSRF and can be revoked', async () => {
       const c = new ApiClient(app.url);
       await c.login('admin@example.com', PW);
-      const created = await c.post<{ token: string; info: { id: string; prefix: string; expiresAt: number } }>(
-        '/api/tokens',
-        {
-          name: 'siem export',
-        },
-      );
+      const created = await c.post<{
+        token: string;
+        info: { id: string; prefix: string; expiresAt: number; scopes: string[] };
+      }>('/api/tokens', { name: 'siem export', scopes: ['read', 'admin'] });
       assert.equal(created.status, 201);
+      assert.deepEqual(created.body.info.scopes, ['read', 'admin']);
       assert.match(created.body.token, /^idst_/);
       // every token expires: 90 days by default, a year at most
       assert.equal(created.body.info.expiresAt, app.clock.now() + 90 * 86_400_000);
@@ -347,6 +346,20 @@ for (const dialect of DIALECTS) {
       assert.equal(me.body.user.email, 'admin@example.com');
       const made = await bot.post('/api/users', { email: 'bot-made@example.com', role: 'analyst' });
       assert.equal(made.status, 201, 'bearer tokens are not ambient credentials: no CSRF token needed');
+      // scopes bound what a token does: read only by default, never beyond its owner's role
+      const readOnly = await c.post<{ token: string; info: { scopes: string[] } }>('/api/tokens', { name: 'reader' });
+      assert.deepEqual(readOnly.body.info.scopes, ['read']);
+      const reader = new ApiClient(app.url);
+      reader.bearer = readOnly.body.token;
+      assert.equal((await reader.get('/api/users')).status, 200);
+      const refused = await reader.post<any>('/api/users', { email: 'reader-made@example.com', role: 'analyst' });
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.error.message, /this API token lacks the admin scope \(it has read\)/);
+      const analyst = new ApiClient(app.url);
+      await analyst.login('analyst@example.com', PW);
+      const beyond = await analyst.post<any>('/api/tokens', { name: 'ambitious', scopes: ['read', 'collect'] });
+      assert.equal(beyond.status, 400);
+      assert.match(beyond.body.error.message, /scopes: collect is beyond the analyst role, whose tokens may have read/);
       // a token cannot mint tokens (one stolen would outlive its own revocation)
       const minted = await bot.post<any>('/api/tokens', { name: 'child' });
       assert.equal(minted.status, 403);

@@ -123,7 +123,7 @@ for (const dialect of DIALECTS) {
         '0007_compact_signins',
         '0008_compact_audits',
         '0009_stored_counts',
-        '0010_token_expiry',
+        '0010_token_limits',
       ]);
       assert.equal(outcome.converted, 2_300);
       assert.deepEqual(seen.at(-1), { converted: 2_300, total: 2_300 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { tokenCreate } from '../../api/routes/tokens/schema.js';
+import { SCOPES, tokenCreate } from '../../api/routes/tokens/schema.js';
 import { cliActor, parseFlags, printJson, say, withContext } from '../run.js';
 
 export function registerTokenCommands(program: Command): void {
@@ -10,12 +10,17 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--email <email>', 'the user the token acts as')
     .requiredOption('--name <name>', 'what the token is for')
     .option('--expires-days <days>', 'lifetime in days, at most 365 (default: 90)')
+    .option('--scopes <list>', `comma-separated, some of ${SCOPES.join(', ')} (default: read)`)
     .option('--json', 'machine-readable output')
-    .action((opts: { email: string; name: string; expiresDays?: string; json?: boolean }) =>
+    .action((opts: { email: string; name: string; expiresDays?: string; scopes?: string; json?: boolean }) =>
       withContext(async (ctx) => {
         const input = parseFlags(
           tokenCreate,
-          { name: opts.name, expiresInDays: opts.expiresDays === undefined ? undefined : Number(opts.expiresDays) },
+          {
+            name: opts.name,
+            expiresInDays: opts.expiresDays === undefined ? undefined : Number(opts.expiresDays),
+            scopes: opts.scopes?.split(',').map((x) => x.trim()),
+          },
           { expiresInDays: '--expires-days' },
         );
         const user = await ctx.auth.findUser(opts.email);
@@ -25,7 +30,12 @@ export function registerTokenCommands(program: Command): void {
           action: 'tokens.create',
           target: created.info.id,
           outcome: 'success',
-          detail: { email: user.email, name: created.info.name, prefix: created.info.prefix },
+          detail: {
+            email: user.email,
+            name: created.info.name,
+            prefix: created.info.prefix,
+            scopes: created.info.scopes,
+          },
         });
         if (opts.json) return printJson(created);
         say(`token for ${user.email} (shown once): ${created.token}\n`);

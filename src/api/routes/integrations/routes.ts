@@ -168,7 +168,7 @@ export const integrationRoutes =
     app.post(
       '/api/integrations/:id/collect',
       {
-        config: { access: admin, audit: 'integrations.collect' },
+        config: { access: admin, audit: 'integrations.collect', scope: 'collect' },
         schema: {
           params: idParams,
           querystring: z.object({ wait: z.enum(['true', 'false']).default('false') }).strict(),

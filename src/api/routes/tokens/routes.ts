@@ -37,7 +37,7 @@ export const tokenRoutes =
           throw new ForbiddenError('an API token cannot create tokens: sign in with your password, or use the CLI');
         const created = await ctx.auth.createApiToken(who.user.id, request.body, { sessionHash: who.credentialId });
         request.auditTarget = created.info.id;
-        request.auditDetail = { name: created.info.name, prefix: created.info.prefix };
+        request.auditDetail = { name: created.info.name, prefix: created.info.prefix, scopes: created.info.scopes };
         return reply.status(201).send(created);
       },
     );
