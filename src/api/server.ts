@@ -18,9 +18,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Authenticated } from '../auth/service.js';
 import type { Context } from '../context.js';
-import { UnauthenticatedError } from '../errors.js';
+import { AppError, UnauthenticatedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { installErrorHandler } from './error-handler.js';
+import { createAnonymousDenials } from './anonymous-denials.js';
 import { checkAccess, SAFE_METHODS } from './policy.js';
 import { clearSessionCookies, CSRF_COOKIE, SESSION_COOKIE } from './session-cookie.js';
 import { auditRoutes } from './routes/audit/routes.js';
@@ -117,6 +118,20 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('auth', null);
+  const denials = createAnonymousDenials({ audit: ctx.audit, clock: ctx.clock });
+  const flushing = setInterval(() => {
+    denials.flush().catch((err: unknown) => ctx.log.error({ err }, 'could not write the anonymous refusals'));
+  }, 15_000);
+  flushing.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(flushing);
+    await denials.flush(true);
+  });
+  /** An address past its refusals for the minute is answered at once (valid credentials still pass). */
+  const tooManyRefusals = (request: FastifyRequest) =>
+    denials.overLimit(request.ip)
+      ? new AppError('rate_limited', 'too many requests without valid credentials: try again in a minute', 429)
+      : undefined;
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.url) return; // no such route: the not-found handler answers
     const access = request.routeOptions.config.access ?? 'authenticated';
@@ -131,7 +146,11 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
         request.headers.authorization === undefined
       )
         clearSessionCookies(request, reply);
-      if (access !== 'public') throw err;
+      if (access !== 'public') throw (err instanceof UnauthenticatedError && tooManyRefusals(request)) || err;
+    }
+    if (!request.auth && access !== 'public') {
+      const tooMany = tooManyRefusals(request);
+      if (tooMany) throw tooMany;
     }
     checkAccess(request, access);
   });
@@ -153,6 +172,13 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     const status = reply.statusCode;
     const auth = request.auth;
     try {
+      // refused for want of credentials, or as too many: counted, and summed up per address and
+      // minute (a failed sign-in keeps its own row: the login limit per address bounds them)
+      const isPublic = request.routeOptions.config.access === 'public';
+      if (!auth && (status === 429 || (status === 401 && !isPublic))) {
+        await denials.note(request.ip, action, status === 429);
+        return payload;
+      }
       await ctx.audit.record({
         actor: auth
           ? { type: auth.via === 'token' ? 'token' : 'user', id: auth.user.id, label: auth.user.email }
